@@ -1,0 +1,33 @@
+//! Domain types shared by every Yardstick crate: documents, requests, responses, samples, model references
+//! and the content hashing that keys the ledger. No IO lives here.
+
+pub mod hash;
+pub mod request;
+
+pub use hash::{sha256_hex, RequestKey};
+pub use request::{
+    GenerationParams, Instance, LoglikelihoodResult, OutputType, RequestArgs, RequestKind, ResponseValue, Target,
+};
+
+/// The lm-evaluation-harness release whose semantics Yardstick reproduces (prompt assembly, BOS policy,
+/// group aggregation defaults, few-shot RNG). Recorded in every run and results file.
+pub const LM_EVAL_COMPAT_VERSION: &str = "0.4.13";
+
+/// Yardstick's own version, recorded in every run.
+pub const YARDSTICK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One dataset row after `process_docs`, with its column order preserved (the order matters for
+/// lm-eval's `doc_hash`, which hashes `json.dumps(doc, indent=2, ensure_ascii=False)`).
+pub type Doc = serde_json::Map<String, serde_json::Value>;
+
+/// Identity of the model that answered: everything that must change the request key when it changes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModelRef {
+    /// Human name (`--model-name`, or the server's model id).
+    pub name: String,
+    /// Where it was reached (base URL or GGUF path); informational, not part of the fingerprint.
+    pub location: String,
+    /// Stable fingerprint: hash of the model id, server-reported metadata that identifies the weights
+    /// (when available) and the tokenizer content hash.
+    pub fingerprint: String,
+}

@@ -1,0 +1,515 @@
+//! Yardstick's own runs: the request-key → response map (so nothing is computed twice), per-sample records
+//! (exact prompt, token ids sent, raw response, metric values, few-shot ids) and aggregates.
+
+use crate::Migration;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    name: "ledger_0001_init",
+    sql: r#"
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,              -- running | finished | interrupted | failed
+    command TEXT NOT NULL,             -- the command line, for resuming
+    model_name TEXT NOT NULL,
+    model_location TEXT NOT NULL,
+    model_fingerprint TEXT NOT NULL,
+    config_json TEXT NOT NULL,         -- fully resolved configuration
+    tool_version TEXT NOT NULL,
+    lm_eval_compat TEXT NOT NULL,
+    git_rev TEXT,
+    hardware_json TEXT NOT NULL,
+    stats_json TEXT                    -- requests sent / reused, wall time, tokens
+);
+CREATE TABLE run_tasks (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    task TEXT NOT NULL,
+    version TEXT,
+    num_fewshot INTEGER NOT NULL,
+    task_hash TEXT NOT NULL,           -- hash of the resolved task config
+    dataset_hash TEXT NOT NULL,        -- hash of the docs evaluated
+    n_docs INTEGER NOT NULL,
+    config_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, task)
+);
+CREATE TABLE responses (
+    request_key TEXT PRIMARY KEY,
+    model_fingerprint TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    request_json TEXT NOT NULL,        -- exactly what was sent (token ids or text, parameters)
+    response_json TEXT NOT NULL,       -- parsed result (logprob, is_greedy | text)
+    raw_json TEXT,                     -- excerpt of the raw server response
+    latency_ms REAL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE samples (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    task TEXT NOT NULL,
+    doc_id INTEGER NOT NULL,
+    filter TEXT NOT NULL,
+    doc_hash TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    target_hash TEXT NOT NULL,
+    record_json TEXT NOT NULL,         -- the lm-eval-compatible sample record
+    request_keys_json TEXT NOT NULL,   -- ledger keys of the requests behind this sample
+    fewshot_ids_json TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,        -- {metric: value}
+    PRIMARY KEY (run_id, task, doc_id, filter)
+);
+CREATE INDEX samples_by_doc ON samples(task, doc_hash);
+CREATE TABLE aggregates (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    task TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    filter TEXT NOT NULL,
+    value REAL,
+    stderr REAL,
+    n INTEGER NOT NULL,
+    is_group INTEGER NOT NULL,
+    PRIMARY KEY (run_id, task, metric, filter)
+);
+"#,
+}];
+
+use crate::{Result, Store};
+use rusqlite::{params, OptionalExtension};
+use std::collections::HashMap;
+
+/// What a run is, recorded when it starts.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub command: String,
+    pub model_name: String,
+    pub model_location: String,
+    pub model_fingerprint: String,
+    pub config: serde_json::Value,
+    pub tool_version: String,
+    pub lm_eval_compat: String,
+    pub git_rev: Option<String>,
+    pub hardware: serde_json::Value,
+}
+
+/// One row of `yardstick runs`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub model_name: String,
+    pub model_location: String,
+    pub tasks: Vec<String>,
+    pub n_samples: i64,
+    pub stats: Option<serde_json::Value>,
+    pub command: String,
+}
+
+/// A task evaluated within a run.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RunTaskRecord {
+    pub task: String,
+    pub version: Option<String>,
+    pub num_fewshot: i64,
+    pub task_hash: String,
+    pub dataset_hash: String,
+    pub n_docs: i64,
+    pub config: serde_json::Value,
+}
+
+/// A stored model response.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    pub request_key: String,
+    pub model_fingerprint: String,
+    pub kind: String,
+    pub request: serde_json::Value,
+    pub response: serde_json::Value,
+    pub raw: Option<String>,
+    pub latency_ms: Option<f64>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+}
+
+/// A scored sample, lm-eval compatible record plus Yardstick's trace fields.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SampleRecord {
+    pub task: String,
+    pub doc_id: i64,
+    pub filter: String,
+    pub doc_hash: String,
+    pub prompt_hash: String,
+    pub target_hash: String,
+    pub record: serde_json::Value,
+    pub request_keys: Vec<String>,
+    pub fewshot_ids: Vec<i64>,
+    pub metrics: serde_json::Value,
+}
+
+/// An aggregate score of a task or group.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AggregateRecord {
+    pub task: String,
+    pub metric: String,
+    pub filter: String,
+    pub value: Option<f64>,
+    pub stderr: Option<f64>,
+    pub n: i64,
+    pub is_group: bool,
+}
+
+/// One cell of `yardstick results`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ResultRow {
+    pub run_id: String,
+    pub model_name: String,
+    pub finished_at: Option<String>,
+    pub task: String,
+    pub metric: String,
+    pub filter: String,
+    pub value: Option<f64>,
+    pub stderr: Option<f64>,
+    pub n: i64,
+    pub is_group: bool,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Start (or restart, when the same run id exists: a resumed run) a run.
+    pub fn begin_run(&self, run: &RunRecord) -> Result<bool> {
+        let existed: bool = self
+            .conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)", [&run.run_id], |r| r.get(0))
+            .map_err(|e| self.sql_err("look up run", e))?;
+        let config = serde_json::to_string(&run.config).map_err(|e| self.json_err("run config", e))?;
+        let hardware = serde_json::to_string(&run.hardware).map_err(|e| self.json_err("run hardware", e))?;
+        if existed {
+            self.conn
+                .execute(
+                    "UPDATE runs SET status = 'running', finished_at = NULL, command = ?2, tool_version = ?3,
+                     git_rev = ?4, hardware_json = ?5 WHERE run_id = ?1",
+                    params![run.run_id, run.command, run.tool_version, run.git_rev, hardware],
+                )
+                .map_err(|e| self.sql_err("restart run", e))?;
+        } else {
+            self.conn
+                .execute(
+                    "INSERT INTO runs (run_id, created_at, status, command, model_name, model_location,
+                     model_fingerprint, config_json, tool_version, lm_eval_compat, git_rev, hardware_json)
+                     VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        run.run_id,
+                        now(),
+                        run.command,
+                        run.model_name,
+                        run.model_location,
+                        run.model_fingerprint,
+                        config,
+                        run.tool_version,
+                        run.lm_eval_compat,
+                        run.git_rev,
+                        hardware
+                    ],
+                )
+                .map_err(|e| self.sql_err("insert run", e))?;
+        }
+        Ok(existed)
+    }
+
+    /// Mark a run finished / interrupted / failed, with its statistics.
+    pub fn end_run(&self, run_id: &str, status: &str, stats: &serde_json::Value) -> Result<()> {
+        let stats = serde_json::to_string(stats).map_err(|e| self.json_err("run stats", e))?;
+        self.conn
+            .execute(
+                "UPDATE runs SET status = ?2, finished_at = ?3, stats_json = ?4 WHERE run_id = ?1",
+                params![run_id, status, now(), stats],
+            )
+            .map_err(|e| self.sql_err("end run", e))?;
+        Ok(())
+    }
+
+    /// Record (or replace) a task of a run.
+    pub fn put_run_task(&self, run_id: &str, t: &RunTaskRecord) -> Result<()> {
+        let config = serde_json::to_string(&t.config).map_err(|e| self.json_err("task config", e))?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO run_tasks (run_id, task, version, num_fewshot, task_hash, dataset_hash,
+                 n_docs, config_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![run_id, t.task, t.version, t.num_fewshot, t.task_hash, t.dataset_hash, t.n_docs, config],
+            )
+            .map_err(|e| self.sql_err("insert run task", e))?;
+        Ok(())
+    }
+
+    /// Look up stored responses for the given keys (those absent are simply missing from the map).
+    pub fn get_responses(&self, keys: &[&str]) -> Result<HashMap<String, serde_json::Value>> {
+        let mut out = HashMap::with_capacity(keys.len());
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT response_json FROM responses WHERE request_key = ?1")
+            .map_err(|e| self.sql_err("prepare response lookup", e))?;
+        for k in keys {
+            let v: Option<String> =
+                stmt.query_row([k], |r| r.get(0)).optional().map_err(|e| self.sql_err("look up response", e))?;
+            if let Some(v) = v {
+                let parsed = serde_json::from_str(&v).map_err(|e| self.json_err("responses.response_json", e))?;
+                out.insert((*k).to_string(), parsed);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Persist responses in one transaction (called as they arrive; each batch is durable on return).
+    pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin", e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO responses (request_key, model_fingerprint, kind, request_json,
+                     response_json, raw_json, latency_ms, prompt_tokens, completion_tokens, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(|e| self.sql_err("prepare response insert", e))?;
+            let ts = now();
+            for r in rows {
+                stmt.execute(params![
+                    r.request_key,
+                    r.model_fingerprint,
+                    r.kind,
+                    r.request.to_string(),
+                    r.response.to_string(),
+                    r.raw,
+                    r.latency_ms,
+                    r.prompt_tokens,
+                    r.completion_tokens,
+                    ts
+                ])
+                .map_err(|e| self.sql_err("insert response", e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.sql_err("commit responses", e))?;
+        Ok(())
+    }
+
+    /// Replace the samples and aggregates of one task in a run (scoring is deterministic, so a resumed run
+    /// rewrites them).
+    pub fn put_scores(&self, run_id: &str, task: &str, samples: &[SampleRecord], aggs: &[AggregateRecord]) -> Result<()> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin", e))?;
+        tx.execute("DELETE FROM samples WHERE run_id = ?1 AND task = ?2", params![run_id, task])
+            .map_err(|e| self.sql_err("clear samples", e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO samples (run_id, task, doc_id, filter, doc_hash, prompt_hash, target_hash,
+                     record_json, request_keys_json, fewshot_ids_json, metrics_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(|e| self.sql_err("prepare sample insert", e))?;
+            for s in samples {
+                let keys = serde_json::to_string(&s.request_keys).map_err(|e| self.json_err("sample keys", e))?;
+                let shots = serde_json::to_string(&s.fewshot_ids).map_err(|e| self.json_err("sample shots", e))?;
+                stmt.execute(params![
+                    run_id,
+                    s.task,
+                    s.doc_id,
+                    s.filter,
+                    s.doc_hash,
+                    s.prompt_hash,
+                    s.target_hash,
+                    s.record.to_string(),
+                    keys,
+                    shots,
+                    s.metrics.to_string()
+                ])
+                .map_err(|e| self.sql_err("insert sample", e))?;
+            }
+        }
+        self.put_aggregates_tx(&tx, run_id, aggs)?;
+        tx.commit().map_err(|e| self.sql_err("commit scores", e))?;
+        Ok(())
+    }
+
+    /// Replace aggregates (used for groups, which have no samples of their own).
+    pub fn put_aggregates(&self, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin", e))?;
+        self.put_aggregates_tx(&tx, run_id, aggs)?;
+        tx.commit().map_err(|e| self.sql_err("commit aggregates", e))?;
+        Ok(())
+    }
+
+    fn put_aggregates_tx(&self, tx: &rusqlite::Transaction<'_>, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO aggregates (run_id, task, metric, filter, value, stderr, n, is_group)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(|e| self.sql_err("prepare aggregate insert", e))?;
+        for a in aggs {
+            stmt.execute(params![run_id, a.task, a.metric, a.filter, a.value, a.stderr, a.n, a.is_group])
+                .map_err(|e| self.sql_err("insert aggregate", e))?;
+        }
+        Ok(())
+    }
+
+    /// All runs, newest first.
+    pub fn list_runs(&self) -> Result<Vec<RunSummary>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.run_id, r.created_at, r.finished_at, r.status, r.model_name, r.model_location,
+                        r.stats_json, r.command,
+                        (SELECT group_concat(task, ',') FROM (SELECT task FROM run_tasks t WHERE t.run_id = r.run_id ORDER BY task)),
+                        (SELECT count(*) FROM samples s WHERE s.run_id = r.run_id)
+                 FROM runs r ORDER BY r.created_at DESC",
+            )
+            .map_err(|e| self.sql_err("list runs", e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, i64>(9)?,
+                ))
+            })
+            .map_err(|e| self.sql_err("list runs", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (run_id, created_at, finished_at, status, model_name, model_location, stats, command, tasks, n) =
+                row.map_err(|e| self.sql_err("read run", e))?;
+            let stats = match stats {
+                Some(s) => Some(serde_json::from_str(&s).map_err(|e| self.json_err("runs.stats_json", e))?),
+                None => None,
+            };
+            out.push(RunSummary {
+                run_id,
+                created_at,
+                finished_at,
+                status,
+                model_name,
+                model_location,
+                tasks: tasks.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default(),
+                n_samples: n,
+                stats,
+                command,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Aggregates of finished (or all, when `include_unfinished`) runs.
+    pub fn list_results(&self, include_unfinished: bool) -> Result<Vec<ResultRow>> {
+        let sql = format!(
+            "SELECT a.run_id, r.model_name, r.finished_at, a.task, a.metric, a.filter, a.value, a.stderr, a.n, a.is_group
+             FROM aggregates a JOIN runs r ON r.run_id = a.run_id {} ORDER BY r.model_name, a.task, a.metric",
+            if include_unfinished { "" } else { "WHERE r.status = 'finished'" }
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql_err("list results", e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ResultRow {
+                    run_id: r.get(0)?,
+                    model_name: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    task: r.get(3)?,
+                    metric: r.get(4)?,
+                    filter: r.get(5)?,
+                    value: r.get(6)?,
+                    stderr: r.get(7)?,
+                    n: r.get(8)?,
+                    is_group: r.get(9)?,
+                })
+            })
+            .map_err(|e| self.sql_err("list results", e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| self.sql_err("read result", e))
+    }
+
+    /// Number of stored responses for a model fingerprint.
+    pub fn count_responses(&self, model_fingerprint: &str) -> Result<i64> {
+        self.conn
+            .query_row("SELECT count(*) FROM responses WHERE model_fingerprint = ?1", [model_fingerprint], |r| r.get(0))
+            .map_err(|e| self.sql_err("count responses", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: &str) -> RunRecord {
+        RunRecord {
+            run_id: id.into(),
+            command: "yardstick run".into(),
+            model_name: "m".into(),
+            model_location: "http://x".into(),
+            model_fingerprint: "fp".into(),
+            config: serde_json::json!({"tasks": ["a"]}),
+            tool_version: "0".into(),
+            lm_eval_compat: "0.4.13".into(),
+            git_rev: None,
+            hardware: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn responses_round_trip_and_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let s = Store::open(&path).unwrap();
+            assert!(!s.begin_run(&run("r1")).unwrap());
+            s.put_responses(&[StoredResponse {
+                request_key: "k1".into(),
+                model_fingerprint: "fp".into(),
+                kind: "loglikelihood".into(),
+                request: serde_json::json!({"prompt": [1, 2]}),
+                response: serde_json::json!({"logprob": -1.5, "is_greedy": true}),
+                raw: None,
+                latency_ms: Some(3.0),
+                prompt_tokens: Some(2),
+                completion_tokens: Some(1),
+            }])
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert!(s.begin_run(&run("r1")).unwrap(), "second begin of the same run id is a resume");
+        let got = s.get_responses(&["k1", "k2"]).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got["k1"]["logprob"], -1.5);
+        assert_eq!(s.count_responses("fp").unwrap(), 1);
+        s.put_scores(
+            "r1",
+            "t",
+            &[],
+            &[AggregateRecord {
+                task: "t".into(),
+                metric: "acc".into(),
+                filter: "none".into(),
+                value: Some(0.5),
+                stderr: Some(0.1),
+                n: 10,
+                is_group: false,
+            }],
+        )
+        .unwrap();
+        assert!(s.list_results(false).unwrap().is_empty(), "unfinished runs are not on the leaderboard");
+        s.end_run("r1", "finished", &serde_json::json!({})).unwrap();
+        let res = s.list_results(false).unwrap();
+        assert_eq!(res.len(), 1);
+        assert_eq!(res[0].value, Some(0.5));
+        let runs = s.list_runs().unwrap();
+        assert_eq!(runs[0].status, "finished");
+    }
+}
