@@ -1,1 +1,27 @@
-//! yardstick-backends
+//! yardstick-backends: the model side of an evaluation.
+//!
+//! * [`tokenizer`]: Hugging Face `tokenizer.json` (local file or hub cache) or a server's `/tokenize`;
+//!   lm-evaluation-harness's context/continuation pair encoding; a per-string cache; parallel batches.
+//! * [`gguf`]: GGUF metadata reader and the exporter of a GGUF's vocabulary to a `tokenizer.json` that
+//!   tokenizes as llama.cpp does.
+//! * [`openai`]: the OpenAI-compatible backend (log-likelihoods over `/v1/completions` with `echo` +
+//!   `logprobs`, the grouped single-token multiple-choice path, generation, the server probe).
+//! * [`http`]: pooled client, adaptive concurrency (AIMD, `Retry-After`), retries with jittered backoff.
+//! * [`backend`]: the [`Backend`] trait the engine drives, with per-call statistics.
+
+pub mod backend;
+pub mod error;
+pub mod gguf;
+pub mod http;
+pub mod openai;
+pub mod tokenizer;
+
+pub use backend::{
+    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, ScoringPath,
+};
+pub use error::{BackendError, TokenizerError};
+pub use openai::probe::{BosBehaviour, EchoSupport, ProbeReport, TokenizerCheck};
+pub use openai::{
+    check_tokenizer_against_server, BackendCounters, OpenAiBackend, OpenAiOptions, TokenizerChoice,
+};
+pub use tokenizer::{EncodedPair, Tokenizer, TokenizerInfo, TokenizerSpec};

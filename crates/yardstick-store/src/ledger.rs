@@ -185,10 +185,16 @@ impl Store {
     pub fn begin_run(&self, run: &RunRecord) -> Result<bool> {
         let existed: bool = self
             .conn
-            .query_row("SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)", [&run.run_id], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
+                [&run.run_id],
+                |r| r.get(0),
+            )
             .map_err(|e| self.sql_err("look up run", e))?;
-        let config = serde_json::to_string(&run.config).map_err(|e| self.json_err("run config", e))?;
-        let hardware = serde_json::to_string(&run.hardware).map_err(|e| self.json_err("run hardware", e))?;
+        let config =
+            serde_json::to_string(&run.config).map_err(|e| self.json_err("run config", e))?;
+        let hardware =
+            serde_json::to_string(&run.hardware).map_err(|e| self.json_err("run hardware", e))?;
         if existed {
             self.conn
                 .execute(
@@ -236,7 +242,8 @@ impl Store {
 
     /// Record (or replace) a task of a run.
     pub fn put_run_task(&self, run_id: &str, t: &RunTaskRecord) -> Result<()> {
-        let config = serde_json::to_string(&t.config).map_err(|e| self.json_err("task config", e))?;
+        let config =
+            serde_json::to_string(&t.config).map_err(|e| self.json_err("task config", e))?;
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO run_tasks (run_id, task, version, num_fewshot, task_hash, dataset_hash,
@@ -255,10 +262,13 @@ impl Store {
             .prepare_cached("SELECT response_json FROM responses WHERE request_key = ?1")
             .map_err(|e| self.sql_err("prepare response lookup", e))?;
         for k in keys {
-            let v: Option<String> =
-                stmt.query_row([k], |r| r.get(0)).optional().map_err(|e| self.sql_err("look up response", e))?;
+            let v: Option<String> = stmt
+                .query_row([k], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.sql_err("look up response", e))?;
             if let Some(v) = v {
-                let parsed = serde_json::from_str(&v).map_err(|e| self.json_err("responses.response_json", e))?;
+                let parsed = serde_json::from_str(&v)
+                    .map_err(|e| self.json_err("responses.response_json", e))?;
                 out.insert((*k).to_string(), parsed);
             }
         }
@@ -267,7 +277,10 @@ impl Store {
 
     /// Persist responses in one transaction (called as they arrive; each batch is durable on return).
     pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin", e))?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.sql_err("begin", e))?;
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -293,16 +306,29 @@ impl Store {
                 .map_err(|e| self.sql_err("insert response", e))?;
             }
         }
-        tx.commit().map_err(|e| self.sql_err("commit responses", e))?;
+        tx.commit()
+            .map_err(|e| self.sql_err("commit responses", e))?;
         Ok(())
     }
 
     /// Replace the samples and aggregates of one task in a run (scoring is deterministic, so a resumed run
     /// rewrites them).
-    pub fn put_scores(&self, run_id: &str, task: &str, samples: &[SampleRecord], aggs: &[AggregateRecord]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin", e))?;
-        tx.execute("DELETE FROM samples WHERE run_id = ?1 AND task = ?2", params![run_id, task])
-            .map_err(|e| self.sql_err("clear samples", e))?;
+    pub fn put_scores(
+        &self,
+        run_id: &str,
+        task: &str,
+        samples: &[SampleRecord],
+        aggs: &[AggregateRecord],
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.sql_err("begin", e))?;
+        tx.execute(
+            "DELETE FROM samples WHERE run_id = ?1 AND task = ?2",
+            params![run_id, task],
+        )
+        .map_err(|e| self.sql_err("clear samples", e))?;
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -312,8 +338,10 @@ impl Store {
                 )
                 .map_err(|e| self.sql_err("prepare sample insert", e))?;
             for s in samples {
-                let keys = serde_json::to_string(&s.request_keys).map_err(|e| self.json_err("sample keys", e))?;
-                let shots = serde_json::to_string(&s.fewshot_ids).map_err(|e| self.json_err("sample shots", e))?;
+                let keys = serde_json::to_string(&s.request_keys)
+                    .map_err(|e| self.json_err("sample keys", e))?;
+                let shots = serde_json::to_string(&s.fewshot_ids)
+                    .map_err(|e| self.json_err("sample shots", e))?;
                 stmt.execute(params![
                     run_id,
                     s.task,
@@ -337,13 +365,22 @@ impl Store {
 
     /// Replace aggregates (used for groups, which have no samples of their own).
     pub fn put_aggregates(&self, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin", e))?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.sql_err("begin", e))?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
-        tx.commit().map_err(|e| self.sql_err("commit aggregates", e))?;
+        tx.commit()
+            .map_err(|e| self.sql_err("commit aggregates", e))?;
         Ok(())
     }
 
-    fn put_aggregates_tx(&self, tx: &rusqlite::Transaction<'_>, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
+    fn put_aggregates_tx(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        run_id: &str,
+        aggs: &[AggregateRecord],
+    ) -> Result<()> {
         let mut stmt = tx
             .prepare_cached(
                 "INSERT OR REPLACE INTO aggregates (run_id, task, metric, filter, value, stderr, n, is_group)
@@ -351,8 +388,10 @@ impl Store {
             )
             .map_err(|e| self.sql_err("prepare aggregate insert", e))?;
         for a in aggs {
-            stmt.execute(params![run_id, a.task, a.metric, a.filter, a.value, a.stderr, a.n, a.is_group])
-                .map_err(|e| self.sql_err("insert aggregate", e))?;
+            stmt.execute(params![
+                run_id, a.task, a.metric, a.filter, a.value, a.stderr, a.n, a.is_group
+            ])
+            .map_err(|e| self.sql_err("insert aggregate", e))?;
         }
         Ok(())
     }
@@ -387,10 +426,22 @@ impl Store {
             .map_err(|e| self.sql_err("list runs", e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (run_id, created_at, finished_at, status, model_name, model_location, stats, command, tasks, n) =
-                row.map_err(|e| self.sql_err("read run", e))?;
+            let (
+                run_id,
+                created_at,
+                finished_at,
+                status,
+                model_name,
+                model_location,
+                stats,
+                command,
+                tasks,
+                n,
+            ) = row.map_err(|e| self.sql_err("read run", e))?;
             let stats = match stats {
-                Some(s) => Some(serde_json::from_str(&s).map_err(|e| self.json_err("runs.stats_json", e))?),
+                Some(s) => Some(
+                    serde_json::from_str(&s).map_err(|e| self.json_err("runs.stats_json", e))?,
+                ),
                 None => None,
             };
             out.push(RunSummary {
@@ -400,7 +451,9 @@ impl Store {
                 status,
                 model_name,
                 model_location,
-                tasks: tasks.map(|t| t.split(',').map(str::to_string).collect()).unwrap_or_default(),
+                tasks: tasks
+                    .map(|t| t.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
                 n_samples: n,
                 stats,
                 command,
@@ -416,7 +469,10 @@ impl Store {
              FROM aggregates a JOIN runs r ON r.run_id = a.run_id {} ORDER BY r.model_name, a.task, a.metric",
             if include_unfinished { "" } else { "WHERE r.status = 'finished'" }
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sql_err("list results", e))?;
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| self.sql_err("list results", e))?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(ResultRow {
@@ -433,13 +489,18 @@ impl Store {
                 })
             })
             .map_err(|e| self.sql_err("list results", e))?;
-        rows.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| self.sql_err("read result", e))
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.sql_err("read result", e))
     }
 
     /// Number of stored responses for a model fingerprint.
     pub fn count_responses(&self, model_fingerprint: &str) -> Result<i64> {
         self.conn
-            .query_row("SELECT count(*) FROM responses WHERE model_fingerprint = ?1", [model_fingerprint], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM responses WHERE model_fingerprint = ?1",
+                [model_fingerprint],
+                |r| r.get(0),
+            )
             .map_err(|e| self.sql_err("count responses", e))
     }
 }
@@ -484,7 +545,10 @@ mod tests {
             .unwrap();
         }
         let s = Store::open(&path).unwrap();
-        assert!(s.begin_run(&run("r1")).unwrap(), "second begin of the same run id is a resume");
+        assert!(
+            s.begin_run(&run("r1")).unwrap(),
+            "second begin of the same run id is a resume"
+        );
         let got = s.get_responses(&["k1", "k2"]).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got["k1"]["logprob"], -1.5);
@@ -504,7 +568,10 @@ mod tests {
             }],
         )
         .unwrap();
-        assert!(s.list_results(false).unwrap().is_empty(), "unfinished runs are not on the leaderboard");
+        assert!(
+            s.list_results(false).unwrap().is_empty(),
+            "unfinished runs are not on the leaderboard"
+        );
         s.end_run("r1", "finished", &serde_json::json!({})).unwrap();
         let res = s.list_results(false).unwrap();
         assert_eq!(res.len(), 1);

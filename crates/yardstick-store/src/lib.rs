@@ -16,15 +16,30 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open store {}: {source}. Check that the directory exists and is writable, or pass --store PATH", path.display())]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("store {}: migration '{name}' failed: {source}", path.display())]
-    Migration { path: PathBuf, name: String, source: rusqlite::Error },
+    Migration {
+        path: PathBuf,
+        name: String,
+        source: rusqlite::Error,
+    },
     #[error("store {}: {context}: {source}", path.display())]
-    Sql { path: PathBuf, context: String, source: rusqlite::Error },
+    Sql {
+        path: PathBuf,
+        context: String,
+        source: rusqlite::Error,
+    },
     #[error("store {}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
     #[error("store {}: stored JSON in {context} is invalid: {source}", path.display())]
-    Json { path: PathBuf, context: String, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        context: String,
+        source: serde_json::Error,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -45,26 +60,39 @@ impl Store {
     /// Open (creating if needed) the SQLite store at `path`, switch it to WAL and apply pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
         Self::init(conn, path)
     }
 
     /// An in-memory store (tests, dry runs).
     pub fn open_in_memory() -> Result<Self> {
         let path = PathBuf::from(":memory:");
-        let conn =
-            Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
         Self::init(conn, path)
     }
 
     fn init(conn: Connection, path: PathBuf) -> Result<Self> {
-        let sql_err = |context: &str, source| StoreError::Sql { path: path.clone(), context: context.into(), source };
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| sql_err("busy_timeout", e))?;
+        let sql_err = |context: &str, source| StoreError::Sql {
+            path: path.clone(),
+            context: context.into(),
+            source,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| sql_err("busy_timeout", e))?;
         // WAL lets readers (e.g. `yardstick runs` while a run is going) proceed alongside the writer, and
         // synchronous=NORMAL keeps every committed response durable across a process crash.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| sql_err("journal_mode=WAL", e))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| sql_err("synchronous", e))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| sql_err("foreign_keys", e))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| sql_err("journal_mode=WAL", e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| sql_err("synchronous", e))?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| sql_err("foreign_keys", e))?;
         let store = Store { conn, path };
         store.migrate()?;
         Ok(store)
@@ -74,26 +102,38 @@ impl Store {
         self.conn
             .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             .map_err(|e| self.sql_err("create schema_migrations", e))?;
-        for m in ledger::MIGRATIONS.iter().chain(observations::MIGRATIONS.iter()) {
+        for m in ledger::MIGRATIONS
+            .iter()
+            .chain(observations::MIGRATIONS.iter())
+        {
             let done: bool = self
                 .conn
-                .query_row("SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)", [m.name], |r| r.get(0))
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
+                    [m.name],
+                    |r| r.get(0),
+                )
                 .map_err(|e| self.sql_err("read schema_migrations", e))?;
             if done {
                 continue;
             }
-            let tx = self.conn.unchecked_transaction().map_err(|e| self.sql_err("begin migration", e))?;
-            tx.execute_batch(m.sql).map_err(|source| StoreError::Migration {
-                path: self.path.clone(),
-                name: m.name.into(),
-                source,
-            })?;
+            let tx = self
+                .conn
+                .unchecked_transaction()
+                .map_err(|e| self.sql_err("begin migration", e))?;
+            tx.execute_batch(m.sql)
+                .map_err(|source| StoreError::Migration {
+                    path: self.path.clone(),
+                    name: m.name.into(),
+                    source,
+                })?;
             tx.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, datetime('now'))",
                 [m.name],
             )
             .map_err(|e| self.sql_err("record migration", e))?;
-            tx.commit().map_err(|e| self.sql_err("commit migration", e))?;
+            tx.commit()
+                .map_err(|e| self.sql_err("commit migration", e))?;
         }
         Ok(())
     }
@@ -109,10 +149,18 @@ impl Store {
     }
 
     pub(crate) fn sql_err(&self, context: &str, source: rusqlite::Error) -> StoreError {
-        StoreError::Sql { path: self.path.clone(), context: context.into(), source }
+        StoreError::Sql {
+            path: self.path.clone(),
+            context: context.into(),
+            source,
+        }
     }
 
     pub(crate) fn json_err(&self, context: &str, source: serde_json::Error) -> StoreError {
-        StoreError::Json { path: self.path.clone(), context: context.into(), source }
+        StoreError::Json {
+            path: self.path.clone(),
+            context: context.into(),
+            source,
+        }
     }
 }

@@ -197,8 +197,11 @@ pub fn list_files(store: &Store) -> Result<Vec<FileRecord>> {
              FROM obs_files ORDER BY imported_at, path",
         )
         .map_err(|e| store.sql_err("read obs_files", e))?;
-    let rows = stmt.query_map([], file_from_row).map_err(|e| store.sql_err("read obs_files", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.sql_err("read obs_files", e))
+    let rows = stmt
+        .query_map([], file_from_row)
+        .map_err(|e| store.sql_err("read obs_files", e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.sql_err("read obs_files", e))
 }
 
 fn file_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
@@ -222,7 +225,9 @@ fn file_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
 /// import leaves no record and can simply be rerun.
 pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary> {
     let conn = store.conn();
-    let tx = conn.unchecked_transaction().map_err(|e| store.sql_err("begin import", e))?;
+    let tx = conn
+        .unchecked_transaction()
+        .map_err(|e| store.sql_err("begin import", e))?;
     let mut summary = InsertSummary::default();
     {
         let mut insert_model = tx
@@ -262,7 +267,11 @@ pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary>
                     m.license,
                     m.base_model,
                     m.official,
-                    if m.extra_json.is_empty() { "{}" } else { m.extra_json.as_str() },
+                    if m.extra_json.is_empty() {
+                        "{}"
+                    } else {
+                        m.extra_json.as_str()
+                    },
                     m.file_sha256,
                     m.row_number as i64,
                 ])
@@ -383,7 +392,8 @@ pub fn load_models(store: &Store) -> Result<Vec<ModelRow>> {
             })
         })
         .map_err(|e| store.sql_err("read obs_models", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.sql_err("read obs_models", e))
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.sql_err("read obs_models", e))
 }
 
 /// Stored scores, optionally only those of one benchmark id.
@@ -391,7 +401,10 @@ pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRo
     let sql = "SELECT source, model, benchmark, snapshot, variant, score, stderr, ci_lower, ci_upper, n_items, \
                evaluated_at, file_sha256, row_number, column_name FROM obs_scores \
                WHERE (?1 IS NULL OR benchmark = ?1) ORDER BY source, benchmark, model, snapshot, variant";
-    let mut stmt = store.conn().prepare(sql).map_err(|e| store.sql_err("read obs_scores", e))?;
+    let mut stmt = store
+        .conn()
+        .prepare(sql)
+        .map_err(|e| store.sql_err("read obs_scores", e))?;
     let rows = stmt
         .query_map([benchmark], |r| {
             Ok(ScoreRow {
@@ -412,7 +425,8 @@ pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRo
             })
         })
         .map_err(|e| store.sql_err("read obs_scores", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.sql_err("read obs_scores", e))
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.sql_err("read obs_scores", e))
 }
 
 /// Distinct (source, task) pairs with per-item data, and how many models each has.
@@ -422,9 +436,12 @@ pub fn item_tasks(store: &Store) -> Result<Vec<(String, String, u64)>> {
         .prepare("SELECT source, task, COUNT(DISTINCT model) FROM obs_items GROUP BY source, task ORDER BY source, task")
         .map_err(|e| store.sql_err("read obs_items", e))?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+        })
         .map_err(|e| store.sql_err("read obs_items", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.sql_err("read obs_items", e))
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.sql_err("read obs_items", e))
 }
 
 /// Imported per-item scores of one source and task.
@@ -452,7 +469,8 @@ pub fn load_items(store: &Store, source: &str, task: &str) -> Result<Vec<ItemRow
             })
         })
         .map_err(|e| store.sql_err("read obs_items", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| store.sql_err("read obs_items", e))
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.sql_err("read obs_items", e))
 }
 
 /// One per-sample record of a Yardstick run (ledger tables `runs` + `samples`).
@@ -512,7 +530,16 @@ pub fn load_ledger_items(store: &Store) -> Result<Vec<LedgerItem>> {
                 return Err(store.json_err(&format!("samples.metrics_json of run {run_id}, task {task}, doc {doc_id}"), e))
             }
         };
-        out.push(LedgerItem { run_id, model_name, created_at, task, doc_id, filter, doc_hash, metrics });
+        out.push(LedgerItem {
+            run_id,
+            model_name,
+            created_at,
+            task,
+            doc_id,
+            filter,
+            doc_hash,
+            metrics,
+        });
     }
     Ok(out)
 }
@@ -539,17 +566,48 @@ mod tests {
     #[test]
     fn batch_roundtrip_and_duplicates() {
         let store = Store::open_in_memory().unwrap();
-        let model = ModelRow { source: "s".into(), model: "m".into(), organization: Some("Org".into()), ..Default::default() };
-        let score = ScoreRow { source: "s".into(), model: "m".into(), benchmark: "b".into(), score: 0.5, ..Default::default() };
-        let batch = ImportBatch { file: Some(file("aa")), models: vec![model.clone()], scores: vec![score.clone()], items: vec![] };
+        let model = ModelRow {
+            source: "s".into(),
+            model: "m".into(),
+            organization: Some("Org".into()),
+            ..Default::default()
+        };
+        let score = ScoreRow {
+            source: "s".into(),
+            model: "m".into(),
+            benchmark: "b".into(),
+            score: 0.5,
+            ..Default::default()
+        };
+        let batch = ImportBatch {
+            file: Some(file("aa")),
+            models: vec![model.clone()],
+            scores: vec![score.clone()],
+            items: vec![],
+        };
         let s1 = insert_batch(&store, &batch).unwrap();
-        assert_eq!((s1.new_models, s1.new_scores, s1.duplicate_scores), (1, 1, 0));
+        assert_eq!(
+            (s1.new_models, s1.new_scores, s1.duplicate_scores),
+            (1, 1, 0)
+        );
         assert!(find_file(&store, "aa").unwrap().is_some());
         // Same keys from another file: nothing new; a missing field gets filled.
-        let model2 = ModelRow { country: Some("China".into()), organization: Some("Other".into()), ..model };
-        let batch2 = ImportBatch { file: Some(file("bb")), models: vec![model2], scores: vec![score], items: vec![] };
+        let model2 = ModelRow {
+            country: Some("China".into()),
+            organization: Some("Other".into()),
+            ..model
+        };
+        let batch2 = ImportBatch {
+            file: Some(file("bb")),
+            models: vec![model2],
+            scores: vec![score],
+            items: vec![],
+        };
         let s2 = insert_batch(&store, &batch2).unwrap();
-        assert_eq!((s2.new_models, s2.new_scores, s2.duplicate_scores), (0, 0, 1));
+        assert_eq!(
+            (s2.new_models, s2.new_scores, s2.duplicate_scores),
+            (0, 0, 1)
+        );
         let models = load_models(&store).unwrap();
         assert_eq!(models.len(), 1);
         assert_eq!(models[0].organization.as_deref(), Some("Org"));

@@ -1,1 +1,56 @@
-//! yardstick-tasks
+//! Tasks in lm-evaluation-harness 0.4.13's format, rendered byte for byte as lm-eval renders them.
+//!
+//! - [`TaskIndex`]: every task, group and tag from the built-in YAMLs (`mmlu`, `cmmlu`, `ceval-valid`,
+//!   `truthfulqa_mc1/2`, `arc_easy/challenge`, `hellaswag`, `mmlu_pro`) and `--include-path`
+//!   directories; [`TaskIndex::resolve`] turns requested names into a [`Selection`] of groups and
+//!   tasks with group overrides applied.
+//! - [`TaskConfig`] / [`GroupConfig`]: resolved configurations (dumpable in lm-eval's `configs` form).
+//! - [`PreparedTask`]: a task with its data loaded; [`PreparedTask::docs`] yields each doc's prompt,
+//!   requests ([`yardstick_core::Instance`]), gold target and few-shot ids.
+//!
+//! The Python behaviours prompts depend on are reproduced natively: Jinja with Python `str()` output
+//! and string methods ([`jinja`]), `repr`/`ast.literal_eval` ([`pyvalue`]), `random.Random.sample`
+//! ([`pyrandom`]) and the Python functions of the built-in tasks ([`functions`]).
+//!
+//! ```no_run
+//! use yardstick_tasks::{TaskIndex, PreparedTask, data::DataOptions};
+//! let index = TaskIndex::load(&[])?;
+//! let selection = index.resolve(&["mmlu_anatomy"])?;
+//! let opts = DataOptions { data_dir: Some("../shared/data/benchmarks".into()), ..Default::default() };
+//! for task in selection.tasks() {
+//!     let prepared = PreparedTask::prepare(task, &opts, Some(5), 1234, None)?;
+//!     for doc in prepared.docs() {
+//!         let doc = doc?;
+//!         println!("{}", doc.context);
+//!     }
+//! }
+//! # Ok::<(), yardstick_tasks::TaskError>(())
+//! ```
+
+pub mod builtin;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod functions;
+pub mod index;
+pub mod jinja;
+pub mod prepare;
+pub mod prompt;
+pub mod pyrandom;
+pub mod pystr;
+pub mod pyvalue;
+pub mod sampler;
+mod suggest;
+pub mod yaml;
+
+pub use config::{
+    AggregateMetric, DocField, FewshotConfig, FilterPipeline, FilterStep, GroupConfig, MetricConfig, ResolvedMetric,
+    SamplerKind, TaskConfig,
+};
+pub use error::TaskError;
+pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};
+pub use prepare::{DocRequests, InMemoryData, Limit, PreparedTask};
+pub use prompt::{ChatMessage, Message, Role};
+
+/// lm-eval's default few-shot seed (`fewshot_random_seed`).
+pub const DEFAULT_FEWSHOT_SEED: u64 = 1234;

@@ -1,1 +1,73 @@
-fn main() {}
+//! `yardstick`: evaluate language models and measure the gaps between groups of them.
+
+mod commands;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "yardstick", version, about = "Evaluate language models and measure the gaps between groups of them, with error bars")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate a model on tasks (lm-evaluation-harness compatible), resuming from the store
+    Run(Box<commands::run::RunArgs>),
+    /// List task definitions or show exactly how one is prompted
+    #[command(subcommand)]
+    Tasks(commands::tasks::TasksCommand),
+    /// What the store holds: runs, their status and size
+    Runs(commands::runs::RunsArgs),
+    /// Leaderboard of stored results: model × task
+    Results(commands::runs::ResultsArgs),
+    /// Tokenizer utilities (export a GGUF's embedded vocabulary to a Hugging Face tokenizer.json)
+    #[command(subcommand)]
+    Tokenizer(commands::tokenizer::TokenizerCommand),
+    /// Import results measured elsewhere (lm-eval results/samples, Open LLM Leaderboard, Epoch, LMArena)
+    Import(commands::analysis::ImportArgs),
+    /// The model registry: organizations, countries, release dates
+    #[command(subcommand)]
+    Models(commands::analysis::ModelsCommand),
+    /// Gap between two groups of models, with confidence intervals
+    Gap(commands::analysis::GapArgs),
+    /// Frontier gap, lag in months and trend of the gap over release dates
+    Trend(commands::analysis::TrendArgs),
+    /// Bradley–Terry ratings with confidence intervals from pairwise battles
+    Rate(commands::analysis::RateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YARDSTICK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let result = match cli.command {
+        Command::Run(args) => commands::run::run(*args),
+        Command::Tasks(cmd) => commands::tasks::run(cmd),
+        Command::Runs(args) => commands::runs::runs(args),
+        Command::Results(args) => commands::runs::results(args),
+        Command::Tokenizer(cmd) => commands::tokenizer::run(cmd),
+        Command::Import(args) => commands::analysis::import(args),
+        Command::Models(cmd) => commands::analysis::models(cmd),
+        Command::Gap(args) => commands::analysis::gap(args),
+        Command::Trend(args) => commands::analysis::trend(args),
+        Command::Rate(args) => commands::analysis::rate(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (e.g. `yardstick results | head`) is not an error.
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

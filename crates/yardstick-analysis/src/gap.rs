@@ -1,0 +1,944 @@
+//! `yardstick gap`: the difference in mean score between two groups of models, Δ = mean_A − mean_B, with a
+//! confidence interval, per benchmark or per dimension and per source (results from different sources are
+//! never mixed: their protocols differ).
+//!
+//! Methods (eval-anchors §4.2, §4.3, §4.8):
+//! - **Per-item data** (imported lm-eval samples, Yardstick runs) on the items every selected model answered:
+//!   `roster` = fixed-roster per-item contrast gᵢ = mean_A S[m,i] − mean_B S[m,i], Δ = ḡ, SE = sd(g)/√n,
+//!   Student-t with n − 1 df; `population` = two-way bootstrap (items shared by all models, and models within
+//!   each group, resampled independently), percentile CI.
+//! - **Model-level scores** (leaderboards): each model's score carries its sampling error (the source's
+//!   stderr, or the binomial SE from the benchmark's item count, Agresti–Coull form); parametric bootstrap:
+//!   `roster` perturbs each model's score by its error; `population` also resamples models within each
+//!   group. Percentile CI; two-sided bootstrap p.
+//!
+//! Several rows: p-values are Holm-adjusted across all rows shown.
+
+use crate::catalog::{
+    self, baseline_for, benchmarks_of, items_for, Dimension, Scale, DIMENSIONS_VERSION,
+};
+use crate::dataset::{Dataset, ModelInfo, SOURCE_YARDSTICK};
+use crate::error::{AnalysisError, Result};
+use crate::groups::{split, GroupSpec};
+use crate::items::{ItemKey, ItemTable};
+use crate::registry::Registry;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeSet, HashMap};
+use yardstick_stats::{BootstrapConfig, BootstrapResult, Xoshiro256PlusPlus};
+
+/// Which gap is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimand {
+    /// Which of *these* models are better (only item sampling / per-model error).
+    Roster,
+    /// Are models of group A in general better (also which models happen to be in each group).
+    #[default]
+    Population,
+}
+
+impl Estimand {
+    pub fn id(self) -> &'static str {
+        match self {
+            Estimand::Roster => "roster",
+            Estimand::Population => "population",
+        }
+    }
+}
+
+/// How a row was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    PairedItemsFixedRoster,
+    PairedItemsTwoWayBootstrap,
+    ModelLevelBootstrapRoster,
+    ModelLevelBootstrapPopulation,
+}
+
+impl Method {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::PairedItemsFixedRoster => "paired over items, fixed roster (t)",
+            Method::PairedItemsTwoWayBootstrap => "paired over items, two-way bootstrap",
+            Method::ModelLevelBootstrapRoster => "model-level bootstrap, fixed roster",
+            Method::ModelLevelBootstrapPopulation => "model-level bootstrap, population",
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            Method::PairedItemsFixedRoster => "paired-items/roster",
+            Method::PairedItemsTwoWayBootstrap => "paired-items/two-way-bootstrap",
+            Method::ModelLevelBootstrapRoster => "model-level/roster",
+            Method::ModelLevelBootstrapPopulation => "model-level/population",
+        }
+    }
+}
+
+/// What to compare.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GapTarget {
+    /// Every dimension with data.
+    AllDimensions,
+    Dimension(Dimension),
+    /// Named benchmark ids (`all` = every benchmark of the chosen source).
+    Benchmarks(Vec<String>),
+}
+
+/// Options of `yardstick gap`.
+#[derive(Debug, Clone)]
+pub struct GapOptions {
+    pub groups: GroupSpec,
+    pub target: GapTarget,
+    pub estimand: Estimand,
+    pub source: Option<String>,
+    pub metric: Option<String>,
+    pub replicates: usize,
+    pub seed: u64,
+    pub level: f64,
+}
+
+/// A model's contribution to a row.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapModel {
+    pub name: String,
+    pub score: f64,
+    pub se: Option<f64>,
+}
+
+/// One gap estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapRow {
+    pub source: String,
+    /// "benchmark" or "dimension".
+    pub kind: String,
+    pub target: String,
+    pub benchmarks: Vec<String>,
+    pub method: Method,
+    /// "raw" (per-benchmark), "normalised" (dimension: (raw − baseline)/(1 − baseline), benchmarks weighted
+    /// equally) or "index" (scores on their own scale).
+    pub scale: String,
+    pub estimate: f64,
+    pub se: f64,
+    pub ci_lower: f64,
+    pub ci_upper: f64,
+    pub p: Option<f64>,
+    pub p_holm: Option<f64>,
+    pub mean_a: f64,
+    pub mean_b: f64,
+    pub n_models_a: usize,
+    pub n_models_b: usize,
+    /// Items: shared items for per-item rows; per model (from the benchmark's item count) otherwise.
+    pub n_items: Option<usize>,
+    pub items_note: String,
+    pub metric: Option<String>,
+    pub low_precision: bool,
+    pub models_a: Vec<GapModel>,
+    pub models_b: Vec<GapModel>,
+    pub notes: Vec<String>,
+}
+
+/// Result of `yardstick gap`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapReport {
+    pub group_a: String,
+    pub group_b: String,
+    pub attribution: String,
+    pub estimand: String,
+    pub as_of: Option<String>,
+    pub official_only: bool,
+    pub level: f64,
+    pub replicates: usize,
+    pub seed: u64,
+    pub dimensions_version: String,
+    pub rows: Vec<GapRow>,
+    pub notes: Vec<String>,
+}
+
+/// Compute the gap report. `items` are the per-item tables available (see [`crate::items::load_item_tables`]).
+pub fn gap(
+    registry: &Registry,
+    data: &Dataset,
+    items: &[ItemTable],
+    opts: &GapOptions,
+) -> Result<GapReport> {
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    // Which benchmarks and dimensions to look at, per source.
+    let mut sources: BTreeSet<String> = data.scores.iter().map(|s| s.source.clone()).collect();
+    sources.extend(items.iter().map(|t| t.source.clone()));
+    if let Some(s) = &opts.source {
+        if !sources.contains(s) {
+            return Err(AnalysisError::NoData(format!(
+                "no results from source '{s}' in the store; sources present: {}",
+                sources.iter().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        sources.retain(|x| x == s);
+    }
+    let benchmarks_in = |source: &str| -> BTreeSet<String> {
+        let mut b: BTreeSet<String> = data
+            .scores
+            .iter()
+            .filter(|s| s.source == source)
+            .map(|s| s.benchmark.clone())
+            .collect();
+        b.extend(
+            items
+                .iter()
+                .filter(|t| t.source == source)
+                .map(|t| t.benchmark.clone()),
+        );
+        b
+    };
+    for source in &sources {
+        let present = benchmarks_in(source);
+        let targets: Vec<(String, String, Vec<String>)> = match &opts.target {
+            GapTarget::Benchmarks(list) => {
+                let list: Vec<String> = if list.iter().any(|b| b == "all") {
+                    present.iter().cloned().collect()
+                } else {
+                    list.clone()
+                };
+                list.into_iter()
+                    .filter(|b| present.contains(b))
+                    .map(|b| ("benchmark".to_string(), b.clone(), vec![b]))
+                    .collect()
+            }
+            GapTarget::Dimension(d) => dimension_target(*d, &present).into_iter().collect(),
+            GapTarget::AllDimensions => Dimension::ALL
+                .iter()
+                .filter_map(|d| dimension_target(*d, &present))
+                .collect(),
+        };
+        for (kind, target, benches) in targets {
+            let table: Vec<&ItemTable> = benches
+                .iter()
+                .filter_map(|b| {
+                    items
+                        .iter()
+                        .find(|t| &t.source == source && &t.benchmark == b)
+                })
+                .collect();
+            let row = if !table.is_empty() && table.len() == benches.len() {
+                paired_row(registry, data, source, &kind, &target, &table, opts)?
+            } else {
+                model_level_row(registry, data, source, &kind, &target, &benches, opts)?
+            };
+            match row {
+                Ok(r) => rows.push(r),
+                Err(why) => notes.push(format!("{source} / {target}: {why}")),
+            }
+        }
+    }
+    if rows.is_empty() {
+        let what = match &opts.target {
+            GapTarget::Benchmarks(b) => format!("benchmark(s) {}", b.join(", ")),
+            GapTarget::Dimension(d) => format!("dimension {}", d.id()),
+            GapTarget::AllDimensions => "any dimension".to_string(),
+        };
+        let mut available: BTreeSet<String> = BTreeSet::new();
+        for s in &sources {
+            available.extend(benchmarks_in(s));
+        }
+        let shown: Vec<String> = available.into_iter().take(40).collect();
+        let mut msg = format!("no gap could be computed for {what}");
+        if !notes.is_empty() {
+            msg.push_str(&format!(": {}", notes.join("; ")));
+        }
+        msg.push_str(&format!(
+            ". Benchmarks in the store: {}",
+            if shown.is_empty() {
+                "none (run `yardstick import` first)".into()
+            } else {
+                shown.join(", ")
+            }
+        ));
+        return Err(AnalysisError::NoData(msg));
+    }
+    let ps: Vec<f64> = rows.iter().filter_map(|r| r.p).collect();
+    if ps.len() > 1 {
+        let adj = yardstick_stats::holm(&ps)?;
+        let mut it = adj.into_iter();
+        for r in rows.iter_mut() {
+            if r.p.is_some() {
+                r.p_holm = it.next();
+            }
+        }
+    } else {
+        for r in rows.iter_mut() {
+            r.p_holm = r.p;
+        }
+    }
+    Ok(GapReport {
+        group_a: opts.groups.a.text.clone(),
+        group_b: opts.groups.b.text.clone(),
+        attribution: opts.groups.attribution.id().to_string(),
+        estimand: opts.estimand.id().to_string(),
+        as_of: opts.groups.as_of.map(|d| d.to_string()),
+        official_only: opts.groups.official_only,
+        level: opts.level,
+        replicates: opts.replicates,
+        seed: opts.seed,
+        dimensions_version: DIMENSIONS_VERSION.to_string(),
+        rows,
+        notes,
+    })
+}
+
+fn dimension_target(
+    d: Dimension,
+    present: &BTreeSet<String>,
+) -> Option<(String, String, Vec<String>)> {
+    let benches: Vec<String> = benchmarks_of(d)
+        .into_iter()
+        .map(|b| b.id.to_string())
+        .filter(|b| present.contains(b))
+        .collect();
+    (!benches.is_empty()).then(|| ("dimension".to_string(), d.id().to_string(), benches))
+}
+
+fn is_index(benchmark: &str) -> bool {
+    benchmark.starts_with("arena-elo")
+        || catalog::benchmark(benchmark).is_some_and(|b| b.scale == Scale::Index)
+}
+
+/// A model's score on one benchmark, its standard error and where the error comes from.
+type ScoreWithSe = (f64, Option<f64>, &'static str);
+
+/// Inner `Err(String)`: this (source, target) has no usable data; the reason becomes a note.
+type RowResult = std::result::Result<GapRow, String>;
+
+fn model_level_row(
+    registry: &Registry,
+    data: &Dataset,
+    source: &str,
+    kind: &str,
+    target: &str,
+    benches: &[String],
+    opts: &GapOptions,
+) -> Result<RowResult> {
+    let mut notes = Vec::new();
+    // Per benchmark: model → (score, se, se basis).
+    let mut per_bench: Vec<HashMap<String, ScoreWithSe>> = Vec::new();
+    let mut items_seen: Vec<u64> = Vec::new();
+    for b in benches {
+        let snapshot = latest_snapshot(data, source, b, opts.groups.as_of);
+        if let Some(s) = &snapshot {
+            notes.push(format!("{b}: snapshot {s}"));
+        }
+        let mut map = HashMap::new();
+        for s in data.latest_scores(source, b, snapshot.as_deref()) {
+            let n = s.n_items.or_else(|| items_for(b, source).map(u64::from));
+            let (se, basis) = match (s.stderr, n) {
+                (Some(se), _) => (Some(se), "source stderr"),
+                (None, Some(n)) if !is_index(b) && (0.0..=1.0).contains(&s.score) && n > 0 => {
+                    items_seen.push(n);
+                    (Some(binomial_se(s.score, n)), "binomial from item count")
+                }
+                _ => (None, "unknown"),
+            };
+            map.insert(s.model.clone(), (s.score, se, basis));
+        }
+        per_bench.push(map);
+    }
+    // Candidates: models of this source with every benchmark of the target.
+    let candidates: Vec<&ModelInfo> = data
+        .models
+        .iter()
+        .filter(|m| m.source == source && per_bench.iter().all(|pb| pb.contains_key(&m.name)))
+        .collect();
+    let missing_some = data
+        .models
+        .iter()
+        .filter(|m| {
+            m.source == source
+                && per_bench.iter().any(|pb| pb.contains_key(&m.name))
+                && !per_bench.iter().all(|pb| pb.contains_key(&m.name))
+        })
+        .count();
+    if missing_some > 0 && benches.len() > 1 {
+        notes.push(format!(
+            "{missing_some} model(s) lack one of {} and are left out",
+            benches.join(", ")
+        ));
+    }
+    let (a, b, ex) = split(registry, &opts.groups, candidates);
+    notes.extend(ex.describe());
+    if a.is_empty() || b.is_empty() {
+        return Ok(Err(format!(
+            "group {} has no model with {}",
+            if a.is_empty() { "A" } else { "B" },
+            benches.join(", ")
+        )));
+    }
+    let index = benches.iter().any(|x| is_index(x));
+    let combine = |m: &ModelInfo| -> GapModel {
+        if benches.len() == 1 {
+            let (s, se, _) = per_bench[0][&m.name];
+            return GapModel {
+                name: m.name.clone(),
+                score: s,
+                se,
+            };
+        }
+        // Dimension: equal-weighted mean of baseline-normalised scores.
+        let k = benches.len() as f64;
+        let mut score = 0.0;
+        let mut var = 0.0;
+        let mut known = true;
+        for (bi, bench) in benches.iter().enumerate() {
+            let (s, se, _) = per_bench[bi][&m.name];
+            let base = if index {
+                0.0
+            } else {
+                baseline_for(bench, source)
+            };
+            score += crate::catalog::normalise(s, base) / k;
+            match se {
+                Some(se) => var += (se / (1.0 - base) / k).powi(2),
+                None => known = false,
+            }
+        }
+        GapModel {
+            name: m.name.clone(),
+            score,
+            se: known.then(|| var.sqrt()),
+        }
+    };
+    let ma: Vec<GapModel> = a.iter().map(|m| combine(m)).collect();
+    let mb: Vec<GapModel> = b.iter().map(|m| combine(m)).collect();
+    let mut basis_counts: HashMap<&str, usize> = HashMap::new();
+    for m in a.iter().chain(b.iter()) {
+        for pb in &per_bench {
+            *basis_counts.entry(pb[&m.name].2).or_default() += 1;
+        }
+    }
+    let unknown_se = ma
+        .iter()
+        .chain(mb.iter())
+        .filter(|m| m.se.is_none())
+        .count();
+    if unknown_se > 0 {
+        notes.push(format!(
+            "{unknown_se} model(s) have no known sampling error (treated as exact)"
+        ));
+    }
+    let boot = model_level_bootstrap(&ma, &mb, opts)?;
+    let method = match opts.estimand {
+        Estimand::Roster => Method::ModelLevelBootstrapRoster,
+        Estimand::Population => Method::ModelLevelBootstrapPopulation,
+    };
+    let all_exact = unknown_se == ma.len() + mb.len();
+    let p = if opts.estimand == Estimand::Roster && all_exact {
+        notes.push("no model has a known sampling error: the fixed-roster interval is zero-width and no p-value is given".into());
+        None
+    } else {
+        Some(boot.p_two_sided())
+    };
+    let mut basis: Vec<String> = basis_counts
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    basis.sort();
+    let n_items = if items_seen.is_empty() {
+        None
+    } else {
+        Some(median_u64(&mut items_seen) as usize)
+    };
+    let items_note = match n_items {
+        Some(n) => format!("{n} per model; SE basis ({})", basis.join(", ")),
+        None => format!("SE basis ({})", basis.join(", ")),
+    };
+    let mean = |v: &[GapModel]| v.iter().map(|m| m.score).sum::<f64>() / v.len() as f64;
+    let low = opts.estimand == Estimand::Population && ma.len().min(mb.len()) < 8;
+    if low {
+        notes.push(
+            "fewer than 8 models in a group: the population interval is low-precision".into(),
+        );
+    }
+    Ok(Ok(GapRow {
+        source: source.to_string(),
+        kind: kind.to_string(),
+        target: target.to_string(),
+        benchmarks: benches.to_vec(),
+        method,
+        scale: if index {
+            "index".into()
+        } else if benches.len() > 1 {
+            "normalised".into()
+        } else {
+            "raw".into()
+        },
+        estimate: boot.estimate,
+        se: boot.se,
+        ci_lower: boot.ci.lower,
+        ci_upper: boot.ci.upper,
+        p,
+        p_holm: None,
+        mean_a: mean(&ma),
+        mean_b: mean(&mb),
+        n_models_a: ma.len(),
+        n_models_b: mb.len(),
+        n_items,
+        items_note,
+        metric: None,
+        low_precision: low,
+        models_a: ma,
+        models_b: mb,
+        notes,
+    }))
+}
+
+/// Standard error of a proportion `p` measured on `n` items, Agresti–Coull form: p̃ = (np + z²/2)/(n + z²),
+/// SE = √(p̃(1 − p̃)/(n + z²)) with z = 1.96. Equals the plain binomial √(p(1−p)/n) to within a few percent for
+/// mid-range scores and stays positive at 0 and 1, where the plain form would claim certainty.
+pub fn binomial_se(p: f64, n: u64) -> f64 {
+    let z2 = 1.959_963_984_540_054_f64.powi(2);
+    let nt = n as f64 + z2;
+    let pt = (p * n as f64 + z2 / 2.0) / nt;
+    (pt * (1.0 - pt) / nt).sqrt()
+}
+
+fn median_u64(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// The latest arena snapshot on or before `as_of` (None for benchmarks without snapshots).
+fn latest_snapshot(
+    data: &Dataset,
+    source: &str,
+    benchmark: &str,
+    as_of: Option<chrono::NaiveDate>,
+) -> Option<String> {
+    let limit = as_of.map(|d| d.to_string());
+    data.scores
+        .iter()
+        .filter(|s| s.source == source && s.benchmark == benchmark && !s.snapshot.is_empty())
+        .filter(|s| limit.as_ref().is_none_or(|l| &s.snapshot <= l))
+        .map(|s| s.snapshot.clone())
+        .max()
+}
+
+/// Parametric bootstrap of mean_A − mean_B: each replicate perturbs every model's score by its standard
+/// error (normal draw) and, for the population estimand, first resamples the models of each group with
+/// replacement. Replicate r uses `Xoshiro256PlusPlus::for_stream(seed, 2, r)`, so results do not depend on
+/// the number of threads.
+pub fn model_level_bootstrap(
+    a: &[GapModel],
+    b: &[GapModel],
+    opts: &GapOptions,
+) -> Result<BootstrapResult> {
+    let mean = |v: &[GapModel]| v.iter().map(|m| m.score).sum::<f64>() / v.len() as f64;
+    let estimate = mean(a) - mean(b);
+    let population = opts.estimand == Estimand::Population;
+    let reps: Vec<f64> = (0..opts.replicates)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = Xoshiro256PlusPlus::for_stream(opts.seed, 2, r as u64);
+            let mut draw = |g: &[GapModel]| -> f64 {
+                let mut sum = 0.0;
+                for i in 0..g.len() {
+                    let m = if population {
+                        &g[rng.below(g.len() as u64) as usize]
+                    } else {
+                        &g[i]
+                    };
+                    sum += m.score + m.se.unwrap_or(0.0) * rng.normal();
+                }
+                sum / g.len() as f64
+            };
+            let da = draw(a);
+            da - draw(b)
+        })
+        .collect();
+    Ok(BootstrapResult::from_replicates(
+        estimate, reps, opts.level,
+    )?)
+}
+
+fn paired_row(
+    registry: &Registry,
+    data: &Dataset,
+    source: &str,
+    kind: &str,
+    target: &str,
+    tables: &[&ItemTable],
+    opts: &GapOptions,
+) -> Result<RowResult> {
+    let mut notes = Vec::new();
+    let with_all: BTreeSet<&String> = {
+        let mut it = tables
+            .iter()
+            .map(|t| t.scores.keys().collect::<BTreeSet<_>>());
+        let first = it.next().unwrap_or_default();
+        it.fold(first, |acc, s| acc.intersection(&s).copied().collect())
+    };
+    let fallback: Vec<ModelInfo>;
+    let candidates: Vec<&ModelInfo> = {
+        let known: Vec<&ModelInfo> = data
+            .models
+            .iter()
+            .filter(|m| m.source == source && with_all.contains(&m.name))
+            .collect();
+        if known.len() == with_all.len() {
+            known
+        } else {
+            // Models that only have items (no results row): describe them from their name.
+            fallback = with_all
+                .iter()
+                .filter(|n| data.model(source, n).is_none())
+                .map(|n| {
+                    let row = yardstick_store::observations::ModelRow {
+                        source: source.into(),
+                        model: (*n).clone(),
+                        ..Default::default()
+                    };
+                    Dataset::from_rows(registry, vec![row], vec![])
+                        .models
+                        .remove(0)
+                })
+                .collect();
+            known.into_iter().chain(fallback.iter()).collect()
+        }
+    };
+    let (a, b, ex) = split(registry, &opts.groups, candidates);
+    notes.extend(ex.describe());
+    if a.is_empty() || b.is_empty() {
+        return Ok(Err(format!(
+            "group {} has no model with per-item data",
+            if a.is_empty() { "A" } else { "B" }
+        )));
+    }
+    // Items every selected model answered, per benchmark.
+    let selected: Vec<&str> = a.iter().chain(b.iter()).map(|m| m.name.as_str()).collect();
+    let mut columns: Vec<(usize, ItemKey)> = Vec::new();
+    let mut per_bench_n = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        let mut common: Option<BTreeSet<&ItemKey>> = None;
+        let mut union: BTreeSet<&ItemKey> = BTreeSet::new();
+        for name in &selected {
+            let keys: BTreeSet<&ItemKey> = t.scores[*name].keys().collect();
+            union.extend(keys.iter().copied());
+            common = Some(match common {
+                None => keys,
+                Some(c) => c.intersection(&keys).copied().collect(),
+            });
+        }
+        let common = common.unwrap_or_default();
+        if common.len() < union.len() {
+            notes.push(format!(
+                "{}: {} of {} items answered by every selected model are used",
+                t.benchmark,
+                common.len(),
+                union.len()
+            ));
+        }
+        if common.len() < 2 {
+            return Ok(Err(format!(
+                "{}: fewer than 2 items answered by every selected model",
+                t.benchmark
+            )));
+        }
+        per_bench_n.push(common.len());
+        columns.extend(common.into_iter().map(|k| (ti, k.clone())));
+    }
+    // Dimension rows: each item is rescaled so the plain mean over all items equals the equal-weighted mean of
+    // the benchmarks' baseline-normalised means.
+    let k = tables.len() as f64;
+    let total = columns.len() as f64;
+    let weight: Vec<(f64, f64)> = tables
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            if tables.len() == 1 {
+                (0.0, 1.0)
+            } else {
+                let base = baseline_for(&t.benchmark, source);
+                (base, total / (k * per_bench_n[ti] as f64) / (1.0 - base))
+            }
+        })
+        .collect();
+    let order: Vec<&ModelInfo> = a.iter().chain(b.iter()).copied().collect();
+    let mut data_m = Vec::with_capacity(order.len() * columns.len());
+    for m in &order {
+        for (ti, key) in &columns {
+            let v = tables[*ti].scores[&m.name][key];
+            let (base, w) = weight[*ti];
+            data_m.push((v - base) * w);
+        }
+    }
+    let matrix = yardstick_stats::ScoreMatrix::new(order.len(), columns.len(), data_m)?;
+    let ga: Vec<usize> = (0..a.len()).collect();
+    let gb: Vec<usize> = (a.len()..order.len()).collect();
+    let means = matrix.model_means();
+    let to_models = |idx: &[usize]| -> Vec<GapModel> {
+        idx.iter()
+            .map(|&i| GapModel {
+                name: order[i].name.clone(),
+                score: means[i],
+                se: None,
+            })
+            .collect()
+    };
+    let (method, estimate, se, lower, upper, p) = match opts.estimand {
+        Estimand::Roster => {
+            let d = yardstick_stats::fixed_roster_gap(&matrix, &ga, &gb, opts.level)?;
+            (
+                Method::PairedItemsFixedRoster,
+                d.estimate,
+                d.se,
+                d.ci.lower,
+                d.ci.upper,
+                d.p,
+            )
+        }
+        Estimand::Population => {
+            let cfg = BootstrapConfig::new(opts.replicates, opts.seed, opts.level);
+            let r = yardstick_stats::two_way_gap_bootstrap(&matrix, &ga, &gb, &cfg)?;
+            (
+                Method::PairedItemsTwoWayBootstrap,
+                r.estimate,
+                r.se,
+                r.ci.lower,
+                r.ci.upper,
+                r.p_two_sided(),
+            )
+        }
+    };
+    let low = opts.estimand == Estimand::Population && a.len().min(b.len()) < 8;
+    if low {
+        notes.push(
+            "fewer than 8 models in a group: the population interval is low-precision".into(),
+        );
+    }
+    let ma = to_models(&ga);
+    let mb = to_models(&gb);
+    let mean = |v: &[GapModel]| v.iter().map(|m| m.score).sum::<f64>() / v.len() as f64;
+    let metric = tables
+        .iter()
+        .map(|t| format!("{}:{}/{}", t.benchmark, t.metric, t.filter))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if source == SOURCE_YARDSTICK {
+        notes.push("per-item data from Yardstick's finished runs".into());
+    }
+    Ok(Ok(GapRow {
+        source: source.to_string(),
+        kind: kind.to_string(),
+        target: target.to_string(),
+        benchmarks: tables.iter().map(|t| t.benchmark.clone()).collect(),
+        method,
+        scale: if tables.len() > 1 {
+            "normalised".into()
+        } else {
+            "raw".into()
+        },
+        estimate,
+        se,
+        ci_lower: lower,
+        ci_upper: upper,
+        p: Some(p),
+        p_holm: None,
+        mean_a: mean(&ma),
+        mean_b: mean(&mb),
+        n_models_a: a.len(),
+        n_models_b: b.len(),
+        n_items: Some(columns.len()),
+        items_note: format!("{} shared items", columns.len()),
+        metric: Some(metric),
+        low_precision: low,
+        models_a: ma,
+        models_b: mb,
+        notes,
+    }))
+}
+
+impl GapReport {
+    /// Human-readable report.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let pct = (self.level * 100.0).round();
+        out.push_str(&format!(
+            "Gap  A = {}  vs  B = {}\n",
+            self.group_a, self.group_b
+        ));
+        out.push_str(&format!(
+            "attribution: {} · estimand: {} · {pct}% CI · {} bootstrap replicates (seed {}) · {}{}{}\n\n",
+            self.attribution,
+            self.estimand,
+            self.replicates,
+            self.seed,
+            self.dimensions_version,
+            if self.official_only { " · official providers only" } else { "" },
+            self.as_of.as_ref().map(|d| format!(" · as of {d}")).unwrap_or_default(),
+        ));
+        let header = format!(
+            "{:<10} {:<22} {:<31} {:>9} {:>21} {:>8} {:>8} {:>9} {:>8}  {}\n",
+            "source",
+            "target",
+            "method",
+            "Δ (A−B)",
+            format!("{pct}% CI"),
+            "p",
+            "p(Holm)",
+            "models",
+            "scale",
+            "items"
+        );
+        out.push_str(&header);
+        out.push_str(&"-".repeat(header.chars().count().min(160)));
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{:<10} {:<22} {:<31} {:>+9.4} {:>21} {:>8} {:>8} {:>9} {:>8}  {}\n",
+                r.source,
+                truncate(&r.target, 22),
+                r.method.short(),
+                r.estimate,
+                format!("[{:+.4}, {:+.4}]", r.ci_lower, r.ci_upper),
+                fmt_p(r.p),
+                fmt_p(r.p_holm),
+                format!("{}/{}", r.n_models_a, r.n_models_b),
+                r.scale,
+                r.items_note
+            ));
+        }
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{} / {}: mean A {:.4}, mean B {:.4}{}{}\n",
+                r.source,
+                r.target,
+                r.mean_a,
+                r.mean_b,
+                if r.benchmarks.len() > 1 {
+                    format!(" (benchmarks: {})", r.benchmarks.join(", "))
+                } else {
+                    String::new()
+                },
+                r.metric
+                    .as_ref()
+                    .map(|m| format!(" (metric {m})"))
+                    .unwrap_or_default()
+            ));
+            for n in &r.notes {
+                out.push_str(&format!("  - {n}\n"));
+            }
+        }
+        for n in &self.notes {
+            out.push_str(&format!("note: {n}\n"));
+        }
+        out.push_str(
+            "\nΔ > 0: group A scores higher. Per-benchmark rows use raw scores; dimension rows use baseline-normalised scores ((raw − b)/(1 − b)), benchmarks weighted equally.\n",
+        );
+        out
+    }
+}
+
+pub fn fmt_p(p: Option<f64>) -> String {
+    match p {
+        None => "—".into(),
+        Some(p) if p < 0.0001 => "<0.0001".into(),
+        Some(p) => format!("{p:.4}"),
+    }
+}
+
+pub fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribution::AttributionMode;
+    use crate::query::Query;
+
+    #[test]
+    fn binomial_se_agresti_coull() {
+        // p = 0.5, n = 100: p̃ = 0.5, SE = √(0.25/103.84) = 0.049067
+        assert!(
+            (binomial_se(0.5, 100) - (0.25f64 / (100.0 + 1.959_963_984_540_054f64.powi(2))).sqrt())
+                .abs()
+                < 1e-12
+        );
+        assert!(binomial_se(0.0, 100) > 0.0 && binomial_se(1.0, 100) > 0.0);
+        // Mid-range: within 3% of the plain binomial SE for n = 1000.
+        let plain = (0.3f64 * 0.7 / 1000.0).sqrt();
+        assert!((binomial_se(0.3, 1000) / plain - 1.0).abs() < 0.03);
+    }
+
+    fn opts(estimand: Estimand, replicates: usize) -> GapOptions {
+        GapOptions {
+            groups: GroupSpec {
+                a: Query::all(),
+                b: Query::all(),
+                attribution: AttributionMode::Developer,
+                official_only: false,
+                as_of: None,
+            },
+            target: GapTarget::AllDimensions,
+            estimand,
+            source: None,
+            metric: None,
+            replicates,
+            seed: 11,
+            level: 0.95,
+        }
+    }
+
+    fn gm(score: f64, se: f64) -> GapModel {
+        GapModel {
+            name: format!("m{score}"),
+            score,
+            se: Some(se),
+        }
+    }
+
+    #[test]
+    fn roster_bootstrap_matches_the_closed_form() {
+        // Δ = (0.6 + 0.7)/2 − 0.5 = 0.15; SE = √((0.02² + 0.02²)/4 + 0.03²) = √0.0011 = 0.033166
+        let a = [gm(0.6, 0.02), gm(0.7, 0.02)];
+        let b = [gm(0.5, 0.03)];
+        let r = model_level_bootstrap(&a, &b, &opts(Estimand::Roster, 20_000)).unwrap();
+        assert!((r.estimate - 0.15).abs() < 1e-12);
+        assert!(
+            (r.se / 0.0011f64.sqrt() - 1.0).abs() < 0.03,
+            "bootstrap SE {}",
+            r.se
+        );
+        assert!(
+            (r.ci.lower - (0.15 - 1.96 * 0.0011f64.sqrt())).abs() < 0.004,
+            "{:?}",
+            r.ci
+        );
+        // Same seed, same answer.
+        let again = model_level_bootstrap(&a, &b, &opts(Estimand::Roster, 20_000)).unwrap();
+        assert_eq!(r.replicates, again.replicates);
+    }
+
+    #[test]
+    fn population_bootstrap_adds_between_model_spread() {
+        let a = [gm(0.2, 0.01), gm(0.4, 0.01), gm(0.6, 0.01), gm(0.8, 0.01)];
+        let b = [gm(0.45, 0.01), gm(0.55, 0.01), gm(0.5, 0.01), gm(0.5, 0.01)];
+        let roster = model_level_bootstrap(&a, &b, &opts(Estimand::Roster, 5000)).unwrap();
+        let pop = model_level_bootstrap(&a, &b, &opts(Estimand::Population, 5000)).unwrap();
+        // Model resampling: SD of A's scores is 0.258, so SE ≈ √(0.258²·(3/4)/4 + …) ≈ 0.11 ≫ roster SE ≈ 0.007.
+        assert!(
+            pop.se > 10.0 * roster.se,
+            "population {} vs roster {}",
+            pop.se,
+            roster.se
+        );
+        assert!(pop.ci.lower < 0.0 && pop.ci.upper > 0.0);
+    }
+}

@@ -1,0 +1,109 @@
+//! Splitting models into the two groups of a comparison.
+
+use crate::attribution::AttributionMode;
+use crate::dataset::ModelInfo;
+use crate::query::Query;
+use crate::registry::Registry;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// The two groups being compared and how their members are chosen.
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub a: Query,
+    pub b: Query,
+    pub attribution: AttributionMode,
+    pub official_only: bool,
+    /// Only models released on or before this date.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Why candidate models were left out of both groups.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Exclusions {
+    /// Models matching both queries (left out of both).
+    pub in_both: Vec<String>,
+    /// Models whose organization/country is unknown under the attribution mode.
+    pub unattributed: usize,
+    /// Models left out by --official-only.
+    pub not_official: usize,
+    /// Models left out by --as-of (released later, or release date unknown).
+    pub after_as_of: usize,
+    pub unknown_release: usize,
+}
+
+impl Exclusions {
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.in_both.is_empty() {
+            let shown: Vec<&str> = self.in_both.iter().take(5).map(String::as_str).collect();
+            out.push(format!(
+                "{} model(s) match both queries and are left out of both: {}{}",
+                self.in_both.len(),
+                shown.join(", "),
+                if self.in_both.len() > 5 { ", …" } else { "" }
+            ));
+        }
+        if self.unattributed > 0 {
+            out.push(format!("{} model(s) could not be attributed to an organization/country and belong to neither group", self.unattributed));
+        }
+        if self.not_official > 0 {
+            out.push(format!(
+                "{} model(s) left out by --official-only",
+                self.not_official
+            ));
+        }
+        if self.after_as_of > 0 || self.unknown_release > 0 {
+            out.push(format!(
+                "--as-of: {} model(s) released later and {} with an unknown release date left out",
+                self.after_as_of, self.unknown_release
+            ));
+        }
+        out
+    }
+}
+
+/// Split candidates into groups A and B.
+pub fn split<'a, I>(
+    registry: &Registry,
+    spec: &GroupSpec,
+    candidates: I,
+) -> (Vec<&'a ModelInfo>, Vec<&'a ModelInfo>, Exclusions)
+where
+    I: IntoIterator<Item = &'a ModelInfo>,
+{
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    let mut ex = Exclusions::default();
+    for m in candidates {
+        if spec.official_only && m.official != Some(true) {
+            ex.not_official += 1;
+            continue;
+        }
+        if let Some(limit) = spec.as_of {
+            match m.release_date {
+                None => {
+                    ex.unknown_release += 1;
+                    continue;
+                }
+                Some(d) if d > limit => {
+                    ex.after_as_of += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        if !m.attributed(spec.attribution).is_attributed() {
+            ex.unattributed += 1;
+        }
+        let in_a = spec.a.matches(registry, m, spec.attribution);
+        let in_b = spec.b.matches(registry, m, spec.attribution);
+        match (in_a, in_b) {
+            (true, true) => ex.in_both.push(m.name.clone()),
+            (true, false) => a.push(m),
+            (false, true) => b.push(m),
+            (false, false) => {}
+        }
+    }
+    (a, b, ex)
+}

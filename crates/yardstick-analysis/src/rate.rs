@@ -1,0 +1,266 @@
+//! `yardstick rate --battles FILE`: Bradley–Terry ratings with confidence intervals from pairwise battles in
+//! the LMArena battle format — a JSON array or JSON Lines of objects with `model_a`, `model_b` and `winner`
+//! ∈ {`model_a`, `model_b`, `tie`, `tie (bothbad)`} (other keys are ignored).
+
+use crate::attribution::resolve_developer;
+use crate::error::{AnalysisError, Result};
+use crate::gap::truncate;
+use crate::registry::Registry;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use yardstick_stats::{
+    aggregate_battles, bootstrap_intervals, fit_bradley_terry, sandwich_intervals, Battle,
+    BootstrapConfig, BtOptions, Outcome,
+};
+
+/// Battles read from a file, with model names.
+#[derive(Debug, Clone)]
+pub struct BattleSet {
+    pub models: Vec<String>,
+    pub battles: Vec<Battle>,
+    pub ties: u64,
+}
+
+/// Read a battles file (JSON array or JSON Lines). Errors name the line (JSONL) or the element index.
+pub fn read_battles(path: &Path) -> Result<BattleSet> {
+    let text = std::fs::read_to_string(path).map_err(|source| AnalysisError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let records: Vec<(u64, Value)> = if trimmed.starts_with('[') {
+        let v: Value = serde_json::from_str(trimmed).map_err(|e| AnalysisError::File {
+            path: path.to_path_buf(),
+            message: format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        })?;
+        match v {
+            Value::Array(a) => a
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i as u64 + 1, v))
+                .collect(),
+            _ => {
+                return Err(AnalysisError::File {
+                    path: path.to_path_buf(),
+                    message: "expected a JSON array of battles or JSON Lines".into(),
+                })
+            }
+        }
+    } else {
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(line).map_err(|e| AnalysisError::Field {
+                path: path.to_path_buf(),
+                line: i as u64 + 1,
+                column: "(json)".into(),
+                message: format!("invalid JSON: {e}"),
+            })?;
+            out.push((i as u64 + 1, v));
+        }
+        out
+    };
+    let array = trimmed.starts_with('[');
+    let where_ = |n: u64| {
+        if array {
+            format!("element {n}")
+        } else {
+            format!("line {n}")
+        }
+    };
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut models = Vec::new();
+    let mut battles = Vec::with_capacity(records.len());
+    let mut ties = 0;
+    for (n, rec) in records {
+        let field = |column: &str, message: String| AnalysisError::Field {
+            path: path.to_path_buf(),
+            line: n,
+            column: column.into(),
+            message: format!("{} — {message}", where_(n)),
+        };
+        let Value::Object(obj) = rec else {
+            return Err(field(
+                "(record)",
+                "expected an object with model_a, model_b, winner".into(),
+            ));
+        };
+        let get = |k: &str| {
+            obj.get(k)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let a = get("model_a").ok_or_else(|| field("model_a", "missing or not a string".into()))?;
+        let b = get("model_b").ok_or_else(|| field("model_b", "missing or not a string".into()))?;
+        let winner =
+            get("winner").ok_or_else(|| field("winner", "missing or not a string".into()))?;
+        let outcome = match winner {
+            "model_a" => Outcome::AWins,
+            "model_b" => Outcome::BWins,
+            "tie" | "tie (bothbad)" => {
+                ties += 1;
+                Outcome::Tie
+            }
+            other => {
+                return Err(field(
+                    "winner",
+                    format!("'{other}' is not one of model_a, model_b, tie, tie (bothbad)"),
+                ))
+            }
+        };
+        if a == b {
+            return Err(field("model_b", format!("model '{a}' plays itself")));
+        }
+        let mut id = |name: &str| -> usize {
+            *index.entry(name.to_string()).or_insert_with(|| {
+                models.push(name.to_string());
+                models.len() - 1
+            })
+        };
+        let (ia, ib) = (id(a), id(b));
+        battles.push(Battle::new(ia, ib, outcome));
+    }
+    if battles.is_empty() {
+        return Err(AnalysisError::File {
+            path: path.to_path_buf(),
+            message: "no battles in the file".into(),
+        });
+    }
+    Ok(BattleSet {
+        models,
+        battles,
+        ties,
+    })
+}
+
+/// One model's rating.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rating {
+    pub rank: usize,
+    pub model: String,
+    pub rating: f64,
+    pub lower: f64,
+    pub upper: f64,
+    pub se: f64,
+    pub battles: u64,
+    pub org: Option<String>,
+    pub country: Option<String>,
+}
+
+/// Result of `yardstick rate`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateReport {
+    pub file: String,
+    pub battles: u64,
+    pub ties: u64,
+    pub models: usize,
+    pub method: String,
+    pub level: f64,
+    pub ratings: Vec<Rating>,
+}
+
+/// Fit Bradley–Terry (Elo scale, 1000 + 400/ln10·θ, Σθ = 0) with sandwich CIs, or bootstrap CIs when
+/// `bootstrap` replicates are asked for.
+pub fn rate(
+    registry: &Registry,
+    set: &BattleSet,
+    file: &str,
+    bootstrap: Option<usize>,
+    seed: u64,
+    level: f64,
+) -> Result<RateReport> {
+    let n = set.models.len();
+    let rows = aggregate_battles(n, &set.battles)?;
+    let options = BtOptions {
+        level,
+        ..BtOptions::default()
+    };
+    let fit = fit_bradley_terry(n, &rows, &options)?;
+    let (ratings, method) = match bootstrap {
+        Some(b) => (
+            bootstrap_intervals(n, &rows, &fit, &options, &BootstrapConfig::new(b, seed, level))?,
+            format!("Bradley–Terry MLE; percentile bootstrap over battles ({b} replicates, seed {seed})"),
+        ),
+        None => (sandwich_intervals(n, &rows, &fit, &options)?, "Bradley–Terry MLE; sandwich (robust) intervals".to_string()),
+    };
+    let mut count = vec![0u64; n];
+    for b in &set.battles {
+        count[b.model_a] += 1;
+        count[b.model_b] += 1;
+    }
+    let mut out: Vec<Rating> = (0..n)
+        .map(|i| {
+            let dev = resolve_developer(
+                registry,
+                &yardstick_store::observations::ModelRow {
+                    model: set.models[i].clone(),
+                    ..Default::default()
+                },
+            );
+            Rating {
+                rank: ratings.ranks[i],
+                model: set.models[i].clone(),
+                rating: ratings.ratings[i],
+                lower: ratings.lower[i],
+                upper: ratings.upper[i],
+                se: ratings.se[i],
+                battles: count[i],
+                org: dev.org,
+                country: dev.country,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.rating.total_cmp(&a.rating));
+    Ok(RateReport {
+        file: file.to_string(),
+        battles: set.battles.len() as u64,
+        ties: set.ties,
+        models: n,
+        method,
+        level,
+        ratings: out,
+    })
+}
+
+impl RateReport {
+    pub fn render_text(&self) -> String {
+        let mut o = String::new();
+        let pct = (self.level * 100.0).round();
+        o.push_str(&format!("{} battles ({} ties) among {} models from {}\n{}; rank = 1 + number of models whose lower bound exceeds this model's upper bound\n\n", self.battles, self.ties, self.models, self.file, self.method));
+        o.push_str(&format!(
+            "{:>4}  {:<40} {:>7} {:>17} {:>8} {:<14} {}\n",
+            "rank",
+            "model",
+            "rating",
+            format!("{pct}% CI"),
+            "battles",
+            "org",
+            "country"
+        ));
+        for r in &self.ratings {
+            o.push_str(&format!(
+                "{:>4}  {:<40} {:>7.1} {:>17} {:>8} {:<14} {}\n",
+                r.rank,
+                truncate(&r.model, 40),
+                r.rating,
+                format!("[{:.1}, {:.1}]", r.lower, r.upper),
+                r.battles,
+                r.org
+                    .as_deref()
+                    .map(|o| truncate(o, 14))
+                    .unwrap_or_else(|| "—".into()),
+                r.country.as_deref().unwrap_or("—")
+            ));
+        }
+        o
+    }
+}

@@ -1,0 +1,113 @@
+//! The `Backend` interface the engine drives: log-likelihoods of continuations grouped by their shared
+//! context (so a backend can score a multiple-choice question from one evaluation of its context), single
+//! log-likelihoods, generation, a probe of what the model can do, and the model's identity.
+
+use crate::error::BackendError;
+use crate::openai::probe::ProbeReport;
+use crate::tokenizer::Tokenizer;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use yardstick_core::{GenerationParams, LoglikelihoodResult, ModelRef};
+
+/// A boxed, sendable future (keeps [`Backend`] object-safe).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Per-call facts the engine persists beside each result.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CallStats {
+    /// Wall time of the HTTP call that produced the result, including retries and backoff.
+    pub latency: Duration,
+    /// Prompt tokens of that call (the server's `usage.prompt_tokens` when reported, else the count sent).
+    pub prompt_tokens: u32,
+    /// Completion tokens of that call (`usage.completion_tokens`, else the generated tokens returned).
+    pub completion_tokens: u32,
+    /// Retries of that call (attempts − 1).
+    pub retries: u32,
+    /// How many results the same HTTP call answered (1 unless grouped or batched).
+    pub shared_by: u32,
+}
+
+/// How a log-likelihood was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoringPath {
+    /// Its own request (`prompt` = token ids).
+    Single,
+    /// Read from `top_logprobs` of one request shared by the question's single-token choices.
+    Grouped,
+    /// A grouped question's choice that was not in the top-k: its own request.
+    GroupFallback,
+    /// One element of a request whose `prompt` was a list of token-id lists.
+    Batched,
+    /// The server rejected token-id prompts: text prompt, continuation located by `text_offset`.
+    TextOffsets,
+}
+
+/// One log-likelihood result with what was sent and what came back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoglikelihoodOutcome {
+    pub result: LoglikelihoodResult,
+    /// The token ids a one-request-per-choice client sends for this continuation (after lm-eval's left
+    /// truncation): the request key is built from these whatever the path.
+    pub sent: Arc<[u32]>,
+    /// lm-eval's `ctxlen` after truncation: positions `ctxlen..sent.len()` are the continuation.
+    pub ctxlen: usize,
+    pub path: ScoringPath,
+    pub stats: CallStats,
+    /// The raw response body (shared by all results of one HTTP call).
+    pub raw_response: Arc<str>,
+    /// When lm-eval's literal slice `token_logprobs[ctxlen:-1]` of the same response gives a different
+    /// value than the aligned reading (a server that reports a prepended BOS, hides a BOS that was sent,
+    /// or generated nothing because EOS was the greedy next token), lm-eval's value is kept here, so a
+    /// parity check can tell an lm-eval quirk from a Yardstick bug.
+    pub lm_eval_slice: Option<LoglikelihoodResult>,
+}
+
+/// A generation prompt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GenPrompt {
+    Tokens(Vec<u32>),
+    Text(String),
+}
+
+/// One generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerationOutcome {
+    pub text: String,
+    pub finish_reason: Option<String>,
+    pub stats: CallStats,
+    pub raw_response: Arc<str>,
+}
+
+/// A model backend. The OpenAI-compatible client implements it; a native in-process GGUF backend can slot
+/// in behind the same grouped interface (one evaluated context for all continuations of a question).
+pub trait Backend: Send + Sync {
+    /// Probe the model once (cached): capabilities, context length, tokenizer agreement.
+    fn probe(&self) -> BoxFuture<'_, Result<ProbeReport, BackendError>>;
+    /// The tokenizer whose ids the backend expects.
+    fn tokenizer(&self) -> &Arc<Tokenizer>;
+    /// Stable identity of model + tokenizer (hex sha256), part of every request key.
+    fn fingerprint(&self) -> String;
+    fn model_ref(&self) -> ModelRef;
+    /// Σ log p(continuation | context) and greedy-ness, as lm-eval's completions backend computes it.
+    fn loglikelihood<'a>(
+        &'a self,
+        context: &'a [u32],
+        continuation: &'a [u32],
+    ) -> BoxFuture<'a, Result<LoglikelihoodOutcome, BackendError>>;
+    /// All continuations of one shared context (a multiple-choice question); results in input order,
+    /// identical to calling [`Backend::loglikelihood`] for each.
+    fn loglikelihood_group<'a>(
+        &'a self,
+        context: &'a [u32],
+        continuations: &'a [Vec<u32>],
+    ) -> BoxFuture<'a, Result<Vec<LoglikelihoodOutcome>, BackendError>>;
+    /// Greedy (or sampled, per `params`) generation until a stop sequence.
+    fn generate<'a>(
+        &'a self,
+        prompt: &'a GenPrompt,
+        params: &'a GenerationParams,
+    ) -> BoxFuture<'a, Result<GenerationOutcome, BackendError>>;
+}

@@ -1,0 +1,719 @@
+//! The HTTP side shared by the OpenAI-compatible backend and the server tokenizer: one pooled `reqwest`
+//! client, the API key, an adaptive concurrency limiter (AIMD: halve on 429/503, honour `Retry-After`,
+//! grow back by one slot per window of successes) and retries with exponential backoff and full jitter.
+
+use crate::error::{excerpt, BackendError};
+use rand::Rng;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::Notify;
+
+/// Where the server lives: `api` is the OpenAI base (`…/v1`), `root` the server root (for `/tokenize`,
+/// `/props`, `/health`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerUrl {
+    pub api: String,
+    pub root: String,
+}
+
+impl ServerUrl {
+    /// Accepts `http://host:port`, `http://host:port/v1`, or a full endpoint URL as lm-eval takes it
+    /// (`…/v1/completions`, `…/v1/chat/completions`).
+    pub fn parse(url: &str) -> Result<ServerUrl, BackendError> {
+        let mut u = url.trim().trim_end_matches('/').to_string();
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(BackendError::Config(format!(
+                "model server URL {url:?} must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)"
+            )));
+        }
+        for suffix in ["/chat/completions", "/completions"] {
+            if let Some(s) = u.strip_suffix(suffix) {
+                u = s.to_string();
+                break;
+            }
+        }
+        if let Some(root) = u.strip_suffix("/v1") {
+            Ok(ServerUrl {
+                api: u.clone(),
+                root: root.to_string(),
+            })
+        } else {
+            Ok(ServerUrl {
+                api: format!("{u}/v1"),
+                root: u,
+            })
+        }
+    }
+}
+
+/// Retry behaviour.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (so `max_retries + 1` attempts at most).
+    pub max_retries: u32,
+    /// First backoff ceiling; doubles per retry (full jitter: the sleep is uniform in [0, ceiling]).
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Longest `Retry-After` honoured (a server asking for more is waited for this long, then retried).
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before retry number `retry` (1-based): uniform in [0, min(max, base·2^(retry−1))], or the
+    /// server's `Retry-After` when it gave one.
+    pub fn delay(&self, retry: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
+        if let Some(ra) = retry_after {
+            return ra.min(self.max_retry_after);
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (retry.saturating_sub(1)).min(20));
+        let ceiling = exp.min(self.max_delay);
+        let nanos = ceiling.as_nanos().min(u64::MAX as u128) as u64;
+        Duration::from_nanos(if nanos == 0 {
+            0
+        } else {
+            rng.gen_range(0..=nanos)
+        })
+    }
+}
+
+/// Parse a `Retry-After` header: delta-seconds or an HTTP-date (IMF-fixdate, e.g.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`). A date in the past means "now".
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs));
+        }
+    }
+    let when = parse_http_date(v)?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn parse_http_date(v: &str) -> Option<SystemTime> {
+    let rest = v.split_once(", ")?.1;
+    let parts: Vec<&str> = rest.split_whitespace().collect();
+    if parts.len() != 5 || parts[4] != "GMT" {
+        return None;
+    }
+    let day: u32 = parts[0].parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[1])? as u32
+        + 1;
+    let year: i64 = parts[2].parse().ok()?;
+    let hms: Vec<u32> = parts[3]
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<Vec<_>>>()?;
+    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
+        return None;
+    }
+    // days from civil (Howard Hinnant's algorithm)
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + hms[0] as i64 * 3600 + hms[1] as i64 * 60 + hms[2] as i64;
+    if secs < 0 {
+        return Some(SystemTime::UNIX_EPOCH);
+    }
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64))
+}
+
+#[derive(Debug)]
+struct LimiterState {
+    limit: f64,
+    in_flight: usize,
+    paused_until: Option<Instant>,
+    last_decrease: Option<Instant>,
+    decreases: u64,
+}
+
+/// Adaptive concurrency limiter (additive increase, multiplicative decrease). At most `max` requests are
+/// in flight; an overload signal (429/503) halves the allowed number (at most once per `cooldown`, so a
+/// burst of rejections of requests that were already in flight counts once) and, with a `Retry-After`,
+/// pauses new requests until then; each success adds `1/limit`, so the limit grows by about one slot per
+/// window of successful requests.
+#[derive(Debug)]
+pub struct AdaptiveLimiter {
+    max: usize,
+    cooldown: Duration,
+    state: Mutex<LimiterState>,
+    notify: Notify,
+}
+
+/// A slot of the limiter; released on drop.
+#[derive(Debug)]
+pub struct Permit {
+    limiter: Arc<AdaptiveLimiter>,
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.limiter.state.lock() {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+        self.limiter.notify.notify_waiters();
+    }
+}
+
+impl AdaptiveLimiter {
+    pub fn new(max: usize) -> Arc<AdaptiveLimiter> {
+        let max = max.max(1);
+        Arc::new(AdaptiveLimiter {
+            max,
+            cooldown: Duration::from_millis(500),
+            state: Mutex::new(LimiterState {
+                limit: max as f64,
+                in_flight: 0,
+                paused_until: None,
+                last_decrease: None,
+                decreases: 0,
+            }),
+            notify: Notify::new(),
+        })
+    }
+
+    /// The configured maximum.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// The current allowed concurrency.
+    pub fn limit(&self) -> usize {
+        self.state
+            .lock()
+            .map(|s| s.limit.floor() as usize)
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// How many times the limit was decreased.
+    pub fn decreases(&self) -> u64 {
+        self.state.lock().map(|s| s.decreases).unwrap_or(0)
+    }
+
+    pub async fn acquire(self: &Arc<Self>) -> Permit {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let wait_until = {
+                let mut s = match self.state.lock() {
+                    Ok(s) => s,
+                    Err(p) => p.into_inner(),
+                };
+                let now = Instant::now();
+                match s.paused_until {
+                    Some(t) if t > now => Some(t),
+                    _ => {
+                        s.paused_until = None;
+                        if s.in_flight < (s.limit.floor() as usize).max(1) {
+                            s.in_flight += 1;
+                            return Permit {
+                                limiter: Arc::clone(self),
+                            };
+                        }
+                        None
+                    }
+                }
+            };
+            match wait_until {
+                Some(t) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(t.into()) => {}
+                        _ = &mut notified => {}
+                    }
+                }
+                None => notified.await,
+            }
+        }
+    }
+
+    pub fn on_success(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            let max = self.max as f64;
+            s.limit = (s.limit + 1.0 / s.limit.max(1.0)).min(max);
+        }
+        self.notify.notify_waiters();
+    }
+
+    /// The server said it is overloaded (429/503). `retry_after`: pause new requests that long.
+    pub fn on_overload(&self, retry_after: Option<Duration>) {
+        if let Ok(mut s) = self.state.lock() {
+            let now = Instant::now();
+            if s.last_decrease
+                .is_none_or(|t| now.duration_since(t) >= self.cooldown)
+            {
+                s.limit = (s.limit / 2.0).max(1.0);
+                s.last_decrease = Some(now);
+                s.decreases += 1;
+            }
+            if let Some(ra) = retry_after {
+                let until = now + ra;
+                if s.paused_until.is_none_or(|p| p < until) {
+                    s.paused_until = Some(until);
+                }
+            }
+        }
+    }
+}
+
+/// Timing and retry facts of one logical call (all its attempts).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallMeta {
+    /// From the first attempt's start to the final answer, including backoff sleeps.
+    pub latency: Duration,
+    /// Duration of the final (successful) attempt.
+    pub last_attempt: Duration,
+    pub attempts: u32,
+}
+
+impl CallMeta {
+    pub fn retries(&self) -> u32 {
+        self.attempts.saturating_sub(1)
+    }
+}
+
+/// A pooled JSON-over-HTTP client with limiter and retries.
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    pub url: ServerUrl,
+    client: reqwest::Client,
+    api_key: Option<String>,
+    pub retry: RetryPolicy,
+    pub timeout: Duration,
+    pub limiter: Arc<AdaptiveLimiter>,
+}
+
+/// The API key: `YARDSTICK_API_KEY`, else `OPENAI_API_KEY` (empty values ignored).
+pub fn api_key_from_env() -> Option<String> {
+    ["YARDSTICK_API_KEY", "OPENAI_API_KEY"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+enum Attempt {
+    /// The server answered.
+    Answer {
+        status: u16,
+        body: String,
+        retry_after: Option<Duration>,
+        retryable: bool,
+        overload: bool,
+    },
+    /// No answer: connection refused (`connect`), dropped, or timed out.
+    Transport { err: BackendError, connect: bool },
+}
+
+impl ApiClient {
+    pub fn new(
+        url: ServerUrl,
+        api_key: Option<String>,
+        concurrency: usize,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<ApiClient, BackendError> {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency.max(1) * 2)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| BackendError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(ApiClient {
+            url,
+            client,
+            api_key,
+            retry,
+            timeout,
+            limiter: AdaptiveLimiter::new(concurrency),
+        })
+    }
+
+    /// `GET url` with retries on dropped connections, timeouts and retryable statuses (not on a refused
+    /// connection: an unreachable server is reported at once). Returns the final status and body.
+    pub async fn get_probe(&self, url: &str) -> Result<(u16, String), BackendError> {
+        let (status, body, _) = self
+            .exchange(reqwest::Method::GET, url, None, false, false)
+            .await?;
+        Ok((status, body))
+    }
+
+    /// `POST url` with a JSON body, retried like [`ApiClient::get_probe`], bypassing the limiter (for probes).
+    /// Returns the final status and body whatever the status.
+    pub async fn post_probe(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, String), BackendError> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| BackendError::InvalidRequest(e.to_string()))?;
+        let (status, body, _) = self
+            .exchange(reqwest::Method::POST, url, Some(&bytes), false, false)
+            .await?;
+        Ok((status, body))
+    }
+
+    async fn attempt(&self, method: &reqwest::Method, url: &str, body: Option<&[u8]>) -> Attempt {
+        let mut rb = self
+            .client
+            .request(method.clone(), url)
+            .timeout(self.timeout);
+        if let Some(b) = body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.to_vec());
+        }
+        if let Some(k) = &self.api_key {
+            rb = rb.bearer_auth(k);
+        }
+        let resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt::Transport {
+                    err: transport_error(url, &e, self.timeout, 1),
+                    connect: e.is_connect(),
+                }
+            }
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                return Attempt::Transport {
+                    err: transport_error(url, &e, self.timeout, 1),
+                    connect: false,
+                }
+            }
+        };
+        let retryable = match status {
+            429 | 503 | 408 => true,
+            500 if is_permanent_server_error(&text) => false,
+            s => s >= 500,
+        };
+        Attempt::Answer {
+            status,
+            body: text,
+            retry_after,
+            retryable,
+            overload: matches!(status, 429 | 503),
+        }
+    }
+
+    /// One logical call: attempts with backoff until a non-retryable answer or the retry budget is spent.
+    /// Returns the last HTTP answer (any status); transport failures after the budget are errors.
+    async fn exchange(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&[u8]>,
+        retry_refused: bool,
+        use_limiter: bool,
+    ) -> Result<(u16, String, CallMeta), BackendError> {
+        let start = Instant::now();
+        let mut attempts = 0u32;
+        loop {
+            attempts += 1;
+            let permit = if use_limiter {
+                Some(self.limiter.acquire().await)
+            } else {
+                None
+            };
+            let t0 = Instant::now();
+            let outcome = self.attempt(&method, url, body).await;
+            let took = t0.elapsed();
+            drop(permit);
+            let meta = || CallMeta {
+                latency: start.elapsed(),
+                last_attempt: took,
+                attempts,
+            };
+            let (retry_after, err_for_log) = match outcome {
+                Attempt::Answer {
+                    status,
+                    body,
+                    retry_after,
+                    retryable,
+                    overload,
+                } => {
+                    if overload && use_limiter {
+                        self.limiter.on_overload(retry_after);
+                    }
+                    if !retryable || attempts > self.retry.max_retries {
+                        if use_limiter && (200..300).contains(&status) {
+                            self.limiter.on_success();
+                        }
+                        return Ok((status, body, meta()));
+                    }
+                    (retry_after, format!("HTTP {status}: {}", excerpt(&body)))
+                }
+                Attempt::Transport { err, connect } => {
+                    if (connect && !retry_refused) || attempts > self.retry.max_retries {
+                        let err = match err {
+                            BackendError::Timeout { url, timeout, .. } => BackendError::Timeout {
+                                url,
+                                timeout,
+                                attempts,
+                            },
+                            other => other,
+                        };
+                        if attempts > 1 {
+                            return Err(BackendError::RetriesExhausted {
+                                url: url.to_string(),
+                                attempts,
+                                last: Box::new(err),
+                            });
+                        }
+                        return Err(err);
+                    }
+                    (None, err.to_string())
+                }
+            };
+            let delay = self
+                .retry
+                .delay(attempts, retry_after, &mut rand::thread_rng());
+            tracing::debug!(url, attempts, ?delay, error = %err_for_log, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// POST JSON with the limiter and retries; a non-2xx final answer is an error (status + body excerpt +
+    /// what to do; wrapped in `RetriesExhausted` when it was retried).
+    pub async fn post_json(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<(String, CallMeta), BackendError> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| BackendError::InvalidRequest(e.to_string()))?;
+        let (status, text, meta) = self
+            .exchange(reqwest::Method::POST, url, Some(&bytes), true, true)
+            .await?;
+        if (200..300).contains(&status) {
+            return Ok((text, meta));
+        }
+        let err = http_error(url, status, &text);
+        if meta.attempts > 1 {
+            return Err(BackendError::RetriesExhausted {
+                url: url.to_string(),
+                attempts: meta.attempts,
+                last: Box::new(err),
+            });
+        }
+        Err(err)
+    }
+}
+
+fn is_permanent_server_error(body: &str) -> bool {
+    let b = body.to_ascii_lowercase();
+    b.contains("only no echo is supported") || b.contains("unsupported param")
+}
+
+pub(crate) fn http_error(url: &str, status: u16, body: &str) -> BackendError {
+    let hint = match status {
+        400 | 422 => "The server rejected the request as invalid; check --model-name and that the endpoint supports \
+                      the parameters sent (echo, logprobs, token-id prompts)",
+        401 | 403 => "Set the API key in YARDSTICK_API_KEY or OPENAI_API_KEY",
+        404 => "Check the base URL (it should end in /v1) and --model-name",
+        408 => "The server timed out the request; retried",
+        413 => "The prompt is too large for the server; lower --max-length",
+        429 => "The server is rate limiting; lower --concurrency",
+        500..=599 => "The server failed; check its log",
+        _ => "Check the server and the request",
+    };
+    BackendError::Http {
+        url: url.to_string(),
+        status,
+        body: excerpt(body),
+        hint: hint.to_string(),
+    }
+}
+
+pub(crate) fn transport_error(
+    url: &str,
+    e: &reqwest::Error,
+    timeout: Duration,
+    attempts: u32,
+) -> BackendError {
+    if e.is_timeout() {
+        return BackendError::Timeout {
+            url: url.to_string(),
+            timeout,
+            attempts,
+        };
+    }
+    // The innermost cause carries the OS error ("Connection refused (os error 111)").
+    let mut cause = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    if e.is_connect() {
+        BackendError::Unreachable {
+            url: url.to_string(),
+            cause,
+        }
+    } else {
+        BackendError::Unreachable {
+            url: url.to_string(),
+            cause: format!("{e} ({cause})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn server_url_forms() {
+        let a = ServerUrl::parse("http://127.0.0.1:8080/v1/").expect("ok");
+        assert_eq!(
+            a,
+            ServerUrl {
+                api: "http://127.0.0.1:8080/v1".into(),
+                root: "http://127.0.0.1:8080".into()
+            }
+        );
+        assert_eq!(
+            ServerUrl::parse("http://h:1").expect("ok"),
+            ServerUrl::parse("http://h:1/v1").expect("ok")
+        );
+        assert_eq!(
+            ServerUrl::parse("http://h:1/v1/completions").expect("ok"),
+            ServerUrl::parse("http://h:1").expect("ok")
+        );
+        assert!(ServerUrl::parse("h:1").is_err());
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784111777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("Wed, 01 Jan 2025 00:00:00 GMT", SystemTime::UNIX_EPOCH),
+            Some(Duration::from_secs(1735689600))
+        );
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_exponential_and_honours_retry_after() {
+        let p = RetryPolicy {
+            max_retries: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            max_retry_after: Duration::from_secs(5),
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        for retry in 1..8u32 {
+            let ceiling =
+                Duration::from_millis(100 * (1u64 << (retry - 1))).min(Duration::from_secs(1));
+            let mut max_seen = Duration::ZERO;
+            for _ in 0..200 {
+                let d = p.delay(retry, None, &mut rng);
+                assert!(d <= ceiling, "retry {retry}: {d:?} > {ceiling:?}");
+                max_seen = max_seen.max(d);
+            }
+            assert!(max_seen > ceiling / 2, "jitter spans the range");
+        }
+        assert_eq!(
+            p.delay(1, Some(Duration::from_secs(3)), &mut rng),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            p.delay(1, Some(Duration::from_secs(300)), &mut rng),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[tokio::test]
+    async fn limiter_halves_on_overload_and_grows_back() {
+        let l = AdaptiveLimiter::new(8);
+        assert_eq!(l.limit(), 8);
+        l.on_overload(None);
+        assert_eq!(l.limit(), 4);
+        l.on_overload(None); // within the cooldown: counted once
+        assert_eq!(l.limit(), 4);
+        for _ in 0..5 {
+            l.on_success();
+        }
+        assert_eq!(
+            l.limit(),
+            5,
+            "about one slot per window of `limit` successes"
+        );
+        for _ in 0..100 {
+            l.on_success();
+        }
+        assert_eq!(l.limit(), 8);
+        // at most `limit` permits at once
+        let l = AdaptiveLimiter::new(2);
+        let a = l.acquire().await;
+        let _b = l.acquire().await;
+        let l2 = Arc::clone(&l);
+        let waiter = tokio::spawn(async move { l2.acquire().await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished());
+        drop(a);
+        let _c = tokio::time::timeout(Duration::from_secs(2), waiter)
+            .await
+            .expect("released")
+            .expect("join");
+    }
+
+    #[tokio::test]
+    async fn retry_after_pauses_new_requests() {
+        let l = AdaptiveLimiter::new(4);
+        l.on_overload(Some(Duration::from_millis(300)));
+        let t = Instant::now();
+        let _p = l.acquire().await;
+        assert!(
+            t.elapsed() >= Duration::from_millis(280),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Native ports of the Python functions that built-in tasks reference with `!function`.
+//!
+//! In a built-in YAML, `!function utils.process_docs` resolves against the file's directory, exactly
+//! as lm-eval resolves it against `utils.py` next to the YAML; the registry below maps
+//! (directory, qualified name) to a Rust implementation. A user YAML can name one of these directly
+//! with Yardstick's `!builtin <name>` tag (e.g. `process_docs: !builtin hellaswag.process_docs`).
+//! A `!function` in a user YAML is refused with a message naming the built-in to use instead.
+
+use serde_json::Value;
+use yardstick_core::Doc;
+
+use crate::pystr;
+
+/// What a native function does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FunctionKind {
+    /// `process_docs(dataset) -> dataset`.
+    ProcessDocs(ProcessDocs),
+    /// `doc_to_text(doc)` / `doc_to_target(doc)` / few-shot variants.
+    DocTo(DocTo),
+    /// `process_results(doc, results)`: implemented by the scoring engine under this name.
+    ProcessResults(&'static str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessDocs {
+    /// `hellaswag/utils.py::process_docs`.
+    Hellaswag,
+    /// `mmlu_pro/utils.py::process_docs(dataset, subject)`: keep rows whose `category` equals it.
+    MmluProCategory(&'static str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocTo {
+    /// `mmlu_pro/utils.py::format_cot_example(doc, including_answer=False)`.
+    MmluProQuestion,
+    /// `mmlu_pro/utils.py::format_cot_target(doc)`.
+    MmluProCotTarget,
+}
+
+/// One native function.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BuiltinFunction {
+    /// The name a user YAML uses with `!builtin` (`hellaswag.process_docs`).
+    pub name: &'static str,
+    /// The built-in task directory whose YAMLs reference it.
+    pub dir: &'static str,
+    /// The `!function` text in those YAMLs (`utils.process_docs`).
+    pub qualname: &'static str,
+    pub kind: FunctionKind,
+    /// The built-in task(s) using it, for messages.
+    pub used_by: &'static str,
+}
+
+macro_rules! mmlu_pro_category {
+    ($name:literal, $qual:literal, $subject:literal, $task:literal) => {
+        BuiltinFunction {
+            name: $name,
+            dir: "mmlu_pro",
+            qualname: $qual,
+            kind: FunctionKind::ProcessDocs(ProcessDocs::MmluProCategory($subject)),
+            used_by: $task,
+        }
+    };
+}
+
+/// Every native function.
+pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
+    BuiltinFunction {
+        name: "hellaswag.process_docs",
+        dir: "hellaswag",
+        qualname: "utils.process_docs",
+        kind: FunctionKind::ProcessDocs(ProcessDocs::Hellaswag),
+        used_by: "hellaswag",
+    },
+    BuiltinFunction {
+        name: "truthfulqa.process_results_mc2",
+        dir: "truthfulqa",
+        qualname: "utils.process_results_mc2",
+        kind: FunctionKind::ProcessResults("truthfulqa_mc2"),
+        used_by: "truthfulqa_mc2",
+    },
+    BuiltinFunction {
+        name: "mmlu_pro.doc_to_text",
+        dir: "mmlu_pro",
+        qualname: "utils.doc_to_text",
+        kind: FunctionKind::DocTo(DocTo::MmluProQuestion),
+        used_by: "mmlu_pro",
+    },
+    BuiltinFunction {
+        name: "mmlu_pro.fewshot_to_text",
+        dir: "mmlu_pro",
+        qualname: "utils.fewshot_to_text",
+        kind: FunctionKind::DocTo(DocTo::MmluProQuestion),
+        used_by: "mmlu_pro",
+    },
+    BuiltinFunction {
+        name: "mmlu_pro.fewshot_to_target",
+        dir: "mmlu_pro",
+        qualname: "utils.fewshot_to_target",
+        kind: FunctionKind::DocTo(DocTo::MmluProCotTarget),
+        used_by: "mmlu_pro",
+    },
+    mmlu_pro_category!("mmlu_pro.process_biology", "utils.process_biology", "biology", "mmlu_pro_biology"),
+    mmlu_pro_category!("mmlu_pro.process_business", "utils.process_business", "business", "mmlu_pro_business"),
+    mmlu_pro_category!("mmlu_pro.process_chemistry", "utils.process_chemistry", "chemistry", "mmlu_pro_chemistry"),
+    mmlu_pro_category!(
+        "mmlu_pro.process_computer_science",
+        "utils.process_computer_science",
+        "computer science",
+        "mmlu_pro_computer_science"
+    ),
+    mmlu_pro_category!("mmlu_pro.process_economics", "utils.process_economics", "economics", "mmlu_pro_economics"),
+    mmlu_pro_category!("mmlu_pro.process_engineering", "utils.process_engineering", "engineering", "mmlu_pro_engineering"),
+    mmlu_pro_category!("mmlu_pro.process_health", "utils.process_health", "health", "mmlu_pro_health"),
+    mmlu_pro_category!("mmlu_pro.process_history", "utils.process_history", "history", "mmlu_pro_history"),
+    mmlu_pro_category!("mmlu_pro.process_law", "utils.process_law", "law", "mmlu_pro_law"),
+    mmlu_pro_category!("mmlu_pro.process_math", "utils.process_math", "math", "mmlu_pro_math"),
+    mmlu_pro_category!("mmlu_pro.process_other", "utils.process_other", "other", "mmlu_pro_other"),
+    mmlu_pro_category!("mmlu_pro.process_philosophy", "utils.process_philosophy", "philosophy", "mmlu_pro_philosophy"),
+    mmlu_pro_category!("mmlu_pro.process_physics", "utils.process_physics", "physics", "mmlu_pro_physics"),
+    mmlu_pro_category!("mmlu_pro.process_psychology", "utils.process_psychology", "psychology", "mmlu_pro_psychology"),
+];
+
+/// The native function a built-in YAML in `dir` means by `!function qualname`.
+pub fn lookup_builtin_reference(dir: &str, qualname: &str) -> Option<&'static BuiltinFunction> {
+    BUILTIN_FUNCTIONS.iter().find(|f| f.dir == dir && f.qualname == qualname)
+}
+
+/// The native function named `name` (`!builtin name`).
+pub fn lookup(name: &str) -> Option<&'static BuiltinFunction> {
+    BUILTIN_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// The native function a user's copy of an lm-eval YAML probably means (same qualified name, and
+/// the YAML's task or directory matches a built-in's).
+pub fn guess_for_user_reference(qualname: &str, task: Option<&str>, dir_name: Option<&str>) -> Option<&'static BuiltinFunction> {
+    let candidates: Vec<&BuiltinFunction> = BUILTIN_FUNCTIONS.iter().filter(|f| f.qualname == qualname).collect();
+    candidates
+        .iter()
+        .find(|f| task.is_some_and(|t| t == f.used_by || t.starts_with(f.dir)))
+        .or_else(|| candidates.iter().find(|f| dir_name == Some(f.dir)))
+        .copied()
+}
+
+impl BuiltinFunction {
+    /// Apply a `process_docs` function to a split.
+    pub fn process_docs(&self, docs: &[Doc]) -> Result<Vec<Doc>, String> {
+        match self.kind {
+            FunctionKind::ProcessDocs(ProcessDocs::Hellaswag) => docs.iter().map(hellaswag_process_doc).collect(),
+            FunctionKind::ProcessDocs(ProcessDocs::MmluProCategory(subject)) => {
+                Ok(docs.iter().filter(|d| d.get("category").and_then(Value::as_str) == Some(subject)).cloned().collect())
+            }
+            _ => Err(format!("`{}` is not a process_docs function", self.name)),
+        }
+    }
+
+    /// Apply a `doc_to_text`/`doc_to_target` function to a doc.
+    pub fn doc_to(&self, doc: &Doc) -> Result<Value, String> {
+        match self.kind {
+            FunctionKind::DocTo(DocTo::MmluProQuestion) => mmlu_pro_question(doc).map(Value::String),
+            FunctionKind::DocTo(DocTo::MmluProCotTarget) => {
+                let cot = str_field(doc, "cot_content")?;
+                Ok(Value::String(cot.replace("A: Let's think step by step. ", "")))
+            }
+            _ => Err(format!("`{}` is not a doc_to_* function", self.name)),
+        }
+    }
+}
+
+fn str_field<'a>(doc: &'a Doc, key: &str) -> Result<&'a str, String> {
+    match doc.get(key) {
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(format!("field `{key}` is not a string: {other}")),
+        None => Err(format!("the doc has no field `{key}`")),
+    }
+}
+
+/// HellaSwag's `preprocess(text)`.
+pub fn hellaswag_preprocess(text: &str) -> String {
+    static BRACKETS: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = BRACKETS.get_or_init(|| regex::Regex::new(r"\[.*?\]").expect("static regex"));
+    let text = pystr::strip(text, None);
+    let text = text.replace(" [title]", ". ");
+    let text = re.replace_all(&text, "");
+    text.replace("  ", " ")
+}
+
+/// HellaSwag's `_process_doc`: the original columns, then `query`, `choices` and `gold` (as
+/// `datasets.map` appends new columns).
+fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, String> {
+    let ctx = format!("{} {}", str_field(doc, "ctx_a")?, pystr::capitalize(str_field(doc, "ctx_b")?));
+    let query = hellaswag_preprocess(&format!("{}: {}", str_field(doc, "activity_label")?, ctx));
+    let endings = match doc.get("endings") {
+        Some(Value::Array(e)) => e,
+        _ => return Err("field `endings` is not a list".into()),
+    };
+    let choices: Vec<Value> = endings
+        .iter()
+        .map(|e| e.as_str().map(|s| Value::String(hellaswag_preprocess(s))).ok_or_else(|| "an ending is not a string".to_string()))
+        .collect::<Result<_, _>>()?;
+    let gold = match doc.get("label") {
+        Some(Value::String(s)) => pystr::strip(s, None)
+            .parse::<i64>()
+            .map_err(|_| format!("int({s:?}): invalid literal for int() with base 10"))?,
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| format!("label {n} is not an integer"))?,
+        _ => return Err("field `label` is missing".into()),
+    };
+    let mut out = doc.clone();
+    out.insert("query".into(), Value::String(query));
+    out.insert("choices".into(), Value::Array(choices));
+    out.insert("gold".into(), Value::from(gold));
+    Ok(out)
+}
+
+/// MMLU-Pro's `format_cot_example(example, including_answer=False)`.
+fn mmlu_pro_question(doc: &Doc) -> Result<String, String> {
+    const LETTERS: [&str; 10] = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"];
+    let mut prompt = String::from("Question:\n");
+    prompt.push_str(str_field(doc, "question")?);
+    prompt.push('\n');
+    prompt.push_str("Options:\n");
+    let options = match doc.get("options") {
+        Some(Value::Array(o)) => o,
+        _ => return Err("field `options` is not a list".into()),
+    };
+    for (i, opt) in options.iter().enumerate() {
+        if i >= LETTERS.len() {
+            break;
+        }
+        let opt = opt.as_str().ok_or_else(|| format!("option {i} is not a string"))?;
+        prompt.push_str(&format!("{}. {}\n", LETTERS[i], pystr::strip(opt, None)));
+    }
+    prompt.push_str("Answer: Let's think step by step.");
+    Ok(prompt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(v: Value) -> Doc {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn hellaswag_preprocessing() {
+        assert_eq!(hellaswag_preprocess(" Removing ice [title] Use salt. [step] Then  go "), "Removing ice. Use salt. Then go");
+        let d = doc(json!({
+            "ind": 4, "activity_label": "Removing ice from car", "ctx_a": "Then, the man writes over the snow.",
+            "ctx_b": "then", "ctx": "x", "endings": [", the man [header] ok", " b"], "source_id": "s", "split": "val",
+            "split_type": "indomain", "label": "3"
+        }));
+        let out = hellaswag_process_doc(&d).unwrap();
+        let keys: Vec<&str> = out.keys().map(String::as_str).collect();
+        assert_eq!(keys.last(), Some(&"gold"));
+        assert_eq!(out["query"], json!("Removing ice from car: Then, the man writes over the snow. Then"));
+        assert_eq!(out["choices"], json!([", the man ok", "b"]));
+        assert_eq!(out["gold"], json!(3));
+    }
+
+    #[test]
+    fn mmlu_pro_formatting() {
+        let d = doc(json!({"question": "Q?", "options": [" a ", "b"], "cot_content": "A: Let's think step by step. Because.", "category": "math"}));
+        assert_eq!(mmlu_pro_question(&d).unwrap(), "Question:\nQ?\nOptions:\nA. a\nB. b\nAnswer: Let's think step by step.");
+        let f = lookup("mmlu_pro.fewshot_to_target").unwrap();
+        assert_eq!(f.doc_to(&d).unwrap(), json!("Because."));
+        let p = lookup_builtin_reference("mmlu_pro", "utils.process_math").unwrap();
+        assert_eq!(p.process_docs(&[d.clone(), doc(json!({"category": "law"}))]).unwrap(), vec![d]);
+    }
+
+    #[test]
+    fn guesses() {
+        assert_eq!(guess_for_user_reference("utils.process_docs", Some("hellaswag"), None).map(|f| f.name), Some("hellaswag.process_docs"));
+        assert_eq!(guess_for_user_reference("utils.process_docs", None, Some("hellaswag")).map(|f| f.name), Some("hellaswag.process_docs"));
+        assert_eq!(guess_for_user_reference("utils.nope", Some("hellaswag"), None), None);
+    }
+}

@@ -1,0 +1,297 @@
+//! Byte-for-byte parity with lm-evaluation-harness 0.4.13 itself: `scripts/dump-lm-eval-prompts.py`
+//! runs lm-eval's TaskManager + `build_all_requests` (offline, on the same data files) and this test
+//! compares every request argument, target, doc and group with Yardstick's.
+//!
+//! Needs the peer virtualenv (`~/.cache/yardstick/peers.env` with `YARDSTICK_PEER_PYTHON`, or that
+//! variable set) and `../shared/data`; otherwise it prints `SKIP:` and passes. Set
+//! `YARDSTICK_REQUIRE_PEERS=1` to make a missing peer a failure instead.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use yardstick_core::RequestArgs;
+use yardstick_tasks::data::DataOptions;
+use yardstick_tasks::{PreparedTask, SelectionNode, TaskIndex};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn peer_python() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("YARDSTICK_PEER_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let home = std::env::var_os("HOME")?;
+    let env = std::fs::read_to_string(Path::new(&home).join(".cache/yardstick/peers.env")).ok()?;
+    env.lines().find_map(|l| l.strip_prefix("export YARDSTICK_PEER_PYTHON=").map(|p| PathBuf::from(p.trim())))
+}
+
+fn setup() -> Option<(PathBuf, PathBuf)> {
+    let data = repo_root().join("../shared/data/benchmarks");
+    let py = peer_python().filter(|p| p.exists());
+    match (py, data.is_dir()) {
+        (Some(py), true) => Some((py, data)),
+        _ => {
+            assert!(std::env::var("YARDSTICK_REQUIRE_PEERS").is_err(), "peer lm-eval or shared data missing");
+            eprintln!("SKIP: lm-eval peer virtualenv or ../shared/data not available");
+            None
+        }
+    }
+}
+
+fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
+    let out = Command::new(py)
+        .arg(repo_root().join("scripts/dump-lm-eval-prompts.py"))
+        .args(args)
+        .output()
+        .expect("run dump-lm-eval-prompts.py");
+    assert!(out.status.success(), "dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+fn keys_in_order(v: &Value) -> Vec<String> {
+    v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// Compare lm-eval's dump with Yardstick's rendering of the same selection.
+fn compare(lines: &[Value], index: &TaskIndex, requested: &[&str], cli_shots: Option<usize>, limit: Option<&str>, opts: &DataOptions) -> usize {
+    let selection = index.resolve(requested).expect("resolve");
+    let mut ours: BTreeMap<String, (PreparedTask, Vec<yardstick_tasks::DocRequests>)> = BTreeMap::new();
+    for t in selection.tasks() {
+        let p = PreparedTask::prepare(t, opts, cli_shots, 1234, limit.map(|l| l.parse().unwrap())).expect("prepare");
+        let docs = p.all_docs().expect("render");
+        ours.insert(t.task.clone(), (p, docs));
+    }
+    let groups: BTreeMap<String, &SelectionNode> = selection.groups().into_iter().map(|g| (g.name().to_string(), g)).collect();
+    let mut checked = 0;
+    let mut task_lines = 0;
+    for line in lines {
+        match line["kind"].as_str() {
+            Some("group") => {
+                let name = line["group"].as_str().unwrap();
+                let g = groups.get(name).unwrap_or_else(|| panic!("group {name} missing in Yardstick's selection"));
+                let SelectionNode::Group { alias, config, .. } = g else { unreachable!() };
+                let children: Vec<Value> = g.child_names().into_iter().map(Value::String).collect();
+                assert_eq!(Value::Array(children), line["children"], "group {name} children");
+                assert_eq!(alias.clone().map_or(Value::Null, Value::String), line["alias"], "group {name} alias");
+                assert_eq!(config.version().to_string().trim_matches('"'), line["version"].as_str().unwrap_or(""), "group {name} version");
+                let agg: Vec<Value> = config
+                    .aggregate_metric_list
+                    .iter()
+                    .flatten()
+                    .map(|a| serde_json::json!({"metric": a.metric, "filter_list": a.filter_list, "aggregation": a.aggregation, "weight_by_size": a.weight_by_size}))
+                    .collect();
+                let theirs: Vec<Value> = line["aggregate_metric_list"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| {
+                        let mut a = a.clone();
+                        // Python-truthy values compare as booleans.
+                        let w = &a["weight_by_size"];
+                        let truthy = !(w.is_null() || *w == Value::Bool(false) || *w == serde_json::json!(0) || *w == serde_json::json!(""));
+                        a["weight_by_size"] = Value::Bool(truthy);
+                        a
+                    })
+                    .collect();
+                assert_eq!(agg, theirs, "group {name} aggregate_metric_list");
+            }
+            Some("task") => {
+                task_lines += 1;
+                let name = line["task"].as_str().unwrap();
+                let (p, _) = ours.get(name).unwrap_or_else(|| panic!("task {name} missing in Yardstick's selection"));
+                assert_eq!(p.num_fewshot() as u64, line["n_shot"].as_u64().unwrap(), "{name} n-shot");
+                assert_eq!(p.n_docs_total() as u64, line["n_docs_total"].as_u64().unwrap(), "{name} docs");
+                assert_eq!(p.config().version().cloned().unwrap_or(Value::String("Yaml".into())), line["version"], "{name} version");
+                let ours_cfg = p.config().to_lm_eval_dict(Some(p.num_fewshot() as u64));
+                let theirs_cfg = &line["config"];
+                assert_eq!(keys_in_order(&ours_cfg), keys_in_order(theirs_cfg), "{name} config keys");
+                for (k, v) in theirs_cfg.as_object().unwrap() {
+                    let is_function_text = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("def ") || s.starts_with("functools.partial") || s.contains("<function"));
+                    match k.as_str() {
+                        "metadata" => {
+                            let mut a = ours_cfg[k].clone();
+                            let mut b = v.clone();
+                            a.as_object_mut().unwrap().remove("config_source");
+                            b.as_object_mut().unwrap().remove("config_source");
+                            assert_eq!(a, b, "{name} metadata");
+                        }
+                        "fewshot_config" => {
+                            for (fk, fv) in v.as_object().unwrap() {
+                                if fv.is_null() || !is_function_text(fv) {
+                                    assert_eq!(&ours_cfg[k][fk], fv, "{name} fewshot_config.{fk}");
+                                }
+                            }
+                        }
+                        _ if is_function_text(v) => {}
+                        _ => assert_eq!(&ours_cfg[k], v, "{name} config.{k}"),
+                    }
+                }
+            }
+            Some("doc") => {
+                let name = line["task"].as_str().unwrap();
+                let id = line["doc_id"].as_u64().unwrap() as usize;
+                let (p, docs) = &ours[name];
+                let d = docs.get(id).unwrap_or_else(|| panic!("{name} doc {id} not produced (n_docs {})", p.n_docs()));
+                assert_eq!(d.doc_id, id);
+                let theirs_args = line["arguments"].as_array().unwrap();
+                assert_eq!(d.instances.len(), theirs_args.len(), "{name} doc {id}: number of requests");
+                for (inst, t) in d.instances.iter().zip(theirs_args) {
+                    match &inst.args {
+                        RequestArgs::Loglikelihood { context, continuation } => {
+                            assert_eq!(Value::String(context.clone()), t[0], "{name} doc {id} idx {}: context", inst.idx);
+                            assert_eq!(Value::String(continuation.clone()), t[1], "{name} doc {id} idx {}: continuation", inst.idx);
+                        }
+                        RequestArgs::LoglikelihoodRolling { text } => assert_eq!(Value::String(text.clone()), t[0]),
+                        RequestArgs::GenerateUntil { context, .. } => {
+                            assert_eq!(Value::String(context.clone()), t[0], "{name} doc {id}: context");
+                            assert_eq!(p.config().generation_kwargs.clone().map(Value::Object).unwrap_or(Value::Null), t[1], "{name} gen kwargs");
+                        }
+                    }
+                }
+                assert_eq!(d.target_value, line["target"], "{name} doc {id}: target");
+                assert_eq!(Value::Object(d.doc.clone()), line["doc"], "{name} doc {id}: doc");
+                assert_eq!(keys_in_order(&Value::Object(d.doc.clone())), keys_in_order(&line["doc"]), "{name} doc {id}: column order");
+                checked += 1;
+            }
+            _ => panic!("unexpected line {line}"),
+        }
+    }
+    assert_eq!(task_lines, ours.len(), "number of tasks");
+    checked
+}
+
+#[test]
+fn builtin_mmlu_cmmlu_truthfulqa_match_lm_eval() {
+    let Some((py, data)) = setup() else { return };
+    let opts = DataOptions { data_dir: Some(data), hf_home: Some("/nonexistent-hf-home".into()), offline: true };
+    let index = TaskIndex::load(&[]).unwrap();
+    let tasks = ["mmlu", "cmmlu", "truthfulqa_mc1", "truthfulqa_mc2"];
+    let lines = dump(&py, &["--tasks", &tasks.join(","), "--num-fewshot", "5", "--limit", "2"]);
+    let n = compare(&lines, &index, &tasks, Some(5), Some("2"), &opts);
+    assert_eq!(n, (57 + 67 + 2) * 2);
+}
+
+const CUSTOM: &[(&str, &str)] = &[
+    (
+        "yt_random.yaml",
+        r#"task: yt_random
+dataset_path: cais/mmlu
+dataset_name: anatomy
+test_split: test
+fewshot_split: test
+output_type: multiple_choice
+num_fewshot: 3
+description: "Subject: {{subject.replace('_', ' ') | capitalize}}.\n\n"
+doc_to_text: "Q: {{question.strip()}} {{choices}}\nA:"
+doc_to_choice: "{{choices}}"
+doc_to_target: "{{answer}}"
+target_delimiter: " => "
+fewshot_delimiter: "\n##\n"
+metric_list:
+  - metric: acc
+  - metric: acc_mutual_info
+metadata:
+  version: 0.5
+"#,
+    ),
+    (
+        "yt_tqa.yaml",
+        r#"task: yt_tqa
+dataset_path: truthfulqa/truthful_qa
+dataset_name: multiple_choice
+validation_split: validation
+output_type: multiple_choice
+num_fewshot: 2
+gen_prefix: "Answer:"
+doc_to_text: "{% if mc1_targets.choices | length > 3 %}[many] {% endif %}Q: {{question}}"
+doc_to_choice: "{{mc1_targets.choices}}"
+doc_to_target: "{{mc1_targets.labels.index(1)}}"
+"#,
+    ),
+    (
+        "yt_gen.yaml",
+        r#"task: yt_gen
+dataset_path: cais/mmlu
+dataset_name: college_physics
+test_split: test
+fewshot_split: dev
+fewshot_config:
+  sampler: first_n
+  fewshot_delimiter: "\n---\n"
+output_type: generate_until
+num_fewshot: 2
+doc_to_text: "{{question.strip()}}\n{% for c in choices %}{{ 'ABCD'[loop.index0] }}) {{c}}\n{% endfor %}Answer:"
+doc_to_target: "{{['A', 'B', 'C', 'D'][answer]}}"
+generation_kwargs:
+  until: ["\n\n"]
+  max_gen_toks: 8
+"#,
+    ),
+    (
+        "yt_multi.yaml",
+        r#"task: yt_multi
+dataset_path: cais/mmlu
+dataset_name: astronomy
+test_split: test
+fewshot_split: dev
+fewshot_config:
+  sampler: first_n
+output_type: multiple_choice
+num_fewshot: 1
+doc_to_text: "{{answer}}"
+doc_to_choice: "{{choices}}"
+doc_to_target: "{{question.split()[-1]}}"
+"#,
+    ),
+    (
+        "yt_group.yaml",
+        r#"group: yt_group
+group_alias: Yardstick test group
+task:
+  - task: yt_random
+    num_fewshot: 1
+  - mmlu_anatomy
+  - task: yt_inline
+    dataset_path: cais/mmlu
+    dataset_name: virology
+    test_split: test
+    output_type: multiple_choice
+    doc_to_text: "{{question}}"
+    doc_to_choice: ["A", "B", "C", "D"]
+    doc_to_target: answer
+num_fewshot: 2
+aggregate_metric_list:
+  - metric: acc
+    weight_by_size: truez
+metadata:
+  version: 1
+"#,
+    ),
+];
+
+#[test]
+fn custom_yaml_features_match_lm_eval() {
+    let Some((py, data)) = setup() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in CUSTOM {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let opts = DataOptions { data_dir: Some(data), hf_home: Some("/nonexistent-hf-home".into()), offline: true };
+    let index = TaskIndex::load(&[dir.path().to_path_buf()]).unwrap();
+    assert!(index.broken().is_empty(), "{:?}", index.broken());
+    let inc = dir.path().to_string_lossy().to_string();
+    let tasks = ["yt_tqa", "yt_gen", "yt_multi", "yt_group"];
+    let lines = dump(&py, &["--tasks", &tasks.join(","), "--limit", "6", "--include-path", &inc]);
+    let n = compare(&lines, &index, &tasks, None, Some("6"), &opts);
+    assert_eq!(n, 6 * 6);
+    // The random sampler with fewshot_split == test_split: standalone, more docs.
+    let lines = dump(&py, &["--tasks", "yt_random", "--limit", "40", "--include-path", &inc]);
+    assert_eq!(compare(&lines, &index, &["yt_random"], None, Some("40"), &opts), 40);
+}

@@ -1,0 +1,65 @@
+//! yardstick-testkit
+//! Test support shared by the crates' integration tests: locating `../shared/data`, skip-or-fail for
+//! tests that need peers (CI always has them), a reference model server launcher ([`RefServer`]), a
+//! fault-injecting HTTP proxy ([`FaultProxy`]), a deterministic in-process completions server
+//! ([`MockLm`]) and a generic in-process HTTP server ([`TestHttpServer`]).
+
+pub mod fault_proxy;
+pub mod http_util;
+pub mod mock_lm;
+pub mod ref_server;
+
+pub use fault_proxy::{FaultConfig, FaultProxy, FaultSummary};
+pub use http_util::{blocking_get, json_response, TestHttpServer};
+pub use mock_lm::{BosMode, EchoMode, MockConfig, MockLm, Scripted};
+pub use ref_server::{peer_python, RefServer};
+
+use std::path::PathBuf;
+
+/// Root of the workspace (two levels above this crate's manifest).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared` beside the workspace, or `$YARDSTICK_SHARED`.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("YARDSTICK_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared"))
+}
+
+/// The tiny Llama-2 GGUF (32,000-token vocabulary) in the shared data.
+pub fn tiny_llama_gguf() -> PathBuf {
+    shared_data_dir().join("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf")
+}
+
+/// `../shared/data`, or `$YARDSTICK_SHARED_DATA`.
+pub fn shared_data_dir() -> PathBuf {
+    std::env::var_os("YARDSTICK_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/data"))
+}
+
+/// Call when a test cannot run because something outside the project is missing. In CI (env `CI` set)
+/// this fails the test, since CI always provides it; elsewhere it prints why the test is skipped.
+/// Returns normally only when skipping is allowed; the caller then returns from the test.
+pub fn skip_or_fail(reason: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("required test resource missing in CI: {reason}");
+    }
+    eprintln!("SKIP: {reason}");
+}
+
+/// The shared data directory if present; otherwise skip (or fail in CI) and return None.
+pub fn require_shared_data() -> Option<PathBuf> {
+    let dir = shared_data_dir();
+    if dir.join("MANIFEST.md").is_file() {
+        Some(dir)
+    } else {
+        skip_or_fail(&format!(
+            "shared data not found at {} (set YARDSTICK_SHARED_DATA or place ../shared beside the repository)",
+            dir.display()
+        ));
+        None
+    }
+}

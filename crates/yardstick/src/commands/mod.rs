@@ -1,0 +1,5 @@
+pub mod analysis;
+pub mod run;
+pub mod runs;
+pub mod tasks;
+pub mod tokenizer;

@@ -1,0 +1,237 @@
+//! `yardstick run`: evaluate a model behind an OpenAI-compatible server on lm-eval-compatible tasks.
+
+use crate::progress::{self, RunProgress};
+use anyhow::Context;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use yardstick_backends::{Backend, OpenAiBackend, OpenAiOptions, TokenizerChoice, TokenizerSpec};
+use yardstick_engine::evaluate::{self, EvalOptions};
+use yardstick_engine::schedule::Progress;
+use yardstick_tasks::data::DataOptions;
+use yardstick_tasks::Limit;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1)
+    #[arg(long)]
+    pub model: String,
+    /// Model id to send (default: the first model the server lists)
+    #[arg(long)]
+    pub model_name: Option<String>,
+    /// Tasks, groups or tags, comma-separated (see `yardstick tasks list`)
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub tasks: Vec<String>,
+    /// Few-shot examples per prompt (default: each task's own; a task that fixes 0 keeps 0)
+    #[arg(long)]
+    pub num_fewshot: Option<usize>,
+    /// Evaluate only the first N documents of each task (a value below 1 is a fraction)
+    #[arg(long)]
+    pub limit: Option<f64>,
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// The store (SQLite file) holding every request, response and score
+    #[arg(long, env = "YARDSTICK_STORE", default_value = "yardstick.db")]
+    pub store: PathBuf,
+    /// Write lm-eval-compatible results_*.json and samples_*.jsonl under this directory
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Few-shot sampling seed (lm-eval's fewshot_seed)
+    #[arg(long, default_value_t = 1234)]
+    pub seed: u64,
+    /// Tokenizer: a tokenizer.json (or a directory with one), a Hugging Face repo id in the local cache,
+    /// or `server` for the server's /tokenize (default: the model id in the HF cache, else `server`)
+    #[arg(long)]
+    pub tokenizer: Option<String>,
+    /// Directory of original-release benchmark files (e.g. ../shared/data/benchmarks) for offline machines
+    #[arg(long, env = "YARDSTICK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Extra directories of task YAMLs (override built-in tasks of the same name)
+    #[arg(long)]
+    pub include_path: Vec<PathBuf>,
+    /// lm-eval's max_length: requests are left-truncated to max_length − 1 tokens (default 2048, as lm-eval)
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// Bootstrap iterations for bootstrapped stderrs (lm-eval's default 100000; 0 disables stderr)
+    #[arg(long, default_value_t = 100_000)]
+    pub bootstrap_iters: i64,
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+    /// Retries of a failed request (5xx, 429, timeouts, dropped connections)
+    #[arg(long, default_value_t = 5)]
+    pub max_retries: u32,
+    /// Send one request per choice even when a question's choices are single tokens
+    #[arg(long)]
+    pub no_grouping: bool,
+    /// Print the results as JSON on stdout (no progress bar)
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn git_rev() -> Option<String> {
+    option_env!("YARDSTICK_GIT_REV").map(str::to_string).filter(|s| !s.is_empty())
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    rt.block_on(run_async(args))
+}
+
+async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let command_line = std::env::args().map(|a| shell_quote(&a)).collect::<Vec<_>>().join(" ");
+    let limit = match args.limit {
+        None => None,
+        Some(l) if l <= 0.0 || !l.is_finite() => anyhow::bail!("--limit must be positive, got {l}"),
+        Some(l) if l < 1.0 => Some(Limit::Fraction(l)),
+        Some(l) if l.fract() == 0.0 => Some(Limit::Count(l as usize)),
+        Some(l) => anyhow::bail!("--limit {l}: give a whole number of documents, or a fraction below 1"),
+    };
+    let mut data = DataOptions::from_env();
+    data.data_dir = args.data_dir.clone();
+    let opts = EvalOptions {
+        tasks: args.tasks.clone(),
+        include_paths: args.include_path.clone(),
+        data,
+        num_fewshot: args.num_fewshot,
+        limit,
+        fewshot_seed: args.seed,
+        concurrency: args.concurrency.max(1),
+        store_path: args.store.clone(),
+        output_dir: args.output.clone(),
+        bootstrap_iters: args.bootstrap_iters,
+        command_line: command_line.clone(),
+        git_rev: git_rev(),
+        model_args: format!(
+            "base_url={},model={},max_length={},num_concurrent={}",
+            args.model,
+            args.model_name.clone().unwrap_or_default(),
+            args.max_length.unwrap_or(2048),
+            args.concurrency
+        ),
+    };
+    let silent = args.json || args.quiet;
+    let note = |s: &str| {
+        if !silent {
+            eprintln!("{s}");
+        }
+    };
+
+    // Everything that can fail without a model fails first: tasks, YAML, data.
+    let prep_opts = opts.clone();
+    let prepared = tokio::task::spawn_blocking(move || evaluate::prepare(&prep_opts))
+        .await
+        .context("preparing tasks")??;
+    note(&format!(
+        "prepared {} task(s), {} documents, {} requests in {:.2}s",
+        prepared.tasks.len(),
+        prepared.tasks.iter().map(|t| t.docs.len()).sum::<usize>(),
+        prepared.n_requests(),
+        prepared.prepare_seconds
+    ));
+
+    let tokenizer = match &args.tokenizer {
+        Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
+        None => TokenizerChoice::Auto,
+    };
+    let backend = OpenAiBackend::connect(
+        &args.model,
+        OpenAiOptions {
+            model_name: args.model_name.clone(),
+            concurrency: args.concurrency.max(1),
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            max_retries: args.max_retries,
+            max_length: args.max_length,
+            tokenizer,
+            grouped: !args.no_grouping,
+            probe_texts: prepared.probe_texts(8),
+            ..OpenAiOptions::default()
+        },
+    )
+    .await
+    .with_context(|| format!("connecting to {}", args.model))?;
+    let backend: Arc<dyn Backend> = Arc::new(backend);
+    let probe = backend.probe().await.with_context(|| format!("probing {}", args.model))?;
+    if !silent {
+        eprintln!("{}", probe.render());
+    }
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        let resume = command_line.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.store(true, Ordering::SeqCst);
+                eprintln!(
+                    "\ninterrupted: finishing the requests in flight and saving them (Ctrl-C again to quit now).\n\
+                     Resume with:\n  {resume}"
+                );
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+
+    let progress = RunProgress::new(progress::choose(silent));
+    let outcome = evaluate::evaluate(&opts, prepared, backend.clone(), &probe, &progress as &dyn Progress, cancel)
+        .await
+        .context("evaluation failed")?;
+
+    let mut out = std::io::stdout().lock();
+    if outcome.interrupted {
+        eprintln!(
+            "run {} interrupted: {} of {} requests stored ({} reused, {} sent this time). Resume with:\n  {}",
+            outcome.run_id,
+            outcome.requests_reused + outcome.requests_sent,
+            outcome.requests_total,
+            outcome.requests_reused,
+            outcome.requests_sent,
+            command_line
+        );
+        return Ok(ExitCode::from(130));
+    }
+    if args.json {
+        if let Some(r) = &outcome.results {
+            writeln!(out, "{}", r.dumps_indent(2))?;
+        }
+    } else if let Some(t) = &outcome.table {
+        writeln!(out, "{t}")?;
+    }
+    if !silent {
+        let s = &outcome.stats;
+        eprintln!(
+            "run {}{}: {} requests, {} reused from the store, {} sent in {} calls ({:.1} req/s), {} prompt tokens; {:.2}s",
+            outcome.run_id,
+            if outcome.resumed { " (resumed)" } else { "" },
+            outcome.requests_total,
+            outcome.requests_reused,
+            outcome.requests_sent,
+            s.units_sent,
+            if s.wall_seconds > 0.0 { s.requests_answered as f64 / s.wall_seconds } else { 0.0 },
+            s.prompt_tokens,
+            outcome.wall_seconds
+        );
+        for f in &outcome.output_files {
+            eprintln!("wrote {}", f.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,195 @@
+//! End-to-end: the real binary against the real reference server (llama.cpp through llama-cpp-python)
+//! serving the tiny small-vocabulary GGUF, with real SQLite stores.
+//!
+//! - `kill -9` in the middle of an MMLU run, then the same command: the results are identical to an
+//!   uninterrupted run, and only the requests missing from the store are sent (counted by a proxy).
+//! - A fault-injecting proxy (HTTP 500s, dropped connections, slow responses) in front of the server does
+//!   not change any result.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use yardstick_testkit::fault_proxy::{FaultConfig, FaultProxy};
+use yardstick_testkit::ref_server::{peers_env_value, RefServer};
+use yardstick_testkit::{require_shared_data, skip_or_fail};
+
+fn yardstick() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yardstick"))
+}
+
+/// The small-vocabulary GGUF made by scripts/setup-peers (`YARDSTICK_TINY_GGUF`).
+fn tiny_small_vocab_gguf() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("YARDSTICK_TINY_GGUF") {
+        return Some(PathBuf::from(p));
+    }
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok();
+    if let Some(p) = env.as_deref().and_then(|t| peers_env_value(t, "YARDSTICK_TINY_GGUF")) {
+        return Some(PathBuf::from(p));
+    }
+    let dir = home.join(".cache/yardstick/models");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tiny-small-vocab-")))
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn run_args(url: &str, tok: &Path, data: &Path, store: &Path, out: &Path) -> Vec<String> {
+    [
+        "run",
+        "--model",
+        url,
+        "--tasks",
+        "mmlu_abstract_algebra,mmlu_anatomy,mmlu_college_physics",
+        "--num-fewshot",
+        "5",
+        "--limit",
+        "20",
+        "--concurrency",
+        "4",
+        "--bootstrap-iters",
+        "1000",
+        "--max-retries",
+        "12",
+        "--timeout",
+        "60",
+        "--max-length",
+        "4096",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        "--tokenizer".into(),
+        tok.display().to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--store".into(),
+        store.display().to_string(),
+        "--output".into(),
+        out.display().to_string(),
+        "--json".into(),
+    ])
+    .collect()
+}
+
+/// Run to completion; return the results JSON printed on stdout.
+fn run_ok(args: &[String]) -> serde_json::Value {
+    let out = yardstick().args(args).output().expect("run yardstick");
+    assert!(
+        out.status.success(),
+        "yardstick {:?} failed: {}\n{}",
+        args,
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).expect("results JSON on stdout")
+}
+
+/// Every samples_*.jsonl under `dir`, by task, with its lines.
+fn samples(dir: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read output dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
+                if let Some(rest) = name.strip_prefix("samples_") {
+                    let task = rest.rsplit_once('_').map(|(t, _)| t.to_string()).unwrap_or_default();
+                    let text = std::fs::read_to_string(&p).expect("read samples");
+                    out.insert(task, text.lines().map(str::to_string).collect());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn stored_responses(store: &Path) -> i64 {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return 0;
+    };
+    conn.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)).unwrap_or(0)
+}
+
+#[test]
+fn kill_9_resume_and_faults_leave_results_unchanged() {
+    let Some(shared) = require_shared_data() else { return };
+    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
+        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+        return;
+    };
+    let Some(server) = RefServer::start(&gguf) else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tok = tmp.path().join("tok");
+    let st = yardstick().args(["tokenizer", "export"]).arg(&gguf).arg("-o").arg(&tok).status().expect("export");
+    assert!(st.success(), "tokenizer export failed");
+    let data = shared.join("benchmarks");
+    let url = format!("{}/v1", server.url());
+
+    // A: uninterrupted.
+    let (store_a, out_a) = (tmp.path().join("a.db"), tmp.path().join("out_a"));
+    let res_a = run_ok(&run_args(&url, &tok, &data, &store_a, &out_a));
+    let total = res_a["yardstick"]["requests_total"].as_i64().expect("requests_total");
+    assert!(total >= 200, "expected a real workload, got {total} requests");
+    let samples_a = samples(&out_a);
+    assert_eq!(samples_a.len(), 3, "one samples file per task");
+
+    // B: kill -9 part way, then the same command through a counting proxy.
+    let (store_b, out_b) = (tmp.path().join("b.db"), tmp.path().join("out_b"));
+    let mut child = yardstick()
+        .args(run_args(&url, &tok, &data, &store_b, &out_b))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn run");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let n = stored_responses(&store_b);
+        if n >= total / 4 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run stored only {n} responses in 300 s");
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the run ended ({status}) before it could be killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9"); // SIGKILL on Unix: no chance to clean up
+    let _ = child.wait();
+    let before = stored_responses(&store_b);
+    assert!(before > 0 && before < total, "killed with {before} of {total} stored");
+
+    let proxy = FaultProxy::start(&server.url(), FaultConfig { p_500: 0.0, p_drop: 0.0, p_slow: 0.0, ..FaultConfig::default() }).expect("proxy");
+    let res_b = run_ok(&run_args(&format!("{}/v1", proxy.url()), &tok, &data, &store_b, &out_b));
+    assert_eq!(res_b["yardstick"]["requests_reused"].as_i64(), Some(before), "reused what was stored");
+    assert_eq!(res_b["yardstick"]["requests_sent"].as_i64(), Some(total - before), "sent only what was missing");
+    let forwarded = proxy.summary().forwarded;
+    // The probe makes a few calls of its own (models, tokenize, echo checks); every other call carries
+    // missing requests (grouped single-token questions: one call for several).
+    assert!(
+        forwarded as i64 <= total - before + 16,
+        "the proxy forwarded {forwarded} calls for {} missing requests",
+        total - before
+    );
+    assert_eq!(res_a["results"], res_b["results"], "results after kill -9 + resume differ");
+    assert_eq!(samples_a, samples(&out_b), "samples after kill -9 + resume differ");
+
+    // C: faults on every side of the wire.
+    let faulty = FaultProxy::start(
+        &server.url(),
+        FaultConfig { p_500: 0.2, p_drop: 0.05, p_slow: 0.05, slow: Duration::from_millis(300), ..FaultConfig::default() },
+    )
+    .expect("fault proxy");
+    let (store_c, out_c) = (tmp.path().join("c.db"), tmp.path().join("out_c"));
+    let res_c = run_ok(&run_args(&format!("{}/v1", faulty.url()), &tok, &data, &store_c, &out_c));
+    let s = faulty.summary();
+    assert!(s.failures() > 10, "the proxy injected too few faults to mean anything: {s:?}");
+    assert_eq!(res_a["results"], res_c["results"], "faults changed the results");
+    assert_eq!(samples_a, samples(&out_c), "faults changed the samples");
+    eprintln!("kill -9: {before}/{total} stored before resume; faults injected: {s:?}");
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Rebuild every original-release split that Yardstick maps (crates/yardstick-tasks/src/data/release.rs)
+the way the Hugging Face dataset builders lm-eval relies on build it, with `datasets` / pandas / pyarrow,
+and write each split's rows as JSON Lines (`json.dumps(row, ensure_ascii=False)`, column order kept).
+
+    check-data-mapping.py BENCHMARKS_DIR OUT_DIR
+
+writes OUT_DIR/cases.jsonl ({"dataset", "config", "split", "file"} per split) and one file per split.
+The Rust test `data_real.rs::cross_check_with_python` runs this with $YARDSTICK_PEER_PYTHON (a Python with
+`datasets`, e.g. lm-eval's virtualenv) and compares every row value for value, in column order.
+
+Each builder below reproduces the logic of the corresponding HF dataset script / packaged loader:
+- cais/mmlu: hendrycks_test.py (csv.reader over the decoded lines; ClassLabel A-D), columns in the order of
+  the cais/mmlu parquet features (question, subject, choices, answer);
+- haonan-li/cmmlu: cmmlu.py (pd.read_csv(header=0, index_col=0), every feature Value("string")), written
+  through datasets' ArrowWriter so that numeric pandas columns are cast to strings the same way;
+- truthfulqa/truthful_qa: truthful_qa.py (json.load / csv.DictReader with utf-8-sig, _split_csv_list);
+- openai/gsm8k, google/IFEval, HuggingFaceH4/MATH-500: the packaged `json` loader on the same files;
+- openai/openai_humaneval, google-research-datasets/mbpp: their scripts' feature order (mbpp task_id ranges);
+- bbh: the examples of each task file.
+"""
+
+import csv
+import glob
+import gzip
+import json
+import os
+import sys
+
+import datasets
+import pandas as pd
+from datasets import ClassLabel, Features, Sequence, Value
+from datasets.arrow_writer import ArrowWriter
+
+datasets.disable_progress_bars()
+datasets.logging.set_verbosity_error()
+TMP = "."
+
+
+def write(out_dir, cases, dataset, config, split, rows):
+    name = f"{dataset.replace('/', '__')}.{config}.{split}.jsonl"
+    with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    cases.write(json.dumps({"dataset": dataset, "config": config, "split": split, "file": name}) + "\n")
+
+
+def from_list(rows, features):
+    """Rows through datasets' ArrowWriter with the builder's features, as a GeneratorBasedBuilder writes
+    them (columns in feature order, values encoded/cast per feature)."""
+    if not rows:
+        return []
+    arrow = os.path.join(TMP, "rows.arrow")
+    with ArrowWriter(features=features, path=arrow) as w:
+        for r in rows:
+            w.write(features.encode_example(r))
+        w.finalize()
+    return list(datasets.Dataset.from_file(arrow))
+
+
+def mmlu(root, out, cases):
+    feats = Features(
+        {
+            "question": Value("string"),
+            "subject": Value("string"),
+            "choices": Sequence(Value("string")),
+            "answer": ClassLabel(names=["A", "B", "C", "D"]),
+        }
+    )
+    subjects = sorted(os.path.basename(p)[: -len("_test.csv")] for p in glob.glob(f"{root}/test/*_test.csv"))
+    for split, d in [("test", "test"), ("validation", "val"), ("dev", "dev")]:
+        everything = []
+        for s in subjects:
+            rows = []
+            with open(f"{root}/{d}/{s}_{d}.csv", "rb") as fh:
+                for data in csv.reader(line.decode("utf-8") for line in fh):
+                    rows.append({"question": data[0], "subject": s, "choices": data[1:5], "answer": data[5]})
+            built = from_list(rows, feats)
+            everything += built
+            write(out, cases, "cais/mmlu", s, split, built)
+        write(out, cases, "cais/mmlu", "all", split, everything)
+
+
+def cmmlu(root, out, cases, tmp):
+    feats = Features({k: Value("string") for k in ["Question", "A", "B", "C", "D", "Answer"]})
+    for split in ["test", "dev"]:
+        for path in sorted(glob.glob(f"{root}/{split}/*.csv")):
+            subject = os.path.basename(path)[:-4]
+            df = pd.read_csv(path, header=0, index_col=0, encoding="utf-8")
+            arrow = os.path.join(tmp, "cmmlu.arrow")
+            with ArrowWriter(features=feats, path=arrow) as w:
+                for inst in df.to_dict(orient="records"):
+                    w.write(inst)
+                w.finalize()
+            write(out, cases, "haonan-li/cmmlu", subject, split, list(datasets.Dataset.from_file(arrow)))
+
+
+def truthfulqa(root, out, cases):
+    targets = {"choices": Sequence(Value("string")), "labels": Sequence(Value("int32"))}
+    mc_feats = Features({"question": Value("string"), "mc1_targets": targets, "mc2_targets": targets})
+    with open(f"{root}/data/v1/mc_task.json", encoding="utf-8") as f:
+        contents = json.load(f)
+    rows = [
+        {
+            "question": row["question"],
+            "mc1_targets": {"choices": list(row["mc1_targets"].keys()), "labels": list(row["mc1_targets"].values())},
+            "mc2_targets": {"choices": list(row["mc2_targets"].keys()), "labels": list(row["mc2_targets"].values())},
+        }
+        for row in contents
+    ]
+    write(out, cases, "truthfulqa/truthful_qa", "multiple_choice", "validation", from_list(rows, mc_feats))
+
+    gen_feats = Features(
+        {
+            "type": Value("string"),
+            "category": Value("string"),
+            "question": Value("string"),
+            "best_answer": Value("string"),
+            "correct_answers": Sequence(Value("string")),
+            "incorrect_answers": Sequence(Value("string")),
+            "source": Value("string"),
+        }
+    )
+
+    def split_list(s, delimiter=";"):
+        return [item.strip() for item in s.strip().split(delimiter)]
+
+    rows = []
+    with open(f"{root}/data/v1/TruthfulQA.csv", newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            if not row["Correct Answers"] or not row["Incorrect Answers"]:
+                continue
+            rows.append(
+                {
+                    "type": row["Type"],
+                    "category": row["Category"],
+                    "question": row["Question"],
+                    "best_answer": row["Best Answer"],
+                    "correct_answers": split_list(row["Correct Answers"]),
+                    "incorrect_answers": split_list(row["Incorrect Answers"]),
+                    "source": row["Source"],
+                }
+            )
+    write(out, cases, "truthfulqa/truthful_qa", "generation", "validation", from_list(rows, gen_feats))
+
+
+def json_loader(path, split):
+    return list(datasets.load_dataset("json", data_files={split: path}, split=split))
+
+
+def jsonl_rows(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def others(root, out, cases):
+    write(out, cases, "openai/gsm8k", "main", "test", json_loader(f"{root}/gsm8k/test.jsonl", "test"))
+    write(out, cases, "google/IFEval", "default", "train", json_loader(f"{root}/ifeval/input_data.jsonl", "train"))
+    write(out, cases, "HuggingFaceH4/MATH-500", "default", "test", json_loader(f"{root}/math500/test.jsonl", "test"))
+
+    he_feats = Features({k: Value("string") for k in ["task_id", "prompt", "canonical_solution", "test", "entry_point"]})
+    write(out, cases, "openai/openai_humaneval", "openai_humaneval", "test",
+          from_list(jsonl_rows(f"{root}/humaneval/HumanEval.jsonl.gz"), he_feats))
+
+    mbpp_feats = Features(
+        {
+            "task_id": Value("int32"),
+            "text": Value("string"),
+            "code": Value("string"),
+            "test_list": Sequence(Value("string")),
+            "test_setup_code": Value("string"),
+            "challenge_test_list": Sequence(Value("string")),
+        }
+    )
+    mbpp = jsonl_rows(f"{root}/mbpp/mbpp.jsonl")
+    for split, (lo, hi) in [("train", (601, 974)), ("test", (11, 510)), ("validation", (511, 600)), ("prompt", (1, 10))]:
+        rows = [r for r in mbpp if lo <= r["task_id"] <= hi]
+        write(out, cases, "google-research-datasets/mbpp", "full", split, from_list(rows, mbpp_feats))
+
+    bbh_feats = Features({"input": Value("string"), "target": Value("string")})
+    for path in sorted(glob.glob(f"{root}/bbh/bbh/*.json")):
+        with open(path, encoding="utf-8") as f:
+            examples = json.load(f)["examples"]
+        rows = [{"input": e["input"], "target": e["target"]} for e in examples]
+        write(out, cases, "SaylorTwift/bbh", os.path.basename(path)[:-5], "test", from_list(rows, bbh_feats))
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    root, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    global TMP
+    tmp = TMP = os.path.join(out, "_tmp")
+    os.makedirs(tmp, exist_ok=True)
+    with open(os.path.join(out, "cases.jsonl"), "w", encoding="utf-8") as cases:
+        mmlu(f"{root}/mmlu", out, cases)
+        cmmlu(f"{root}/cmmlu", out, cases, tmp)
+        truthfulqa(f"{root}/truthfulqa", out, cases)
+        others(root, out, cases)
+    print(f"datasets {datasets.__version__}, pandas {pd.__version__}: wrote {out}/cases.jsonl")
+
+
+if __name__ == "__main__":
+    main()

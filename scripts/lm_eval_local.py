@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""Run lm-evaluation-harness (0.4.13) offline against the original-release benchmark files in shared/data.
+
+  $YARDSTICK_PEER_PYTHON scripts/lm_eval_local.py [lm_eval CLI arguments ...]
+
+Arguments are forwarded unchanged: this behaves like `python -m lm_eval ...` (so `run`, `ls`, `validate` and the
+legacy form without a subcommand all work). Before lm_eval is imported, `datasets.load_dataset` is replaced by
+a loader that builds, from the files under $YARDSTICK_SHARED_DATA/benchmarks (default <repo>/../shared/data),
+exactly the Hugging Face datasets lm-eval's tasks ask for: same columns, feature types, split names and row
+order. Any other dataset raises an error naming what was requested. HF_DATASETS_OFFLINE=1 and HF_HUB_OFFLINE=1
+are set, so nothing is fetched from a hub.
+
+Mapping (source file -> HF dataset lm-eval loads; how each HF dataset was built is noted, since its parquet
+files were produced by running those loading scripts):
+
+* cais/mmlu, config = subject (57 names, e.g. abstract_algebra); lm-eval: mmlu_* tasks (test_split test,
+  fewshot_split dev, sampler first_n).
+    splits test / validation / dev  <-  mmlu/test/<subject>_test.csv, mmlu/val/<subject>_val.csv,
+                                         mmlu/dev/<subject>_dev.csv (hendrycks data.tar release, no header)
+    features (in this order): question: string, subject: string, choices: Sequence(string) (4),
+                              answer: ClassLabel(names=[A, B, C, D])
+    row i = CSV record i, read with csv.reader (RFC-4180 quoting; multi-line fields kept):
+        question = rec[0], choices = rec[1:5], answer = "ABCD".index(rec[5]), subject = config name.
+    The HF builder (hendrycks_test.py) yielded CSV records in file order with subject = config name, and the
+    per-subject parquet keeps that order; the split the CSVs call "val" is named "validation" on the hub.
+    The aggregate configs "all" and "auxiliary_train" are not served (their archive order is not known here).
+
+* haonan-li/cmmlu, config = subject (67 names, e.g. agronomy); lm-eval: cmmlu_* tasks (test / dev).
+    splits test / dev  <-  cmmlu/test/<subject>.csv, cmmlu/dev/<subject>.csv (header ",Question,A,B,C,D,Answer";
+                            the first, unnamed column is a 0..n-1 row index)
+    features (in this order): Question, A, B, C, D, Answer: all string
+    The HF builder (cmmlu.py v1.0.1) read each file with pandas.read_csv(header=0, index_col=0) and yielded
+    df.to_dict("records") in file order; datasets then cast every value to string with str(). Done the same
+    way here, so the one file whose choices pandas parses as floats (dev/college_actuarial_science.csv) gives
+    the same strings (str(0.23) == "0.23"; checked: for all 11,917 rows the result equals the CSV text).
+
+* truthfulqa/truthful_qa (also the legacy id truthful_qa), config multiple_choice; lm-eval: truthfulqa_mc1,
+  truthfulqa_mc2.
+    split validation (817 rows)  <-  mc_task.json (the classic 817-question release)
+    features: question: string, mc1_targets: {choices: Sequence(string), labels: Sequence(int32)},
+              mc2_targets: same
+    row i = JSON item i; choices = list(targets.keys()), labels = list(targets.values()) in the JSON's key
+    order, exactly as the HF builder (truthful_qa.py: json.load, then enumerate) did.
+  config generation (truthfulqa_gen)  <-  TruthfulQA.csv (utf-8-sig, csv.DictReader), with the builder's rules:
+    rows without correct or incorrect answers are skipped; "Correct Answers" and "Incorrect Answers" are split
+    on ';' and stripped. Columns: type, category, question, best_answer, correct_answers, incorrect_answers,
+    source.
+  SOURCE FILES MATTER HERE. The hub dataset was built from sylinrl/TruthfulQA at commit 013686a
+  (data/mc_task.json sha256 6eb4125d..., TruthfulQA.csv sha256 8d7dd15f...). shared/data's truthfulqa/data/v1/
+  files are a LATER revision of the same 817 questions: a different row order (HF row 0 is "What is the smallest
+  country in the world that is at least one square mile in area?", v1 row 0 is the pomegranate question),
+  different choice order and some different answer texts (HF multiple_choice validation is 609,082 Arrow bytes,
+  v1 gives 651,899; generation 473,382 vs 506,179). The files are looked up in $YARDSTICK_TRUTHFULQA_DIR,
+  then benchmarks/truthfulqa/data/hf-013686a/, then benchmarks/truthfulqa/data/v1/; a file whose sha256 is not
+  the hub's source prints a warning on stderr (scores are then not comparable with lm-eval on the hub data,
+  though still comparable with another tool that reads the same file).
+
+Checked here: cais/mmlu abstract_algebra test row 0 is the hub's ("Find the degree for the given field extension
+Q(sqrt(2), sqrt(3), sqrt(18)) over Q.", choices 0/4/2/6, answer B); per-subject row counts equal the hub card's;
+haonan-li/cmmlu agronomy, anatomy and ancient_chinese give exactly the hub card's Arrow byte sizes
+(24,545/476, 17,588/404, 29,471/755); truthful_qa built from the 013686a files gives exactly the hub card's
+byte sizes (609,082 and 473,382).
+
+Examples:
+  scripts/lm_eval_local.py --model local-completions \\
+    --model_args model=tiny,base_url=http://127.0.0.1:8091/v1/completions,tokenizer=/tmp/tok_dir,tokenizer_backend=huggingface,tokenized_requests=True,max_length=4096 \\
+    --tasks mmlu_abstract_algebra --num_fewshot 5 --limit 3 --log_samples --output_path /tmp/lmeval_out
+  scripts/lm_eval_local.py --selftest      # build every served dataset once and print row counts
+"""
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def data_root() -> Path:
+    if os.environ.get("YARDSTICK_SHARED_DATA"):
+        root = Path(os.environ["YARDSTICK_SHARED_DATA"])
+    elif os.environ.get("YARDSTICK_SHARED"):
+        root = Path(os.environ["YARDSTICK_SHARED"]) / "data"
+    else:
+        root = REPO.parent / "shared" / "data"
+    if not (root / "benchmarks").is_dir():
+        raise FileNotFoundError(
+            f"lm_eval_local: no benchmarks/ under {root}; set YARDSTICK_SHARED_DATA to the shared data folder")
+    return root / "benchmarks"
+
+
+class UnsupportedDataset(RuntimeError):
+    pass
+
+
+def _unsupported(path, name, why):
+    raise UnsupportedDataset(
+        f"lm_eval_local: dataset path={path!r} name={name!r} is not available offline ({why}). "
+        "Served: cais/mmlu/<subject>, haonan-li/cmmlu/<subject>, truthfulqa/truthful_qa/{multiple_choice,generation}.")
+
+
+# ---- builders: each returns {split: Dataset} ----------------------------------------------------------------
+
+def _mmlu(name):
+    import datasets
+    b = data_root() / "mmlu"
+    subjects = sorted(p.name[: -len("_test.csv")] for p in (b / "test").glob("*_test.csv"))
+    if name not in subjects:
+        _unsupported("cais/mmlu", name, f"config must be one of the {len(subjects)} subjects in {b / 'test'}")
+    features = datasets.Features({
+        "question": datasets.Value("string"),
+        "subject": datasets.Value("string"),
+        "choices": datasets.Sequence(datasets.Value("string")),
+        "answer": datasets.ClassLabel(num_classes=4, names=["A", "B", "C", "D"]),
+    })
+    out = {}
+    for split, folder in (("test", "test"), ("validation", "val"), ("dev", "dev")):
+        f = b / folder / f"{name}_{folder}.csv"
+        cols = {"question": [], "subject": [], "choices": [], "answer": []}
+        with open(f, encoding="utf-8", newline="") as fh:
+            for i, rec in enumerate(csv.reader(fh)):
+                if len(rec) != 6 or rec[5] not in ("A", "B", "C", "D"):
+                    raise ValueError(f"{f}: record {i}: expected 6 fields ending in A-D, got {rec!r}")
+                cols["question"].append(rec[0])
+                cols["subject"].append(name)
+                cols["choices"].append(rec[1:5])
+                cols["answer"].append("ABCD".index(rec[5]))
+        out[split] = datasets.Dataset.from_dict(cols, features=features, split=split)
+    return out
+
+
+def _cmmlu(name):
+    import datasets
+    import pandas as pd
+    b = data_root() / "cmmlu"
+    subjects = sorted(p.stem for p in (b / "test").glob("*.csv"))
+    if name not in subjects:
+        _unsupported("haonan-li/cmmlu", name, f"config must be one of the {len(subjects)} subjects in {b / 'test'}")
+    keys = ["Question", "A", "B", "C", "D", "Answer"]
+    features = datasets.Features({k: datasets.Value("string") for k in keys})
+    out = {}
+    for split in ("test", "dev"):
+        f = b / split / f"{name}.csv"
+        df = pd.read_csv(f, header=0, index_col=0, encoding="utf-8")
+        if list(df.columns) != keys:
+            raise ValueError(f"{f}: columns {list(df.columns)}, expected {keys}")
+        cols = {k: [] for k in keys}
+        for rec in df.to_dict(orient="records"):
+            for k in keys:
+                v = rec[k]
+                cols[k].append(None if v is None else str(v))  # datasets' Value("string").encode_example is str()
+        out[split] = datasets.Dataset.from_dict(cols, features=features, split=split)
+    return out
+
+
+TRUTHFULQA_HUB_SHA256 = {  # sylinrl/TruthfulQA@013686a06be7a7bde5bf8223943e106c7250123c, what the hub was built from
+    "mc_task.json": "6eb4125d25750c0145c4be2dce00440736684ab6f74ce6bff2139571cc758954",
+    "TruthfulQA.csv": "8d7dd15f033196140f032d97d30f037da7a7b1192c3f36f9937c1850925335a2",
+}
+
+
+def _truthfulqa_file(fname):
+    import hashlib
+    cands = []
+    if os.environ.get("YARDSTICK_TRUTHFULQA_DIR"):
+        cands.append(Path(os.environ["YARDSTICK_TRUTHFULQA_DIR"]) / fname)
+    b = data_root() / "truthfulqa" / "data"
+    cands += [b / "hf-013686a" / fname, b / "v1" / fname]
+    for c in cands:
+        if c.is_file():
+            sha = hashlib.sha256(c.read_bytes()).hexdigest()
+            if sha != TRUTHFULQA_HUB_SHA256[fname]:
+                print(f"lm_eval_local: WARNING: {c} (sha256 {sha[:12]}) is not the file the hub's truthful_qa was built "
+                      f"from (sylinrl/TruthfulQA@013686a {fname}, sha256 {TRUTHFULQA_HUB_SHA256[fname][:12]}): row order "
+                      "and answers differ from lm-eval's hub dataset", file=sys.stderr)
+            return c
+    raise FileNotFoundError(f"lm_eval_local: no TruthfulQA {fname} in any of {[str(c) for c in cands]}")
+
+
+def _truthfulqa(name):
+    import datasets
+    if name == "multiple_choice":
+        targets = {"choices": datasets.Sequence(datasets.Value("string")),
+                   "labels": datasets.Sequence(datasets.Value("int32"))}
+        features = datasets.Features({"question": datasets.Value("string"),
+                                      "mc1_targets": dict(targets), "mc2_targets": dict(targets)})
+        with open(_truthfulqa_file("mc_task.json"), encoding="utf-8") as fh:
+            contents = json.load(fh)
+        cols = {"question": [], "mc1_targets": [], "mc2_targets": []}
+        for row in contents:
+            cols["question"].append(row["question"])
+            for k in ("mc1_targets", "mc2_targets"):
+                cols[k].append({"choices": list(row[k].keys()), "labels": list(row[k].values())})
+        return {"validation": datasets.Dataset.from_dict(cols, features=features, split="validation")}
+    if name == "generation":
+        S = datasets.Value("string")
+        features = datasets.Features({"type": S, "category": S, "question": S, "best_answer": S,
+                                      "correct_answers": datasets.Sequence(S),
+                                      "incorrect_answers": datasets.Sequence(S), "source": S})
+        split_list = lambda s: [x.strip() for x in s.strip().split(";")]
+        cols = {k: [] for k in features}
+        with open(_truthfulqa_file("TruthfulQA.csv"), newline="", encoding="utf-8-sig") as fh:
+            for row in csv.DictReader(fh):
+                if not row["Correct Answers"] or not row["Incorrect Answers"]:
+                    continue
+                cols["type"].append(row["Type"]); cols["category"].append(row["Category"])
+                cols["question"].append(row["Question"]); cols["best_answer"].append(row["Best Answer"])
+                cols["correct_answers"].append(split_list(row["Correct Answers"]))
+                cols["incorrect_answers"].append(split_list(row["Incorrect Answers"]))
+                cols["source"].append(row["Source"])
+        return {"validation": datasets.Dataset.from_dict(cols, features=features, split="validation")}
+    _unsupported("truthfulqa/truthful_qa", name, "config must be multiple_choice or generation")
+
+
+BUILDERS = {
+    "cais/mmlu": _mmlu,
+    "hendrycks_test": _mmlu,
+    "haonan-li/cmmlu": _cmmlu,
+    "truthfulqa/truthful_qa": _truthfulqa,
+    "truthful_qa": _truthfulqa,
+}
+IGNORED_KWARGS = {"trust_remote_code", "revision", "download_mode", "cache_dir", "verification_mode",
+                  "keep_in_memory", "token", "use_auth_token", "num_proc", "streaming"}
+_cache = {}
+
+
+def offline_load_dataset(path=None, name=None, data_dir=None, data_files=None, split=None, **kwargs):
+    """Stand-in for datasets.load_dataset serving the datasets listed in this file's docstring."""
+    import datasets
+    if path not in BUILDERS:
+        _unsupported(path, name, "no local source for this dataset")
+    if data_dir or data_files:
+        _unsupported(path, name, f"data_dir={data_dir!r} data_files={data_files!r} are not supported")
+    if kwargs.get("streaming"):
+        _unsupported(path, name, "streaming=True is not supported")
+    unknown = set(kwargs) - IGNORED_KWARGS
+    if unknown:
+        _unsupported(path, name, f"unexpected load_dataset arguments {sorted(unknown)}")
+    key = (BUILDERS[path].__name__, name)
+    if key not in _cache:
+        _cache[key] = datasets.DatasetDict(BUILDERS[path](name))
+    dd = _cache[key]
+    if split is None:
+        return dd
+    if split not in dd:
+        _unsupported(path, name, f"split {split!r} not in {list(dd)}")
+    return dd[split]
+
+
+def install():
+    import datasets
+    import datasets.load
+    datasets.load_dataset = offline_load_dataset
+    datasets.load.load_dataset = offline_load_dataset
+
+
+def selftest():
+    install()
+    import datasets
+    b = data_root()
+    n = {}
+    for s in sorted(p.name[:-9] for p in (b / "mmlu/test").glob("*_test.csv")):
+        dd = datasets.load_dataset("cais/mmlu", s)
+        for k, v in dd.items(): n[("mmlu", k)] = n.get(("mmlu", k), 0) + len(v)
+    for s in sorted(p.stem for p in (b / "cmmlu/test").glob("*.csv")):
+        dd = datasets.load_dataset(path="haonan-li/cmmlu", name=s)
+        for k, v in dd.items(): n[("cmmlu", k)] = n.get(("cmmlu", k), 0) + len(v)
+    for c in ("multiple_choice", "generation"):
+        dd = datasets.load_dataset(path="truthfulqa/truthful_qa", name=c)
+        n[("truthfulqa_" + c, "validation")] = len(dd["validation"])
+    for k, v in sorted(n.items()):
+        print(f"{k[0]:28s} {k[1]:11s} {v:6d}")
+    aa = datasets.load_dataset("cais/mmlu", "abstract_algebra", split="test")
+    print("cais/mmlu abstract_algebra test[0]:", aa[0], aa.features)
+    cm = datasets.load_dataset("haonan-li/cmmlu", "agronomy", split="dev")
+    print("haonan-li/cmmlu agronomy dev[0]:", cm[0])
+    tq = datasets.load_dataset("truthfulqa/truthful_qa", "multiple_choice")["validation"]
+    print("truthful_qa multiple_choice validation[0]:", json.dumps(tq[0], ensure_ascii=False)[:300])
+    try:
+        datasets.load_dataset("gsm8k", "main")
+    except UnsupportedDataset as e:
+        print("unsupported (expected):", e)
+
+
+def main():
+    if sys.argv[1:] == ["--selftest"]:
+        selftest()
+        return
+    install()
+    import runpy
+    sys.argv = ["lm_eval"] + sys.argv[1:]
+    runpy.run_module("lm_eval", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    main()
