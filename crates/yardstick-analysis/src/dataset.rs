@@ -63,15 +63,7 @@ impl Dataset {
     /// Load every stored model and score, plus the models of Yardstick's finished runs.
     pub fn load(store: &Store, registry: &Registry) -> Result<Dataset> {
         let mut rows = observations::load_models(store)?;
-        let ledger_models: Vec<String> = {
-            let mut names: Vec<String> = observations::load_ledger_items(store)?
-                .into_iter()
-                .map(|i| i.model_name)
-                .collect();
-            names.sort();
-            names.dedup();
-            names
-        };
+        let ledger_models = observations::ledger_models(store)?;
         for name in ledger_models {
             rows.push(ModelRow {
                 source: SOURCE_YARDSTICK.into(),

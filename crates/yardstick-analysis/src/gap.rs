@@ -317,25 +317,26 @@ fn model_level_row(
     source: &str,
     kind: &str,
     target: &str,
-    benches: &[String],
+    all_benches: &[String],
     opts: &GapOptions,
 ) -> Result<RowResult> {
     let mut notes = Vec::new();
-    // Per benchmark: model → (score, se, se basis).
+    // Per benchmark: model → (score, se, se basis), and the item counts seen.
     let mut per_bench: Vec<HashMap<String, ScoreWithSe>> = Vec::new();
-    let mut items_seen: Vec<u64> = Vec::new();
-    for b in benches {
+    let mut items_seen: Vec<Vec<u64>> = Vec::new();
+    for b in all_benches {
         let snapshot = latest_snapshot(data, source, b, opts.groups.as_of);
         if let Some(s) = &snapshot {
             notes.push(format!("{b}: snapshot {s}"));
         }
         let mut map = HashMap::new();
+        let mut seen = Vec::new();
         for s in data.latest_scores(source, b, snapshot.as_deref()) {
             let n = s.n_items.or_else(|| items_for(b, source).map(u64::from));
             let (se, basis) = match (s.stderr, n) {
                 (Some(se), _) => (Some(se), "source stderr"),
                 (None, Some(n)) if !is_index(b) && (0.0..=1.0).contains(&s.score) && n > 0 => {
-                    items_seen.push(n);
+                    seen.push(n);
                     (Some(binomial_se(s.score, n)), "binomial from item count")
                 }
                 _ => (None, "unknown"),
@@ -343,30 +344,76 @@ fn model_level_row(
             map.insert(s.model.clone(), (s.score, se, basis));
         }
         per_bench.push(map);
+        items_seen.push(seen);
     }
-    // Candidates: models of this source with every benchmark of the target.
-    let candidates: Vec<&ModelInfo> = data
+    // Group membership does not depend on the benchmarks; split once.
+    let with_any: Vec<&ModelInfo> = data
         .models
         .iter()
-        .filter(|m| m.source == source && per_bench.iter().all(|pb| pb.contains_key(&m.name)))
+        .filter(|m| m.source == source && per_bench.iter().any(|pb| pb.contains_key(&m.name)))
         .collect();
-    let missing_some = data
-        .models
-        .iter()
-        .filter(|m| {
-            m.source == source
-                && per_bench.iter().any(|pb| pb.contains_key(&m.name))
-                && !per_bench.iter().all(|pb| pb.contains_key(&m.name))
-        })
-        .count();
-    if missing_some > 0 && benches.len() > 1 {
+    let (a_all, b_all, ex) = split(registry, &opts.groups, with_any);
+    notes.extend(ex.describe());
+    // A dimension compares models on the same benchmarks. When not every model has every benchmark of the
+    // dimension, use the subset that keeps at least 3 models per group with the most benchmarks (then the most
+    // models), and say which were left out.
+    let has_all = |m: &ModelInfo, mask: u32| {
+        per_bench
+            .iter()
+            .enumerate()
+            .all(|(i, pb)| mask & (1 << i) == 0 || pb.contains_key(&m.name))
+    };
+    let full: u32 = (1u32 << all_benches.len()) - 1;
+    let mask = if all_benches.len() == 1 {
+        full
+    } else {
+        let mut best: Option<((bool, u32, usize), u32)> = None;
+        for mask in 1..=full {
+            let na = a_all.iter().filter(|m| has_all(m, mask)).count();
+            let nb = b_all.iter().filter(|m| has_all(m, mask)).count();
+            let min = na.min(nb);
+            if min == 0 {
+                continue;
+            }
+            let score = (min >= 3, mask.count_ones(), min);
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, mask));
+            }
+        }
+        match best {
+            Some((_, m)) => m,
+            None => {
+                return Ok(Err(format!(
+                    "no benchmark of {} has models of both groups",
+                    all_benches.join(", ")
+                )))
+            }
+        }
+    };
+    let chosen: Vec<usize> = (0..all_benches.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .collect();
+    let benches: Vec<String> = chosen.iter().map(|&i| all_benches[i].clone()).collect();
+    if benches.len() < all_benches.len() {
+        let dropped: Vec<&str> = (0..all_benches.len())
+            .filter(|i| mask & (1 << i) == 0)
+            .map(|i| all_benches[i].as_str())
+            .collect();
         notes.push(format!(
-            "{missing_some} model(s) lack one of {} and are left out",
+            "benchmarks used: {} (left out: {}, to compare models on the same benchmarks)",
+            benches.join(", "),
+            dropped.join(", ")
+        ));
+    }
+    let a: Vec<&ModelInfo> = a_all.iter().copied().filter(|m| has_all(m, mask)).collect();
+    let b: Vec<&ModelInfo> = b_all.iter().copied().filter(|m| has_all(m, mask)).collect();
+    let lacking = a_all.len() + b_all.len() - a.len() - b.len();
+    if lacking > 0 {
+        notes.push(format!(
+            "{lacking} model(s) of the groups lack one of {} and are left out",
             benches.join(", ")
         ));
     }
-    let (a, b, ex) = split(registry, &opts.groups, candidates);
-    notes.extend(ex.describe());
     if a.is_empty() || b.is_empty() {
         return Ok(Err(format!(
             "group {} has no model with {}",
@@ -376,8 +423,8 @@ fn model_level_row(
     }
     let index = benches.iter().any(|x| is_index(x));
     let combine = |m: &ModelInfo| -> GapModel {
-        if benches.len() == 1 {
-            let (s, se, _) = per_bench[0][&m.name];
+        if chosen.len() == 1 {
+            let (s, se, _) = per_bench[chosen[0]][&m.name];
             return GapModel {
                 name: m.name.clone(),
                 score: s,
@@ -385,16 +432,16 @@ fn model_level_row(
             };
         }
         // Dimension: equal-weighted mean of baseline-normalised scores.
-        let k = benches.len() as f64;
+        let k = chosen.len() as f64;
         let mut score = 0.0;
         let mut var = 0.0;
         let mut known = true;
-        for (bi, bench) in benches.iter().enumerate() {
+        for &bi in &chosen {
             let (s, se, _) = per_bench[bi][&m.name];
             let base = if index {
                 0.0
             } else {
-                baseline_for(bench, source)
+                baseline_for(&all_benches[bi], source)
             };
             score += crate::catalog::normalise(s, base) / k;
             match se {
@@ -412,8 +459,8 @@ fn model_level_row(
     let mb: Vec<GapModel> = b.iter().map(|m| combine(m)).collect();
     let mut basis_counts: HashMap<&str, usize> = HashMap::new();
     for m in a.iter().chain(b.iter()) {
-        for pb in &per_bench {
-            *basis_counts.entry(pb[&m.name].2).or_default() += 1;
+        for &bi in &chosen {
+            *basis_counts.entry(per_bench[bi][&m.name].2).or_default() += 1;
         }
     }
     let unknown_se = ma
@@ -443,14 +490,30 @@ fn model_level_row(
         .map(|(k, v)| format!("{k}: {v}"))
         .collect();
     basis.sort();
-    let n_items = if items_seen.is_empty() {
-        None
-    } else {
-        Some(median_u64(&mut items_seen) as usize)
-    };
-    let items_note = match n_items {
-        Some(n) => format!("{n} per model; SE basis ({})", basis.join(", ")),
-        None => format!("SE basis ({})", basis.join(", ")),
+    // Items per model, per benchmark (the median count where sources vary).
+    let per_bench_items: Vec<(String, u64)> = chosen
+        .iter()
+        .filter(|&&bi| !items_seen[bi].is_empty())
+        .map(|&bi| {
+            (
+                all_benches[bi].clone(),
+                median_u64(&mut items_seen[bi].clone()),
+            )
+        })
+        .collect();
+    let n_items = (!per_bench_items.is_empty())
+        .then(|| per_bench_items.iter().map(|(_, n)| *n as usize).sum());
+    let items_note = match per_bench_items.as_slice() {
+        [] => format!("SE basis ({})", basis.join(", ")),
+        [(_, n)] => format!("{n} per model; SE basis ({})", basis.join(", ")),
+        many => format!(
+            "{} per model; SE basis ({})",
+            many.iter()
+                .map(|(b, n)| format!("{b} {n}"))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            basis.join(", ")
+        ),
     };
     let mean = |v: &[GapModel]| v.iter().map(|m| m.score).sum::<f64>() / v.len() as f64;
     let low = opts.estimand == Estimand::Population && ma.len().min(mb.len()) < 8;
@@ -463,7 +526,6 @@ fn model_level_row(
         source: source.to_string(),
         kind: kind.to_string(),
         target: target.to_string(),
-        benchmarks: benches.to_vec(),
         method,
         scale: if index {
             "index".into()
@@ -472,6 +534,7 @@ fn model_level_row(
         } else {
             "raw".into()
         },
+        benchmarks: benches,
         estimate: boot.estimate,
         se: boot.se,
         ci_lower: boot.ci.lower,
@@ -808,6 +871,18 @@ impl GapReport {
             ));
         }
         out.push('\n');
+        // Notes every row shares are printed once.
+        let common: Vec<&String> = match self.rows.split_first() {
+            Some((first, rest)) if !rest.is_empty() => first
+                .notes
+                .iter()
+                .filter(|n| rest.iter().all(|r| r.notes.contains(n)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for n in &common {
+            out.push_str(&format!("all rows: {n}\n"));
+        }
         for r in &self.rows {
             out.push_str(&format!(
                 "{} / {}: mean A {:.4}, mean B {:.4}{}{}\n",
@@ -825,7 +900,7 @@ impl GapReport {
                     .map(|m| format!(" (metric {m})"))
                     .unwrap_or_default()
             ));
-            for n in &r.notes {
+            for n in r.notes.iter().filter(|n| !common.contains(n)) {
                 out.push_str(&format!("  - {n}\n"));
             }
         }

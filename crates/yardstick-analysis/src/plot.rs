@@ -260,9 +260,26 @@ fn draw_trend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &TrendReport
         chart
             .draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], BLACK.mix(0.5)))
             .map_err(pe)?;
-        chart
-            .draw_series(LineSeries::new(lags, COLOR_B.stroke_width(2)))
-            .map_err(pe)?;
+        // One line per run of consecutive days: the lag falls abruptly when B releases a better model, and a
+        // thick polyline through such a drop would draw a miter spike.
+        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+        for p in lags {
+            match runs.last_mut() {
+                Some(run)
+                    if run
+                        .last()
+                        .is_some_and(|q| p.0 - q.0 <= 1.0 && (p.1 - q.1).abs() < 0.5) =>
+                {
+                    run.push(p)
+                }
+                _ => runs.push(vec![p]),
+            }
+        }
+        for run in runs {
+            chart
+                .draw_series(LineSeries::new(run, COLOR_B.stroke_width(2)))
+                .map_err(pe)?;
+        }
     }
     Ok(())
 }

@@ -211,7 +211,14 @@ impl Registry {
     /// The model name without an inference-provider prefix (`deepinfra/Qwen3-…` → `Qwen3-…`).
     pub fn strip_host<'a>(&self, model: &'a str) -> &'a str {
         match model.split_once('/') {
-            Some((p, rest)) if self.inference_hosts.iter().any(|h| h.eq_ignore_ascii_case(p.trim())) => rest,
+            Some((p, rest))
+                if self
+                    .inference_hosts
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case(p.trim())) =>
+            {
+                rest
+            }
             _ => model,
         }
     }

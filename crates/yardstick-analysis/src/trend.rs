@@ -178,11 +178,13 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
         .collect();
     let source = match dated.as_slice() {
         [one] => one.clone(),
-        [] => return Err(AnalysisError::NoData(format!(
+        [] => {
+            return Err(AnalysisError::NoData(format!(
             "no model with a release date has '{}' (sources: {}); a frontier needs release dates",
             opts.metric,
             sources.join(", ")
-        ))),
+        )))
+        }
         many => {
             return Err(AnalysisError::invalid(
                 "--metric",
@@ -557,6 +559,19 @@ impl TrendReport {
     pub fn render_text(&self) -> String {
         let mut o = String::new();
         let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "—".into());
+        // Proportions get three decimals, indices (ECI, Elo) two.
+        let dp = if self
+            .frontier_a
+            .iter()
+            .chain(&self.frontier_b)
+            .all(|s| s.score.abs() <= 1.5)
+        {
+            3
+        } else {
+            2
+        };
+        let num = |x: f64| format!("{x:.dp$}");
+        let signed = |x: f64| format!("{x:+.dp$}");
         o.push_str(&format!(
             "Trend of {} ({}): A = {}  vs  B = {}\n",
             self.metric, self.source, self.group_a, self.group_b
@@ -587,16 +602,17 @@ impl TrendReport {
             let last = self.series.last();
             let band = last
                 .and_then(|d| d.gap_lower.zip(d.gap_upper))
-                .map(|(l, u)| format!(" [{l:.2}, {u:.2}]"))
+                .map(|(l, u)| format!(" [{}, {}]", num(l), num(u)))
                 .unwrap_or_default();
             o.push_str(&format!(
-                "Frontier gap F_A − F_B on {}: {g:+.2}{band}\n",
-                self.until
+                "Frontier gap F_A − F_B on {}: {}{band}\n",
+                self.until,
+                signed(g)
             ));
         }
         match &self.trend {
             Some(t) => o.push_str(&format!(
-                "Trend of the gap: {:+.3} per month [{:+.3}, {:+.3}], p {} → {}\n  ({}; modelled gap at {} {:+.2})\n",
+                "Trend of the gap: {:+.4} per month [{:+.4}, {:+.4}], p {} → {}\n  ({}; modelled gap at {} {})\n",
                 t.slope_per_month,
                 t.ci_lower_per_month,
                 t.ci_upper_per_month,
@@ -604,7 +620,7 @@ impl TrendReport {
                 t.verdict_text,
                 t.method,
                 t.centre,
-                t.gap_at_centre
+                signed(t.gap_at_centre)
             )),
             None => o.push_str("Trend of the gap: not estimated (see notes)\n"),
         }
@@ -636,7 +652,7 @@ impl TrendReport {
             let band = d
                 .gap_lower
                 .zip(d.gap_upper)
-                .map(|(l, u)| format!("[{l:.2}, {u:.2}]"))
+                .map(|(l, u)| format!("[{}, {}]", num(l), num(u)))
                 .unwrap_or_default();
             let lag = match (d.lag_months, d.b_ahead_unreached) {
                 (Some(l), _) => format!("{l:.1}"),
@@ -646,15 +662,9 @@ impl TrendReport {
             o.push_str(&format!(
                 "  {:<10} {:>9} {:>9} {:>8} {:>17} {:>11}\n",
                 d.date.to_string(),
-                d.frontier_a
-                    .map(|x| format!("{x:.2}"))
-                    .unwrap_or_else(|| "—".into()),
-                d.frontier_b
-                    .map(|x| format!("{x:.2}"))
-                    .unwrap_or_else(|| "—".into()),
-                d.gap
-                    .map(|x| format!("{x:+.2}"))
-                    .unwrap_or_else(|| "—".into()),
+                d.frontier_a.map(num).unwrap_or_else(|| "—".into()),
+                d.frontier_b.map(num).unwrap_or_else(|| "—".into()),
+                d.gap.map(signed).unwrap_or_else(|| "—".into()),
                 band,
                 lag
             ));

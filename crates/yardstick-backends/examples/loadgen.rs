@@ -14,12 +14,24 @@ use std::time::Instant;
 use yardstick_backends::{Backend, OpenAiBackend, OpenAiOptions, Tokenizer, TokenizerChoice};
 
 fn rows(path: &std::path::Path) -> Vec<Vec<String>> {
-    let Ok(mut r) = csv::ReaderBuilder::new().has_headers(false).from_path(path) else { return Vec::new() };
-    r.records().filter_map(Result::ok).map(|rec| rec.iter().map(str::to_string).collect()).collect()
+    let Ok(mut r) = csv::ReaderBuilder::new().has_headers(false).from_path(path) else {
+        return Vec::new();
+    };
+    r.records()
+        .filter_map(Result::ok)
+        .map(|rec| rec.iter().map(str::to_string).collect())
+        .collect()
 }
 
 fn render(r: &[String]) -> String {
-    format!("{}\nA. {}\nB. {}\nC. {}\nD. {}\nAnswer:", r[0].trim(), r[1], r[2], r[3], r[4])
+    format!(
+        "{}\nA. {}\nB. {}\nC. {}\nD. {}\nAnswer:",
+        r[0].trim(),
+        r[1],
+        r[2],
+        r[3],
+        r[4]
+    )
 }
 
 fn prompts(n: usize) -> Vec<String> {
@@ -34,12 +46,18 @@ fn prompts(n: usize) -> Vec<String> {
     'outer: for round in 0.. {
         let mut any = false;
         for s in &subjects {
-            let name = s.file_name().map(|f| f.to_string_lossy().replace("_test.csv", "")).unwrap_or_default();
+            let name = s
+                .file_name()
+                .map(|f| f.to_string_lossy().replace("_test.csv", ""))
+                .unwrap_or_default();
             let dev = rows(&data.join(format!("benchmarks/mmlu/dev/{name}_dev.csv")));
             let test = rows(s);
             let Some(q) = test.get(round) else { continue };
             any = true;
-            let mut p = format!("The following are multiple choice questions (with answers) about {}.\n\n", name.replace('_', " "));
+            let mut p = format!(
+                "The following are multiple choice questions (with answers) about {}.\n\n",
+                name.replace('_', " ")
+            );
             for d in dev.iter().filter(|d| d.len() >= 6) {
                 p.push_str(&format!("{} {}\n\n", render(d), d[5]));
             }
@@ -72,11 +90,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if qs.is_empty() {
         return Err("no MMLU data found (set YARDSTICK_SHARED_DATA)".into());
     }
-    let pairs: Vec<(String, String)> = qs.iter().flat_map(|q| ["A", "B", "C", "D"].map(|c| (q.clone(), format!(" {c}")))).collect();
+    let pairs: Vec<(String, String)> = qs
+        .iter()
+        .flat_map(|q| ["A", "B", "C", "D"].map(|c| (q.clone(), format!(" {c}"))))
+        .collect();
     let t0 = Instant::now();
     let enc = tok.encode_pairs(pairs.clone(), false).await?;
     let tok_secs = t0.elapsed().as_secs_f64();
-    let prompt_tokens: usize = enc.iter().map(|e| e.context.len() + e.continuation.len()).sum();
+    let prompt_tokens: usize = enc
+        .iter()
+        .map(|e| e.context.len() + e.continuation.len())
+        .sum();
     println!(
         "tokenize   {} pairs, {} tokens in {:.3} s: {:.0} pairs/s, {:.2} M tokens/s (cache hits/misses {:?})",
         pairs.len(),
@@ -86,8 +110,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         prompt_tokens as f64 / tok_secs / 1e6,
         tok.cache_stats()
     );
-    let questions: Vec<(Vec<u32>, Vec<Vec<u32>>)> =
-        enc.chunks(4).map(|c| (c[0].context.to_vec(), c.iter().map(|e| e.continuation.clone()).collect())).collect();
+    let questions: Vec<(Vec<u32>, Vec<Vec<u32>>)> = enc
+        .chunks(4)
+        .map(|c| {
+            (
+                c[0].context.to_vec(),
+                c.iter().map(|e| e.continuation.clone()).collect(),
+            )
+        })
+        .collect();
     let mut results = Vec::new();
     for (label, grouped) in [("grouped", true), ("per-choice", false)] {
         let opts = OpenAiOptions {
@@ -128,7 +159,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         results.push(out);
     }
-    let same = results[0].iter().flatten().zip(results[1].iter().flatten()).all(|(a, b)| a.logprob.to_bits() == b.logprob.to_bits() && a.is_greedy == b.is_greedy);
+    let same = results[0]
+        .iter()
+        .flatten()
+        .zip(results[1].iter().flatten())
+        .all(|(a, b)| a.logprob.to_bits() == b.logprob.to_bits() && a.is_greedy == b.is_greedy);
     println!("grouped == per-choice, bit for bit: {same}");
     if !same {
         std::process::exit(1);

@@ -462,7 +462,7 @@ pub async fn evaluate(
     }
 
     // Score, aggregate and store every task.
-    let env = NumericEnv::default();
+    let env = NumericEnv::from_env_or_default();
     let mut outputs = Vec::with_capacity(prepared.tasks.len());
     let mut sample_lines: Vec<(String, Vec<String>)> = Vec::new();
     for (t, task_plan) in prepared.tasks.iter().zip(&plan) {
@@ -546,7 +546,7 @@ pub async fn evaluate(
     let table = output::make_table(&results_doc, "results");
     let mut files = Vec::new();
     if let Some(dir) = &opts.output_dir {
-        let date_id = output::results::date_id(&chrono::Utc::now());
+        let date_id = output::results::date_id(&chrono::Local::now());
         let paths = output::OutputPaths::new(dir, &model.name, &date_id);
         paths.write_results(&results_doc)?;
         files.push(paths.results.clone());

@@ -473,6 +473,22 @@ pub fn load_items(store: &Store, source: &str, task: &str) -> Result<Vec<ItemRow
         .map_err(|e| store.sql_err("read obs_items", e))
 }
 
+/// Models of Yardstick's finished runs that have per-sample records.
+pub fn ledger_models(store: &Store) -> Result<Vec<String>> {
+    let mut stmt = store
+        .conn()
+        .prepare(
+            "SELECT DISTINCT r.model_name FROM runs r WHERE r.status = 'finished' \
+             AND EXISTS (SELECT 1 FROM samples s WHERE s.run_id = r.run_id) ORDER BY r.model_name",
+        )
+        .map_err(|e| store.sql_err("read ledger runs", e))?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(|e| store.sql_err("read ledger runs", e))?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(|e| store.sql_err("read ledger runs", e))
+}
+
 /// One per-sample record of a Yardstick run (ledger tables `runs` + `samples`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerItem {

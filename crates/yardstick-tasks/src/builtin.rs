@@ -14,11 +14,17 @@ pub fn files() -> &'static [(&'static str, &'static str)] {
 
 /// The text of one built-in file.
 pub fn file(rel: &str) -> Option<&'static str> {
-    files::FILES.iter().find(|(p, _)| *p == rel).map(|(_, t)| *t)
+    files::FILES
+        .iter()
+        .find(|(p, _)| *p == rel)
+        .map(|(_, t)| *t)
 }
 
 /// The built-in files the index scans (lm-eval indexes `**/*.yaml`; extension-less templates are only
 /// reachable through `include`).
 pub fn indexed_files() -> impl Iterator<Item = (&'static str, &'static str)> {
-    files::FILES.iter().copied().filter(|(p, _)| p.ends_with(".yaml"))
+    files::FILES
+        .iter()
+        .copied()
+        .filter(|(p, _)| p.ends_with(".yaml"))
 }

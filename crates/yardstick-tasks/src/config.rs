@@ -252,14 +252,19 @@ pub const METRIC_REGISTRY: &[(&str, &str, bool)] = &[
 pub fn default_metrics(output_type: OutputType) -> &'static [&'static str] {
     match output_type {
         OutputType::Loglikelihood => &["perplexity", "acc"],
-        OutputType::LoglikelihoodRolling => &["word_perplexity", "byte_perplexity", "bits_per_byte"],
+        OutputType::LoglikelihoodRolling => {
+            &["word_perplexity", "byte_perplexity", "bits_per_byte"]
+        }
         OutputType::MultipleChoice => &["acc", "acc_norm"],
         OutputType::GenerateUntil => &["exact_match"],
     }
 }
 
 fn registry(metric: &str) -> Option<(&'static str, bool)> {
-    METRIC_REGISTRY.iter().find(|(m, _, _)| *m == metric).map(|(_, a, h)| (*a, *h))
+    METRIC_REGISTRY
+        .iter()
+        .find(|(m, _, _)| *m == metric)
+        .map(|(_, a, h)| (*a, *h))
 }
 
 impl TaskConfig {
@@ -277,7 +282,9 @@ impl TaskConfig {
 
     /// The eval split: `test_split`, else `validation_split`.
     pub fn eval_split(&self) -> Option<&str> {
-        self.test_split.as_deref().or(self.validation_split.as_deref())
+        self.test_split
+            .as_deref()
+            .or(self.validation_split.as_deref())
     }
 
     /// `metadata.version` (lm-eval's `versions` entry), or `None`.
@@ -296,8 +303,14 @@ impl TaskConfig {
             None => default_metrics(self.output_type)
                 .iter()
                 .map(|m| {
-                    let (agg, hib) = registry(m).map_or((None, None), |(a, h)| (Some(a.to_string()), Some(h)));
-                    ResolvedMetric { name: m.to_string(), aggregation: agg, higher_is_better: hib, kwargs: Map::new() }
+                    let (agg, hib) =
+                        registry(m).map_or((None, None), |(a, h)| (Some(a.to_string()), Some(h)));
+                    ResolvedMetric {
+                        name: m.to_string(),
+                        aggregation: agg,
+                        higher_is_better: hib,
+                        kwargs: Map::new(),
+                    }
                 })
                 .collect(),
             Some(list) => list
@@ -306,9 +319,16 @@ impl TaskConfig {
                     let reg = registry(&m.metric);
                     ResolvedMetric {
                         name: m.metric.clone(),
-                        aggregation: m.aggregation.clone().or_else(|| reg.map(|(a, _)| a.to_string())),
+                        aggregation: m
+                            .aggregation
+                            .clone()
+                            .or_else(|| reg.map(|(a, _)| a.to_string())),
                         higher_is_better: m.higher_is_better.or(reg.map(|(_, h)| h)),
-                        kwargs: if self.process_results.is_some() { Map::new() } else { m.kwargs.clone() },
+                        kwargs: if self.process_results.is_some() {
+                            Map::new()
+                        } else {
+                            m.kwargs.clone()
+                        },
                     }
                 })
                 .collect(),
@@ -321,14 +341,18 @@ impl TaskConfig {
             Some(f) => f.clone(),
             None => vec![FilterPipeline {
                 name: "none".into(),
-                steps: vec![FilterStep { function: "take_first".into(), kwargs: Map::new() }],
+                steps: vec![FilterStep {
+                    function: "take_first".into(),
+                    kwargs: Map::new(),
+                }],
             }],
         }
     }
 
     /// Whether the unconditional requests of `acc_mutual_info` are needed.
     pub fn uses_mutual_info(&self) -> bool {
-        self.output_type == OutputType::MultipleChoice && self.metrics().iter().any(|m| m.name == "acc_mutual_info")
+        self.output_type == OutputType::MultipleChoice
+            && self.metrics().iter().any(|m| m.name == "acc_mutual_info")
     }
 
     /// The normalised generation parameters of a `generate_until` task (reference §3.5).
@@ -363,28 +387,64 @@ impl TaskConfig {
         put("task_alias", s(&self.task_alias));
         put("dataset_path", s(&self.dataset_path));
         put("dataset_name", s(&self.dataset_name));
-        put("dataset_kwargs", self.dataset_kwargs.clone().map(Value::Object));
+        put(
+            "dataset_kwargs",
+            self.dataset_kwargs.clone().map(Value::Object),
+        );
         put("training_split", s(&self.training_split));
         put("validation_split", s(&self.validation_split));
         put("test_split", s(&self.test_split));
         put("fewshot_split", s(&self.fewshot_split));
-        put("process_docs", self.process_docs.map(|f| Value::String(native_label(f))));
-        put("doc_to_text", self.doc_to_text.as_ref().map(DocField::to_json));
-        put("doc_to_target", self.doc_to_target.as_ref().map(DocField::to_json));
+        put(
+            "process_docs",
+            self.process_docs.map(|f| Value::String(native_label(f))),
+        );
+        put(
+            "doc_to_text",
+            self.doc_to_text.as_ref().map(DocField::to_json),
+        );
+        put(
+            "doc_to_target",
+            self.doc_to_target.as_ref().map(DocField::to_json),
+        );
         put("unsafe_code", Some(Value::Bool(self.unsafe_code)));
-        put("doc_to_choice", self.doc_to_choice.as_ref().map(DocField::to_json));
-        put("process_results", self.process_results.map(|p| Value::String(format!("!builtin {p}"))));
+        put(
+            "doc_to_choice",
+            self.doc_to_choice.as_ref().map(DocField::to_json),
+        );
+        put(
+            "process_results",
+            self.process_results
+                .map(|p| Value::String(format!("!builtin {p}"))),
+        );
         put("description", Some(Value::String(self.description.clone())));
-        put("target_delimiter", Some(Value::String(self.target_delimiter.clone())));
-        put("fewshot_delimiter", Some(Value::String(self.fewshot_delimiter.clone())));
+        put(
+            "target_delimiter",
+            Some(Value::String(self.target_delimiter.clone())),
+        );
+        put(
+            "fewshot_delimiter",
+            Some(Value::String(self.fewshot_delimiter.clone())),
+        );
         put("fewshot_config", Some(self.fewshot_config.to_json()));
-        put("num_fewshot", num_fewshot.or(self.num_fewshot).map(Value::from));
+        put(
+            "num_fewshot",
+            num_fewshot.or(self.num_fewshot).map(Value::from),
+        );
         put(
             "metric_list",
-            self.metric_list.as_ref().map(|l| Value::Array(l.iter().map(|m| Value::Object(m.raw.clone())).collect())),
+            self.metric_list
+                .as_ref()
+                .map(|l| Value::Array(l.iter().map(|m| Value::Object(m.raw.clone())).collect())),
         );
-        put("output_type", Some(Value::String(self.output_type.as_str().to_string())));
-        put("generation_kwargs", self.generation_kwargs.clone().map(Value::Object));
+        put(
+            "output_type",
+            Some(Value::String(self.output_type.as_str().to_string())),
+        );
+        put(
+            "generation_kwargs",
+            self.generation_kwargs.clone().map(Value::Object),
+        );
         put("repeats", Some(Value::from(self.repeats)));
         put(
             "filter_list",
@@ -408,11 +468,20 @@ impl TaskConfig {
                 )
             }),
         );
-        put("should_decontaminate", Some(Value::Bool(self.should_decontaminate)));
-        put("doc_to_decontamination_query", s(&self.doc_to_decontamination_query));
+        put(
+            "should_decontaminate",
+            Some(Value::Bool(self.should_decontaminate)),
+        );
+        put(
+            "doc_to_decontamination_query",
+            s(&self.doc_to_decontamination_query),
+        );
         put("gen_prefix", s(&self.gen_prefix));
         let mut metadata = self.metadata.clone();
-        metadata.insert("config_source".into(), Value::String(self.config_source.clone()));
+        metadata.insert(
+            "config_source".into(),
+            Value::String(self.config_source.clone()),
+        );
         put("metadata", Some(Value::Object(metadata)));
         Value::Object(out)
     }
@@ -433,31 +502,57 @@ impl TaskConfig {
     }
 }
 
+/// Serialises as lm-eval's `configs` dump ([`TaskConfig::to_lm_eval_dict`] with the YAML's
+/// `num_fewshot`).
+impl serde::Serialize for TaskConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.to_lm_eval_dict(None).serialize(s)
+    }
+}
+
 impl FewshotConfig {
     pub fn to_json(&self) -> Value {
-        let opt_s = |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()));
+        let opt_s =
+            |v: &Option<String>| v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()));
         let field = |v: &Option<DocField>| v.as_ref().map_or(Value::Null, DocField::to_json);
         let mut m = Map::new();
-        m.insert("sampler".into(), Value::String(self.sampler.as_str().into()));
+        m.insert(
+            "sampler".into(),
+            Value::String(self.sampler.as_str().into()),
+        );
         m.insert("split".into(), opt_s(&self.split));
-        m.insert("process_docs".into(), self.process_docs.map_or(Value::Null, |f| Value::String(native_label(f))));
+        m.insert(
+            "process_docs".into(),
+            self.process_docs
+                .map_or(Value::Null, |f| Value::String(native_label(f))),
+        );
         m.insert(
             "fewshot_indices".into(),
-            self.fewshot_indices.as_ref().map_or(Value::Null, |v| Value::Array(v.iter().map(|i| Value::from(*i)).collect())),
+            self.fewshot_indices.as_ref().map_or(Value::Null, |v| {
+                Value::Array(v.iter().map(|i| Value::from(*i)).collect())
+            }),
         );
         m.insert(
             "samples".into(),
             match &self.samples {
                 None => Value::Null,
-                Some(FewshotSamples::List(l)) => Value::Array(l.iter().cloned().map(Value::Object).collect()),
+                Some(FewshotSamples::List(l)) => {
+                    Value::Array(l.iter().cloned().map(Value::Object).collect())
+                }
             },
         );
         m.insert("doc_to_text".into(), field(&self.doc_to_text));
         m.insert("doc_to_choice".into(), field(&self.doc_to_choice));
         m.insert("doc_to_target".into(), field(&self.doc_to_target));
         m.insert("gen_prefix".into(), opt_s(&self.gen_prefix));
-        m.insert("fewshot_delimiter".into(), Value::String(self.fewshot_delimiter.clone()));
-        m.insert("target_delimiter".into(), Value::String(self.target_delimiter.clone()));
+        m.insert(
+            "fewshot_delimiter".into(),
+            Value::String(self.fewshot_delimiter.clone()),
+        );
+        m.insert(
+            "target_delimiter".into(),
+            Value::String(self.target_delimiter.clone()),
+        );
         Value::Object(m)
     }
 }
@@ -473,21 +568,38 @@ pub fn normalize_gen_kwargs(kw: &Map<String, Value>) -> GenerationParams {
         Some(other) => vec![crate::pyvalue::to_str(&other)],
     };
     let mut max_gen_toks: Option<u32> = None;
-    for alias in ["max_gen_toks", "max_new_tokens", "max_tokens", "max_completion_tokens"] {
+    for alias in [
+        "max_gen_toks",
+        "max_new_tokens",
+        "max_tokens",
+        "max_completion_tokens",
+    ] {
         if let Some(v) = extra.remove(alias) {
             if max_gen_toks.is_none() && !v.is_null() {
-                max_gen_toks = v.as_u64().map(|x| x as u32).or_else(|| v.as_f64().map(|f| f as u32));
+                max_gen_toks = v
+                    .as_u64()
+                    .map(|x| x as u32)
+                    .or_else(|| v.as_f64().map(|f| f as u32));
             }
         }
     }
-    let temperature = extra.remove("temperature").and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let temperature = extra
+        .remove("temperature")
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
     let do_sample_raw = extra.remove("do_sample");
     let (do_sample, temperature) = match do_sample_raw.as_ref().and_then(Value::as_bool) {
         None => (temperature > 0.0, temperature),
         Some(false) => (false, 0.0),
         Some(true) => (true, temperature),
     };
-    GenerationParams { until, max_gen_toks: max_gen_toks.unwrap_or(256), temperature, do_sample, extra }
+    GenerationParams {
+        until,
+        max_gen_toks: max_gen_toks.unwrap_or(256),
+        temperature,
+        do_sample,
+        extra,
+    }
 }
 
 /// A JSON value as YAML text.
@@ -521,11 +633,16 @@ pub struct GroupConfig {
 impl GroupConfig {
     /// `metadata.version` as lm-eval reports it (`"N/A"` when absent).
     pub fn version(&self) -> Value {
-        self.metadata.get("version").cloned().unwrap_or_else(|| Value::String("N/A".into()))
+        self.metadata
+            .get("version")
+            .cloned()
+            .unwrap_or_else(|| Value::String("N/A".into()))
     }
 
     pub fn has_aggregation(&self) -> bool {
-        self.aggregate_metric_list.as_ref().is_some_and(|l| !l.is_empty())
+        self.aggregate_metric_list
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
     }
 
     /// As lm-eval dumps a `GroupConfig`.
@@ -541,7 +658,13 @@ impl GroupConfig {
 }
 
 /// The keys of a group YAML that describe the group itself; every other key overrides children.
-pub const GROUP_FIELDS: &[&str] = &["group", "group_alias", "task", "aggregate_metric_list", "metadata"];
+pub const GROUP_FIELDS: &[&str] = &[
+    "group",
+    "group_alias",
+    "task",
+    "aggregate_metric_list",
+    "metadata",
+];
 
 // ---------------------------------------------------------------------------------------------------
 // Building a TaskConfig from a raw mapping.
@@ -579,7 +702,8 @@ impl Builder<'_> {
     }
 
     pub(crate) fn err(&self, field: &str, message: impl Into<String>) -> TaskError {
-        self.cache.field_error(self.origin(field), field, message.into())
+        self.cache
+            .field_error(self.origin(field), field, message.into())
     }
 
     fn get(&self, key: &str) -> Option<&RawValue> {
@@ -590,9 +714,14 @@ impl Builder<'_> {
         match self.get(key) {
             None | Some(RawValue::Null) => Ok(None),
             Some(RawValue::Str(s)) => Ok(Some(s.clone())),
-            Some(RawValue::Int(i)) if key.ends_with("_split") || key == "dataset_name" => Ok(Some(i.to_string())),
+            Some(RawValue::Int(i)) if key.ends_with("_split") || key == "dataset_name" => {
+                Ok(Some(i.to_string()))
+            }
             Some(RawValue::Function(f)) => Err(self.function_error(key, f)),
-            Some(other) => Err(self.err(key, format!("expected a string, found {}", other.type_name()))),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a string, found {}", other.type_name()),
+            )),
         }
     }
 
@@ -601,9 +730,20 @@ impl Builder<'_> {
             None | Some(RawValue::Null) => Ok(default),
             Some(RawValue::Bool(b)) => Ok(*b),
             Some(RawValue::Int(i)) => Ok(*i != 0),
-            Some(RawValue::Str(s)) if matches!(s.as_str(), "yes" | "Yes" | "YES" | "on" | "On" | "ON") => Ok(true),
-            Some(RawValue::Str(s)) if matches!(s.as_str(), "no" | "No" | "NO" | "off" | "Off" | "OFF") => Ok(false),
-            Some(other) => Err(self.err(key, format!("expected true or false, found {}", other.type_name()))),
+            Some(RawValue::Str(s))
+                if matches!(s.as_str(), "yes" | "Yes" | "YES" | "on" | "On" | "ON") =>
+            {
+                Ok(true)
+            }
+            Some(RawValue::Str(s))
+                if matches!(s.as_str(), "no" | "No" | "NO" | "off" | "Off" | "OFF") =>
+            {
+                Ok(false)
+            }
+            Some(other) => Err(self.err(
+                key,
+                format!("expected true or false, found {}", other.type_name()),
+            )),
         }
     }
 
@@ -621,22 +761,36 @@ impl Builder<'_> {
                 Value::Object(m) => Ok(Some(m)),
                 _ => Ok(None),
             },
-            Some(other) => Err(self.err(key, format!("expected a mapping, found {}", other.type_name()))),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a mapping, found {}", other.type_name()),
+            )),
         }
     }
 
     /// Resolve a function tag to a native port, or explain why it cannot be used.
-    pub(crate) fn native(&self, field: &str, tag: &FunctionTag) -> Result<&'static BuiltinFunction> {
+    pub(crate) fn native(
+        &self,
+        field: &str,
+        tag: &FunctionTag,
+    ) -> Result<&'static BuiltinFunction> {
         if tag.explicit_builtin {
             return functions::lookup(&tag.name).ok_or_else(|| {
-                let names: Vec<&str> = functions::BUILTIN_FUNCTIONS.iter().map(|f| f.name).collect();
+                let names: Vec<&str> = functions::BUILTIN_FUNCTIONS
+                    .iter()
+                    .map(|f| f.name)
+                    .collect();
                 let suggestions = crate::suggest::closest(&tag.name, names.iter().copied(), 3);
                 self.err(
                     field,
                     format!(
                         "unknown native function `{}`{}; available: {}",
                         tag.name,
-                        if suggestions.is_empty() { String::new() } else { format!(" (did you mean `{}`?)", suggestions.join("`, `")) },
+                        if suggestions.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (did you mean `{}`?)", suggestions.join("`, `"))
+                        },
                         names.join(", ")
                     ),
                 )
@@ -653,7 +807,10 @@ impl Builder<'_> {
     pub(crate) fn function_error(&self, field: &str, tag: &FunctionTag) -> TaskError {
         let task = self.get("task").and_then(RawValue::as_str);
         let dir_name = match &tag.source {
-            SourcePath::File(p) => p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().to_string()),
+            SourcePath::File(p) => p
+                .parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().to_string()),
             SourcePath::Builtin(p) => p.split('/').next().map(str::to_string),
         };
         let suggestion = match functions::guess_for_user_reference(&tag.name, task, dir_name.as_deref()) {
@@ -677,7 +834,12 @@ impl Builder<'_> {
         }
     }
 
-    fn doc_field(&self, key: &str, v: &RawValue, kind_ok: fn(FunctionKind) -> bool) -> Result<DocField> {
+    fn doc_field(
+        &self,
+        key: &str,
+        v: &RawValue,
+        kind_ok: fn(FunctionKind) -> bool,
+    ) -> Result<DocField> {
         Ok(match v {
             RawValue::Str(s) => DocField::Text(s.clone()),
             RawValue::Int(i) => DocField::Int(*i),
@@ -693,45 +855,86 @@ impl Builder<'_> {
             RawValue::Function(tag) => {
                 let f = self.native(key, tag)?;
                 if !kind_ok(f.kind) {
-                    return Err(self.err(key, format!("native function `{}` cannot be used here", f.name)));
+                    return Err(self.err(
+                        key,
+                        format!("native function `{}` cannot be used here", f.name),
+                    ));
                 }
                 DocField::Native(f)
             }
-            other => return Err(self.err(key, format!("expected a column name, template, int or list, found {}", other.type_name()))),
+            other => {
+                return Err(self.err(
+                    key,
+                    format!(
+                        "expected a column name, template, int or list, found {}",
+                        other.type_name()
+                    ),
+                ))
+            }
         })
     }
 
     fn opt_doc_field(&self, key: &str) -> Result<Option<DocField>> {
         match self.get(key) {
             None | Some(RawValue::Null) => Ok(None),
-            Some(v) => self.doc_field(key, v, |k| matches!(k, FunctionKind::DocTo(_))).map(Some),
+            Some(v) => self
+                .doc_field(key, v, |k| matches!(k, FunctionKind::DocTo(_)))
+                .map(Some),
         }
     }
 
-    fn process_docs_fn(&self, key: &str, v: Option<&RawValue>) -> Result<Option<&'static BuiltinFunction>> {
+    fn process_docs_fn(
+        &self,
+        key: &str,
+        v: Option<&RawValue>,
+    ) -> Result<Option<&'static BuiltinFunction>> {
         match v {
             None | Some(RawValue::Null) => Ok(None),
             Some(RawValue::Function(tag)) => {
                 let f = self.native(key, tag)?;
                 match f.kind {
                     FunctionKind::ProcessDocs(_) => Ok(Some(f)),
-                    _ => Err(self.err(key, format!("native function `{}` is not a process_docs function", f.name))),
+                    _ => Err(self.err(
+                        key,
+                        format!(
+                            "native function `{}` is not a process_docs function",
+                            f.name
+                        ),
+                    )),
                 }
             }
-            Some(other) => Err(self.err(key, format!("expected `!function` (a Python function), found {}", other.type_name()))),
+            Some(other) => Err(self.err(
+                key,
+                format!(
+                    "expected `!function` (a Python function), found {}",
+                    other.type_name()
+                ),
+            )),
         }
     }
 
     fn unsupported(&self, field: &str, message: &str) -> TaskError {
         let origin = self.origin(field);
-        let line = self.cache.text(origin).map(|t| crate::yaml::locate_key(&t, field).0).unwrap_or(1);
-        TaskError::Unsupported { path: origin.display(), line, field: field.to_string(), message: message.to_string() }
+        let line = self
+            .cache
+            .text(origin)
+            .map(|t| crate::yaml::locate_key(&t, field).0)
+            .unwrap_or(1);
+        TaskError::Unsupported {
+            path: origin.display(),
+            line,
+            field: field.to_string(),
+            message: message.to_string(),
+        }
     }
 
     /// Build the task config (lm-eval `TaskConfig(**cfg)` plus `__post_init__`).
     pub(crate) fn build(&self, config_source: String) -> Result<TaskConfig> {
         if self.get("class").is_some() {
-            return Err(self.unsupported("class", "Python task classes are not supported; only YAML + Jinja tasks"));
+            return Err(self.unsupported(
+                "class",
+                "Python task classes are not supported; only YAML + Jinja tasks",
+            ));
         }
         for (field, msg) in [
             ("custom_dataset", "custom dataset functions are not supported; use dataset_path / dataset_kwargs.data_files"),
@@ -744,7 +947,9 @@ impl Builder<'_> {
             }
         }
         for (key, v) in &self.raw.map {
-            if TASK_FIELDS.contains(&key.as_str()) || matches!(key.as_str(), "tag" | "group" | "task_list" | "include") {
+            if TASK_FIELDS.contains(&key.as_str())
+                || matches!(key.as_str(), "tag" | "group" | "task_list" | "include")
+            {
                 continue;
             }
             let suggestions = crate::suggest::closest(key, TASK_FIELDS.iter().copied(), 1);
@@ -753,28 +958,57 @@ impl Builder<'_> {
                 None => String::new(),
             };
             let _ = v;
-            return Err(self.err(key, format!("unknown task field{hint} (lm-eval would refuse it too)")));
+            return Err(self.err(
+                key,
+                format!("unknown task field{hint} (lm-eval would refuse it too)"),
+            ));
         }
         let task = match self.get("task") {
             Some(RawValue::Str(s)) => s.clone(),
-            Some(other) => return Err(self.err("task", format!("expected the task name (a string), found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "task",
+                    format!(
+                        "expected the task name (a string), found {}",
+                        other.type_name()
+                    ),
+                ))
+            }
             None => return Err(self.err("task", "missing `task` (the task's name)")),
         };
         let output_type = match self.get("output_type") {
             None | Some(RawValue::Null) => OutputType::GenerateUntil,
-            Some(RawValue::Str(s)) => s.parse::<OutputType>().map_err(|e| self.err("output_type", e))?,
-            Some(other) => return Err(self.err("output_type", format!("expected a string, found {}", other.type_name()))),
+            Some(RawValue::Str(s)) => s
+                .parse::<OutputType>()
+                .map_err(|e| self.err("output_type", e))?,
+            Some(other) => {
+                return Err(self.err(
+                    "output_type",
+                    format!("expected a string, found {}", other.type_name()),
+                ))
+            }
         };
         let description = match self.get("description") {
             None | Some(RawValue::Null) => String::new(),
             Some(RawValue::Str(s)) => s.clone(),
-            Some(other) => return Err(self.err("description", format!("expected a string (a Jinja template), found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "description",
+                    format!(
+                        "expected a string (a Jinja template), found {}",
+                        other.type_name()
+                    ),
+                ))
+            }
         };
         let delim = |key: &str, default: &str| -> Result<String> {
             match self.get(key) {
                 None => Ok(default.to_string()),
                 Some(RawValue::Str(s)) => Ok(s.clone()),
-                Some(other) => Err(self.err(key, format!("expected a string, found {}", other.type_name()))),
+                Some(other) => Err(self.err(
+                    key,
+                    format!("expected a string, found {}", other.type_name()),
+                )),
             }
         };
         let target_delimiter = delim("target_delimiter", " ")?;
@@ -782,12 +1016,25 @@ impl Builder<'_> {
         let num_fewshot = match self.get("num_fewshot") {
             None | Some(RawValue::Null) => None,
             Some(RawValue::Int(i)) if *i >= 0 => Some(*i as u64),
-            Some(other) => return Err(self.err("num_fewshot", format!("expected a non-negative integer, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "num_fewshot",
+                    format!(
+                        "expected a non-negative integer, found {}",
+                        other.type_name()
+                    ),
+                ))
+            }
         };
         let repeats = match self.get("repeats") {
             None | Some(RawValue::Null) => 1,
             Some(RawValue::Int(i)) if *i >= 1 => *i as u32,
-            Some(other) => return Err(self.err("repeats", format!("expected a positive integer, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "repeats",
+                    format!("expected a positive integer, found {}", other.type_name()),
+                ))
+            }
         };
         let process_docs = self.process_docs_fn("process_docs", self.get("process_docs"))?;
         let doc_to_text = self.opt_doc_field("doc_to_text")?;
@@ -799,10 +1046,23 @@ impl Builder<'_> {
                 let f = self.native("process_results", tag)?;
                 match f.kind {
                     FunctionKind::ProcessResults(name) => Some(name),
-                    _ => return Err(self.err("process_results", format!("native function `{}` is not a process_results function", f.name))),
+                    _ => {
+                        return Err(self.err(
+                            "process_results",
+                            format!(
+                                "native function `{}` is not a process_results function",
+                                f.name
+                            ),
+                        ))
+                    }
                 }
             }
-            Some(other) => return Err(self.err("process_results", format!("expected `!function`, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "process_results",
+                    format!("expected `!function`, found {}", other.type_name()),
+                ))
+            }
         };
         let gen_prefix = self.opt_str("gen_prefix")?;
         let fewshot_split = self.opt_str("fewshot_split")?;
@@ -814,19 +1074,47 @@ impl Builder<'_> {
                 for (i, item) in items.iter().enumerate() {
                     let field = format!("metric_list[{i}]");
                     let RawValue::Map(m) = item else {
-                        return Err(self.err(&field, format!("expected a mapping with `metric`, found {}", item.type_name())));
+                        return Err(self.err(
+                            &field,
+                            format!(
+                                "expected a mapping with `metric`, found {}",
+                                item.type_name()
+                            ),
+                        ));
                     };
                     let metric = match m.get("metric") {
                         Some(RawValue::Str(s)) => s.clone(),
-                        Some(RawValue::Function(tag)) => return Err(self.function_error(&format!("{field}.metric"), tag)),
-                        Some(other) => return Err(self.err(&field, format!("`metric` must be a name, found {}", other.type_name()))),
-                        None => return Err(self.err(&field, "'metric' key not provided for an entry in 'metric_list'")),
+                        Some(RawValue::Function(tag)) => {
+                            return Err(self.function_error(&format!("{field}.metric"), tag))
+                        }
+                        Some(other) => {
+                            return Err(self.err(
+                                &field,
+                                format!("`metric` must be a name, found {}", other.type_name()),
+                            ))
+                        }
+                        None => {
+                            return Err(self.err(
+                                &field,
+                                "'metric' key not provided for an entry in 'metric_list'",
+                            ))
+                        }
                     };
                     let aggregation = match m.get("aggregation") {
                         None => None,
                         Some(RawValue::Str(s)) => Some(s.clone()),
-                        Some(RawValue::Function(tag)) => return Err(self.function_error(&format!("{field}.aggregation"), tag)),
-                        Some(other) => return Err(self.err(&field, format!("`aggregation` must be a name, found {}", other.type_name()))),
+                        Some(RawValue::Function(tag)) => {
+                            return Err(self.function_error(&format!("{field}.aggregation"), tag))
+                        }
+                        Some(other) => {
+                            return Err(self.err(
+                                &field,
+                                format!(
+                                    "`aggregation` must be a name, found {}",
+                                    other.type_name()
+                                ),
+                            ))
+                        }
                     };
                     let higher_is_better = m.get("higher_is_better").map(RawValue::truthy);
                     let hf_evaluate = m.get("hf_evaluate") == Some(&RawValue::Bool(true));
@@ -836,14 +1124,31 @@ impl Builder<'_> {
                     };
                     let kwargs = raw
                         .iter()
-                        .filter(|(k, _)| !matches!(k.as_str(), "metric" | "aggregation" | "higher_is_better" | "hf_evaluate"))
+                        .filter(|(k, _)| {
+                            !matches!(
+                                k.as_str(),
+                                "metric" | "aggregation" | "higher_is_better" | "hf_evaluate"
+                            )
+                        })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
-                    out.push(MetricConfig { metric, aggregation, higher_is_better, hf_evaluate, kwargs, raw });
+                    out.push(MetricConfig {
+                        metric,
+                        aggregation,
+                        higher_is_better,
+                        hf_evaluate,
+                        kwargs,
+                        raw,
+                    });
                 }
                 Some(out)
             }
-            Some(other) => return Err(self.err("metric_list", format!("expected a list, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "metric_list",
+                    format!("expected a list, found {}", other.type_name()),
+                ))
+            }
         };
 
         let filter_list = match self.get("filter_list") {
@@ -872,23 +1177,37 @@ impl Builder<'_> {
                             Some(Value::String(s)) => s,
                             _ => return Err(self.err(&sfield, "missing `function`")),
                         };
-                        steps.push(FilterStep { function, kwargs: sm });
+                        steps.push(FilterStep {
+                            function,
+                            kwargs: sm,
+                        });
                     }
                     out.push(FilterPipeline { name, steps });
                 }
                 Some(out)
             }
-            Some(other) => return Err(self.err("filter_list", format!("expected a list, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "filter_list",
+                    format!("expected a list, found {}", other.type_name()),
+                ))
+            }
         };
 
         let mut generation_kwargs = self.opt_map("generation_kwargs")?;
         match generation_kwargs.as_mut() {
             Some(kw) => {
                 if let Some(t) = kw.get("temperature").and_then(Value::as_f64) {
-                    kw.insert("temperature".into(), serde_json::Number::from_f64(t).map_or(Value::Null, Value::Number));
+                    kw.insert(
+                        "temperature".into(),
+                        serde_json::Number::from_f64(t).map_or(Value::Null, Value::Number),
+                    );
                 }
                 if !kw.contains_key("until") {
-                    kw.insert("until".into(), Value::Array(vec![Value::String(fewshot_delimiter.clone())]));
+                    kw.insert(
+                        "until".into(),
+                        Value::Array(vec![Value::String(fewshot_delimiter.clone())]),
+                    );
                 }
             }
             None if output_type == OutputType::GenerateUntil => {
@@ -896,7 +1215,10 @@ impl Builder<'_> {
                 kw.insert("temperature".into(), Value::from(0.0));
                 kw.insert("do_sample".into(), Value::Bool(false));
                 kw.insert("max_gen_toks".into(), Value::from(256));
-                kw.insert("until".into(), Value::Array(vec![Value::String(fewshot_delimiter.clone())]));
+                kw.insert(
+                    "until".into(),
+                    Value::Array(vec![Value::String(fewshot_delimiter.clone())]),
+                );
                 generation_kwargs = Some(kw);
             }
             None => {}
@@ -919,14 +1241,24 @@ impl Builder<'_> {
         let fs_raw = match self.get("fewshot_config") {
             None | Some(RawValue::Null) => RawMap::new(),
             Some(RawValue::Map(m)) => m.clone(),
-            Some(other) => return Err(self.err("fewshot_config", format!("expected a mapping, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "fewshot_config",
+                    format!("expected a mapping, found {}", other.type_name()),
+                ))
+            }
         };
         for key in fs_raw.keys() {
             if !FEWSHOT_FIELDS.contains(&key.as_str()) {
                 let s = crate::suggest::closest(key, FEWSHOT_FIELDS.iter().copied(), 1);
                 return Err(self.err(
                     &format!("fewshot_config.{key}"),
-                    format!("unknown few-shot field{}", s.first().map(|x| format!("; did you mean `{x}`?")).unwrap_or_default()),
+                    format!(
+                        "unknown few-shot field{}",
+                        s.first()
+                            .map(|x| format!("; did you mean `{x}`?"))
+                            .unwrap_or_default()
+                    ),
                 ));
             }
         }
@@ -936,7 +1268,10 @@ impl Builder<'_> {
                 None => Ok(inherited),
                 Some(RawValue::Null) => Ok(None),
                 Some(RawValue::Str(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(self.err(&format!("fewshot_config.{k}"), format!("expected a string, found {}", other.type_name()))),
+                Some(other) => Err(self.err(
+                    &format!("fewshot_config.{k}"),
+                    format!("expected a string, found {}", other.type_name()),
+                )),
             }
         };
         let sampler = match fs_get("sampler") {
@@ -946,7 +1281,10 @@ impl Builder<'_> {
             Some(other) => {
                 return Err(self.err(
                     "fewshot_config.sampler",
-                    format!("unknown sampler {} (supported: default, first_n)", crate::pyvalue::repr(&other.to_json())),
+                    format!(
+                        "unknown sampler {} (supported: default, first_n)",
+                        crate::pyvalue::repr(&other.to_json())
+                    ),
                 ))
             }
         };
@@ -954,7 +1292,11 @@ impl Builder<'_> {
             match fs_get(k) {
                 None => Ok(inherited.clone()),
                 Some(RawValue::Null) => Ok(None),
-                Some(v) => self.doc_field(&format!("fewshot_config.{k}"), v, |k| matches!(k, FunctionKind::DocTo(_))).map(Some),
+                Some(v) => self
+                    .doc_field(&format!("fewshot_config.{k}"), v, |k| {
+                        matches!(k, FunctionKind::DocTo(_))
+                    })
+                    .map(Some),
             }
         };
         let fewshot_indices = match fs_get("fewshot_indices") {
@@ -964,28 +1306,46 @@ impl Builder<'_> {
                     .iter()
                     .map(|i| match i {
                         RawValue::Int(n) if *n >= 0 => Ok(*n as usize),
-                        _ => Err(self.err("fewshot_config.fewshot_indices", "expected a list of non-negative integers")),
+                        _ => Err(self.err(
+                            "fewshot_config.fewshot_indices",
+                            "expected a list of non-negative integers",
+                        )),
                     })
                     .collect::<Result<Vec<_>>>()?,
             ),
-            Some(_) => return Err(self.err("fewshot_config.fewshot_indices", "expected a list of non-negative integers")),
+            Some(_) => {
+                return Err(self.err(
+                    "fewshot_config.fewshot_indices",
+                    "expected a list of non-negative integers",
+                ))
+            }
         };
         let samples = match fs_get("samples") {
             None | Some(RawValue::Null) => None,
-            Some(RawValue::Function(tag)) => return Err(self.function_error("fewshot_config.samples", tag)),
+            Some(RawValue::Function(tag)) => {
+                return Err(self.function_error("fewshot_config.samples", tag))
+            }
             Some(v @ RawValue::Seq(_)) => match self.json("fewshot_config.samples", v)? {
                 Value::Array(items) => Some(FewshotSamples::List(
                     items
                         .into_iter()
                         .map(|i| match i {
                             Value::Object(m) => Ok(m),
-                            _ => Err(self.err("fewshot_config.samples", "expected a list of mappings (docs)")),
+                            _ => Err(self.err(
+                                "fewshot_config.samples",
+                                "expected a list of mappings (docs)",
+                            )),
                         })
                         .collect::<Result<_>>()?,
                 )),
                 _ => None,
             },
-            Some(other) => return Err(self.err("fewshot_config.samples", format!("expected a list of docs, found {}", other.type_name()))),
+            Some(other) => {
+                return Err(self.err(
+                    "fewshot_config.samples",
+                    format!("expected a list of docs, found {}", other.type_name()),
+                ))
+            }
         };
         let fs_process_docs = match fs_get("process_docs") {
             None => process_docs,
@@ -995,7 +1355,10 @@ impl Builder<'_> {
             match fs_get(k) {
                 None => Ok(inherited.to_string()),
                 Some(RawValue::Str(s)) => Ok(s.clone()),
-                Some(other) => Err(self.err(&format!("fewshot_config.{k}"), format!("expected a string, found {}", other.type_name()))),
+                Some(other) => Err(self.err(
+                    &format!("fewshot_config.{k}"),
+                    format!("expected a string, found {}", other.type_name()),
+                )),
             }
         };
         let fewshot_config = FewshotConfig {
@@ -1053,7 +1416,11 @@ fn unreachable_list() -> DocField {
 }
 
 /// Build a [`GroupConfig`] from a group's own keys.
-pub(crate) fn build_group_config(b: &Builder<'_>, name: &str, config_source: String) -> Result<GroupConfig> {
+pub(crate) fn build_group_config(
+    b: &Builder<'_>,
+    name: &str,
+    config_source: String,
+) -> Result<GroupConfig> {
     let group_alias = b.opt_str("group_alias")?;
     let aggregate_metric_list = match b.get("aggregate_metric_list") {
         None | Some(RawValue::Null) => None,
@@ -1062,7 +1429,10 @@ pub(crate) fn build_group_config(b: &Builder<'_>, name: &str, config_source: Str
                 RawValue::Seq(items) => items.iter().collect(),
                 RawValue::Map(_) => vec![v],
                 other => {
-                    return Err(b.err("aggregate_metric_list", format!("expected a list of mappings, found {}", other.type_name())))
+                    return Err(b.err(
+                        "aggregate_metric_list",
+                        format!("expected a list of mappings, found {}", other.type_name()),
+                    ))
                 }
             };
             let mut out = Vec::new();
@@ -1072,7 +1442,10 @@ pub(crate) fn build_group_config(b: &Builder<'_>, name: &str, config_source: Str
                     return Err(b.err(&field, "expected a mapping with `metric`"));
                 };
                 for key in m.keys() {
-                    if !matches!(key.as_str(), "metric" | "aggregation" | "weight_by_size" | "filter_list") {
+                    if !matches!(
+                        key.as_str(),
+                        "metric" | "aggregation" | "weight_by_size" | "filter_list"
+                    ) {
                         return Err(b.err(&field, format!("unknown key `{key}` (expected metric, aggregation, weight_by_size, filter_list)")));
                     }
                 }
@@ -1083,27 +1456,49 @@ pub(crate) fn build_group_config(b: &Builder<'_>, name: &str, config_source: Str
                 let aggregation = match m.get("aggregation") {
                     None => "mean".to_string(),
                     Some(RawValue::Str(s)) if s == "mean" => s.clone(),
-                    Some(RawValue::Function(tag)) => return Err(b.function_error(&format!("{field}.aggregation"), tag)),
+                    Some(RawValue::Function(tag)) => {
+                        return Err(b.function_error(&format!("{field}.aggregation"), tag))
+                    }
                     Some(other) => {
                         return Err(b.err(
                             &field,
-                            format!("Currently, 'mean' is the only pre-defined aggregation. Got {}", crate::pyvalue::repr(&other.to_json())),
+                            format!(
+                                "Currently, 'mean' is the only pre-defined aggregation. Got {}",
+                                crate::pyvalue::repr(&other.to_json())
+                            ),
                         ))
                     }
                 };
-                let weight_by_size = m.get("weight_by_size").map_or(true, RawValue::truthy);
+                let weight_by_size = m.get("weight_by_size").is_none_or(RawValue::truthy);
                 let filter_list = match m.get("filter_list") {
                     None | Some(RawValue::Null) => None,
                     Some(RawValue::Str(s)) => Some(vec![s.clone()]),
                     Some(RawValue::Seq(items)) => Some(
                         items
                             .iter()
-                            .map(|x| x.as_str().map(str::to_string).ok_or_else(|| b.err(&field, "filter_list must name filters")))
+                            .map(|x| {
+                                x.as_str()
+                                    .map(str::to_string)
+                                    .ok_or_else(|| b.err(&field, "filter_list must name filters"))
+                            })
                             .collect::<Result<_>>()?,
                     ),
-                    Some(other) => return Err(b.err(&field, format!("filter_list: expected a name or list, found {}", other.type_name()))),
+                    Some(other) => {
+                        return Err(b.err(
+                            &field,
+                            format!(
+                                "filter_list: expected a name or list, found {}",
+                                other.type_name()
+                            ),
+                        ))
+                    }
                 };
-                out.push(AggregateMetric { metric, aggregation, weight_by_size, filter_list });
+                out.push(AggregateMetric {
+                    metric,
+                    aggregation,
+                    weight_by_size,
+                    filter_list,
+                });
             }
             Some(out)
         }
@@ -1114,9 +1509,20 @@ pub(crate) fn build_group_config(b: &Builder<'_>, name: &str, config_source: Str
             Value::Object(m) => m,
             _ => Map::new(),
         },
-        Some(other) => return Err(b.err("metadata", format!("expected a mapping, found {}", other.type_name()))),
+        Some(other) => {
+            return Err(b.err(
+                "metadata",
+                format!("expected a mapping, found {}", other.type_name()),
+            ))
+        }
     };
-    Ok(GroupConfig { group: name.to_string(), group_alias, aggregate_metric_list, metadata, config_source })
+    Ok(GroupConfig {
+        group: name.to_string(),
+        group_alias,
+        aggregate_metric_list,
+        metadata,
+        config_source,
+    })
 }
 
 #[cfg(test)]
@@ -1133,10 +1539,21 @@ mod tests {
         assert!(p.do_sample);
         assert_eq!(p.temperature, 0.7);
         assert_eq!(p.extra, *json!({"top_p": 0.9}).as_object().unwrap());
-        let p = normalize_gen_kwargs(json!({"do_sample": false, "temperature": 0.5}).as_object().unwrap());
-        assert_eq!((p.do_sample, p.temperature, p.max_gen_toks), (false, 0.0, 256));
+        let p = normalize_gen_kwargs(
+            json!({"do_sample": false, "temperature": 0.5})
+                .as_object()
+                .unwrap(),
+        );
+        assert_eq!(
+            (p.do_sample, p.temperature, p.max_gen_toks),
+            (false, 0.0, 256)
+        );
         assert!(p.until.is_empty());
-        let p = normalize_gen_kwargs(json!({"max_gen_toks": 7, "max_new_tokens": 9}).as_object().unwrap());
+        let p = normalize_gen_kwargs(
+            json!({"max_gen_toks": 7, "max_new_tokens": 9})
+                .as_object()
+                .unwrap(),
+        );
         assert_eq!(p.max_gen_toks, 7);
     }
 }

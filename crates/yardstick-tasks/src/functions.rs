@@ -101,30 +101,97 @@ pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
         kind: FunctionKind::DocTo(DocTo::MmluProCotTarget),
         used_by: "mmlu_pro",
     },
-    mmlu_pro_category!("mmlu_pro.process_biology", "utils.process_biology", "biology", "mmlu_pro_biology"),
-    mmlu_pro_category!("mmlu_pro.process_business", "utils.process_business", "business", "mmlu_pro_business"),
-    mmlu_pro_category!("mmlu_pro.process_chemistry", "utils.process_chemistry", "chemistry", "mmlu_pro_chemistry"),
+    mmlu_pro_category!(
+        "mmlu_pro.process_biology",
+        "utils.process_biology",
+        "biology",
+        "mmlu_pro_biology"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_business",
+        "utils.process_business",
+        "business",
+        "mmlu_pro_business"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_chemistry",
+        "utils.process_chemistry",
+        "chemistry",
+        "mmlu_pro_chemistry"
+    ),
     mmlu_pro_category!(
         "mmlu_pro.process_computer_science",
         "utils.process_computer_science",
         "computer science",
         "mmlu_pro_computer_science"
     ),
-    mmlu_pro_category!("mmlu_pro.process_economics", "utils.process_economics", "economics", "mmlu_pro_economics"),
-    mmlu_pro_category!("mmlu_pro.process_engineering", "utils.process_engineering", "engineering", "mmlu_pro_engineering"),
-    mmlu_pro_category!("mmlu_pro.process_health", "utils.process_health", "health", "mmlu_pro_health"),
-    mmlu_pro_category!("mmlu_pro.process_history", "utils.process_history", "history", "mmlu_pro_history"),
-    mmlu_pro_category!("mmlu_pro.process_law", "utils.process_law", "law", "mmlu_pro_law"),
-    mmlu_pro_category!("mmlu_pro.process_math", "utils.process_math", "math", "mmlu_pro_math"),
-    mmlu_pro_category!("mmlu_pro.process_other", "utils.process_other", "other", "mmlu_pro_other"),
-    mmlu_pro_category!("mmlu_pro.process_philosophy", "utils.process_philosophy", "philosophy", "mmlu_pro_philosophy"),
-    mmlu_pro_category!("mmlu_pro.process_physics", "utils.process_physics", "physics", "mmlu_pro_physics"),
-    mmlu_pro_category!("mmlu_pro.process_psychology", "utils.process_psychology", "psychology", "mmlu_pro_psychology"),
+    mmlu_pro_category!(
+        "mmlu_pro.process_economics",
+        "utils.process_economics",
+        "economics",
+        "mmlu_pro_economics"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_engineering",
+        "utils.process_engineering",
+        "engineering",
+        "mmlu_pro_engineering"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_health",
+        "utils.process_health",
+        "health",
+        "mmlu_pro_health"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_history",
+        "utils.process_history",
+        "history",
+        "mmlu_pro_history"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_law",
+        "utils.process_law",
+        "law",
+        "mmlu_pro_law"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_math",
+        "utils.process_math",
+        "math",
+        "mmlu_pro_math"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_other",
+        "utils.process_other",
+        "other",
+        "mmlu_pro_other"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_philosophy",
+        "utils.process_philosophy",
+        "philosophy",
+        "mmlu_pro_philosophy"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_physics",
+        "utils.process_physics",
+        "physics",
+        "mmlu_pro_physics"
+    ),
+    mmlu_pro_category!(
+        "mmlu_pro.process_psychology",
+        "utils.process_psychology",
+        "psychology",
+        "mmlu_pro_psychology"
+    ),
 ];
 
 /// The native function a built-in YAML in `dir` means by `!function qualname`.
 pub fn lookup_builtin_reference(dir: &str, qualname: &str) -> Option<&'static BuiltinFunction> {
-    BUILTIN_FUNCTIONS.iter().find(|f| f.dir == dir && f.qualname == qualname)
+    BUILTIN_FUNCTIONS
+        .iter()
+        .find(|f| f.dir == dir && f.qualname == qualname)
 }
 
 /// The native function named `name` (`!builtin name`).
@@ -134,8 +201,15 @@ pub fn lookup(name: &str) -> Option<&'static BuiltinFunction> {
 
 /// The native function a user's copy of an lm-eval YAML probably means (same qualified name, and
 /// the YAML's task or directory matches a built-in's).
-pub fn guess_for_user_reference(qualname: &str, task: Option<&str>, dir_name: Option<&str>) -> Option<&'static BuiltinFunction> {
-    let candidates: Vec<&BuiltinFunction> = BUILTIN_FUNCTIONS.iter().filter(|f| f.qualname == qualname).collect();
+pub fn guess_for_user_reference(
+    qualname: &str,
+    task: Option<&str>,
+    dir_name: Option<&str>,
+) -> Option<&'static BuiltinFunction> {
+    let candidates: Vec<&BuiltinFunction> = BUILTIN_FUNCTIONS
+        .iter()
+        .filter(|f| f.qualname == qualname)
+        .collect();
     candidates
         .iter()
         .find(|f| task.is_some_and(|t| t == f.used_by || t.starts_with(f.dir)))
@@ -147,10 +221,14 @@ impl BuiltinFunction {
     /// Apply a `process_docs` function to a split.
     pub fn process_docs(&self, docs: &[Doc]) -> Result<Vec<Doc>, String> {
         match self.kind {
-            FunctionKind::ProcessDocs(ProcessDocs::Hellaswag) => docs.iter().map(hellaswag_process_doc).collect(),
-            FunctionKind::ProcessDocs(ProcessDocs::MmluProCategory(subject)) => {
-                Ok(docs.iter().filter(|d| d.get("category").and_then(Value::as_str) == Some(subject)).cloned().collect())
+            FunctionKind::ProcessDocs(ProcessDocs::Hellaswag) => {
+                docs.iter().map(hellaswag_process_doc).collect()
             }
+            FunctionKind::ProcessDocs(ProcessDocs::MmluProCategory(subject)) => Ok(docs
+                .iter()
+                .filter(|d| d.get("category").and_then(Value::as_str) == Some(subject))
+                .cloned()
+                .collect()),
             _ => Err(format!("`{}` is not a process_docs function", self.name)),
         }
     }
@@ -158,10 +236,14 @@ impl BuiltinFunction {
     /// Apply a `doc_to_text`/`doc_to_target` function to a doc.
     pub fn doc_to(&self, doc: &Doc) -> Result<Value, String> {
         match self.kind {
-            FunctionKind::DocTo(DocTo::MmluProQuestion) => mmlu_pro_question(doc).map(Value::String),
+            FunctionKind::DocTo(DocTo::MmluProQuestion) => {
+                mmlu_pro_question(doc).map(Value::String)
+            }
             FunctionKind::DocTo(DocTo::MmluProCotTarget) => {
                 let cot = str_field(doc, "cot_content")?;
-                Ok(Value::String(cot.replace("A: Let's think step by step. ", "")))
+                Ok(Value::String(
+                    cot.replace("A: Let's think step by step. ", ""),
+                ))
             }
             _ => Err(format!("`{}` is not a doc_to_* function", self.name)),
         }
@@ -189,7 +271,11 @@ pub fn hellaswag_preprocess(text: &str) -> String {
 /// HellaSwag's `_process_doc`: the original columns, then `query`, `choices` and `gold` (as
 /// `datasets.map` appends new columns).
 fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, String> {
-    let ctx = format!("{} {}", str_field(doc, "ctx_a")?, pystr::capitalize(str_field(doc, "ctx_b")?));
+    let ctx = format!(
+        "{} {}",
+        str_field(doc, "ctx_a")?,
+        pystr::capitalize(str_field(doc, "ctx_b")?)
+    );
     let query = hellaswag_preprocess(&format!("{}: {}", str_field(doc, "activity_label")?, ctx));
     let endings = match doc.get("endings") {
         Some(Value::Array(e)) => e,
@@ -197,13 +283,19 @@ fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, String> {
     };
     let choices: Vec<Value> = endings
         .iter()
-        .map(|e| e.as_str().map(|s| Value::String(hellaswag_preprocess(s))).ok_or_else(|| "an ending is not a string".to_string()))
+        .map(|e| {
+            e.as_str()
+                .map(|s| Value::String(hellaswag_preprocess(s)))
+                .ok_or_else(|| "an ending is not a string".to_string())
+        })
         .collect::<Result<_, _>>()?;
     let gold = match doc.get("label") {
         Some(Value::String(s)) => pystr::strip(s, None)
             .parse::<i64>()
             .map_err(|_| format!("int({s:?}): invalid literal for int() with base 10"))?,
-        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| format!("label {n} is not an integer"))?,
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| format!("label {n} is not an integer"))?,
         _ => return Err("field `label` is missing".into()),
     };
     let mut out = doc.clone();
@@ -228,7 +320,9 @@ fn mmlu_pro_question(doc: &Doc) -> Result<String, String> {
         if i >= LETTERS.len() {
             break;
         }
-        let opt = opt.as_str().ok_or_else(|| format!("option {i} is not a string"))?;
+        let opt = opt
+            .as_str()
+            .ok_or_else(|| format!("option {i} is not a string"))?;
         prompt.push_str(&format!("{}. {}\n", LETTERS[i], pystr::strip(opt, None)));
     }
     prompt.push_str("Answer: Let's think step by step.");
@@ -246,7 +340,10 @@ mod tests {
 
     #[test]
     fn hellaswag_preprocessing() {
-        assert_eq!(hellaswag_preprocess(" Removing ice [title] Use salt. [step] Then  go "), "Removing ice. Use salt. Then go");
+        assert_eq!(
+            hellaswag_preprocess(" Removing ice [title] Use salt. [step] Then  go "),
+            "Removing ice. Use salt. Then go"
+        );
         let d = doc(json!({
             "ind": 4, "activity_label": "Removing ice from car", "ctx_a": "Then, the man writes over the snow.",
             "ctx_b": "then", "ctx": "x", "endings": [", the man [header] ok", " b"], "source_id": "s", "split": "val",
@@ -255,25 +352,46 @@ mod tests {
         let out = hellaswag_process_doc(&d).unwrap();
         let keys: Vec<&str> = out.keys().map(String::as_str).collect();
         assert_eq!(keys.last(), Some(&"gold"));
-        assert_eq!(out["query"], json!("Removing ice from car: Then, the man writes over the snow. Then"));
+        assert_eq!(
+            out["query"],
+            json!("Removing ice from car: Then, the man writes over the snow. Then")
+        );
         assert_eq!(out["choices"], json!([", the man ok", "b"]));
         assert_eq!(out["gold"], json!(3));
     }
 
     #[test]
     fn mmlu_pro_formatting() {
-        let d = doc(json!({"question": "Q?", "options": [" a ", "b"], "cot_content": "A: Let's think step by step. Because.", "category": "math"}));
-        assert_eq!(mmlu_pro_question(&d).unwrap(), "Question:\nQ?\nOptions:\nA. a\nB. b\nAnswer: Let's think step by step.");
+        let d = doc(
+            json!({"question": "Q?", "options": [" a ", "b"], "cot_content": "A: Let's think step by step. Because.", "category": "math"}),
+        );
+        assert_eq!(
+            mmlu_pro_question(&d).unwrap(),
+            "Question:\nQ?\nOptions:\nA. a\nB. b\nAnswer: Let's think step by step."
+        );
         let f = lookup("mmlu_pro.fewshot_to_target").unwrap();
         assert_eq!(f.doc_to(&d).unwrap(), json!("Because."));
         let p = lookup_builtin_reference("mmlu_pro", "utils.process_math").unwrap();
-        assert_eq!(p.process_docs(&[d.clone(), doc(json!({"category": "law"}))]).unwrap(), vec![d]);
+        assert_eq!(
+            p.process_docs(&[d.clone(), doc(json!({"category": "law"}))])
+                .unwrap(),
+            vec![d]
+        );
     }
 
     #[test]
     fn guesses() {
-        assert_eq!(guess_for_user_reference("utils.process_docs", Some("hellaswag"), None).map(|f| f.name), Some("hellaswag.process_docs"));
-        assert_eq!(guess_for_user_reference("utils.process_docs", None, Some("hellaswag")).map(|f| f.name), Some("hellaswag.process_docs"));
-        assert_eq!(guess_for_user_reference("utils.nope", Some("hellaswag"), None), None);
+        assert_eq!(
+            guess_for_user_reference("utils.process_docs", Some("hellaswag"), None).map(|f| f.name),
+            Some("hellaswag.process_docs")
+        );
+        assert_eq!(
+            guess_for_user_reference("utils.process_docs", None, Some("hellaswag")).map(|f| f.name),
+            Some("hellaswag.process_docs")
+        );
+        assert_eq!(
+            guess_for_user_reference("utils.nope", Some("hellaswag"), None),
+            None
+        );
     }
 }

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
-use crate::config::{build_group_config, Builder, GroupConfig, RawConfig, TaskConfig, GROUP_FIELDS};
+use crate::config::{
+    build_group_config, Builder, GroupConfig, RawConfig, TaskConfig, GROUP_FIELDS,
+};
 use crate::error::{Result, TaskError};
 use crate::yaml::{RawValue, SourcePath, YamlCache};
 
@@ -43,7 +45,10 @@ pub struct Entry {
     pub tags: Vec<String>,
 }
 
-fn ser_source<S: serde::Serializer>(s: &Option<SourcePath>, ser: S) -> std::result::Result<S::Ok, S::Error> {
+fn ser_source<S: serde::Serializer>(
+    s: &Option<SourcePath>,
+    ser: S,
+) -> std::result::Result<S::Ok, S::Error> {
     match s {
         Some(p) => ser.serialize_str(&p.display()),
         None => ser.serialize_none(),
@@ -73,7 +78,7 @@ pub enum SelectionNode {
         name: String,
         /// `group_alias`, shown instead of the name.
         alias: Option<String>,
-        config: GroupConfig,
+        config: Box<GroupConfig>,
         children: Vec<SelectionNode>,
     },
     Task(Box<TaskConfig>),
@@ -97,21 +102,27 @@ impl SelectionNode {
     fn collect_tasks<'a>(&'a self, out: &mut Vec<&'a TaskConfig>) {
         match self {
             SelectionNode::Task(t) => out.push(t),
-            SelectionNode::Group { children, .. } => children.iter().for_each(|c| c.collect_tasks(out)),
+            SelectionNode::Group { children, .. } => {
+                children.iter().for_each(|c| c.collect_tasks(out))
+            }
         }
     }
 
     fn collect_tasks_mut<'a>(&'a mut self, out: &mut Vec<&'a mut TaskConfig>) {
         match self {
             SelectionNode::Task(t) => out.push(t),
-            SelectionNode::Group { children, .. } => children.iter_mut().for_each(|c| c.collect_tasks_mut(out)),
+            SelectionNode::Group { children, .. } => {
+                children.iter_mut().for_each(|c| c.collect_tasks_mut(out))
+            }
         }
     }
 
     /// Names of the direct children (lm-eval `group_subtasks`).
     pub fn child_names(&self) -> Vec<String> {
         match self {
-            SelectionNode::Group { children, .. } => children.iter().map(|c| c.name().to_string()).collect(),
+            SelectionNode::Group { children, .. } => {
+                children.iter().map(|c| c.name().to_string()).collect()
+            }
             SelectionNode::Task(_) => Vec::new(),
         }
     }
@@ -183,13 +194,19 @@ fn walk_yaml(root: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 fn tags_of(v: Option<&RawValue>) -> Vec<String> {
     match v {
         Some(RawValue::Str(s)) => vec![s.clone()],
-        Some(RawValue::Seq(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+        Some(RawValue::Seq(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 fn raw_of(loaded: crate::yaml::LoadedYaml) -> RawConfig {
-    RawConfig { map: loaded.map, origin: loaded.origin }
+    RawConfig {
+        map: loaded.map,
+        origin: loaded.origin,
+    }
 }
 
 impl TaskIndex {
@@ -197,18 +214,30 @@ impl TaskIndex {
     /// definitions of the same name).
     pub fn load(include_paths: &[PathBuf]) -> Result<TaskIndex> {
         let mut roots: Vec<Vec<SourcePath>> = Vec::new();
-        roots.push(crate::builtin::indexed_files().map(|(p, _)| SourcePath::Builtin(p.to_string())).collect());
+        roots.push(
+            crate::builtin::indexed_files()
+                .map(|(p, _)| SourcePath::Builtin(p.to_string()))
+                .collect(),
+        );
         for dir in include_paths {
             if dir.is_file() {
                 roots.push(vec![SourcePath::File(dir.clone())]);
                 continue;
             }
             let mut files = Vec::new();
-            walk_yaml(dir, &mut files).map_err(|e| TaskError::Io { path: dir.display().to_string(), message: e.to_string() })?;
+            walk_yaml(dir, &mut files).map_err(|e| TaskError::Io {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?;
             files.sort_by_key(|p| p.to_string_lossy().replace('\\', "/"));
             roots.push(files.into_iter().map(SourcePath::File).collect());
         }
-        let mut index = TaskIndex { entries: BTreeMap::new(), cache: YamlCache::new(), broken: Vec::new(), metadata: Map::new() };
+        let mut index = TaskIndex {
+            entries: BTreeMap::new(),
+            cache: YamlCache::new(),
+            broken: Vec::new(),
+            metadata: Map::new(),
+        };
         for sources in roots {
             let mut local: BTreeMap<String, Entry> = BTreeMap::new();
             for source in sources {
@@ -219,15 +248,24 @@ impl TaskIndex {
             }
             for (name, entry) in local {
                 match index.entries.get_mut(&name) {
-                    Some(existing) if existing.kind == EntryKind::Tag && entry.kind == EntryKind::Tag => {
+                    Some(existing)
+                        if existing.kind == EntryKind::Tag && entry.kind == EntryKind::Tag =>
+                    {
                         existing.members.extend(entry.members);
                     }
                     _ => {
                         if let Some(old) = index.entries.get(&name) {
                             tracing::debug!(
                                 "task `{name}` from {} overrides the one from {}",
-                                entry.source.as_ref().map(SourcePath::display).unwrap_or_default(),
-                                old.source.as_ref().map(SourcePath::display).unwrap_or_default()
+                                entry
+                                    .source
+                                    .as_ref()
+                                    .map(SourcePath::display)
+                                    .unwrap_or_default(),
+                                old.source
+                                    .as_ref()
+                                    .map(SourcePath::display)
+                                    .unwrap_or_default()
                             );
                         }
                         index.entries.insert(name, entry);
@@ -238,21 +276,29 @@ impl TaskIndex {
         Ok(index)
     }
 
-    fn register(local: &mut BTreeMap<String, Entry>, source: &SourcePath, map: &crate::yaml::RawMap) {
-        let (name, kind) = if let Some(RawValue::Str(t)) = map.get("task").filter(|_| map.contains_key("class")) {
-            (t.clone(), EntryKind::PythonTask)
-        } else if let Some(g) = map.get("group") {
-            match g {
-                RawValue::Str(g) => (g.clone(), EntryKind::Group),
-                _ => return,
-            }
-        } else if let Some(RawValue::Str(t)) = map.get("task") {
-            (t.clone(), EntryKind::Task)
-        } else {
-            return;
-        };
+    fn register(
+        local: &mut BTreeMap<String, Entry>,
+        source: &SourcePath,
+        map: &crate::yaml::RawMap,
+    ) {
+        let (name, kind) =
+            if let Some(RawValue::Str(t)) = map.get("task").filter(|_| map.contains_key("class")) {
+                (t.clone(), EntryKind::PythonTask)
+            } else if let Some(g) = map.get("group") {
+                match g {
+                    RawValue::Str(g) => (g.clone(), EntryKind::Group),
+                    _ => return,
+                }
+            } else if let Some(RawValue::Str(t)) = map.get("task") {
+                (t.clone(), EntryKind::Task)
+            } else {
+                return;
+            };
         if local.contains_key(&name) {
-            tracing::warn!("duplicate name `{name}` in {}; keeping the first definition", source.display());
+            tracing::warn!(
+                "duplicate name `{name}` in {}; keeping the first definition",
+                source.display()
+            );
             return;
         }
         let tags = tags_of(map.get("tag"));
@@ -271,7 +317,16 @@ impl TaskIndex {
                     .insert(name.clone());
             }
         }
-        local.insert(name.clone(), Entry { name, kind, source: Some(source.clone()), members: BTreeSet::new(), tags });
+        local.insert(
+            name.clone(),
+            Entry {
+                name,
+                kind,
+                source: Some(source.clone()),
+                members: BTreeSet::new(),
+                tags,
+            },
+        );
     }
 
     /// Metadata merged into every task's and group's `metadata` (lm-eval's `TaskManager(metadata=…)`,
@@ -292,10 +347,18 @@ impl TaskIndex {
 
     /// The entries whose names match a glob pattern (`mmlu_*`), or all of them.
     pub fn matching(&self, pattern: Option<&str>) -> Result<Vec<&Entry>> {
-        let Some(pattern) = pattern else { return Ok(self.entries.values().collect()) };
-        let p = glob::Pattern::new(pattern)
-            .map_err(|e| TaskError::Task { task: pattern.to_string(), message: format!("invalid pattern: {e}") })?;
-        Ok(self.entries.values().filter(|e| p.matches(&e.name)).collect())
+        let Some(pattern) = pattern else {
+            return Ok(self.entries.values().collect());
+        };
+        let p = glob::Pattern::new(pattern).map_err(|e| TaskError::Task {
+            task: pattern.to_string(),
+            message: format!("invalid pattern: {e}"),
+        })?;
+        Ok(self
+            .entries
+            .values()
+            .filter(|e| p.matches(&e.name))
+            .collect())
     }
 
     pub fn get(&self, name: &str) -> Option<&Entry> {
@@ -331,7 +394,10 @@ impl TaskIndex {
                 .broken
                 .iter()
                 .enumerate()
-                .filter(|(i, b)| Some(*i) == stem_match || self.cache.text(&b.source).is_ok_and(|t| t.contains(name)))
+                .filter(|(i, b)| {
+                    Some(*i) == stem_match
+                        || self.cache.text(&b.source).is_ok_and(|t| t.contains(name))
+                })
                 .map(|(_, b)| b.error.to_string())
                 .collect(),
         }
@@ -339,10 +405,18 @@ impl TaskIndex {
 
     /// The full config of one indexed task (no group overrides).
     pub fn task_config(&self, name: &str) -> Result<TaskConfig> {
-        let entry = self.entries.get(name).ok_or_else(|| self.unknown(name, None))?;
+        let entry = self
+            .entries
+            .get(name)
+            .ok_or_else(|| self.unknown(name, None))?;
         match (entry.kind, &entry.source) {
-            (EntryKind::Task | EntryKind::PythonTask, Some(source)) => self.build_task(Some(source), None, &RawConfig::default()),
-            _ => Err(TaskError::Task { task: name.to_string(), message: format!("`{name}` is a {:?}, not a task", entry.kind) }),
+            (EntryKind::Task | EntryKind::PythonTask, Some(source)) => {
+                self.build_task(Some(source), None, &RawConfig::default())
+            }
+            _ => Err(TaskError::Task {
+                task: name.to_string(),
+                message: format!("`{name}` is a {:?}, not a task", entry.kind),
+            }),
         }
     }
 
@@ -384,7 +458,11 @@ impl TaskIndex {
             for t in root.leaf_tasks() {
                 if let Some(first) = seen.get(&t.task) {
                     if *first != source {
-                        return Err(TaskError::DuplicateTask { name: t.task.clone(), first: first.clone(), second: source });
+                        return Err(TaskError::DuplicateTask {
+                            name: t.task.clone(),
+                            first: first.clone(),
+                            second: source,
+                        });
                     }
                 }
                 seen.insert(t.task.clone(), source.clone());
@@ -399,7 +477,12 @@ impl TaskIndex {
         }
         if requested.contains(['*', '?', '[']) {
             if let Ok(pattern) = glob::Pattern::new(requested) {
-                let matched: Vec<String> = self.entries.keys().filter(|n| pattern.matches(n)).cloned().collect();
+                let matched: Vec<String> = self
+                    .entries
+                    .keys()
+                    .filter(|n| pattern.matches(n))
+                    .cloned()
+                    .collect();
                 if !matched.is_empty() {
                     return Ok(matched);
                 }
@@ -421,16 +504,28 @@ impl TaskIndex {
             EntryKind::Tag => entry
                 .members
                 .iter()
-                .map(|m| self.build_named_task(m, &RawConfig::default(), None).map(|t| SelectionNode::Task(Box::new(t))))
+                .map(|m| {
+                    self.build_named_task(m, &RawConfig::default(), None)
+                        .map(|t| SelectionNode::Task(Box::new(t)))
+                })
                 .collect(),
             EntryKind::Group => {
-                let source = entry.source.clone().ok_or_else(|| self.unknown(name, None))?;
+                let source = entry
+                    .source
+                    .clone()
+                    .ok_or_else(|| self.unknown(name, None))?;
                 let raw = raw_of(self.cache.load(&source)?);
-                Ok(vec![self.build_group(name, raw, Some(&source), &RawConfig::default(), &mut stack)?])
+                Ok(vec![self.build_group(
+                    name,
+                    raw,
+                    Some(&source),
+                    &RawConfig::default(),
+                    &mut stack,
+                )?])
             }
-            EntryKind::Task | EntryKind::PythonTask => {
-                Ok(vec![SelectionNode::Task(Box::new(self.build_named_task(name, &RawConfig::default(), None)?))])
-            }
+            EntryKind::Task | EntryKind::PythonTask => Ok(vec![SelectionNode::Task(Box::new(
+                self.build_named_task(name, &RawConfig::default(), None)?,
+            ))]),
         }
     }
 
@@ -439,22 +534,49 @@ impl TaskIndex {
         let raw = raw_of(self.cache.load(&source)?);
         if let Some(RawValue::Str(g)) = raw.map.get("group") {
             let g = g.clone();
-            return Ok(vec![self.build_group(&g, raw, Some(&source), &RawConfig::default(), &mut Vec::new())?]);
+            return Ok(vec![self.build_group(
+                &g,
+                raw,
+                Some(&source),
+                &RawConfig::default(),
+                &mut Vec::new(),
+            )?]);
         }
-        Ok(vec![SelectionNode::Task(Box::new(self.build_task(Some(&source), Some(raw), &RawConfig::default())?))])
+        Ok(vec![SelectionNode::Task(Box::new(self.build_task(
+            Some(&source),
+            Some(raw),
+            &RawConfig::default(),
+        )?))])
     }
 
-    fn build_named_task(&self, name: &str, overrides: &RawConfig, context: Option<&SourcePath>) -> Result<TaskConfig> {
-        let entry = self.entries.get(name).ok_or_else(|| self.unknown(name, context.map(SourcePath::display)))?;
-        let source = entry.source.as_ref().ok_or_else(|| self.unknown(name, None))?;
+    fn build_named_task(
+        &self,
+        name: &str,
+        overrides: &RawConfig,
+        context: Option<&SourcePath>,
+    ) -> Result<TaskConfig> {
+        let entry = self
+            .entries
+            .get(name)
+            .ok_or_else(|| self.unknown(name, context.map(SourcePath::display)))?;
+        let source = entry
+            .source
+            .as_ref()
+            .ok_or_else(|| self.unknown(name, None))?;
         let mut ov = overrides.clone();
-        ov.map.shift_insert(0, "task".into(), RawValue::Str(name.to_string()));
+        ov.map
+            .shift_insert(0, "task".into(), RawValue::Str(name.to_string()));
         self.build_task(Some(source), None, &ov)
     }
 
     /// Build one task: its YAML (with includes) or an inline base, then overrides, then lm-eval's
     /// metadata merge.
-    fn build_task(&self, source: Option<&SourcePath>, base: Option<RawConfig>, overrides: &RawConfig) -> Result<TaskConfig> {
+    fn build_task(
+        &self,
+        source: Option<&SourcePath>,
+        base: Option<RawConfig>,
+        overrides: &RawConfig,
+    ) -> Result<TaskConfig> {
         let mut raw = match (base, source) {
             (Some(b), _) => b,
             (None, Some(s)) => raw_of(self.cache.load(s)?),
@@ -467,15 +589,25 @@ impl TaskIndex {
         let mut metadata = match raw.map.get("metadata") {
             Some(RawValue::Map(m)) => m.clone(),
             None | Some(RawValue::Null) => Default::default(),
-            Some(other) => [("_metadata".to_string(), other.clone())].into_iter().collect(),
+            Some(other) => [("_metadata".to_string(), other.clone())]
+                .into_iter()
+                .collect(),
         };
         for (k, v) in &self.metadata {
             metadata.insert(k.clone(), RawValue::from_json(v));
         }
         raw.map.insert("metadata".into(), RawValue::Map(metadata));
-        let task_source = source.cloned().unwrap_or_else(|| SourcePath::File("inline".into()));
-        let builder = Builder { cache: &self.cache, raw: &raw, source: task_source };
-        let config_source = source.map(SourcePath::display).unwrap_or_else(|| "inline".to_string());
+        let task_source = source
+            .cloned()
+            .unwrap_or_else(|| SourcePath::File("inline".into()));
+        let builder = Builder {
+            cache: &self.cache,
+            raw: &raw,
+            source: task_source,
+        };
+        let config_source = source
+            .map(SourcePath::display)
+            .unwrap_or_else(|| "inline".to_string());
         builder.build(config_source)
     }
 
@@ -488,20 +620,50 @@ impl TaskIndex {
         stack: &mut Vec<String>,
     ) -> Result<SelectionNode> {
         if stack.iter().any(|g| g == name) {
-            let chain = stack.iter().cloned().chain(std::iter::once(name.to_string())).collect::<Vec<_>>().join(" -> ");
-            return Err(TaskError::Task { task: name.to_string(), message: format!("group cycle: {chain}") });
+            let chain = stack
+                .iter()
+                .cloned()
+                .chain(std::iter::once(name.to_string()))
+                .collect::<Vec<_>>()
+                .join(" -> ");
+            return Err(TaskError::Task {
+                task: name.to_string(),
+                message: format!("group cycle: {chain}"),
+            });
         }
-        let group_source = source.cloned().unwrap_or_else(|| SourcePath::File("inline".into()));
+        let group_source = source
+            .cloned()
+            .unwrap_or_else(|| SourcePath::File("inline".into()));
         let mut own = RawConfig::default();
         let mut task_overrides = RawConfig::default();
         for (k, v) in &raw.map {
-            let target = if GROUP_FIELDS.contains(&k.as_str()) { &mut own } else { &mut task_overrides };
+            let target = if GROUP_FIELDS.contains(&k.as_str()) {
+                &mut own
+            } else {
+                &mut task_overrides
+            };
             target.map.insert(k.clone(), v.clone());
-            target.origin.insert(k.clone(), raw.origin.get(k).cloned().unwrap_or_else(|| group_source.clone()));
+            target.origin.insert(
+                k.clone(),
+                raw.origin
+                    .get(k)
+                    .cloned()
+                    .unwrap_or_else(|| group_source.clone()),
+            );
         }
         let mut config = {
-            let b = Builder { cache: &self.cache, raw: &own, source: group_source.clone() };
-            build_group_config(&b, name, source.map(SourcePath::display).unwrap_or_else(|| "inline".into()))?
+            let b = Builder {
+                cache: &self.cache,
+                raw: &own,
+                source: group_source.clone(),
+            };
+            build_group_config(
+                &b,
+                name,
+                source
+                    .map(SourcePath::display)
+                    .unwrap_or_else(|| "inline".into()),
+            )?
         };
         for (k, v) in &self.metadata {
             config.metadata.insert(k.clone(), v.clone());
@@ -515,7 +677,11 @@ impl TaskIndex {
             Some(s @ RawValue::Str(_)) => vec![s.clone()],
             None | Some(RawValue::Null) => Vec::new(),
             Some(other) => {
-                return Err(self.cache.field_error(&group_source, "task", format!("expected a list of task names, found {}", other.type_name())))
+                return Err(self.cache.field_error(
+                    &group_source,
+                    "task",
+                    format!("expected a list of task names, found {}", other.type_name()),
+                ))
             }
         };
         stack.push(name.to_string());
@@ -530,7 +696,7 @@ impl TaskIndex {
         Ok(SelectionNode::Group {
             name: name.to_string(),
             alias: config.group_alias.clone(),
-            config,
+            config: Box::new(config),
             children: children.into_values().collect(),
         })
     }
@@ -559,7 +725,11 @@ impl TaskIndex {
             RawValue::Str(s) => (s.clone(), overrides.clone()),
             RawValue::Map(m) if m.contains_key("group") => {
                 let Some(RawValue::Str(gname)) = m.get("group") else {
-                    return Err(self.cache.field_error(group_source, field, "`group` must be a name".into()));
+                    return Err(self.cache.field_error(
+                        group_source,
+                        field,
+                        "`group` must be a name".into(),
+                    ));
                 };
                 if let Some(entry) = self.entries.get(gname) {
                     let mut merged = overrides.clone();
@@ -567,13 +737,32 @@ impl TaskIndex {
                     return match (entry.kind, &entry.source) {
                         (EntryKind::Group, Some(src)) => {
                             let raw = raw_of(self.cache.load(src)?);
-                            Ok(vec![self.build_group(gname, raw, Some(src), &merged, stack)?])
+                            Ok(vec![self.build_group(
+                                gname,
+                                raw,
+                                Some(src),
+                                &merged,
+                                stack,
+                            )?])
                         }
-                        _ => self.build_member(group, &RawValue::Str(gname.clone()), &merged, group_source, field, stack),
+                        _ => self.build_member(
+                            group,
+                            &RawValue::Str(gname.clone()),
+                            &merged,
+                            group_source,
+                            field,
+                            stack,
+                        ),
                     };
                 }
                 let inline_name = format!("{group}::{gname}");
-                return Ok(vec![self.build_group(&inline_name, item_raw(m, None), Some(group_source), overrides, stack)?]);
+                return Ok(vec![self.build_group(
+                    &inline_name,
+                    item_raw(m, None),
+                    Some(group_source),
+                    overrides,
+                    stack,
+                )?]);
             }
             RawValue::Map(m) => {
                 let base = match m.get("task") {
@@ -591,9 +780,14 @@ impl TaskIndex {
                 if !self.entries.contains_key(&base) {
                     // An inline task defined inside the group, namespaced `group::task`.
                     let mut ov = merged;
-                    ov.map.insert("task".into(), RawValue::Str(format!("{group}::{base}")));
+                    ov.map
+                        .insert("task".into(), RawValue::Str(format!("{group}::{base}")));
                     ov.origin.insert("task".into(), group_source.clone());
-                    return Ok(vec![SelectionNode::Task(Box::new(self.build_task(None, Some(ov), &RawConfig::default())?))]);
+                    return Ok(vec![SelectionNode::Task(Box::new(self.build_task(
+                        None,
+                        Some(ov),
+                        &RawConfig::default(),
+                    )?))]);
                 }
                 (base, merged)
             }
@@ -601,25 +795,45 @@ impl TaskIndex {
                 return Err(self.cache.field_error(
                     group_source,
                     field,
-                    format!("expected a task/group/tag name or a mapping, found {}", other.type_name()),
+                    format!(
+                        "expected a task/group/tag name or a mapping, found {}",
+                        other.type_name()
+                    ),
                 ))
             }
         };
-        let entry = self.entries.get(&base).ok_or_else(|| self.unknown(&base, Some(format!("group `{group}` ({})", group_source.display()))))?;
+        let entry = self.entries.get(&base).ok_or_else(|| {
+            self.unknown(
+                &base,
+                Some(format!("group `{group}` ({})", group_source.display())),
+            )
+        })?;
         match entry.kind {
             EntryKind::Group => {
-                let src = entry.source.clone().ok_or_else(|| self.unknown(&base, None))?;
+                let src = entry
+                    .source
+                    .clone()
+                    .ok_or_else(|| self.unknown(&base, None))?;
                 let raw = raw_of(self.cache.load(&src)?);
-                Ok(vec![self.build_group(&base, raw, Some(&src), &item_overrides, stack)?])
+                Ok(vec![self.build_group(
+                    &base,
+                    raw,
+                    Some(&src),
+                    &item_overrides,
+                    stack,
+                )?])
             }
             EntryKind::Tag => entry
                 .members
                 .iter()
-                .map(|m| self.build_named_task(m, &item_overrides, Some(group_source)).map(|t| SelectionNode::Task(Box::new(t))))
+                .map(|m| {
+                    self.build_named_task(m, &item_overrides, Some(group_source))
+                        .map(|t| SelectionNode::Task(Box::new(t)))
+                })
                 .collect(),
-            EntryKind::Task | EntryKind::PythonTask => {
-                Ok(vec![SelectionNode::Task(Box::new(self.build_named_task(&base, &item_overrides, Some(group_source))?))])
-            }
+            EntryKind::Task | EntryKind::PythonTask => Ok(vec![SelectionNode::Task(Box::new(
+                self.build_named_task(&base, &item_overrides, Some(group_source))?,
+            ))]),
         }
     }
 }

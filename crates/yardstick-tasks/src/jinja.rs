@@ -27,7 +27,9 @@ pub struct JinjaEnv {
 
 impl std::fmt::Debug for JinjaEnv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JinjaEnv").field("templates", &self.compiled.len()).finish()
+        f.debug_struct("JinjaEnv")
+            .field("templates", &self.compiled.len())
+            .finish()
     }
 }
 
@@ -45,15 +47,21 @@ impl JinjaEnv {
         env.set_auto_escape_callback(|_| AutoEscape::None);
         env.set_formatter(|out, _state, value| {
             let s = py_str(value)?;
-            out.write_str(&s).map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
+            out.write_str(&s)
+                .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))
         });
         env.set_unknown_method_callback(python_method);
         env.add_filter("regex_replace", regex_replace);
         env.add_filter("string", |v: Value| -> Result<String, Error> { py_str(&v) });
-        env.add_filter("trim", |s: &str, chars: Option<&str>| pystr::strip(s, chars).to_string());
+        env.add_filter("trim", |s: &str, chars: Option<&str>| {
+            pystr::strip(s, chars).to_string()
+        });
         env.add_filter("capitalize", |s: &str| pystr::capitalize(s));
         env.add_filter("join", join_filter);
-        JinjaEnv { env, compiled: HashSet::new() }
+        JinjaEnv {
+            env,
+            compiled: HashSet::new(),
+        }
     }
 
     /// Compile `source` (once) so it can be rendered with [`JinjaEnv::render`].
@@ -62,7 +70,8 @@ impl JinjaEnv {
             return Ok(());
         }
         let normalised = normalise_newlines(source);
-        self.env.add_template_owned(source.to_string(), normalised)?;
+        self.env
+            .add_template_owned(source.to_string(), normalised)?;
         self.compiled.insert(source.to_string());
         Ok(())
     }
@@ -82,7 +91,10 @@ impl JinjaEnv {
 }
 
 /// Render one template once (tests and one-off uses).
-pub fn render_once(source: &str, doc: &serde_json::Map<String, serde_json::Value>) -> Result<String, Error> {
+pub fn render_once(
+    source: &str,
+    doc: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, Error> {
     let mut env = JinjaEnv::new();
     env.render(source, &Value::from_serialize(doc))
 }
@@ -106,7 +118,9 @@ pub fn py_str(v: &Value) -> Result<String, Error> {
 /// Python `repr()` of a template value.
 pub fn py_repr(v: &Value) -> Result<String, Error> {
     Ok(match v.kind() {
-        ValueKind::Undefined => return Err(Error::new(ErrorKind::UndefinedError, "undefined value")),
+        ValueKind::Undefined => {
+            return Err(Error::new(ErrorKind::UndefinedError, "undefined value"))
+        }
         ValueKind::None => "None".into(),
         ValueKind::Bool => if v.is_true() { "True" } else { "False" }.into(),
         ValueKind::Number => {
@@ -180,7 +194,14 @@ fn arg_str<'a>(args: &'a [Value], i: usize, method: &str) -> Result<Option<&'a s
         None => Ok(None),
         Some(v) if v.is_none() => Ok(None),
         Some(v) => v.as_str().map(Some).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidOperation, format!(".{method}() argument {} must be str, not {}", i + 1, v.kind()))
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    ".{method}() argument {} must be str, not {}",
+                    i + 1,
+                    v.kind()
+                ),
+            )
         }),
     }
 }
@@ -188,16 +209,26 @@ fn arg_str<'a>(args: &'a [Value], i: usize, method: &str) -> Result<Option<&'a s
 fn arg_int(args: &[Value], i: usize, default: i64) -> Result<i64, Error> {
     match args.get(i) {
         None => Ok(default),
-        Some(v) => v.as_i64().ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "integer argument expected")),
+        Some(v) => v
+            .as_i64()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "integer argument expected")),
     }
 }
 
 fn value_error(msg: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidOperation, format!("ValueError: {}", msg.into()))
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("ValueError: {}", msg.into()),
+    )
 }
 
 /// Python methods called on template values (`question.strip()`, `choices.label.index(answerKey)`).
-pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value]) -> Result<Value, Error> {
+pub fn python_method(
+    state: &State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> Result<Value, Error> {
     if let Some(s) = value.as_str() {
         let handled = match method {
             "strip" | "lstrip" | "rstrip" => {
@@ -225,7 +256,12 @@ pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value])
                 no_kwargs(method, args)?;
                 let old = arg_str(args, 0, method)?.unwrap_or("");
                 let new = arg_str(args, 1, method)?.unwrap_or("");
-                Some(Value::from(pystr::replace(s, old, new, arg_int(args, 2, -1)?)))
+                Some(Value::from(pystr::replace(
+                    s,
+                    old,
+                    new,
+                    arg_int(args, 2, -1)?,
+                )))
             }
             "capitalize" => Some(Value::from(pystr::capitalize(s))),
             "lower" => Some(Value::from(pystr::lower(s))),
@@ -235,7 +271,11 @@ pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value])
             "find" | "rfind" | "index" | "rindex" => {
                 no_kwargs(method, args)?;
                 let sub = arg_str(args, 0, method)?.unwrap_or("");
-                let pos = if method == "find" || method == "index" { pystr::find(s, sub) } else { pystr::rfind(s, sub) };
+                let pos = if method == "find" || method == "index" {
+                    pystr::find(s, sub)
+                } else {
+                    pystr::rfind(s, sub)
+                };
                 if pos < 0 && (method == "index" || method == "rindex") {
                     return Err(value_error("substring not found"));
                 }
@@ -246,7 +286,9 @@ pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value])
                 Some(Value::from(pystr::count(s, sub)))
             }
             "join" => {
-                let items = args.first().ok_or_else(|| Error::new(ErrorKind::MissingArgument, "join() takes one argument"))?;
+                let items = args.first().ok_or_else(|| {
+                    Error::new(ErrorKind::MissingArgument, "join() takes one argument")
+                })?;
                 let mut parts = Vec::new();
                 for (i, item) in items.try_iter()?.enumerate() {
                     match item.as_str() {
@@ -254,7 +296,10 @@ pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value])
                         None => {
                             return Err(Error::new(
                                 ErrorKind::InvalidOperation,
-                                format!("TypeError: sequence item {i}: expected str instance, {} found", item.kind()),
+                                format!(
+                                    "TypeError: sequence item {i}: expected str instance, {} found",
+                                    item.kind()
+                                ),
                             ))
                         }
                     }
@@ -269,16 +314,23 @@ pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value])
     } else if matches!(value.kind(), ValueKind::Seq) {
         match method {
             "index" => {
-                let needle = args.first().ok_or_else(|| Error::new(ErrorKind::MissingArgument, "index() takes one argument"))?;
+                let needle = args.first().ok_or_else(|| {
+                    Error::new(ErrorKind::MissingArgument, "index() takes one argument")
+                })?;
                 for (i, item) in value.try_iter()?.enumerate() {
                     if &item == needle {
                         return Ok(Value::from(i));
                     }
                 }
-                return Err(value_error(format!("{} is not in list", py_repr(needle).unwrap_or_default())));
+                return Err(value_error(format!(
+                    "{} is not in list",
+                    py_repr(needle).unwrap_or_default()
+                )));
             }
             "count" => {
-                let needle = args.first().ok_or_else(|| Error::new(ErrorKind::MissingArgument, "count() takes one argument"))?;
+                let needle = args.first().ok_or_else(|| {
+                    Error::new(ErrorKind::MissingArgument, "count() takes one argument")
+                })?;
                 let n = value.try_iter()?.filter(|item| item == needle).count();
                 return Ok(Value::from(n));
             }
@@ -290,8 +342,12 @@ pub fn python_method(state: &State, value: &Value, method: &str, args: &[Value])
 
 /// `regex_replace(s, pattern, repl, count=0)`: Python `re.sub`.
 fn regex_replace(s: &str, pattern: &str, repl: &str, count: Option<i64>) -> Result<String, Error> {
-    let re = fancy_regex::Regex::new(pattern)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("regex_replace: bad pattern {pattern:?}: {e}")))?;
+    let re = fancy_regex::Regex::new(pattern).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("regex_replace: bad pattern {pattern:?}: {e}"),
+        )
+    })?;
     let template = parse_python_repl(repl)?;
     let limit = match count {
         Some(n) if n > 0 => n as usize,
@@ -304,7 +360,8 @@ fn regex_replace(s: &str, pattern: &str, repl: &str, count: Option<i64>) -> Resu
         if done >= limit {
             break;
         }
-        let caps = caps.map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("regex_replace: {e}")))?;
+        let caps = caps
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("regex_replace: {e}")))?;
         let Some(m) = caps.get(0) else { continue };
         out.push_str(&s[last..m.start()]);
         for piece in &template {
@@ -332,7 +389,12 @@ fn parse_python_repl(repl: &str) -> Result<Vec<ReplPiece>, Error> {
     let mut text = String::new();
     let chars: Vec<char> = repl.chars().collect();
     let mut i = 0;
-    let bad = |m: &str| Error::new(ErrorKind::InvalidOperation, format!("regex_replace: bad replacement {repl:?}: {m}"));
+    let bad = |m: &str| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("regex_replace: bad replacement {repl:?}: {m}"),
+        )
+    };
     while i < chars.len() {
         let c = chars[i];
         if c != '\\' {
@@ -340,7 +402,9 @@ fn parse_python_repl(repl: &str) -> Result<Vec<ReplPiece>, Error> {
             i += 1;
             continue;
         }
-        let Some(&n) = chars.get(i + 1) else { return Err(bad("trailing backslash")) };
+        let Some(&n) = chars.get(i + 1) else {
+            return Err(bad("trailing backslash"));
+        };
         i += 2;
         let flush = |pieces: &mut Vec<ReplPiece>, text: &mut String| {
             if !text.is_empty() {
@@ -360,7 +424,10 @@ fn parse_python_repl(repl: &str) -> Result<Vec<ReplPiece>, Error> {
                 if chars.get(i) != Some(&'<') {
                     return Err(bad("missing < after \\g"));
                 }
-                let close = chars[i..].iter().position(|&c| c == '>').ok_or_else(|| bad("missing >"))?;
+                let close = chars[i..]
+                    .iter()
+                    .position(|&c| c == '>')
+                    .ok_or_else(|| bad("missing >"))?;
                 let name: String = chars[i + 1..i + close].iter().collect();
                 i += close + 1;
                 flush(&mut pieces, &mut text);
@@ -404,49 +471,105 @@ mod tests {
     #[test]
     fn lists_render_like_python() {
         let doc = json!({"choices": {"text": ["a", "b's", "say \"x\""], "label": ["A", "B", "C"]}});
-        assert_eq!(r("{{choices.text}}", doc.clone()).unwrap(), "['a', \"b's\", 'say \"x\"']");
-        assert_eq!(r("{{choices}}", doc).unwrap(), "{'text': ['a', \"b's\", 'say \"x\"'], 'label': ['A', 'B', 'C']}");
+        assert_eq!(
+            r("{{choices.text}}", doc.clone()).unwrap(),
+            "['a', \"b's\", 'say \"x\"']"
+        );
+        assert_eq!(
+            r("{{choices}}", doc).unwrap(),
+            "{'text': ['a', \"b's\", 'say \"x\"'], 'label': ['A', 'B', 'C']}"
+        );
     }
 
     #[test]
     fn scalars_render_like_python() {
         let doc = json!({"t": true, "f": false, "n": null, "x": 1.0, "y": 0.00001, "i": 7});
-        assert_eq!(r("{{t}} {{f}} {{n}} {{x}} {{y}} {{i}}", doc).unwrap(), "True False None 1.0 1e-05 7");
+        assert_eq!(
+            r("{{t}} {{f}} {{n}} {{x}} {{y}} {{i}}", doc).unwrap(),
+            "True False None 1.0 1e-05 7"
+        );
         assert_eq!(r("{{ 1/2 }}", json!({})).unwrap(), "0.5");
     }
 
     #[test]
     fn list_index_and_str_methods() {
         let doc = json!({"choices": {"label": ["1", "2", "3", "4"]}, "answerKey": "3", "q": "  Why?\u{1c} "});
-        assert_eq!(r("{{choices.label.index(answerKey)}}", doc.clone()).unwrap(), "2");
-        assert_eq!(r("{{['A', 'B', 'C', 'D'].index('C')}}", doc.clone()).unwrap(), "2");
+        assert_eq!(
+            r("{{choices.label.index(answerKey)}}", doc.clone()).unwrap(),
+            "2"
+        );
+        assert_eq!(
+            r("{{['A', 'B', 'C', 'D'].index('C')}}", doc.clone()).unwrap(),
+            "2"
+        );
         assert_eq!(r("[{{q.strip()}}]", doc.clone()).unwrap(), "[Why?]");
-        assert_eq!(r("{{ 'a b  c'.split() }}", doc.clone()).unwrap(), "['a', 'b', 'c']");
+        assert_eq!(
+            r("{{ 'a b  c'.split() }}", doc.clone()).unwrap(),
+            "['a', 'b', 'c']"
+        );
         assert_eq!(r("{{ 'a,b'.split(',')[-1] }}", doc.clone()).unwrap(), "b");
-        assert_eq!(r("{{ 'hELLO'.capitalize() }}", doc.clone()).unwrap(), "Hello");
+        assert_eq!(
+            r("{{ 'hELLO'.capitalize() }}", doc.clone()).unwrap(),
+            "Hello"
+        );
         assert_eq!(r("{{ '答案：A'.find('A') }}", doc.clone()).unwrap(), "3");
-        assert_eq!(r("{{ 'x-y-z'.replace('-', '+', 1) }}", doc.clone()).unwrap(), "x+y-z");
-        assert_eq!(r("{{ ', '.join(['a', 'b']) }}", doc.clone()).unwrap(), "a, b");
+        assert_eq!(
+            r("{{ 'x-y-z'.replace('-', '+', 1) }}", doc.clone()).unwrap(),
+            "x+y-z"
+        );
+        assert_eq!(
+            r("{{ ', '.join(['a', 'b']) }}", doc.clone()).unwrap(),
+            "a, b"
+        );
         assert!(r("{{ ['a'].index('z') }}", doc).is_err());
     }
 
     #[test]
     fn filters_use_python_str() {
         let doc = json!({"xs": [1, "a", true]});
-        assert_eq!(r("{{ xs | join(', ') }}", doc.clone()).unwrap(), "1, a, True");
-        assert_eq!(r("{{ xs | string }}", doc.clone()).unwrap(), "[1, 'a', True]");
+        assert_eq!(
+            r("{{ xs | join(', ') }}", doc.clone()).unwrap(),
+            "1, a, True"
+        );
+        assert_eq!(
+            r("{{ xs | string }}", doc.clone()).unwrap(),
+            "[1, 'a', True]"
+        );
         assert_eq!(r("{{ xs | length }}", doc).unwrap(), "3");
-        assert_eq!(r("{{ 'a1b22' | regex_replace('[0-9]+', '#') }}", json!({})).unwrap(), "a#b#");
-        assert_eq!(r("{{ 'ab' | regex_replace('(a)(b)', '\\\\2\\\\1') }}", json!({})).unwrap(), "ba");
-        assert_eq!(r("{{ 'aaa' | regex_replace('a', 'b', 2) }}", json!({})).unwrap(), "bba");
+        assert_eq!(
+            r("{{ 'a1b22' | regex_replace('[0-9]+', '#') }}", json!({})).unwrap(),
+            "a#b#"
+        );
+        assert_eq!(
+            r(
+                "{{ 'ab' | regex_replace('(a)(b)', '\\\\2\\\\1') }}",
+                json!({})
+            )
+            .unwrap(),
+            "ba"
+        );
+        assert_eq!(
+            r("{{ 'aaa' | regex_replace('a', 'b', 2) }}", json!({})).unwrap(),
+            "bba"
+        );
     }
 
     #[test]
     fn strict_undefined_but_defined_tests_work() {
         assert!(r("{{ missing }}", json!({})).is_err());
         assert!(r("{{ missing.attr }}", json!({})).is_err());
-        assert_eq!(r("{% if missing is defined %}x{% else %}y{% endif %}", json!({})).unwrap(), "y");
-        assert_eq!(r("{% if few is undefined %}u{% endif %}", json!({})).unwrap(), "u");
+        assert_eq!(
+            r(
+                "{% if missing is defined %}x{% else %}y{% endif %}",
+                json!({})
+            )
+            .unwrap(),
+            "y"
+        );
+        assert_eq!(
+            r("{% if few is undefined %}u{% endif %}", json!({})).unwrap(),
+            "u"
+        );
     }
 
     #[test]

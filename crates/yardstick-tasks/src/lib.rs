@@ -44,8 +44,8 @@ mod suggest;
 pub mod yaml;
 
 pub use config::{
-    AggregateMetric, DocField, FewshotConfig, FilterPipeline, FilterStep, GroupConfig, MetricConfig, ResolvedMetric,
-    SamplerKind, TaskConfig,
+    AggregateMetric, DocField, FewshotConfig, FilterPipeline, FilterStep, GroupConfig,
+    MetricConfig, ResolvedMetric, SamplerKind, TaskConfig,
 };
 pub use error::TaskError;
 pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};

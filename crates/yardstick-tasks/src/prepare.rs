@@ -9,7 +9,7 @@ use minijinja::value::Value as MjValue;
 use serde_json::Value;
 use yardstick_core::{Doc, Instance, OutputType, RequestArgs, Target};
 
-use crate::config::{DocField, FewshotSamples, ResolvedMetric, FilterPipeline, TaskConfig};
+use crate::config::{DocField, FewshotSamples, FilterPipeline, ResolvedMetric, TaskConfig};
 use crate::data::{self, DataOptions, DatasetSpec};
 use crate::error::{Result, TaskError};
 use crate::jinja::JinjaEnv;
@@ -51,8 +51,14 @@ impl std::str::FromStr for Limit {
             return Ok(Limit::Count(n));
         }
         match s.parse::<f64>() {
-            Ok(f) if f.is_finite() && f >= 0.0 => Ok(if f < 1.0 { Limit::Fraction(f) } else { Limit::Count(f as usize) }),
-            _ => Err(format!("invalid limit `{s}`: expected a count or a fraction below 1.0")),
+            Ok(f) if f.is_finite() && f >= 0.0 => Ok(if f < 1.0 {
+                Limit::Fraction(f)
+            } else {
+                Limit::Count(f as usize)
+            }),
+            _ => Err(format!(
+                "invalid limit `{s}`: expected a count or a fraction below 1.0"
+            )),
         }
     }
 }
@@ -84,6 +90,31 @@ pub struct DocRequests {
     pub choices: Option<Vec<String>>,
     /// Indices (into the few-shot pool after `process_docs`) of the examples in the prompt, in order.
     pub fewshot_ids: Vec<usize>,
+}
+
+impl DocRequests {
+    /// lm-eval's `doc_hash`: sha256 of `json.dumps(doc, indent=2, ensure_ascii=False)`.
+    pub fn doc_hash(&self) -> String {
+        yardstick_core::sha256_hex(pyvalue::json_dumps_indent2(&Value::Object(
+            self.doc.clone(),
+        )))
+    }
+
+    /// lm-eval's `prompt_hash`: sha256 of the first request's context.
+    pub fn prompt_hash(&self) -> String {
+        let ctx = match self.instances.first().map(|i| &i.args) {
+            Some(RequestArgs::Loglikelihood { context, .. })
+            | Some(RequestArgs::GenerateUntil { context, .. }) => context,
+            Some(RequestArgs::LoglikelihoodRolling { text }) => text,
+            None => &self.context,
+        };
+        yardstick_core::sha256_hex(ctx)
+    }
+
+    /// lm-eval's `target_hash`: sha256 of `str(target)`.
+    pub fn target_hash(&self) -> String {
+        yardstick_core::sha256_hex(&self.target_string)
+    }
 }
 
 /// A task with its data, ready to render.
@@ -154,16 +185,22 @@ impl PreparedTask {
         let spec = dataset_spec(config)?;
         let eval_split = config
             .eval_split()
-            .ok_or_else(|| TaskError::Task { task: config.task.clone(), message: "has neither test_split nor validation_split".into() })?
+            .ok_or_else(|| TaskError::Task {
+                task: config.task.clone(),
+                message: "has neither test_split nor validation_split".into(),
+            })?
             .to_string();
         let load = |split: &str| -> Result<std::sync::Arc<data::LoadedSplit>> {
             data::load_split_shared(&spec, split, data).map_err(|source| TaskError::Data {
                 task: config.task.clone(),
                 split: split.to_string(),
-                source,
+                source: Box::new(source),
             })
         };
-        let process = |docs: &[Doc], f: Option<&'static crate::functions::BuiltinFunction>, field: &str| -> Result<Vec<Doc>> {
+        let process = |docs: &[Doc],
+                       f: Option<&'static crate::functions::BuiltinFunction>,
+                       field: &str|
+         -> Result<Vec<Doc>> {
             match f {
                 None => Ok(docs.to_vec()),
                 Some(f) => f.process_docs(docs).map_err(|message| TaskError::Task {
@@ -202,7 +239,10 @@ impl PreparedTask {
                     .or(config.validation_split.as_ref())
                     .or(config.test_split.as_ref())
                     .cloned()
-                    .ok_or_else(|| TaskError::Task { task: config.task.clone(), message: "no split to draw few-shot examples from".into() })?;
+                    .ok_or_else(|| TaskError::Task {
+                        task: config.task.clone(),
+                        message: "no split to draw few-shot examples from".into(),
+                    })?;
                 let l = load(&split)?;
                 if split != eval_split {
                     sources.push(format!("{split}: {}", l.source));
@@ -212,7 +252,15 @@ impl PreparedTask {
                 process(&l.docs, config.process_docs, "process_docs")?
             }
         };
-        let mut p = Self::build(config, eval_docs, fewshot_docs, n_shot, fewshot_seed, limit, eval_split)?;
+        let mut p = Self::build(
+            config,
+            eval_docs,
+            fewshot_docs,
+            n_shot,
+            fewshot_seed,
+            limit,
+            eval_split,
+        )?;
         p.fewshot_split = fewshot_split;
         p.data_sources = sources;
         p.dataset_hash = yardstick_core::sha256_hex(hash_input);
@@ -229,11 +277,24 @@ impl PreparedTask {
     ) -> Result<PreparedTask> {
         let n_shot = config.effective_num_fewshot(num_fewshot.map(|n| n as u64)) as usize;
         if n_shot > 0 && data.fewshot_docs.is_none() {
-            return Err(TaskError::Task { task: config.task.clone(), message: "few-shot examples requested but no few-shot docs given".into() });
+            return Err(TaskError::Task {
+                task: config.task.clone(),
+                message: "few-shot examples requested but no few-shot docs given".into(),
+            });
         }
-        let hash = yardstick_core::sha256_hex(serde_json::to_vec(&(&data.eval_docs, &data.fewshot_docs)).unwrap_or_default());
+        let hash = yardstick_core::sha256_hex(
+            serde_json::to_vec(&(&data.eval_docs, &data.fewshot_docs)).unwrap_or_default(),
+        );
         let split = config.eval_split().unwrap_or("test").to_string();
-        let mut p = Self::build(config, data.eval_docs, data.fewshot_docs.unwrap_or_default(), n_shot, fewshot_seed, limit, split)?;
+        let mut p = Self::build(
+            config,
+            data.eval_docs,
+            data.fewshot_docs.unwrap_or_default(),
+            n_shot,
+            fewshot_seed,
+            limit,
+            split,
+        )?;
         p.data_sources = vec!["in-memory docs".into()];
         p.dataset_hash = hash;
         Ok(p)
@@ -256,7 +317,11 @@ impl PreparedTask {
         let mut env = JinjaEnv::new();
         compile_templates(config, &mut env, &features)?;
         let n_docs = limit.map_or(eval_docs.len(), |l| l.resolve(eval_docs.len()));
-        let sampler = Sampler::new(config.fewshot_config.sampler, fewshot_seed, config.fewshot_config.fewshot_indices.clone());
+        let sampler = Sampler::new(
+            config.fewshot_config.sampler,
+            fewshot_seed,
+            config.fewshot_config.fewshot_indices.clone(),
+        );
         let mut p = PreparedTask {
             config: config.clone(),
             num_fewshot,
@@ -280,9 +345,21 @@ impl PreparedTask {
         let ctx = MjValue::from_serialize(&first);
         let r = p.renderer();
         let text = r.doc_to_text(&first, &ctx, config.doc_to_text.as_ref(), "doc_to_text", 0)?;
-        let target = r.doc_to_target(&first, &ctx, config.doc_to_target.as_ref(), "doc_to_target", 0)?;
+        let target = r.doc_to_target(
+            &first,
+            &ctx,
+            config.doc_to_target.as_ref(),
+            "doc_to_target",
+            0,
+        )?;
         if config.doc_to_choice.is_some() && is_int(&text) {
-            let choices = r.doc_to_choice(&first, &ctx, config.doc_to_choice.as_ref(), "doc_to_choice", 0)?;
+            let choices = r.doc_to_choice(
+                &first,
+                &ctx,
+                config.doc_to_choice.as_ref(),
+                "doc_to_choice",
+                0,
+            )?;
             p.multiple_input = Some(choices.len());
         }
         p.multiple_target = target.is_array();
@@ -290,12 +367,20 @@ impl PreparedTask {
     }
 
     fn renderer(&self) -> Renderer<'_> {
-        Renderer { cfg: &self.config, env: &self.env, features: &self.features }
+        Renderer {
+            cfg: &self.config,
+            env: &self.env,
+            features: &self.features,
+        }
     }
 
     /// The requests of every evaluated doc, in order (few-shot RNG consumed in this order).
     pub fn docs(&self) -> DocIter<'_> {
-        DocIter { task: self, next: 0, sampler: self.sampler.clone() }
+        DocIter {
+            task: self,
+            next: 0,
+            sampler: self.sampler.clone(),
+        }
     }
 
     /// All docs at once.
@@ -403,45 +488,105 @@ impl PreparedTask {
         let fs = &cfg.fewshot_config;
         let r = self.renderer();
         let ctx = MjValue::from_serialize(doc);
-        let doc_err = |field: &str, message: String| TaskError::Doc { task: cfg.task.clone(), doc_id, field: field.to_string(), message };
+        let doc_err = |field: &str, message: String| TaskError::Doc {
+            task: cfg.task.clone(),
+            doc_id,
+            field: field.to_string(),
+            message,
+        };
 
         let mut messages: Vec<Message> = Vec::new();
-        let description = r.resolve_field_in_doc(doc, &ctx, Some(&cfg.description), "description", doc_id)?;
+        let description =
+            r.resolve_field_in_doc(doc, &ctx, Some(&cfg.description), "description", doc_id)?;
         if let Some(d) = description.filter(|d| !d.is_empty()) {
             messages.push(Message::new(Role::System, d, ""));
         }
 
         let mut fewshot_ids = Vec::new();
         if self.num_fewshot > 0 {
-            let eval_doc = if fs.split == cfg.test_split { Some(doc) } else { None };
-            fewshot_ids = sampler.sample(self.num_fewshot, &self.fewshot_pool, eval_doc).map_err(|e| TaskError::Task {
-                task: cfg.task.clone(),
-                message: format!("few-shot sampling for doc {doc_id}: {e}"),
-            })?;
+            let eval_doc = if fs.split == cfg.test_split {
+                Some(doc)
+            } else {
+                None
+            };
+            fewshot_ids = sampler
+                .sample(self.num_fewshot, &self.fewshot_pool, eval_doc)
+                .map_err(|e| TaskError::Task {
+                    task: cfg.task.clone(),
+                    message: format!("few-shot sampling for doc {doc_id}: {e}"),
+                })?;
             for &i in &fewshot_ids {
                 let shot = &self.fewshot_pool[i];
                 let sctx = MjValue::from_serialize(shot);
-                let shot_err = |field: &str, message: String| doc_err(field, format!("few-shot example {i}: {message}"));
-                let q = r.doc_to_text(shot, &sctx, fs.doc_to_text.as_ref(), "fewshot_config.doc_to_text", doc_id)?;
+                let shot_err = |field: &str, message: String| {
+                    doc_err(field, format!("few-shot example {i}: {message}"))
+                };
+                let q = r.doc_to_text(
+                    shot,
+                    &sctx,
+                    fs.doc_to_text.as_ref(),
+                    "fewshot_config.doc_to_text",
+                    doc_id,
+                )?;
                 let mut c = if truthy_field(&fs.doc_to_choice) {
-                    Some(r.doc_to_choice(shot, &sctx, fs.doc_to_choice.as_ref(), "fewshot_config.doc_to_choice", doc_id)?)
+                    Some(r.doc_to_choice(
+                        shot,
+                        &sctx,
+                        fs.doc_to_choice.as_ref(),
+                        "fewshot_config.doc_to_choice",
+                        doc_id,
+                    )?)
                 } else {
                     None
                 };
-                let a = r.doc_to_target(shot, &sctx, fs.doc_to_target.as_ref(), "fewshot_config.doc_to_target", doc_id)?;
-                let gen_prefix = r.resolve_field_in_doc(shot, &sctx, fs.gen_prefix.as_ref(), "fewshot_config.gen_prefix", doc_id)?;
+                let a = r.doc_to_target(
+                    shot,
+                    &sctx,
+                    fs.doc_to_target.as_ref(),
+                    "fewshot_config.doc_to_target",
+                    doc_id,
+                )?;
+                let gen_prefix = r.resolve_field_in_doc(
+                    shot,
+                    &sctx,
+                    fs.gen_prefix.as_ref(),
+                    "fewshot_config.gen_prefix",
+                    doc_id,
+                )?;
                 let q: String = if self.multiple_input.is_some() {
-                    let choices = c.take().ok_or_else(|| shot_err("doc_to_choice", "multiple inputs require choices".into()))?;
-                    let idx = as_int(&q).ok_or_else(|| shot_err("doc_to_text", format!("expected a choice index, got {}", pyvalue::repr(&q))))?;
+                    let choices = c.take().ok_or_else(|| {
+                        shot_err("doc_to_choice", "multiple inputs require choices".into())
+                    })?;
+                    let idx = as_int(&q).ok_or_else(|| {
+                        shot_err(
+                            "doc_to_text",
+                            format!("expected a choice index, got {}", pyvalue::repr(&q)),
+                        )
+                    })?;
                     match py_index(&choices, idx) {
                         Some(Value::String(s)) => s.clone(),
-                        Some(other) => return Err(shot_err("doc_to_choice", format!("choice is not a string: {}", pyvalue::repr(other)))),
-                        None => return Err(shot_err("doc_to_text", format!("choice index {idx} out of range"))),
+                        Some(other) => {
+                            return Err(shot_err(
+                                "doc_to_choice",
+                                format!("choice is not a string: {}", pyvalue::repr(other)),
+                            ))
+                        }
+                        None => {
+                            return Err(shot_err(
+                                "doc_to_text",
+                                format!("choice index {idx} out of range"),
+                            ))
+                        }
                     }
                 } else {
                     match q {
                         Value::String(s) => s,
-                        other => return Err(shot_err("doc_to_text", format!("Context is not a string! : {}", pyvalue::repr(&other)))),
+                        other => {
+                            return Err(shot_err(
+                                "doc_to_text",
+                                format!("Context is not a string! : {}", pyvalue::repr(&other)),
+                            ))
+                        }
                     }
                 };
                 let has_answer = !a.is_null() && a != Value::String(String::new());
@@ -449,38 +594,71 @@ impl PreparedTask {
                     let text = match (&c, &a) {
                         (Some(choices), a) if !choices.is_empty() && is_int(a) => {
                             let idx = as_int(a).unwrap_or_default();
-                            py_index(choices, idx)
-                                .cloned()
-                                .ok_or_else(|| shot_err("doc_to_target", format!("gold index {idx} out of range for {} choices", choices.len())))?
+                            py_index(choices, idx).cloned().ok_or_else(|| {
+                                shot_err(
+                                    "doc_to_target",
+                                    format!(
+                                        "gold index {idx} out of range for {} choices",
+                                        choices.len()
+                                    ),
+                                )
+                            })?
                         }
-                        (_, Value::Array(items)) => {
-                            items.first().cloned().ok_or_else(|| shot_err("doc_to_target", "empty list of targets".into()))?
-                        }
+                        (_, Value::Array(items)) => items.first().cloned().ok_or_else(|| {
+                            shot_err("doc_to_target", "empty list of targets".into())
+                        })?,
                         (_, a) => a.clone(),
                     };
                     match text {
                         Value::String(s) => Some(s),
-                        other => return Err(shot_err("doc_to_target", format!("Answer is not a string! : {}", pyvalue::repr(&other)))),
+                        other => {
+                            return Err(shot_err(
+                                "doc_to_target",
+                                format!("Answer is not a string! : {}", pyvalue::repr(&other)),
+                            ))
+                        }
                     }
                 } else {
                     None
                 };
-                messages.extend(build_qa_turn(&q, answer.as_deref(), gen_prefix.as_deref(), &fs.target_delimiter, &fs.fewshot_delimiter));
+                messages.extend(build_qa_turn(
+                    &q,
+                    answer.as_deref(),
+                    gen_prefix.as_deref(),
+                    &fs.target_delimiter,
+                    &fs.fewshot_delimiter,
+                ));
             }
         }
 
         let q = r.doc_to_text(doc, &ctx, cfg.doc_to_text.as_ref(), "doc_to_text", doc_id)?;
-        let choices_raw =
-            if cfg.doc_to_choice.is_some() { Some(r.doc_to_choice(doc, &ctx, cfg.doc_to_choice.as_ref(), "doc_to_choice", doc_id)?) } else { None };
+        let choices_raw = if cfg.doc_to_choice.is_some() {
+            Some(r.doc_to_choice(
+                doc,
+                &ctx,
+                cfg.doc_to_choice.as_ref(),
+                "doc_to_choice",
+                doc_id,
+            )?)
+        } else {
+            None
+        };
         let gen_prefix = r.doc_to_prefix(doc, &ctx, doc_id)?;
         let contexts: Vec<String> = if self.multiple_input.is_some() {
-            let choices = choices_raw.as_ref().ok_or_else(|| doc_err("doc_to_choice", "multiple inputs require choices".into()))?;
+            let choices = choices_raw.as_ref().ok_or_else(|| {
+                doc_err("doc_to_choice", "multiple inputs require choices".into())
+            })?;
             choices
                 .iter()
                 .map(|c| {
                     let c = match c {
                         Value::String(s) => s.clone(),
-                        other => return Err(doc_err("doc_to_choice", format!("Context is not a string! : {}", pyvalue::repr(other)))),
+                        other => {
+                            return Err(doc_err(
+                                "doc_to_choice",
+                                format!("Context is not a string! : {}", pyvalue::repr(other)),
+                            ))
+                        }
                     };
                     let mut m = messages.clone();
                     m.extend(build_qa_turn(&c, None, gen_prefix.as_deref(), "", ""));
@@ -490,70 +668,142 @@ impl PreparedTask {
         } else {
             let q = match &q {
                 Value::String(s) => s.clone(),
-                other => return Err(doc_err("doc_to_text", format!("Context is not a string! : {}", pyvalue::repr(other)))),
+                other => {
+                    return Err(doc_err(
+                        "doc_to_text",
+                        format!("Context is not a string! : {}", pyvalue::repr(other)),
+                    ))
+                }
             };
-            messages.extend(build_qa_turn(&q, None, gen_prefix.as_deref(), &cfg.target_delimiter, ""));
+            messages.extend(build_qa_turn(
+                &q,
+                None,
+                gen_prefix.as_deref(),
+                &cfg.target_delimiter,
+                "",
+            ));
             vec![render_plain(&messages)]
         };
         let context = contexts.first().cloned().unwrap_or_default();
 
-        let target_value = r.doc_to_target(doc, &ctx, cfg.doc_to_target.as_ref(), "doc_to_target", doc_id)?;
+        let target_value = r.doc_to_target(
+            doc,
+            &ctx,
+            cfg.doc_to_target.as_ref(),
+            "doc_to_target",
+            doc_id,
+        )?;
         let target_string = pyvalue::to_str(&target_value);
         let td = &cfg.target_delimiter;
         let repeats = cfg.repeats;
         let mut instances = Vec::new();
         let mut push = |args: RequestArgs| {
             let idx = instances.len();
-            instances.push(Instance { doc_id, idx, args, repeats });
+            instances.push(Instance {
+                doc_id,
+                idx,
+                args,
+                repeats,
+            });
         };
-        let choices_str: Option<Vec<String>> = choices_raw.as_ref().map(|c| c.iter().map(pyvalue::to_str).collect());
+        let choices_str: Option<Vec<String>> = choices_raw
+            .as_ref()
+            .map(|c| c.iter().map(pyvalue::to_str).collect());
         let target = match cfg.output_type {
             OutputType::MultipleChoice => {
-                let choices = choices_str.clone().ok_or_else(|| doc_err("doc_to_choice", "multiple_choice tasks need doc_to_choice".into()))?;
+                let choices = choices_str.clone().ok_or_else(|| {
+                    doc_err(
+                        "doc_to_choice",
+                        "multiple_choice tasks need doc_to_choice".into(),
+                    )
+                })?;
                 if self.multiple_input.is_some() {
                     for c in &contexts {
-                        push(RequestArgs::Loglikelihood { context: c.clone(), continuation: format!("{td}{target_string}") });
+                        push(RequestArgs::Loglikelihood {
+                            context: c.clone(),
+                            continuation: format!("{td}{target_string}"),
+                        });
                     }
                 } else {
                     for c in &choices {
-                        push(RequestArgs::Loglikelihood { context: context.clone(), continuation: format!("{td}{c}") });
+                        push(RequestArgs::Loglikelihood {
+                            context: context.clone(),
+                            continuation: format!("{td}{c}"),
+                        });
                     }
                 }
                 if cfg.uses_mutual_info() {
                     for c in &choices {
-                        push(RequestArgs::Loglikelihood { context: String::new(), continuation: format!("{td}{c}") });
+                        push(RequestArgs::Loglikelihood {
+                            context: String::new(),
+                            continuation: format!("{td}{c}"),
+                        });
                     }
                 }
-                let gold = if self.multiple_input.is_some() { q.clone() } else { target_value.clone() };
-                mc_gold(&gold, choices_raw.as_deref().unwrap_or_default()).map_err(|m| doc_err("doc_to_target", m))?
+                let gold = if self.multiple_input.is_some() {
+                    q.clone()
+                } else {
+                    target_value.clone()
+                };
+                mc_gold(&gold, choices_raw.as_deref().unwrap_or_default())
+                    .map_err(|m| doc_err("doc_to_target", m))?
             }
             OutputType::Loglikelihood => {
                 let cont = match &target_value {
                     Value::String(s) => s.clone(),
-                    other => return Err(doc_err("doc_to_target", format!("the continuation must be a string, got {}", pyvalue::repr(other)))),
+                    other => {
+                        return Err(doc_err(
+                            "doc_to_target",
+                            format!(
+                                "the continuation must be a string, got {}",
+                                pyvalue::repr(other)
+                            ),
+                        ))
+                    }
                 };
-                push(RequestArgs::Loglikelihood { context: context.clone(), continuation: cont.clone() });
+                push(RequestArgs::Loglikelihood {
+                    context: context.clone(),
+                    continuation: cont.clone(),
+                });
                 Target::Text(cont)
             }
             OutputType::LoglikelihoodRolling => {
                 let text = match &target_value {
                     Value::String(s) => s.clone(),
-                    other => return Err(doc_err("doc_to_target", format!("the text must be a string, got {}", pyvalue::repr(other)))),
+                    other => {
+                        return Err(doc_err(
+                            "doc_to_target",
+                            format!("the text must be a string, got {}", pyvalue::repr(other)),
+                        ))
+                    }
                 };
                 push(RequestArgs::LoglikelihoodRolling { text: text.clone() });
                 Target::Text(text)
             }
             OutputType::GenerateUntil => {
-                let params = cfg.generation_params().unwrap_or_else(|| crate::config::normalize_gen_kwargs(&Default::default()));
-                push(RequestArgs::GenerateUntil { context: context.clone(), params });
+                let params = cfg
+                    .generation_params()
+                    .unwrap_or_else(|| crate::config::normalize_gen_kwargs(&Default::default()));
+                push(RequestArgs::GenerateUntil {
+                    context: context.clone(),
+                    params,
+                });
                 if let Some(choices) = &choices_raw {
-                    let idx = as_int(&target_value)
-                        .ok_or_else(|| doc_err("doc_to_target", "with doc_to_choice, doc_to_target must be a choice index".into()))?;
-                    let gold = py_index(choices, idx).ok_or_else(|| doc_err("doc_to_target", format!("gold index {idx} out of range")))?;
+                    let idx = as_int(&target_value).ok_or_else(|| {
+                        doc_err(
+                            "doc_to_target",
+                            "with doc_to_choice, doc_to_target must be a choice index".into(),
+                        )
+                    })?;
+                    let gold = py_index(choices, idx).ok_or_else(|| {
+                        doc_err("doc_to_target", format!("gold index {idx} out of range"))
+                    })?;
                     Target::Text(pyvalue::to_str(gold))
                 } else if self.multiple_target {
                     match &target_value {
-                        Value::Array(items) => Target::Texts(items.iter().map(pyvalue::to_str).collect()),
+                        Value::Array(items) => {
+                            Target::Texts(items.iter().map(pyvalue::to_str).collect())
+                        }
                         other => Target::Texts(vec![pyvalue::to_str(other)]),
                     }
                 } else {
@@ -571,7 +821,11 @@ impl PreparedTask {
             target,
             target_value,
             target_string,
-            choices: if cfg.output_type == OutputType::MultipleChoice { choices_str } else { None },
+            choices: if cfg.output_type == OutputType::MultipleChoice {
+                choices_str
+            } else {
+                None
+            },
             fewshot_ids,
         })
     }
@@ -595,18 +849,34 @@ fn mc_gold(gold: &Value, choices: &[Value]) -> std::result::Result<Target, Strin
     match gold {
         Value::Array(items) => items
             .iter()
-            .map(|i| as_int(i).map(|i| if i < n { i } else { -100 }).ok_or_else(|| format!("gold list item {} is not an index", pyvalue::repr(i))))
+            .map(|i| {
+                as_int(i)
+                    .map(|i| if i < n { i } else { -100 })
+                    .ok_or_else(|| format!("gold list item {} is not an index", pyvalue::repr(i)))
+            })
             .collect::<std::result::Result<Vec<_>, _>>()
             .map(Target::Indices),
-        Value::String(s) => Ok(Target::Index(choices.iter().position(|c| c.as_str() == Some(s)).map_or(-100, |p| p as i64))),
+        Value::String(s) => Ok(Target::Index(
+            choices
+                .iter()
+                .position(|c| c.as_str() == Some(s))
+                .map_or(-100, |p| p as i64),
+        )),
         other => match as_int(other) {
             Some(i) => Ok(Target::Index(if i < n { i } else { -100 })),
-            None => Err(format!("gold {} is neither an index, a choice nor a list", pyvalue::repr(other))),
+            None => Err(format!(
+                "gold {} is neither an index, a choice nor a list",
+                pyvalue::repr(other)
+            )),
         },
     }
 }
 
-fn compile_templates(cfg: &TaskConfig, env: &mut JinjaEnv, features: &HashSet<String>) -> Result<()> {
+fn compile_templates(
+    cfg: &TaskConfig,
+    env: &mut JinjaEnv,
+    features: &HashSet<String>,
+) -> Result<()> {
     let fs = &cfg.fewshot_config;
     let mut fields: Vec<(&str, &str)> = vec![("description", cfg.description.as_str())];
     for (name, f) in [
@@ -631,12 +901,19 @@ fn compile_templates(cfg: &TaskConfig, env: &mut JinjaEnv, features: &HashSet<St
         if features.contains(template) {
             continue;
         }
-        env.compile(template).map_err(|e| template_error(cfg, field, template, None, &e))?;
+        env.compile(template)
+            .map_err(|e| template_error(cfg, field, template, None, &e))?;
     }
     Ok(())
 }
 
-fn template_error(cfg: &TaskConfig, field: &str, template: &str, doc_id: Option<usize>, e: &minijinja::Error) -> TaskError {
+fn template_error(
+    cfg: &TaskConfig,
+    field: &str,
+    template: &str,
+    doc_id: Option<usize>,
+    e: &minijinja::Error,
+) -> TaskError {
     let top = field.split('.').next().unwrap_or(field);
     let path = cfg
         .field_origins
@@ -649,7 +926,13 @@ fn template_error(cfg: &TaskConfig, field: &str, template: &str, doc_id: Option<
         message.push_str(&format!(": {s}"));
         src = s.source();
     }
-    TaskError::Template { path, field: field.to_string(), template: template.to_string(), doc_id, message }
+    TaskError::Template {
+        path,
+        field: field.to_string(),
+        template: template.to_string(),
+        doc_id,
+        message,
+    }
 }
 
 /// Evaluates the `doc_to_*` fields of one task (reference §1.3).
@@ -662,7 +945,9 @@ struct Renderer<'a> {
 
 impl Renderer<'_> {
     fn render(&self, field: &str, template: &str, ctx: &MjValue, doc_id: usize) -> Result<String> {
-        self.env.render_compiled(template, ctx).map_err(|e| template_error(self.cfg, field, template, Some(doc_id), &e))
+        self.env
+            .render_compiled(template, ctx)
+            .map_err(|e| template_error(self.cfg, field, template, Some(doc_id), &e))
     }
 
     fn column(&self, doc: &Doc, field: &str, name: &str, doc_id: usize) -> Result<Value> {
@@ -674,8 +959,19 @@ impl Renderer<'_> {
         })
     }
 
-    fn native(&self, doc: &Doc, f: &crate::functions::BuiltinFunction, field: &str, doc_id: usize) -> Result<Value> {
-        f.doc_to(doc).map_err(|m| TaskError::Doc { task: self.cfg.task.clone(), doc_id, field: field.to_string(), message: format!("`{}`: {m}", f.name) })
+    fn native(
+        &self,
+        doc: &Doc,
+        f: &crate::functions::BuiltinFunction,
+        field: &str,
+        doc_id: usize,
+    ) -> Result<Value> {
+        f.doc_to(doc).map_err(|m| TaskError::Doc {
+            task: self.cfg.task.clone(),
+            doc_id,
+            field: field.to_string(),
+            message: format!("`{}`: {m}", f.name),
+        })
     }
 
     fn literal(&self, field: &str, rendered: &str, doc_id: usize) -> Result<Value> {
@@ -688,14 +984,28 @@ impl Renderer<'_> {
     }
 
     fn unsupported(&self, field: &str, doc_id: usize, what: &str) -> TaskError {
-        TaskError::Doc { task: self.cfg.task.clone(), doc_id, field: field.to_string(), message: format!("{what} is not supported here") }
+        TaskError::Doc {
+            task: self.cfg.task.clone(),
+            doc_id,
+            field: field.to_string(),
+            message: format!("{what} is not supported here"),
+        }
     }
 
-    fn doc_to_text(&self, doc: &Doc, ctx: &MjValue, f: Option<&DocField>, field: &str, doc_id: usize) -> Result<Value> {
+    fn doc_to_text(
+        &self,
+        doc: &Doc,
+        ctx: &MjValue,
+        f: Option<&DocField>,
+        field: &str,
+        doc_id: usize,
+    ) -> Result<Value> {
         match f {
             None => Err(self.unsupported(field, doc_id, "a missing doc_to_text")),
             Some(DocField::Int(i)) => Ok(Value::from(*i)),
-            Some(DocField::Text(t)) if self.features.contains(t) => self.column(doc, field, t, doc_id),
+            Some(DocField::Text(t)) if self.features.contains(t) => {
+                self.column(doc, field, t, doc_id)
+            }
             Some(DocField::Text(t)) => {
                 let s = self.render(field, t, ctx, doc_id)?;
                 if crate::pystr::isdigit(&s) && self.cfg.doc_to_choice.is_some() {
@@ -705,15 +1015,26 @@ impl Renderer<'_> {
                 }
             }
             Some(DocField::Native(n)) => self.native(doc, n, field, doc_id),
-            Some(DocField::List(_)) | Some(DocField::Dict(_)) => Err(self.unsupported(field, doc_id, "a list or dict doc_to_text")),
+            Some(DocField::List(_)) | Some(DocField::Dict(_)) => {
+                Err(self.unsupported(field, doc_id, "a list or dict doc_to_text"))
+            }
         }
     }
 
-    fn doc_to_target(&self, doc: &Doc, ctx: &MjValue, f: Option<&DocField>, field: &str, doc_id: usize) -> Result<Value> {
+    fn doc_to_target(
+        &self,
+        doc: &Doc,
+        ctx: &MjValue,
+        f: Option<&DocField>,
+        field: &str,
+        doc_id: usize,
+    ) -> Result<Value> {
         match f {
             None => Err(self.unsupported(field, doc_id, "a missing doc_to_target")),
             Some(DocField::Int(i)) => Ok(Value::from(*i)),
-            Some(DocField::Text(t)) if self.features.contains(t) => self.column(doc, field, t, doc_id),
+            Some(DocField::Text(t)) if self.features.contains(t) => {
+                self.column(doc, field, t, doc_id)
+            }
             Some(DocField::Text(t)) => {
                 let s = self.render(field, t, ctx, doc_id)?;
                 if crate::pystr::isdigit(&s) && self.cfg.doc_to_choice.is_some() {
@@ -730,10 +1051,19 @@ impl Renderer<'_> {
         }
     }
 
-    fn doc_to_choice(&self, doc: &Doc, ctx: &MjValue, f: Option<&DocField>, field: &str, doc_id: usize) -> Result<Vec<Value>> {
+    fn doc_to_choice(
+        &self,
+        doc: &Doc,
+        ctx: &MjValue,
+        f: Option<&DocField>,
+        field: &str,
+        doc_id: usize,
+    ) -> Result<Vec<Value>> {
         let v = match f {
             None => return Err(self.unsupported(field, doc_id, "a missing doc_to_choice")),
-            Some(DocField::Text(t)) if self.features.contains(t) => self.column(doc, field, t, doc_id)?,
+            Some(DocField::Text(t)) if self.features.contains(t) => {
+                self.column(doc, field, t, doc_id)?
+            }
             Some(DocField::Text(t)) => {
                 let s = self.render(field, t, ctx, doc_id)?;
                 self.literal(field, &s, doc_id)?
@@ -741,7 +1071,9 @@ impl Renderer<'_> {
             Some(DocField::List(l)) => Value::Array(l.clone()),
             Some(DocField::Dict(d)) => Value::Array(d.values().cloned().collect()),
             Some(DocField::Native(n)) => self.native(doc, n, field, doc_id)?,
-            Some(DocField::Int(_)) => return Err(self.unsupported(field, doc_id, "an int doc_to_choice")),
+            Some(DocField::Int(_)) => {
+                return Err(self.unsupported(field, doc_id, "an int doc_to_choice"))
+            }
         };
         match v {
             Value::Array(items) => Ok(items),
@@ -749,14 +1081,24 @@ impl Renderer<'_> {
                 task: self.cfg.task.clone(),
                 doc_id,
                 field: field.to_string(),
-                message: format!("doc_to_choice must return a list, got {}", pyvalue::repr(&other)),
+                message: format!(
+                    "doc_to_choice must return a list, got {}",
+                    pyvalue::repr(&other)
+                ),
             }),
         }
     }
 
     /// lm-eval `resolve_field`: nothing for an empty field, the doc's value if the field names one of
     /// this doc's keys, else the rendered template.
-    fn resolve_field_in_doc(&self, doc: &Doc, ctx: &MjValue, field_value: Option<&String>, field: &str, doc_id: usize) -> Result<Option<String>> {
+    fn resolve_field_in_doc(
+        &self,
+        doc: &Doc,
+        ctx: &MjValue,
+        field_value: Option<&String>,
+        field: &str,
+        doc_id: usize,
+    ) -> Result<Option<String>> {
         match field_value {
             None => Ok(None),
             Some(f) if f.is_empty() => Ok(None),
@@ -772,7 +1114,12 @@ impl Renderer<'_> {
     fn doc_to_prefix(&self, doc: &Doc, ctx: &MjValue, doc_id: usize) -> Result<Option<String>> {
         match &self.cfg.gen_prefix {
             None => Ok(None),
-            Some(g) if self.features.contains(g) => Ok(Some(pyvalue::to_str(&self.column(doc, "gen_prefix", g, doc_id)?))),
+            Some(g) if self.features.contains(g) => Ok(Some(pyvalue::to_str(&self.column(
+                doc,
+                "gen_prefix",
+                g,
+                doc_id,
+            )?))),
             Some(g) if g.is_empty() => Ok(Some(String::new())),
             Some(g) => self.render("gen_prefix", g, ctx, doc_id).map(Some),
         }
@@ -795,7 +1142,10 @@ impl Iterator for DocIter<'_> {
         }
         let id = self.next;
         self.next += 1;
-        Some(self.task.build_doc(id, &self.task.eval_docs[id], &mut self.sampler))
+        Some(
+            self.task
+                .build_doc(id, &self.task.eval_docs[id], &mut self.sampler),
+        )
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -806,10 +1156,10 @@ impl Iterator for DocIter<'_> {
 
 /// The dataset spec lm-eval would pass to `datasets.load_dataset`.
 pub fn dataset_spec(cfg: &TaskConfig) -> Result<DatasetSpec> {
-    let path = cfg
-        .dataset_path
-        .clone()
-        .ok_or_else(|| TaskError::Task { task: cfg.task.clone(), message: "no dataset_path".into() })?;
+    let path = cfg.dataset_path.clone().ok_or_else(|| TaskError::Task {
+        task: cfg.task.clone(),
+        message: "no dataset_path".into(),
+    })?;
     let kw = cfg.dataset_kwargs.clone().unwrap_or_default();
     let str_kw = |k: &str| kw.get(k).and_then(Value::as_str).map(str::to_string);
     let base_dir = cfg

@@ -45,7 +45,11 @@ pub struct Message {
 
 impl Message {
     pub fn new(role: Role, content: impl Into<String>, delimiter: impl Into<String>) -> Self {
-        Message { role, content: content.into(), delimiter: delimiter.into() }
+        Message {
+            role,
+            content: content.into(),
+            delimiter: delimiter.into(),
+        }
     }
 
     /// Plain-text rendering: content then delimiter.
@@ -75,7 +79,10 @@ fn ends_with_space(s: &str) -> bool {
 /// Join `prefix` and `suffix`, with `delimiter` only if neither has whitespace at the boundary; either
 /// alone if the other is empty.
 pub fn maybe_delimit(prefix: Option<&str>, suffix: Option<&str>, delimiter: &str) -> String {
-    match (prefix.filter(|p| !p.is_empty()), suffix.filter(|s| !s.is_empty())) {
+    match (
+        prefix.filter(|p| !p.is_empty()),
+        suffix.filter(|s| !s.is_empty()),
+    ) {
         (None, s) => s.unwrap_or("").to_string(),
         (Some(p), None) => p.to_string(),
         (Some(p), Some(s)) => {
@@ -114,16 +121,20 @@ pub fn build_qa_turn(
 ) -> Vec<Message> {
     let gen_prefix = gen_prefix.filter(|g| !g.is_empty());
     let has_answer = answer.is_some();
-    let user_delim = if has_answer && gen_prefix.is_none() {
-        target_delimiter
-    } else if gen_prefix.is_some_and(|g| requires_delimiter(q, g)) {
+    let user_delim = if (has_answer && gen_prefix.is_none())
+        || gen_prefix.is_some_and(|g| requires_delimiter(q, g))
+    {
         target_delimiter
     } else {
         ""
     };
     let mut msgs = vec![Message::new(Role::User, q, user_delim)];
     if let Some(a) = answer {
-        msgs.push(Message::new(Role::Assistant, maybe_delimit(gen_prefix, Some(a), " "), fewshot_delimiter));
+        msgs.push(Message::new(
+            Role::Assistant,
+            maybe_delimit(gen_prefix, Some(a), " "),
+            fewshot_delimiter,
+        ));
     } else if let Some(g) = gen_prefix {
         msgs.push(Message::new(Role::Assistant, g, ""));
     }
@@ -147,7 +158,10 @@ pub fn multiturn_to_singleturn(messages: &[Message]) -> Vec<ChatMessage> {
     };
     let mut out = Vec::new();
     if let Some(s) = system {
-        out.push(ChatMessage { role: Role::System, content: s.content.clone() });
+        out.push(ChatMessage {
+            role: Role::System,
+            content: s.content.clone(),
+        });
     }
     let (body, prefill) = match rest.last() {
         Some(m) if m.role == Role::Assistant => (&rest[..rest.len() - 1], Some(m)),
@@ -160,16 +174,28 @@ pub fn multiturn_to_singleturn(messages: &[Message]) -> Vec<ChatMessage> {
             text.push_str(&m.delimiter);
         }
     }
-    out.push(ChatMessage { role: Role::User, content: text });
+    out.push(ChatMessage {
+        role: Role::User,
+        content: text,
+    });
     if let Some(p) = prefill {
-        out.push(ChatMessage { role: Role::Assistant, content: p.content.clone() });
+        out.push(ChatMessage {
+            role: Role::Assistant,
+            content: p.content.clone(),
+        });
     }
     out
 }
 
 /// The messages as chat messages, one per turn (`fewshot_as_multiturn`).
 pub fn to_chat(messages: &[Message]) -> Vec<ChatMessage> {
-    messages.iter().map(|m| ChatMessage { role: m.role, content: m.content.clone() }).collect()
+    messages
+        .iter()
+        .map(|m| ChatMessage {
+            role: m.role,
+            content: m.content.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,7 +219,13 @@ mod tests {
     fn qa_turns() {
         let shot = build_qa_turn("Q1", Some("A"), None, " ", "\n\n");
         assert_eq!(render_plain(&shot), "Q1 A\n\n");
-        let shot = build_qa_turn("Q1\nAnswer:", Some("D"), Some("The answer is:"), " ", "\n\n");
+        let shot = build_qa_turn(
+            "Q1\nAnswer:",
+            Some("D"),
+            Some("The answer is:"),
+            " ",
+            "\n\n",
+        );
         assert_eq!(render_plain(&shot), "Q1\nAnswer: The answer is: D\n\n");
         let eval = build_qa_turn("Q2\nAnswer:", None, None, " ", "");
         assert_eq!(render_plain(&eval), "Q2\nAnswer:");
@@ -211,6 +243,12 @@ mod tests {
         let chat = multiturn_to_singleturn(&msgs);
         assert_eq!(chat.len(), 3);
         assert_eq!(chat[1].content, "Q1 A\n\nQ2");
-        assert_eq!(chat[2], ChatMessage { role: Role::Assistant, content: "G".into() });
+        assert_eq!(
+            chat[2],
+            ChatMessage {
+                role: Role::Assistant,
+                content: "G".into()
+            }
+        );
     }
 }

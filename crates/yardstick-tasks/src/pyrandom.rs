@@ -23,7 +23,9 @@ pub struct PyRandom {
 
 impl std::fmt::Debug for PyRandom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PyRandom").field("mti", &self.mti).finish_non_exhaustive()
+        f.debug_struct("PyRandom")
+            .field("mti", &self.mti)
+            .finish_non_exhaustive()
     }
 }
 
@@ -206,8 +208,16 @@ impl PyRandom {
     }
 
     /// `random.sample(population, k)` over a slice.
-    pub fn sample<'a, T>(&mut self, population: &'a [T], k: usize) -> Result<Vec<&'a T>, SampleError> {
-        Ok(self.sample_indices(population.len(), k)?.into_iter().map(|i| &population[i]).collect())
+    pub fn sample<'a, T>(
+        &mut self,
+        population: &'a [T],
+        k: usize,
+    ) -> Result<Vec<&'a T>, SampleError> {
+        Ok(self
+            .sample_indices(population.len(), k)?
+            .into_iter()
+            .map(|i| &population[i])
+            .collect())
     }
 }
 
@@ -230,7 +240,13 @@ mod tests {
     #[test]
     fn sample_too_large_is_an_error() {
         let mut r = PyRandom::new(1);
-        assert_eq!(r.sample_indices(3, 4), Err(SampleError { population: 3, k: 4 }));
+        assert_eq!(
+            r.sample_indices(3, 4),
+            Err(SampleError {
+                population: 3,
+                k: 4
+            })
+        );
         assert_eq!(r.sample_indices(3, 0), Ok(vec![]));
     }
 

@@ -21,12 +21,8 @@ pub fn is_space(c: char) -> bool {
             | '\u{85}'
             | '\u{a0}'
             | '\u{1680}'
-            | '\u{2000}'..='\u{200a}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
+            | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}'
     )
 }
 
@@ -54,7 +50,11 @@ pub fn rstrip<'a>(s: &'a str, chars: Option<&str>) -> &'a str {
 /// `s.split(sep, maxsplit)`. `maxsplit < 0` means no limit. Returns `None` for an empty separator
 /// (Python raises `ValueError: empty separator`).
 pub fn split(s: &str, sep: Option<&str>, maxsplit: i64) -> Option<Vec<String>> {
-    let limit = if maxsplit < 0 { usize::MAX } else { maxsplit as usize };
+    let limit = if maxsplit < 0 {
+        usize::MAX
+    } else {
+        maxsplit as usize
+    };
     match sep {
         Some("") => None,
         Some(sep) => {

@@ -11,7 +11,11 @@ use crate::pystr;
 
 /// Python `repr()` of a string: single quotes unless the text contains `'` and no `"`.
 pub fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -125,7 +129,10 @@ pub fn repr(v: &Value) -> String {
             format!("[{}]", parts.join(", "))
         }
         Value::Object(map) => {
-            let parts: Vec<String> = map.iter().map(|(k, v)| format!("{}: {}", repr_str(k), repr(v))).collect();
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", repr_str(k), repr(v)))
+                .collect();
             format!("{{{}}}", parts.join(", "))
         }
     }
@@ -136,6 +143,76 @@ pub fn to_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => repr(other),
+    }
+}
+
+/// Python `json.dumps(value, indent=2, ensure_ascii=False)`: what lm-eval hashes into `doc_hash`
+/// (`sha256` of this text). Floats use Python's `repr` (`1e-05`, `1e+16`), strings escape only `"`,
+/// backslash and control characters, keys keep their order.
+pub fn json_dumps_indent2(v: &Value) -> String {
+    let mut out = String::new();
+    dump_value(v, 0, &mut out);
+    out
+}
+
+fn dump_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn dump_value(v: &Value, indent: usize, out: &mut String) {
+    let pad = |n: usize, out: &mut String| {
+        out.push('\n');
+        for _ in 0..n {
+            out.push(' ');
+        }
+    };
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&repr_number(n)),
+        Value::String(s) => dump_str(s, out),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pad(indent + 2, out);
+                dump_value(item, indent + 2, out);
+            }
+            pad(indent, out);
+            out.push(']');
+        }
+        Value::Object(m) if m.is_empty() => out.push_str("{}"),
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                pad(indent + 2, out);
+                dump_str(k, out);
+                out.push_str(": ");
+                dump_value(item, indent + 2, out);
+            }
+            pad(indent, out);
+            out.push('}');
+        }
     }
 }
 
@@ -153,7 +230,11 @@ pub struct LiteralError {
 /// `None`, lists, tuples, dicts and unary signs. Tuples and sets become arrays; dict keys become their
 /// `str()`. Bytes, f-strings and complex numbers are refused.
 pub fn literal_eval(text: &str) -> Result<Value, LiteralError> {
-    let mut p = Parser { chars: text.char_indices().collect(), pos: 0, text };
+    let mut p = Parser {
+        chars: text.char_indices().collect(),
+        pos: 0,
+        text,
+    };
     // Python strips leading spaces and tabs before parsing in eval mode.
     p.skip_ws();
     let v = p.expr()?;
@@ -174,7 +255,11 @@ impl Parser<'_> {
     fn err(&self, message: &str) -> LiteralError {
         let offset = self.pos;
         let excerpt: String = self.text.chars().take(80).collect();
-        LiteralError { message: message.to_string(), offset, excerpt }
+        LiteralError {
+            message: message.to_string(),
+            offset,
+            excerpt,
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -247,7 +332,10 @@ impl Parser<'_> {
                     _ => Err(self.err("unary sign on a non-number")),
                 }
             }
-            Some(c) if c.is_ascii_digit() || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) => {
+            Some(c)
+                if c.is_ascii_digit()
+                    || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 self.number()
             }
             Some(c) if c == '\'' || c == '"' => self.strings(),
@@ -256,7 +344,10 @@ impl Parser<'_> {
                 while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
                     self.pos += 1;
                 }
-                let word: String = self.chars[start..self.pos].iter().map(|(_, c)| *c).collect();
+                let word: String = self.chars[start..self.pos]
+                    .iter()
+                    .map(|(_, c)| *c)
+                    .collect();
                 if matches!(self.peek(), Some('\'') | Some('"')) {
                     let lw = word.to_ascii_lowercase();
                     if lw == "r" || lw == "u" {
@@ -412,7 +503,9 @@ impl Parser<'_> {
             };
         }
         match clean.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
+            Ok(f) if f.is_finite() => Ok(serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)),
             _ => {
                 self.pos = start;
                 Err(self.err("invalid float"))
@@ -470,7 +563,9 @@ impl Parser<'_> {
                 continue;
             }
             // Backslash escape.
-            let next = self.peek_at(1).ok_or_else(|| self.err("unterminated string"))?;
+            let next = self
+                .peek_at(1)
+                .ok_or_else(|| self.err("unterminated string"))?;
             if raw {
                 out.push('\\');
                 out.push(next);
@@ -515,10 +610,16 @@ impl Parser<'_> {
                             .peek()
                             .and_then(|d| d.to_digit(16))
                             .ok_or_else(|| self.err(&format!("truncated \\{next} escape")))?;
-                        v = v.checked_mul(16).and_then(|v| v.checked_add(d)).ok_or_else(|| self.err("escape out of range"))?;
+                        v = v
+                            .checked_mul(16)
+                            .and_then(|v| v.checked_add(d))
+                            .ok_or_else(|| self.err("escape out of range"))?;
                         self.pos += 1;
                     }
-                    out.push(char::from_u32(v).ok_or_else(|| self.err("escape is not a valid character"))?);
+                    out.push(
+                        char::from_u32(v)
+                            .ok_or_else(|| self.err("escape is not a valid character"))?,
+                    );
                 }
                 'N' => return Err(self.err("\\N{...} escapes are not supported")),
                 other => {
@@ -542,9 +643,13 @@ fn negate(n: &serde_json::Number, neg: bool) -> Value {
         if u == 1u64 << 63 {
             return Value::from(i64::MIN);
         }
-        return serde_json::Number::from_f64(-(u as f64)).map(Value::Number).unwrap_or(Value::Null);
+        return serde_json::Number::from_f64(-(u as f64))
+            .map(Value::Number)
+            .unwrap_or(Value::Null);
     }
-    serde_json::Number::from_f64(-n.as_f64().unwrap_or(0.0)).map(Value::Number).unwrap_or(Value::Null)
+    serde_json::Number::from_f64(-n.as_f64().unwrap_or(0.0))
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -588,7 +693,10 @@ mod tests {
     #[test]
     fn repr_values() {
         let v = json!([1, 2.0, "x", "y's", null, true, {"k": [false]}]);
-        assert_eq!(repr(&v), "[1, 2.0, 'x', \"y's\", None, True, {'k': [False]}]");
+        assert_eq!(
+            repr(&v),
+            "[1, 2.0, 'x', \"y's\", None, True, {'k': [False]}]"
+        );
         assert_eq!(to_str(&json!("plain")), "plain");
     }
 
@@ -605,9 +713,15 @@ mod tests {
         assert_eq!(literal_eval("(1,)").unwrap(), json!([1]));
         assert_eq!(literal_eval("(1)").unwrap(), json!(1));
         assert_eq!(literal_eval("()").unwrap(), json!([]));
-        assert_eq!(literal_eval("{'a': 1, 'b': [None, True]}").unwrap(), json!({"a": 1, "b": [null, true]}));
+        assert_eq!(
+            literal_eval("{'a': 1, 'b': [None, True]}").unwrap(),
+            json!({"a": 1, "b": [null, true]})
+        );
         assert_eq!(literal_eval("'a' 'b'").unwrap(), json!("ab"));
-        assert_eq!(literal_eval(r"'\x41\u00e9\n\t\\\''").unwrap(), json!("Aé\n\t\\'"));
+        assert_eq!(
+            literal_eval(r"'\x41\u00e9\n\t\\\''").unwrap(),
+            json!("Aé\n\t\\'")
+        );
         assert_eq!(literal_eval(r"r'\n'").unwrap(), json!("\\n"));
         assert_eq!(literal_eval("'''a\nb'''").unwrap(), json!("a\nb"));
         assert_eq!(literal_eval("[1, 2,]").unwrap(), json!([1, 2]));

@@ -36,12 +36,21 @@ pub enum SampleError {
 
 impl Sampler {
     pub fn new(kind: SamplerKind, seed: u64, fewshot_indices: Option<Vec<usize>>) -> Self {
-        Sampler { kind, rng: PyRandom::new(seed), subset: fewshot_indices.filter(|v| !v.is_empty()) }
+        Sampler {
+            kind,
+            rng: PyRandom::new(seed),
+            subset: fewshot_indices.filter(|v| !v.is_empty()),
+        }
     }
 
     /// The indices (into `pool`) of the `n` shots for one eval doc. `eval_doc` is the doc being
     /// evaluated when the few-shot split equals the eval split (it is then excluded), else `None`.
-    pub fn sample(&mut self, n: usize, pool: &[Doc], eval_doc: Option<&Doc>) -> Result<Vec<usize>, SampleError> {
+    pub fn sample(
+        &mut self,
+        n: usize,
+        pool: &[Doc],
+        eval_doc: Option<&Doc>,
+    ) -> Result<Vec<usize>, SampleError> {
         if n == 0 {
             return Ok(Vec::new());
         }
@@ -53,7 +62,10 @@ impl Sampler {
                     None => (0..pool.len()).collect(),
                 };
                 if n > kept.len() {
-                    return Err(SampleError::TooFew { requested: n, available: kept.len() });
+                    return Err(SampleError::TooFew {
+                        requested: n,
+                        available: kept.len(),
+                    });
                 }
                 Ok(kept[..n].to_vec())
             }
@@ -64,7 +76,10 @@ impl Sampler {
                 let population: Vec<usize> = match &self.subset {
                     Some(idx) => {
                         if let Some(&bad) = idx.iter().find(|&&i| i >= pool.len()) {
-                            return Err(SampleError::BadIndex { index: bad, len: pool.len() });
+                            return Err(SampleError::BadIndex {
+                                index: bad,
+                                len: pool.len(),
+                            });
                         }
                         idx.clone()
                     }
@@ -73,10 +88,12 @@ impl Sampler {
                 // `if not eval_doc`: an empty dict counts as no eval doc.
                 let exclude = eval_doc.filter(|d| !d.is_empty());
                 let k = if exclude.is_some() { n + 1 } else { n };
-                let picked = self
-                    .rng
-                    .sample_indices(population.len(), k)
-                    .map_err(|e| SampleError::TooFew { requested: e.k, available: e.population })?;
+                let picked = self.rng.sample_indices(population.len(), k).map_err(|e| {
+                    SampleError::TooFew {
+                        requested: e.k,
+                        available: e.population,
+                    }
+                })?;
                 let mut out: Vec<usize> = picked.into_iter().map(|i| population[i]).collect();
                 if let Some(d) = exclude {
                     out.retain(|&i| pool[i] != *d);
@@ -84,16 +101,25 @@ impl Sampler {
                     if out.len() < n {
                         // lm-eval 0.4.13: more than one copy of the eval doc was drawn (duplicate rows);
                         // resample n from the pool with every copy removed.
-                        let kept: Vec<usize> = population.iter().copied().filter(|&i| pool[i] != *d).collect();
-                        let picked = self
-                            .rng
-                            .sample_indices(kept.len(), n)
-                            .map_err(|e| SampleError::TooFew { requested: e.k, available: e.population })?;
+                        let kept: Vec<usize> = population
+                            .iter()
+                            .copied()
+                            .filter(|&i| pool[i] != *d)
+                            .collect();
+                        let picked = self.rng.sample_indices(kept.len(), n).map_err(|e| {
+                            SampleError::TooFew {
+                                requested: e.k,
+                                available: e.population,
+                            }
+                        })?;
                         out = picked.into_iter().map(|i| kept[i]).collect();
                     }
                 }
                 if out.len() != n {
-                    return Err(SampleError::TooFew { requested: n, available: out.len() });
+                    return Err(SampleError::TooFew {
+                        requested: n,
+                        available: out.len(),
+                    });
                 }
                 Ok(out)
             }
@@ -107,7 +133,9 @@ mod tests {
     use serde_json::json;
 
     fn docs(n: usize) -> Vec<Doc> {
-        (0..n).map(|i| json!({"i": i}).as_object().cloned().unwrap()).collect()
+        (0..n)
+            .map(|i| json!({"i": i}).as_object().cloned().unwrap())
+            .collect()
     }
 
     #[test]
@@ -150,7 +178,11 @@ mod tests {
                 again.into_iter().map(|i| [3, 4][i]).collect()
             };
             let mut s = Sampler::new(SamplerKind::Default, seed, None);
-            assert_eq!(s.sample(2, &pool, Some(&eval)).unwrap(), expected, "seed {seed}");
+            assert_eq!(
+                s.sample(2, &pool, Some(&eval)).unwrap(),
+                expected,
+                "seed {seed}"
+            );
         }
     }
 

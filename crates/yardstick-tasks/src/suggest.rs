@@ -15,8 +15,16 @@ pub fn closest<'a>(query: &str, names: impl IntoIterator<Item = &'a str>, n: usi
             (score >= 0.8 || contains).then_some((score, name))
         })
         .collect();
-    scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(b.1)));
-    scored.into_iter().take(n).map(|(_, s)| s.to_string()).collect()
+    scored.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.cmp(b.1))
+    });
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, s)| s.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -25,7 +33,14 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let names = ["mmlu", "mmlu_anatomy", "cmmlu", "hellaswag", "arc_easy", "arc_challenge"];
+        let names = [
+            "mmlu",
+            "mmlu_anatomy",
+            "cmmlu",
+            "hellaswag",
+            "arc_easy",
+            "arc_challenge",
+        ];
         assert_eq!(closest("helaswag", names, 3), vec!["hellaswag"]);
         assert_eq!(closest("mmlu_anatomyy", names, 1), vec!["mmlu_anatomy"]);
         assert!(closest("zzzzzz", names, 3).is_empty());

@@ -45,7 +45,10 @@ impl SourcePath {
                 Some(i) => p[..i].to_string(),
                 None => String::new(),
             },
-            SourcePath::File(p) => p.parent().map(|d| d.display().to_string()).unwrap_or_default(),
+            SourcePath::File(p) => p
+                .parent()
+                .map(|d| d.display().to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -92,20 +95,31 @@ impl SourcePath {
     /// The file's text.
     pub fn read(&self) -> Result<Arc<str>> {
         match self {
-            SourcePath::Builtin(p) => crate::builtin::file(p).map(Arc::from).ok_or_else(|| TaskError::Io {
-                path: self.display(),
-                message: "no such built-in file".into(),
-            }),
-            SourcePath::File(p) => std::fs::read_to_string(p)
-                .map(Arc::from)
-                .map_err(|e| TaskError::Io { path: self.display(), message: e.to_string() }),
+            SourcePath::Builtin(p) => {
+                crate::builtin::file(p)
+                    .map(Arc::from)
+                    .ok_or_else(|| TaskError::Io {
+                        path: self.display(),
+                        message: "no such built-in file".into(),
+                    })
+            }
+            SourcePath::File(p) => {
+                std::fs::read_to_string(p)
+                    .map(Arc::from)
+                    .map_err(|e| TaskError::Io {
+                        path: self.display(),
+                        message: e.to_string(),
+                    })
+            }
         }
     }
 
     /// A stable identity for cycle detection (canonical path on disk when possible).
     fn identity(&self) -> SourcePath {
         match self {
-            SourcePath::File(p) => SourcePath::File(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+            SourcePath::File(p) => {
+                SourcePath::File(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+            }
             other => other.clone(),
         }
     }
@@ -204,13 +218,23 @@ impl RawValue {
             RawValue::Null => Value::Null,
             RawValue::Bool(b) => Value::Bool(*b),
             RawValue::Int(i) => Value::from(*i),
-            RawValue::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            RawValue::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             RawValue::Str(s) => Value::String(s.clone()),
             RawValue::Seq(v) => Value::Array(v.iter().map(RawValue::to_json).collect()),
-            RawValue::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
-            RawValue::Function(f) => {
-                Value::String(format!("{} {}", if f.explicit_builtin { "!builtin" } else { "!function" }, f.name))
+            RawValue::Map(m) => {
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
+            RawValue::Function(f) => Value::String(format!(
+                "{} {}",
+                if f.explicit_builtin {
+                    "!builtin"
+                } else {
+                    "!function"
+                },
+                f.name
+            )),
         }
     }
 
@@ -226,7 +250,11 @@ impl RawValue {
             },
             Value::String(s) => RawValue::Str(s.clone()),
             Value::Array(a) => RawValue::Seq(a.iter().map(RawValue::from_json).collect()),
-            Value::Object(m) => RawValue::Map(m.iter().map(|(k, v)| (k.clone(), RawValue::from_json(v))).collect()),
+            Value::Object(m) => RawValue::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), RawValue::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 }
@@ -247,7 +275,10 @@ impl LoadedYaml {
 /// Parse one YAML text (no include resolution). The top level must be a mapping.
 pub fn parse_text(source: &SourcePath, text: &str) -> Result<RawMap> {
     let value: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
-        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
         let (message, context_line) = split_yaml_message(&e.to_string());
         TaskError::Yaml {
             path: source.display(),
@@ -264,7 +295,10 @@ pub fn parse_text(source: &SourcePath, text: &str) -> Result<RawMap> {
             line: 1,
             column: 1,
             field: None,
-            message: format!("expected a mapping of task fields at the top level, found {}", other.type_name()),
+            message: format!(
+                "expected a mapping of task fields at the top level, found {}",
+                other.type_name()
+            ),
         }),
     }
 }
@@ -274,7 +308,8 @@ pub fn parse_text(source: &SourcePath, text: &str) -> Result<RawMap> {
 /// e.g. an unterminated quote) is kept and used to find the field.
 fn split_yaml_message(msg: &str) -> (String, Option<usize>) {
     static LOC: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = LOC.get_or_init(|| regex::Regex::new(r" at line (\d+) column (\d+)").expect("static regex"));
+    let re = LOC
+        .get_or_init(|| regex::Regex::new(r" at line (\d+) column (\d+)").expect("static regex"));
     let locs: Vec<regex::Captures> = re.captures_iter(msg).collect();
     match locs.len() {
         0 => (msg.to_string(), None),
@@ -302,7 +337,12 @@ fn convert(v: serde_norway::Value, source: &SourcePath) -> Result<RawValue> {
             }
         }
         Y::String(s) => RawValue::Str(s),
-        Y::Sequence(items) => RawValue::Seq(items.into_iter().map(|x| convert(x, source)).collect::<Result<_>>()?),
+        Y::Sequence(items) => RawValue::Seq(
+            items
+                .into_iter()
+                .map(|x| convert(x, source))
+                .collect::<Result<_>>()?,
+        ),
         Y::Mapping(m) => {
             let mut out = RawMap::new();
             for (k, v) in m {
@@ -324,14 +364,21 @@ fn convert(v: serde_norway::Value, source: &SourcePath) -> Result<RawValue> {
                     Y::String(s) => s,
                     other => format!("{other:?}"),
                 };
-                RawValue::Function(FunctionTag { name: name.trim().to_string(), explicit_builtin, source: source.clone() })
+                RawValue::Function(FunctionTag {
+                    name: name.trim().to_string(),
+                    explicit_builtin,
+                    source: source.clone(),
+                })
             } else {
                 return Err(TaskError::Yaml {
                     path: source.display(),
                     line: 1,
                     column: 1,
                     field: None,
-                    message: format!("unsupported YAML tag `{}` (only `!function` is understood)", t.tag),
+                    message: format!(
+                        "unsupported YAML tag `{}` (only `!function` is understood)",
+                        t.tag
+                    ),
                 });
             }
         }
@@ -351,7 +398,10 @@ pub fn locate_key(text: &str, key: &str) -> (usize, usize) {
 
 /// The line (1-based) of the first line mentioning `needle`, or of `key`.
 pub fn locate_text(text: &str, needle: &str, key: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or_else(|| locate_key(text, key).0)
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| locate_key(text, key).0)
 }
 
 fn top_level_key_of_line(line: &str) -> Option<String> {
@@ -375,7 +425,10 @@ fn top_level_key_of_line(line: &str) -> Option<String> {
 
 /// The top-level key whose block contains `line` (1-based).
 fn enclosing_top_level_key(text: &str, line: usize) -> Option<String> {
-    text.lines().take(line).filter_map(top_level_key_of_line).last()
+    text.lines()
+        .take(line)
+        .filter_map(top_level_key_of_line)
+        .last()
 }
 
 /// Parsed YAML files, shared by the index and every config build (each file is read and parsed once).
@@ -392,22 +445,38 @@ impl YamlCache {
 
     /// The file's text (cached).
     pub fn text(&self, source: &SourcePath) -> Result<Arc<str>> {
-        if let Some(t) = self.texts.lock().unwrap_or_else(|p| p.into_inner()).get(source) {
+        if let Some(t) = self
+            .texts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source)
+        {
             return Ok(Arc::clone(t));
         }
         let t = source.read()?;
-        self.texts.lock().unwrap_or_else(|p| p.into_inner()).insert(source.clone(), Arc::clone(&t));
+        self.texts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(source.clone(), Arc::clone(&t));
         Ok(t)
     }
 
     /// The file's own keys, without include resolution (cached).
     pub fn parse(&self, source: &SourcePath) -> Result<Arc<RawMap>> {
-        if let Some(m) = self.parsed.lock().unwrap_or_else(|p| p.into_inner()).get(source) {
+        if let Some(m) = self
+            .parsed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source)
+        {
             return Ok(Arc::clone(m));
         }
         let text = self.text(source)?;
         let map = Arc::new(parse_text(source, &text)?);
-        self.parsed.lock().unwrap_or_else(|p| p.into_inner()).insert(source.clone(), Arc::clone(&map));
+        self.parsed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(source.clone(), Arc::clone(&map));
         Ok(map)
     }
 
@@ -420,7 +489,11 @@ impl YamlCache {
     fn load_inner(&self, source: &SourcePath, stack: &mut Vec<SourcePath>) -> Result<LoadedYaml> {
         let id = source.identity();
         if let Some(pos) = stack.iter().position(|s| *s == id) {
-            let chain: Vec<String> = stack[pos..].iter().chain(std::iter::once(&id)).map(SourcePath::display).collect();
+            let chain: Vec<String> = stack[pos..]
+                .iter()
+                .chain(std::iter::once(&id))
+                .map(SourcePath::display)
+                .collect();
             return Err(TaskError::Include {
                 path: source.display(),
                 include: source.display(),
@@ -430,7 +503,10 @@ impl YamlCache {
         let local = self.parse(source)?;
         let Some(includes) = local.get("include") else {
             let origin = local.keys().map(|k| (k.clone(), source.clone())).collect();
-            return Ok(LoadedYaml { map: (*local).clone(), origin });
+            return Ok(LoadedYaml {
+                map: (*local).clone(),
+                origin,
+            });
         };
         let names: Vec<String> = match includes {
             RawValue::Str(s) => vec![s.clone()],
@@ -438,14 +514,21 @@ impl YamlCache {
                 .iter()
                 .map(|i| match i {
                     RawValue::Str(s) => Ok(s.clone()),
-                    other => Err(self.field_error(source, "include", format!("expected a file name, found {}", other.type_name()))),
+                    other => Err(self.field_error(
+                        source,
+                        "include",
+                        format!("expected a file name, found {}", other.type_name()),
+                    )),
                 })
                 .collect::<Result<_>>()?,
             other => {
                 return Err(self.field_error(
                     source,
                     "include",
-                    format!("expected a file name or a list of file names, found {}", other.type_name()),
+                    format!(
+                        "expected a file name or a list of file names, found {}",
+                        other.type_name()
+                    ),
                 ))
             }
         };
@@ -454,16 +537,22 @@ impl YamlCache {
         for name in names {
             let inc = source.resolve_include(&name);
             let loaded = self.load_inner(&inc, stack).map_err(|e| match e {
-                TaskError::Io { message, .. } => {
-                    TaskError::Include { path: source.display(), include: name.clone(), message: format!("{} ({message})", inc.display()) }
-                }
+                TaskError::Io { message, .. } => TaskError::Include {
+                    path: source.display(),
+                    include: name.clone(),
+                    message: format!("{} ({message})", inc.display()),
+                },
                 other => other,
             })?;
             for (k, v) in loaded.map {
                 if k == "task_list" {
                     continue;
                 }
-                let o = loaded.origin.get(&k).cloned().unwrap_or_else(|| inc.clone());
+                let o = loaded
+                    .origin
+                    .get(&k)
+                    .cloned()
+                    .unwrap_or_else(|| inc.clone());
                 merged.map.insert(k.clone(), v);
                 merged.origin.insert(k, o);
             }
@@ -482,14 +571,25 @@ impl YamlCache {
     /// A [`TaskError::Field`] positioned at `field` in `source`.
     pub fn field_error(&self, source: &SourcePath, field: &str, message: String) -> TaskError {
         let top = field.split(['.', '[']).next().unwrap_or(field);
-        let (line, column) = self.text(source).map(|t| locate_key(&t, top)).unwrap_or((1, 1));
-        TaskError::Field { path: source.display(), line, column, field: field.to_string(), message }
+        let (line, column) = self
+            .text(source)
+            .map(|t| locate_key(&t, top))
+            .unwrap_or((1, 1));
+        TaskError::Field {
+            path: source.display(),
+            line,
+            column,
+            field: field.to_string(),
+            message,
+        }
     }
 
     /// The line of a `!function` tag in its file.
     pub fn function_line(&self, tag: &FunctionTag, field: &str) -> usize {
         let top = field.split(['.', '[']).next().unwrap_or(field);
-        self.text(&tag.source).map(|t| locate_text(&t, &tag.name, top)).unwrap_or(1)
+        self.text(&tag.source)
+            .map(|t| locate_text(&t, &tag.name, top))
+            .unwrap_or(1)
     }
 }
 
@@ -506,14 +606,29 @@ mod tests {
     #[test]
     fn include_merge_is_shallow_and_local_wins() {
         let dir = tempfile::tempdir().unwrap();
-        file(dir.path(), "base.yaml", "a: 1\nb: {x: 1, y: 2}\ntask_list: [q]\nc: base\n");
-        file(dir.path(), "mid.yaml", "include: base.yaml\nc: mid\nd: [1]\n");
-        let top = file(dir.path(), "top.yaml", "include: [mid.yaml]\nb: {x: 9}\ntask: t\n");
+        file(
+            dir.path(),
+            "base.yaml",
+            "a: 1\nb: {x: 1, y: 2}\ntask_list: [q]\nc: base\n",
+        );
+        file(
+            dir.path(),
+            "mid.yaml",
+            "include: base.yaml\nc: mid\nd: [1]\n",
+        );
+        let top = file(
+            dir.path(),
+            "top.yaml",
+            "include: [mid.yaml]\nb: {x: 9}\ntask: t\n",
+        );
         let cache = YamlCache::new();
         let y = cache.load(&top).unwrap();
         let keys: Vec<&str> = y.map.keys().map(String::as_str).collect();
         assert_eq!(keys, ["a", "b", "c", "d", "task"]);
-        assert_eq!(y.map["b"], RawValue::Map([("x".to_string(), RawValue::Int(9))].into_iter().collect()));
+        assert_eq!(
+            y.map["b"],
+            RawValue::Map([("x".to_string(), RawValue::Int(9))].into_iter().collect())
+        );
         assert_eq!(y.map["c"], RawValue::Str("mid".into()));
         assert!(!y.map.contains_key("task_list"));
         assert!(matches!(&y.origin["a"], SourcePath::File(p) if p.ends_with("base.yaml")));
@@ -530,7 +645,11 @@ mod tests {
         file(dir.path(), "d.yaml", "z: 1\n");
         file(dir.path(), "l.yaml", "include: d.yaml\n");
         file(dir.path(), "r.yaml", "include: d.yaml\n");
-        let top = file(dir.path(), "top.yaml", "include: [l.yaml, r.yaml]\ntask: t\n");
+        let top = file(
+            dir.path(),
+            "top.yaml",
+            "include: [l.yaml, r.yaml]\ntask: t\n",
+        );
         assert!(YamlCache::new().load(&top).is_ok());
     }
 
@@ -545,9 +664,16 @@ mod tests {
     #[test]
     fn malformed_yaml_has_position_and_field() {
         let src = SourcePath::File("t.yaml".into());
-        let err = parse_text(&src, "task: x\ndoc_to_text: \"unterminated\noutput_type: multiple_choice\n").unwrap_err();
+        let err = parse_text(
+            &src,
+            "task: x\ndoc_to_text: \"unterminated\noutput_type: multiple_choice\n",
+        )
+        .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.starts_with("t.yaml:4:1: malformed YAML (in field `doc_to_text`)"), "{msg}");
+        assert!(
+            msg.starts_with("t.yaml:4:1: malformed YAML (in field `doc_to_text`)"),
+            "{msg}"
+        );
         assert!(msg.contains("quoted scalar at line 2 column 14"), "{msg}");
         match err {
             TaskError::Yaml { line, field, .. } => {
@@ -556,14 +682,22 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let err = parse_text(&src, "task: x\nmetric_list:\n  - metric: acc\n   bad: [\n").unwrap_err();
-        assert!(matches!(err, TaskError::Yaml { ref field, .. } if field.as_deref() == Some("metric_list")), "{err}");
+        let err =
+            parse_text(&src, "task: x\nmetric_list:\n  - metric: acc\n   bad: [\n").unwrap_err();
+        assert!(
+            matches!(err, TaskError::Yaml { ref field, .. } if field.as_deref() == Some("metric_list")),
+            "{err}"
+        );
     }
 
     #[test]
     fn function_tags_are_kept() {
         let src = SourcePath::File("dir/t.yaml".into());
-        let m = parse_text(&src, "process_docs: !function utils.process_docs\nx: !builtin hellaswag.process_docs\n").unwrap();
+        let m = parse_text(
+            &src,
+            "process_docs: !function utils.process_docs\nx: !builtin hellaswag.process_docs\n",
+        )
+        .unwrap();
         match &m["process_docs"] {
             RawValue::Function(f) => {
                 assert_eq!(f.name, "utils.process_docs");
@@ -593,6 +727,9 @@ mod tests {
         assert_eq!(locate_key(t, "task"), (2, 1));
         assert_eq!(locate_key(t, "dataset_name"), (3, 1));
         assert_eq!(locate_key(t, "metric"), (1, 1));
-        assert_eq!(enclosing_top_level_key(t, 5).as_deref(), Some("metric_list"));
+        assert_eq!(
+            enclosing_top_level_key(t, 5).as_deref(),
+            Some("metric_list")
+        );
     }
 }

@@ -31,7 +31,12 @@ fn group_overrides_and_the_num_fewshot_rule() {
         ),
     ]);
     let sel = idx.resolve(&["outer"]).unwrap();
-    let SelectionNode::Group { config, children, .. } = &sel.roots[0] else { panic!() };
+    let SelectionNode::Group {
+        config, children, ..
+    } = &sel.roots[0]
+    else {
+        panic!()
+    };
     let agg = config.aggregate_metric_list.as_ref().unwrap();
     assert!(agg[0].weight_by_size);
     assert_eq!(agg[0].filter_list, None);
@@ -40,19 +45,42 @@ fn group_overrides_and_the_num_fewshot_rule() {
     let names: Vec<&str> = children.iter().map(SelectionNode::name).collect();
     assert_eq!(names, ["t1", "inner", "outer::inline_g"]);
     // dict item override beats the group's own override
-    let SelectionNode::Task(t1) = &children[0] else { panic!() };
+    let SelectionNode::Task(t1) = &children[0] else {
+        panic!()
+    };
     assert_eq!(t1.num_fewshot, Some(7));
     assert_eq!(t1.effective_num_fewshot(Some(5)), 5);
     // the caller's (outer) override beats the child group's own (inner) override; inner's other keys stay
-    let SelectionNode::Group { children: inner, .. } = &children[1] else { panic!() };
-    let SelectionNode::Task(t2) = &inner[0] else { panic!() };
+    let SelectionNode::Group {
+        children: inner, ..
+    } = &children[1]
+    else {
+        panic!()
+    };
+    let SelectionNode::Task(t2) = &inner[0] else {
+        panic!()
+    };
     assert_eq!(t2.num_fewshot, Some(0));
-    assert_eq!(t2.effective_num_fewshot(Some(5)), 0, "an explicit 0 is never overridden by the CLI");
+    assert_eq!(
+        t2.effective_num_fewshot(Some(5)),
+        0,
+        "an explicit 0 is never overridden by the CLI"
+    );
     assert_eq!(t2.target_delimiter, "|");
     // inline group: namespaced, its tag expanded in sorted order, with its own overrides
-    let SelectionNode::Group { children: inl, config: inl_cfg, .. } = &children[2] else { panic!() };
+    let SelectionNode::Group {
+        children: inl,
+        config: inl_cfg,
+        ..
+    } = &children[2]
+    else {
+        panic!()
+    };
     assert!(!inl_cfg.has_aggregation());
-    assert_eq!(inl.iter().map(SelectionNode::name).collect::<Vec<_>>(), ["t1", "t2"]);
+    assert_eq!(
+        inl.iter().map(SelectionNode::name).collect::<Vec<_>>(),
+        ["t1", "t2"]
+    );
     for c in inl {
         let SelectionNode::Task(t) = c else { panic!() };
         assert_eq!(t.description, "D ");
@@ -67,7 +95,12 @@ fn group_overrides_and_the_num_fewshot_rule() {
 fn inline_tasks_are_namespaced() {
     let (_d, idx) = index_with(&[(
         "g.yaml",
-        &format!("group: g\ntask:\n  - task: local\n{}", BASE.lines().map(|l| format!("    {l}\n")).collect::<String>()),
+        &format!(
+            "group: g\ntask:\n  - task: local\n{}",
+            BASE.lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        ),
     )]);
     let sel = idx.resolve(&["g"]).unwrap();
     let tasks = sel.tasks();
@@ -86,8 +119,15 @@ fn include_paths_override_builtins_and_keep_tags() {
     assert!(!t.config_source.starts_with("builtin:"));
     let sel = idx.resolve(&["mmlu_stem"]).unwrap();
     assert_eq!(sel.tasks().len(), 19);
-    let a = sel.tasks().into_iter().find(|t| t.task == "mmlu_anatomy").unwrap();
-    assert_eq!(a.doc_to_text.as_ref().unwrap().template(), Some("{{question}}?"));
+    let a = sel
+        .tasks()
+        .into_iter()
+        .find(|t| t.task == "mmlu_anatomy")
+        .unwrap();
+    assert_eq!(
+        a.doc_to_text.as_ref().unwrap().template(),
+        Some("{{question}}?")
+    );
 }
 
 #[test]
@@ -110,7 +150,9 @@ fn metadata_is_merged_into_tasks_and_groups() {
     meta.insert("pretrained".into(), serde_json::json!("tiny"));
     idx.set_metadata(meta);
     let sel = idx.resolve(&["mmlu_humanities"]).unwrap();
-    let SelectionNode::Group { config, .. } = &sel.roots[0] else { panic!() };
+    let SelectionNode::Group { config, .. } = &sel.roots[0] else {
+        panic!()
+    };
     assert_eq!(config.metadata["pretrained"], "tiny");
     assert_eq!(config.metadata["version"], 2);
     let t = sel.tasks()[0];

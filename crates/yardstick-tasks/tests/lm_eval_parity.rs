@@ -25,7 +25,10 @@ fn peer_python() -> Option<PathBuf> {
     }
     let home = std::env::var_os("HOME")?;
     let env = std::fs::read_to_string(Path::new(&home).join(".cache/yardstick/peers.env")).ok()?;
-    env.lines().find_map(|l| l.strip_prefix("export YARDSTICK_PEER_PYTHON=").map(|p| PathBuf::from(p.trim())))
+    env.lines().find_map(|l| {
+        l.strip_prefix("export YARDSTICK_PEER_PYTHON=")
+            .map(|p| PathBuf::from(p.trim()))
+    })
 }
 
 fn setup() -> Option<(PathBuf, PathBuf)> {
@@ -34,7 +37,10 @@ fn setup() -> Option<(PathBuf, PathBuf)> {
     match (py, data.is_dir()) {
         (Some(py), true) => Some((py, data)),
         _ => {
-            assert!(std::env::var("YARDSTICK_REQUIRE_PEERS").is_err(), "peer lm-eval or shared data missing");
+            assert!(
+                std::env::var("YARDSTICK_REQUIRE_PEERS").is_err(),
+                "peer lm-eval or shared data missing"
+            );
             eprintln!("SKIP: lm-eval peer virtualenv or ../shared/data not available");
             None
         }
@@ -47,7 +53,11 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
         .args(args)
         .output()
         .expect("run dump-lm-eval-prompts.py");
-    assert!(out.status.success(), "dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .expect("utf-8")
         .lines()
@@ -56,31 +66,62 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
 }
 
 fn keys_in_order(v: &Value) -> Vec<String> {
-    v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Compare lm-eval's dump with Yardstick's rendering of the same selection.
-fn compare(lines: &[Value], index: &TaskIndex, requested: &[&str], cli_shots: Option<usize>, limit: Option<&str>, opts: &DataOptions) -> usize {
+fn compare(
+    lines: &[Value],
+    index: &TaskIndex,
+    requested: &[&str],
+    cli_shots: Option<usize>,
+    limit: Option<&str>,
+    opts: &DataOptions,
+) -> usize {
     let selection = index.resolve(requested).expect("resolve");
-    let mut ours: BTreeMap<String, (PreparedTask, Vec<yardstick_tasks::DocRequests>)> = BTreeMap::new();
+    let mut ours: BTreeMap<String, (PreparedTask, Vec<yardstick_tasks::DocRequests>)> =
+        BTreeMap::new();
     for t in selection.tasks() {
-        let p = PreparedTask::prepare(t, opts, cli_shots, 1234, limit.map(|l| l.parse().unwrap())).expect("prepare");
+        let p = PreparedTask::prepare(t, opts, cli_shots, 1234, limit.map(|l| l.parse().unwrap()))
+            .expect("prepare");
         let docs = p.all_docs().expect("render");
         ours.insert(t.task.clone(), (p, docs));
     }
-    let groups: BTreeMap<String, &SelectionNode> = selection.groups().into_iter().map(|g| (g.name().to_string(), g)).collect();
+    let groups: BTreeMap<String, &SelectionNode> = selection
+        .groups()
+        .into_iter()
+        .map(|g| (g.name().to_string(), g))
+        .collect();
     let mut checked = 0;
     let mut task_lines = 0;
     for line in lines {
         match line["kind"].as_str() {
             Some("group") => {
                 let name = line["group"].as_str().unwrap();
-                let g = groups.get(name).unwrap_or_else(|| panic!("group {name} missing in Yardstick's selection"));
-                let SelectionNode::Group { alias, config, .. } = g else { unreachable!() };
+                let g = groups
+                    .get(name)
+                    .unwrap_or_else(|| panic!("group {name} missing in Yardstick's selection"));
+                let SelectionNode::Group { alias, config, .. } = g else {
+                    unreachable!()
+                };
                 let children: Vec<Value> = g.child_names().into_iter().map(Value::String).collect();
-                assert_eq!(Value::Array(children), line["children"], "group {name} children");
-                assert_eq!(alias.clone().map_or(Value::Null, Value::String), line["alias"], "group {name} alias");
-                assert_eq!(config.version().to_string().trim_matches('"'), line["version"].as_str().unwrap_or(""), "group {name} version");
+                assert_eq!(
+                    Value::Array(children),
+                    line["children"],
+                    "group {name} children"
+                );
+                assert_eq!(
+                    alias.clone().map_or(Value::Null, Value::String),
+                    line["alias"],
+                    "group {name} alias"
+                );
+                assert_eq!(
+                    config.version().to_string().trim_matches('"'),
+                    line["version"].as_str().unwrap_or(""),
+                    "group {name} version"
+                );
                 let agg: Vec<Value> = config
                     .aggregate_metric_list
                     .iter()
@@ -95,7 +136,10 @@ fn compare(lines: &[Value], index: &TaskIndex, requested: &[&str], cli_shots: Op
                         let mut a = a.clone();
                         // Python-truthy values compare as booleans.
                         let w = &a["weight_by_size"];
-                        let truthy = !(w.is_null() || *w == Value::Bool(false) || *w == serde_json::json!(0) || *w == serde_json::json!(""));
+                        let truthy = !(w.is_null()
+                            || *w == Value::Bool(false)
+                            || *w == serde_json::json!(0)
+                            || *w == serde_json::json!(""));
                         a["weight_by_size"] = Value::Bool(truthy);
                         a
                     })
@@ -105,15 +149,42 @@ fn compare(lines: &[Value], index: &TaskIndex, requested: &[&str], cli_shots: Op
             Some("task") => {
                 task_lines += 1;
                 let name = line["task"].as_str().unwrap();
-                let (p, _) = ours.get(name).unwrap_or_else(|| panic!("task {name} missing in Yardstick's selection"));
-                assert_eq!(p.num_fewshot() as u64, line["n_shot"].as_u64().unwrap(), "{name} n-shot");
-                assert_eq!(p.n_docs_total() as u64, line["n_docs_total"].as_u64().unwrap(), "{name} docs");
-                assert_eq!(p.config().version().cloned().unwrap_or(Value::String("Yaml".into())), line["version"], "{name} version");
+                let (p, _) = ours
+                    .get(name)
+                    .unwrap_or_else(|| panic!("task {name} missing in Yardstick's selection"));
+                assert_eq!(
+                    p.num_fewshot() as u64,
+                    line["n_shot"].as_u64().unwrap(),
+                    "{name} n-shot"
+                );
+                assert_eq!(
+                    p.n_docs_total() as u64,
+                    line["n_docs_total"].as_u64().unwrap(),
+                    "{name} docs"
+                );
+                assert_eq!(
+                    p.config()
+                        .version()
+                        .cloned()
+                        .unwrap_or(Value::String("Yaml".into())),
+                    line["version"],
+                    "{name} version"
+                );
                 let ours_cfg = p.config().to_lm_eval_dict(Some(p.num_fewshot() as u64));
                 let theirs_cfg = &line["config"];
-                assert_eq!(keys_in_order(&ours_cfg), keys_in_order(theirs_cfg), "{name} config keys");
+                assert_eq!(
+                    keys_in_order(&ours_cfg),
+                    keys_in_order(theirs_cfg),
+                    "{name} config keys"
+                );
                 for (k, v) in theirs_cfg.as_object().unwrap() {
-                    let is_function_text = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("def ") || s.starts_with("functools.partial") || s.contains("<function"));
+                    let is_function_text = |v: &Value| {
+                        v.as_str().is_some_and(|s| {
+                            s.starts_with("def ")
+                                || s.starts_with("functools.partial")
+                                || s.contains("<function")
+                        })
+                    };
                     match k.as_str() {
                         "metadata" => {
                             let mut a = ours_cfg[k].clone();
@@ -138,26 +209,67 @@ fn compare(lines: &[Value], index: &TaskIndex, requested: &[&str], cli_shots: Op
                 let name = line["task"].as_str().unwrap();
                 let id = line["doc_id"].as_u64().unwrap() as usize;
                 let (p, docs) = &ours[name];
-                let d = docs.get(id).unwrap_or_else(|| panic!("{name} doc {id} not produced (n_docs {})", p.n_docs()));
+                let d = docs.get(id).unwrap_or_else(|| {
+                    panic!("{name} doc {id} not produced (n_docs {})", p.n_docs())
+                });
                 assert_eq!(d.doc_id, id);
                 let theirs_args = line["arguments"].as_array().unwrap();
-                assert_eq!(d.instances.len(), theirs_args.len(), "{name} doc {id}: number of requests");
+                assert_eq!(
+                    d.instances.len(),
+                    theirs_args.len(),
+                    "{name} doc {id}: number of requests"
+                );
                 for (inst, t) in d.instances.iter().zip(theirs_args) {
                     match &inst.args {
-                        RequestArgs::Loglikelihood { context, continuation } => {
-                            assert_eq!(Value::String(context.clone()), t[0], "{name} doc {id} idx {}: context", inst.idx);
-                            assert_eq!(Value::String(continuation.clone()), t[1], "{name} doc {id} idx {}: continuation", inst.idx);
+                        RequestArgs::Loglikelihood {
+                            context,
+                            continuation,
+                        } => {
+                            assert_eq!(
+                                Value::String(context.clone()),
+                                t[0],
+                                "{name} doc {id} idx {}: context",
+                                inst.idx
+                            );
+                            assert_eq!(
+                                Value::String(continuation.clone()),
+                                t[1],
+                                "{name} doc {id} idx {}: continuation",
+                                inst.idx
+                            );
                         }
-                        RequestArgs::LoglikelihoodRolling { text } => assert_eq!(Value::String(text.clone()), t[0]),
+                        RequestArgs::LoglikelihoodRolling { text } => {
+                            assert_eq!(Value::String(text.clone()), t[0])
+                        }
                         RequestArgs::GenerateUntil { context, .. } => {
-                            assert_eq!(Value::String(context.clone()), t[0], "{name} doc {id}: context");
-                            assert_eq!(p.config().generation_kwargs.clone().map(Value::Object).unwrap_or(Value::Null), t[1], "{name} gen kwargs");
+                            assert_eq!(
+                                Value::String(context.clone()),
+                                t[0],
+                                "{name} doc {id}: context"
+                            );
+                            assert_eq!(
+                                p.config()
+                                    .generation_kwargs
+                                    .clone()
+                                    .map(Value::Object)
+                                    .unwrap_or(Value::Null),
+                                t[1],
+                                "{name} gen kwargs"
+                            );
                         }
                     }
                 }
                 assert_eq!(d.target_value, line["target"], "{name} doc {id}: target");
-                assert_eq!(Value::Object(d.doc.clone()), line["doc"], "{name} doc {id}: doc");
-                assert_eq!(keys_in_order(&Value::Object(d.doc.clone())), keys_in_order(&line["doc"]), "{name} doc {id}: column order");
+                assert_eq!(
+                    Value::Object(d.doc.clone()),
+                    line["doc"],
+                    "{name} doc {id}: doc"
+                );
+                assert_eq!(
+                    keys_in_order(&Value::Object(d.doc.clone())),
+                    keys_in_order(&line["doc"]),
+                    "{name} doc {id}: column order"
+                );
                 checked += 1;
             }
             _ => panic!("unexpected line {line}"),
@@ -170,10 +282,24 @@ fn compare(lines: &[Value], index: &TaskIndex, requested: &[&str], cli_shots: Op
 #[test]
 fn builtin_mmlu_cmmlu_truthfulqa_match_lm_eval() {
     let Some((py, data)) = setup() else { return };
-    let opts = DataOptions { data_dir: Some(data), hf_home: Some("/nonexistent-hf-home".into()), offline: true };
+    let opts = DataOptions {
+        data_dir: Some(data),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
     let index = TaskIndex::load(&[]).unwrap();
     let tasks = ["mmlu", "cmmlu", "truthfulqa_mc1", "truthfulqa_mc2"];
-    let lines = dump(&py, &["--tasks", &tasks.join(","), "--num-fewshot", "5", "--limit", "2"]);
+    let lines = dump(
+        &py,
+        &[
+            "--tasks",
+            &tasks.join(","),
+            "--num-fewshot",
+            "5",
+            "--limit",
+            "2",
+        ],
+    );
     let n = compare(&lines, &index, &tasks, Some(5), Some("2"), &opts);
     assert_eq!(n, (57 + 67 + 2) * 2);
 }
@@ -283,15 +409,228 @@ fn custom_yaml_features_match_lm_eval() {
     for (name, text) in CUSTOM {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
-    let opts = DataOptions { data_dir: Some(data), hf_home: Some("/nonexistent-hf-home".into()), offline: true };
+    let opts = DataOptions {
+        data_dir: Some(data),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
     let index = TaskIndex::load(&[dir.path().to_path_buf()]).unwrap();
     assert!(index.broken().is_empty(), "{:?}", index.broken());
     let inc = dir.path().to_string_lossy().to_string();
     let tasks = ["yt_tqa", "yt_gen", "yt_multi", "yt_group"];
-    let lines = dump(&py, &["--tasks", &tasks.join(","), "--limit", "6", "--include-path", &inc]);
+    let lines = dump(
+        &py,
+        &[
+            "--tasks",
+            &tasks.join(","),
+            "--limit",
+            "6",
+            "--include-path",
+            &inc,
+        ],
+    );
     let n = compare(&lines, &index, &tasks, None, Some("6"), &opts);
     assert_eq!(n, 6 * 6);
     // The random sampler with fewshot_split == test_split: standalone, more docs.
-    let lines = dump(&py, &["--tasks", "yt_random", "--limit", "40", "--include-path", &inc]);
-    assert_eq!(compare(&lines, &index, &["yt_random"], None, Some("40"), &opts), 40);
+    let lines = dump(
+        &py,
+        &[
+            "--tasks",
+            "yt_random",
+            "--limit",
+            "40",
+            "--include-path",
+            &inc,
+        ],
+    );
+    assert_eq!(
+        compare(&lines, &index, &["yt_random"], None, Some("40"), &opts),
+        40
+    );
+}
+
+/// Synthetic datasets in the hub schemas of the built-in tasks whose data is not in shared/data, so the
+/// built-in YAMLs and native ports (hellaswag `process_docs`, mmlu_pro's functions) run on both sides.
+fn synthetic_datasets(root: &Path) -> Vec<(String, PathBuf)> {
+    let write = |rel: &str, rows: &[Value]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(p, text).unwrap();
+    };
+    let hs = |i: usize, label: &str| {
+        let activity = ["Removing ice from car", "Baking cookies"][i % 2];
+        let ctx_b = ["then", "ÉCLAIR time", "ÉCLAIR time"][i % 3];
+        serde_json::json!({
+            "ind": i, "activity_label": activity,
+            "ctx_a": format!("A man [header] stands  near the car {i}."), "ctx_b": ctx_b,
+            "ctx": "unused", "endings": [
+                format!(", he [title] scrapes  the ice {i}."), " picks up [step] a brush.", "walks away. ", format!("says \"it's {i}\"")
+            ],
+            "source_id": format!("wikihow~{i}"), "split": "val", "split_type": "indomain", "label": label
+        })
+    };
+    write(
+        "Rowan/hellaswag/train.jsonl",
+        &(0..12)
+            .map(|i| hs(100 + i, &(i % 4).to_string()))
+            .collect::<Vec<_>>(),
+    );
+    write(
+        "Rowan/hellaswag/validation.jsonl",
+        &(0..5)
+            .map(|i| hs(i, &((i + 1) % 4).to_string()))
+            .collect::<Vec<_>>(),
+    );
+    let arc = |i: usize, n: usize| {
+        let labels: Vec<String> = (0..n)
+            .map(|j| {
+                if i % 2 != 1 {
+                    ["A", "B", "C", "D", "E"][j].to_string()
+                } else {
+                    (j + 1).to_string()
+                }
+            })
+            .collect();
+        serde_json::json!({
+            "id": format!("Mercury_{i}"), "question": format!("Which is {i}? It's \"quoted\"."),
+            "choices": {"text": (0..n).map(|j| format!("choice {j} of {i}'s")).collect::<Vec<_>>(), "label": labels.clone()},
+            "answerKey": labels[i % n].clone()
+        })
+    };
+    write(
+        "allenai/ai2_arc/ARC-Easy/train.jsonl",
+        &(0..10).map(|i| arc(i, 4)).collect::<Vec<_>>(),
+    );
+    write(
+        "allenai/ai2_arc/ARC-Easy/validation.jsonl",
+        &(10..12).map(|i| arc(i, 4)).collect::<Vec<_>>(),
+    );
+    write(
+        "allenai/ai2_arc/ARC-Easy/test.jsonl",
+        &(20..25)
+            .map(|i| arc(i, if i == 21 { 5 } else { 4 }))
+            .collect::<Vec<_>>(),
+    );
+    let pro = |i: usize, cat: &str| {
+        serde_json::json!({
+            "question_id": i, "question": format!("Compute {i} + {i}?"),
+            "options": (0..10).map(|j| format!(" {} ", i * 2 + j)).collect::<Vec<_>>(),
+            "answer": "A", "answer_index": 0,
+            "cot_content": format!("A: Let's think step by step. {i} plus {i} is {}. The answer is (A).", 2 * i),
+            "category": cat, "src": "ori_mmlu"
+        })
+    };
+    let mut val = Vec::new();
+    for i in 0..6 {
+        val.push(pro(i, "math"));
+        val.push(pro(50 + i, "law"));
+    }
+    write("TIGER-Lab/MMLU-Pro/validation.jsonl", &val);
+    write(
+        "TIGER-Lab/MMLU-Pro/test.jsonl",
+        &(0..8)
+            .map(|i| pro(200 + i, if i % 2 != 1 { "math" } else { "law" }))
+            .collect::<Vec<_>>(),
+    );
+    let ce = |i: usize| {
+        let answer = ["A", "B", "C", "D"][i % 4];
+        serde_json::json!({"id": i, "question": format!(" 第{i}题：下列哪项正确？ "), "A": "甲", "B": "乙", "C": "丙", "D": "丁", "answer": answer, "explanation": ""})
+    };
+    write(
+        "ceval/ceval-exam/accountant/val.jsonl",
+        &(0..4).map(ce).collect::<Vec<_>>(),
+    );
+    write(
+        "ceval/ceval-exam/accountant/dev.jsonl",
+        &(10..15).map(ce).collect::<Vec<_>>(),
+    );
+    write(
+        "ceval/ceval-exam/accountant/test.jsonl",
+        &(20..22).map(ce).collect::<Vec<_>>(),
+    );
+    // Dataset cards for Yardstick's local repository copies (`--data-dir DIR/<org>/<name>/`).
+    let card = |repo: &str, configs: &[(&str, &str, &[&str])]| {
+        let mut s = String::from("---\nconfigs:\n");
+        for (name, dir, splits) in configs {
+            s.push_str(&format!("- config_name: {name}\n  data_files:\n"));
+            for sp in *splits {
+                let path = if dir.is_empty() {
+                    format!("{sp}.jsonl")
+                } else {
+                    format!("{dir}/{sp}.jsonl")
+                };
+                s.push_str(&format!("  - split: {sp}\n    path: {path}\n"));
+            }
+        }
+        s.push_str("---\n");
+        std::fs::write(root.join(repo).join("README.md"), s).unwrap();
+    };
+    card(
+        "Rowan/hellaswag",
+        &[("default", "", &["train", "validation"])],
+    );
+    card(
+        "allenai/ai2_arc",
+        &[("ARC-Easy", "ARC-Easy", &["train", "validation", "test"])],
+    );
+    card(
+        "TIGER-Lab/MMLU-Pro",
+        &[("default", "", &["test", "validation"])],
+    );
+    card(
+        "ceval/ceval-exam",
+        &[("accountant", "accountant", &["val", "dev", "test"])],
+    );
+    vec![
+        ("Rowan/hellaswag".to_string(), root.join("Rowan/hellaswag")),
+        (
+            "allenai/ai2_arc/ARC-Easy".to_string(),
+            root.join("allenai/ai2_arc/ARC-Easy"),
+        ),
+        (
+            "TIGER-Lab/MMLU-Pro".to_string(),
+            root.join("TIGER-Lab/MMLU-Pro"),
+        ),
+        (
+            "ceval/ceval-exam/accountant".to_string(),
+            root.join("ceval/ceval-exam/accountant"),
+        ),
+    ]
+}
+
+#[test]
+fn builtin_native_ports_match_lm_eval_on_synthetic_data() {
+    let Some((py, _)) = setup() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dirs = synthetic_datasets(dir.path());
+    let opts = DataOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
+    let index = TaskIndex::load(&[]).unwrap();
+    let tasks = [
+        "hellaswag",
+        "arc_easy",
+        "mmlu_pro_math",
+        "mmlu_pro_law",
+        "ceval-valid_accountant",
+    ];
+    let mut args: Vec<String> = vec![
+        "--tasks".into(),
+        tasks.join(","),
+        "--limit".into(),
+        "4".into(),
+        "--num-fewshot".into(),
+        "3".into(),
+    ];
+    for (name, d) in &dirs {
+        args.push("--dataset-dir".into());
+        args.push(format!("{name}={}", d.display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let lines = dump(&py, &args);
+    let n = compare(&lines, &index, &tasks, Some(3), Some("4"), &opts);
+    assert_eq!(n, 4 + 4 + 4 + 4 + 4);
 }

@@ -19,7 +19,11 @@ fn data_dir() -> Option<PathBuf> {
 }
 
 fn opts(dir: PathBuf) -> DataOptions {
-    DataOptions { data_dir: Some(dir), hf_home: Some(PathBuf::from("/nonexistent-hf-home")), offline: true }
+    DataOptions {
+        data_dir: Some(dir),
+        hf_home: Some(PathBuf::from("/nonexistent-hf-home")),
+        offline: true,
+    }
 }
 
 const ANATOMY_Q: &str = "A lesion causing compression of the facial nerve at the stylomastoid foramen will cause ipsilateral
@@ -66,14 +70,22 @@ Answer: B
 
 ";
 
-const HEADER: &str = "The following are multiple choice questions (with answers) about anatomy.\n\n";
+const HEADER: &str =
+    "The following are multiple choice questions (with answers) about anatomy.\n\n";
 
 #[test]
 fn mmlu_anatomy_zero_and_five_shot_match_lm_eval_fixture() {
     let Some(dir) = data_dir() else { return };
     let idx = TaskIndex::load(&[]).unwrap();
     let cfg = idx.task_config("mmlu_anatomy").unwrap();
-    let p0 = PreparedTask::prepare(&cfg, &opts(dir.clone()), None, 1234, Some("1".parse().unwrap())).unwrap();
+    let p0 = PreparedTask::prepare(
+        &cfg,
+        &opts(dir.clone()),
+        None,
+        1234,
+        Some("1".parse().unwrap()),
+    )
+    .unwrap();
     assert_eq!(p0.n_docs_total(), 135);
     assert_eq!(p0.n_docs(), 1);
     let d = p0.docs().next().unwrap().unwrap();
@@ -82,7 +94,10 @@ fn mmlu_anatomy_zero_and_five_shot_match_lm_eval_fixture() {
         .instances
         .iter()
         .map(|i| match &i.args {
-            RequestArgs::Loglikelihood { context, continuation } => (context.as_str(), continuation.as_str()),
+            RequestArgs::Loglikelihood {
+                context,
+                continuation,
+            } => (context.as_str(), continuation.as_str()),
             other => panic!("{other:?}"),
         })
         .collect();
@@ -95,7 +110,8 @@ fn mmlu_anatomy_zero_and_five_shot_match_lm_eval_fixture() {
     assert_eq!(d.target_string, "0");
     assert!(d.fewshot_ids.is_empty());
 
-    let p5 = PreparedTask::prepare(&cfg, &opts(dir), Some(5), 1234, Some("1".parse().unwrap())).unwrap();
+    let p5 =
+        PreparedTask::prepare(&cfg, &opts(dir), Some(5), 1234, Some("1".parse().unwrap())).unwrap();
     let d = p5.docs().next().unwrap().unwrap();
     assert_eq!(d.context, format!("{HEADER}{ANATOMY_SHOTS}{ANATOMY_Q}"));
     assert_eq!(d.fewshot_ids, vec![0, 1, 2, 3, 4]);
@@ -127,21 +143,39 @@ fn truthfulqa_prompts() {
     let Some(dir) = data_dir() else { return };
     let idx = TaskIndex::load(&[]).unwrap();
     let opts = opts(dir);
-    let mc1 = PreparedTask::prepare(&idx.task_config("truthfulqa_mc1").unwrap(), &opts, Some(5), 1234, None).unwrap();
+    let mc1 = PreparedTask::prepare(
+        &idx.task_config("truthfulqa_mc1").unwrap(),
+        &opts,
+        Some(5),
+        1234,
+        None,
+    )
+    .unwrap();
     assert_eq!(mc1.num_fewshot(), 0);
     assert_eq!(mc1.n_docs_total(), 817);
     let d = mc1.docs().next().unwrap().unwrap();
     let q = d.doc["question"].as_str().unwrap();
     assert!(d.context.starts_with("Q: What is human life expectancy in the United States?\nA: Human life expectancy in the United States is 78 years.\n\n"));
-    assert!(d.context.ends_with(&format!("A: The 1992 Olympics were held in Barcelona, Spain.\n\nQ: {q}\nA:")));
+    assert!(d.context.ends_with(&format!(
+        "A: The 1992 Olympics were held in Barcelona, Spain.\n\nQ: {q}\nA:"
+    )));
     let choices = d.choices.clone().unwrap();
     assert_eq!(d.instances.len(), choices.len());
     match &d.instances[0].args {
-        RequestArgs::Loglikelihood { continuation, .. } => assert_eq!(continuation, &format!(" {}", choices[0])),
+        RequestArgs::Loglikelihood { continuation, .. } => {
+            assert_eq!(continuation, &format!(" {}", choices[0]))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(d.target, Target::Index(0));
-    let mc2 = PreparedTask::prepare(&idx.task_config("truthfulqa_mc2").unwrap(), &opts, None, 1234, Some("2".parse().unwrap())).unwrap();
+    let mc2 = PreparedTask::prepare(
+        &idx.task_config("truthfulqa_mc2").unwrap(),
+        &opts,
+        None,
+        1234,
+        Some("2".parse().unwrap()),
+    )
+    .unwrap();
     assert_eq!(mc2.process_results(), Some("truthfulqa_mc2"));
     let d = mc2.docs().next().unwrap().unwrap();
     let labels = d.doc["mc2_targets"]["labels"].as_array().unwrap().len();
@@ -153,13 +187,39 @@ fn cmmlu_prompt_shape() {
     let Some(dir) = data_dir() else { return };
     let idx = TaskIndex::load(&[]).unwrap();
     let cfg = idx.task_config("cmmlu_agronomy").unwrap();
-    let p = PreparedTask::prepare(&cfg, &opts(dir), Some(5), 1234, Some("2".parse().unwrap())).unwrap();
+    let p =
+        PreparedTask::prepare(&cfg, &opts(dir), Some(5), 1234, Some("2".parse().unwrap())).unwrap();
     let d = p.docs().next().unwrap().unwrap();
-    assert!(d.context.starts_with("以下是关于农学的单项选择题，请直接给出正确答案的选项。\n\n"));
+    assert!(d
+        .context
+        .starts_with("以下是关于农学的单项选择题，请直接给出正确答案的选项。\n\n"));
     assert!(d.context.ends_with("\n答案："));
     assert_eq!(d.context.matches("\n答案：").count(), 6);
     let answer = d.doc["Answer"].as_str().unwrap();
-    let gold = ["A", "B", "C", "D"].iter().position(|x| *x == answer).unwrap() as i64;
+    let gold = ["A", "B", "C", "D"]
+        .iter()
+        .position(|x| *x == answer)
+        .unwrap() as i64;
     assert_eq!(d.target, Target::Index(gold));
     assert_eq!(d.target_value, serde_json::json!(gold));
+}
+
+#[test]
+fn mmlu_anatomy_gen_prefix_variants_match_lm_eval_fixture() {
+    let Some(dir) = data_dir() else { return };
+    let idx = TaskIndex::load(&[]).unwrap();
+    let mut cfg = idx.task_config("mmlu_anatomy").unwrap();
+    cfg.gen_prefix = Some("The answer is:".into());
+    cfg.fewshot_config.gen_prefix = Some("The answer is:".into());
+    let one = Some("1".parse().unwrap());
+    let p0 = PreparedTask::prepare(&cfg, &opts(dir.clone()), None, 1234, one).unwrap();
+    let d = p0.docs().next().unwrap().unwrap();
+    assert_eq!(d.context, format!("{HEADER}{ANATOMY_Q} The answer is:"));
+    let p5 = PreparedTask::prepare(&cfg, &opts(dir), Some(5), 1234, one).unwrap();
+    let d = p5.docs().next().unwrap().unwrap();
+    let shots = ANATOMY_SHOTS.replace("Answer: ", "Answer: The answer is: ");
+    assert_eq!(
+        d.context,
+        format!("{HEADER}{shots}{ANATOMY_Q} The answer is:")
+    );
 }

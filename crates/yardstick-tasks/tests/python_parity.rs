@@ -10,7 +10,13 @@ use yardstick_tasks::pyrandom::PyRandom;
 use yardstick_tasks::{jinja, pyvalue};
 
 fn python(script: &str, input: &str) -> Option<String> {
-    let child = Command::new("python3").arg("-c").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(_) => {
@@ -36,8 +42,32 @@ fn python(script: &str, input: &str) -> Option<String> {
 fn random_sample_matches_cpython() {
     // Population sizes around the pool/set switch (21, and 21 + 4**ceil(log(3k, 4)) for k > 5).
     let mut cases: Vec<(u64, usize, usize)> = Vec::new();
-    for seed in [0u64, 1, 42, 1234, 4_294_967_295, 4_294_967_296, 1 << 40, u64::MAX] {
-        for (n, k) in [(1, 1), (5, 5), (21, 5), (22, 5), (21, 6), (85, 6), (86, 6), (100, 5), (100, 6), (100, 25), (1000, 26), (10, 10), (39905, 11), (2, 2)] {
+    for seed in [
+        0u64,
+        1,
+        42,
+        1234,
+        4_294_967_295,
+        4_294_967_296,
+        1 << 40,
+        u64::MAX,
+    ] {
+        for (n, k) in [
+            (1, 1),
+            (5, 5),
+            (21, 5),
+            (22, 5),
+            (21, 6),
+            (85, 6),
+            (86, 6),
+            (100, 5),
+            (100, 6),
+            (100, 25),
+            (1000, 26),
+            (10, 10),
+            (39905, 11),
+            (2, 2),
+        ] {
             cases.push((seed, n, k));
         }
     }
@@ -51,7 +81,9 @@ for seed, n, k in json.load(sys.stdin):
     out.append([r.sample(range(n), k), r.sample(range(n), k), r.sample(range(n), k), r.random(), r.getrandbits(7)])
 print(json.dumps(out))
 "#;
-    let Some(out) = python(script, &input) else { return };
+    let Some(out) = python(script, &input) else {
+        return;
+    };
     let expected: Vec<Value> = serde_json::from_str(&out).unwrap();
     for ((seed, n, k), exp) in cases.iter().zip(expected) {
         let mut r = PyRandom::new(*seed);
@@ -69,8 +101,23 @@ print(json.dumps(out))
 #[test]
 fn repr_and_literal_eval_match_cpython() {
     let strings = vec![
-        "plain", "it's", "say \"hi\"", "both ' and \"", "back\\slash", "tab\tnew\nline\r", "\u{0}\u{1}\u{1f}\u{7f}", "\u{80}\u{85}\u{a0}\u{ad}é",
-        "中文，答案：\u{3000}", "\u{200b}\u{200e}\u{2028}\u{feff}", "emoji 😀", "\u{e000}\u{f8ff}", "\u{10ffff}", "", "'", "\"", "'\"",
+        "plain",
+        "it's",
+        "say \"hi\"",
+        "both ' and \"",
+        "back\\slash",
+        "tab\tnew\nline\r",
+        "\u{0}\u{1}\u{1f}\u{7f}",
+        "\u{80}\u{85}\u{a0}\u{ad}é",
+        "中文，答案：\u{3000}",
+        "\u{200b}\u{200e}\u{2028}\u{feff}",
+        "emoji 😀",
+        "\u{e000}\u{f8ff}",
+        "\u{10ffff}",
+        "",
+        "'",
+        "\"",
+        "'\"",
     ];
     let values = json!([strings, 1, -2, 0.1, 1e16, 1e-5, 123456789.125, 2.5e-300, true, false, null, {"a": [1, "b"]}, [[], {}]]);
     let script = r#"
@@ -78,7 +125,9 @@ import json, sys
 v = json.load(sys.stdin)
 print(json.dumps([repr(x) for x in v[0]] + [repr(x) for x in v[1:]]))
 "#;
-    let Some(out) = python(script, &values.to_string()) else { return };
+    let Some(out) = python(script, &values.to_string()) else {
+        return;
+    };
     let expected: Vec<String> = serde_json::from_str(&out).unwrap();
     let mut ours: Vec<String> = strings.iter().map(|s| pyvalue::repr_str(s)).collect();
     ours.extend(values.as_array().unwrap()[1..].iter().map(pyvalue::repr));
@@ -139,11 +188,30 @@ env.filters["regex_replace"] = regex_replace
 data = json.load(sys.stdin)
 print(json.dumps([env.from_string(t).render(**data["doc"]) for t in data["templates"]]))
 "#;
-    let Some(out) = python(script, &input.to_string()) else { return };
+    let Some(out) = python(script, &input.to_string()) else {
+        return;
+    };
     let expected: Vec<String> = serde_json::from_str(&out).unwrap();
     let map = doc.as_object().unwrap();
     for (t, exp) in templates.iter().zip(expected) {
         let got = jinja::render_once(t, map).unwrap_or_else(|e| panic!("{t:?}: {e:#}"));
         assert_eq!(got, exp, "template {t:?}");
     }
+}
+
+#[test]
+fn json_dumps_indent2_matches_cpython() {
+    let v = json!({
+        "question": "Q \"quoted\" \\ back\nnew\ttab\u{1}\u{7f}\u{2028} 中文 😀",
+        "choices": ["a", "b", [], {}],
+        "answer": 2,
+        "float": 0.00001,
+        "big": 1e16,
+        "neg": -0.5,
+        "nested": {"k": [1, {"z": null, "t": true}]},
+    });
+    let Some(out) = python("import json, sys\nprint(json.dumps(json.load(sys.stdin), indent=2, ensure_ascii=False), end='')", &v.to_string()) else {
+        return;
+    };
+    assert_eq!(pyvalue::json_dumps_indent2(&v), out);
 }

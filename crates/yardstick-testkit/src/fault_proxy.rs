@@ -281,3 +281,95 @@ fn futures_like_stream(first: Bytes) -> BoxBody {
     }
     Cut { first: Some(first) }.boxed()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http_util::{blocking_get, json_response};
+
+    fn upstream() -> TestHttpServer {
+        TestHttpServer::start(|_req| async {
+            Ok(json_response(
+                200,
+                &serde_json::json!({"ok": true, "pad": "x".repeat(4000)}),
+            ))
+        })
+        .expect("upstream")
+    }
+
+    #[test]
+    fn forwards_cleanly_and_injects_what_it_is_told() {
+        let up = upstream();
+        let clean = FaultProxy::start(
+            &up.url(),
+            FaultConfig {
+                p_500: 0.0,
+                p_drop: 0.0,
+                p_slow: 0.0,
+                ..FaultConfig::default()
+            },
+        )
+        .expect("proxy");
+        let (status, body) =
+            blocking_get(clean.server.addr, "/x", Duration::from_secs(5)).expect("get");
+        assert_eq!(status, 200);
+        assert!(body.contains("\"ok\":true"));
+        assert_eq!(clean.summary().forwarded, 1);
+
+        let always500 = FaultProxy::start(
+            &up.url(),
+            FaultConfig {
+                p_500: 1.0,
+                ..FaultConfig::default()
+            },
+        )
+        .expect("proxy");
+        let (status, _) =
+            blocking_get(always500.server.addr, "/x", Duration::from_secs(5)).expect("get");
+        assert_eq!(status, 500);
+        assert_eq!(always500.summary().injected_500, 1);
+        assert_eq!(always500.summary().forwarded, 0);
+
+        let drops = FaultProxy::start(
+            &up.url(),
+            FaultConfig {
+                p_500: 0.0,
+                p_drop: 1.0,
+                p_slow: 0.0,
+                seed: 1,
+                ..FaultConfig::default()
+            },
+        )
+        .expect("proxy");
+        for _ in 0..6 {
+            // either no response at all or a body cut short of its content-length
+            match blocking_get(drops.server.addr, "/x", Duration::from_secs(5)) {
+                Ok((200, body)) => {
+                    assert!(!body.contains("\"ok\":true}"), "a cut body is incomplete")
+                }
+                Ok((s, _)) => panic!("unexpected status {s}"),
+                Err(_) => {}
+            }
+        }
+        let s = drops.summary();
+        assert_eq!(s.dropped_before + s.dropped_mid_response, 6, "{s:?}");
+
+        let slow = FaultProxy::start(
+            &up.url(),
+            FaultConfig {
+                p_500: 0.0,
+                p_drop: 0.0,
+                p_slow: 1.0,
+                slow: Duration::from_millis(200),
+                ..FaultConfig::default()
+            },
+        )
+        .expect("proxy");
+        let t0 = std::time::Instant::now();
+        let (status, _) =
+            blocking_get(slow.server.addr, "/x", Duration::from_secs(5)).expect("get");
+        assert_eq!(status, 200);
+        assert!(t0.elapsed() >= Duration::from_millis(190));
+        assert_eq!(slow.summary().slowed, 1);
+    }
+}

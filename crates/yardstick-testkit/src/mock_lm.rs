@@ -455,3 +455,34 @@ fn complete(body: &Value, c: &MockConfig) -> Result<Value, (u16, String)> {
     }
     Ok(json!({"object": "text_completion", "model": c.model_id, "choices": choices}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logits_are_deterministic_and_prefix_dependent() {
+        assert_eq!(logits(&[1, 2, 3], 50), logits(&[1, 2, 3], 50));
+        assert_ne!(logits(&[1, 2, 3], 50), logits(&[1, 2, 4], 50));
+        assert!(logits(&[9], 1000).iter().all(|x| (-6.0..6.0).contains(x)));
+    }
+
+    #[test]
+    fn serves_models_and_echo_like_ref_server() {
+        let m = MockLm::start(MockConfig::synthetic(40)).expect("mock");
+        let (status, body) =
+            crate::blocking_get(m.addr(), "/v1/models", Duration::from_secs(5)).expect("get");
+        assert_eq!(status, 200);
+        assert!(body.contains("mock-model"));
+        let v = complete(
+            &json!({"prompt": [5, 6, 7], "echo": true, "logprobs": 1, "max_tokens": 1}),
+            &MockConfig::synthetic(40),
+        )
+        .expect("ok");
+        let lp = &v["choices"][0]["logprobs"];
+        // BOS hidden: the three sent tokens + one generated, the first unscored
+        assert_eq!(lp["tokens"].as_array().map(Vec::len), Some(4));
+        assert!(lp["token_logprobs"][0].is_null());
+        assert!(lp["token_logprobs"][1].is_f64());
+    }
+}

@@ -129,7 +129,7 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     let st = yardstick().args(["tokenizer", "export"]).arg(&gguf).arg("-o").arg(&tok).status().expect("export");
     assert!(st.success(), "tokenizer export failed");
     let data = shared.join("benchmarks");
-    let url = format!("{}/v1", server.url());
+    let url = server.url();
 
     // A: uninterrupted.
     let (store_a, out_a) = (tmp.path().join("a.db"), tmp.path().join("out_a"));
@@ -164,7 +164,7 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     let before = stored_responses(&store_b);
     assert!(before > 0 && before < total, "killed with {before} of {total} stored");
 
-    let proxy = FaultProxy::start(&server.url(), FaultConfig { p_500: 0.0, p_drop: 0.0, p_slow: 0.0, ..FaultConfig::default() }).expect("proxy");
+    let proxy = FaultProxy::start(&server.root(), FaultConfig { p_500: 0.0, p_drop: 0.0, p_slow: 0.0, ..FaultConfig::default() }).expect("proxy");
     let res_b = run_ok(&run_args(&format!("{}/v1", proxy.url()), &tok, &data, &store_b, &out_b));
     assert_eq!(res_b["yardstick"]["requests_reused"].as_i64(), Some(before), "reused what was stored");
     assert_eq!(res_b["yardstick"]["requests_sent"].as_i64(), Some(total - before), "sent only what was missing");
@@ -181,7 +181,7 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
 
     // C: faults on every side of the wire.
     let faulty = FaultProxy::start(
-        &server.url(),
+        &server.root(),
         FaultConfig { p_500: 0.2, p_drop: 0.05, p_slow: 0.05, slow: Duration::from_millis(300), ..FaultConfig::default() },
     )
     .expect("fault proxy");

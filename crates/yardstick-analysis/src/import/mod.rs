@@ -431,9 +431,14 @@ fn check_attribution(
     models: &[ModelRow],
     rows: &[(u64, String)],
 ) -> Vec<UnattributedRow> {
+    // Each row read produced the model description at its own line.
+    let by_line: std::collections::HashMap<(u64, &str), &ModelRow> = models
+        .iter()
+        .map(|m| ((m.row_number, m.model.as_str()), m))
+        .collect();
     let mut out = Vec::new();
     for (line, model) in rows {
-        let Some(m) = models.iter().rev().find(|m| &m.model == model) else {
+        let Some(m) = by_line.get(&(*line, model.as_str())) else {
             continue;
         };
         let dev = resolve_developer(registry, m);

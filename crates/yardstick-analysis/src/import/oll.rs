@@ -44,6 +44,8 @@ pub(crate) fn read_v2(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
     let c_flagged = t.opt_col("features_is_flagged");
     let c_moe = t.opt_col("features_is_moe");
     let c_precision = t.opt_col("model_precision");
+    // The v2 ⋈ LMArena export adds the arena's organization column.
+    let c_org = t.opt_col("organization");
     let bench_cols: Vec<(usize, &str, String)> = V2_BENCHMARKS
         .iter()
         .map(|(key, id)| {
@@ -92,6 +94,7 @@ pub(crate) fn read_v2(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
         batch.models.push(ModelRow {
             source: SOURCE_OLL_V2.into(),
             model: model.clone(),
+            organization: c_org.and_then(|c| t.cell(row, c)).map(str::to_string),
             release_date: uploaded.map(|d| d.to_string()),
             params_b: params,
             open_weights: Some(true),

@@ -27,6 +27,11 @@ use yardstick_core::{GenerationParams, LoglikelihoodResult, ModelRef};
 
 /// lm-eval's default `max_length` for API models.
 pub const LM_EVAL_DEFAULT_MAX_LENGTH: usize = 2048;
+/// Questions scored through the grouped path before its hit rate is judged.
+const GROUP_TRIAL_QUESTIONS: u64 = 32;
+/// Default `logprobs` of grouped requests (at least the number of choices).
+pub const DEFAULT_GROUP_TOP_K: usize = 10;
+
 /// lm-eval's default `seed` in API payloads.
 pub const LM_EVAL_DEFAULT_SEED: u64 = 1234;
 
@@ -63,8 +68,10 @@ pub struct OpenAiOptions {
     pub seed: u64,
     /// Score single-token multiple-choice questions from one request.
     pub grouped: bool,
-    /// `logprobs` of grouped requests: at least the number of choices; larger values find more choices in
-    /// the top-k (fewer fallback requests) at the cost of larger responses. Capped by the server's limit.
+    /// `logprobs` of grouped requests (default 10): at least the number of choices; larger values find more
+    /// choices in the top-k (fewer fallback requests) at the cost of larger responses (k entries for every
+    /// prompt position). Capped by the server's limit. After 32 grouped questions, if fewer than a quarter
+    /// of the other choices were found in the top-k, the backend switches to one request per choice.
     pub group_top_k: Option<usize>,
     /// Send a multi-token question's choices as one request with a list of prompts, when the server
     /// supports it (None = as probed).
@@ -457,6 +464,23 @@ impl OpenAiBackend {
         if !conts.iter().all(|c| c.len() == 1) {
             return Ok(None);
         }
+        // A model that rarely ranks the other choices in the top-k (a random test model) gains nothing from
+        // the grouped request, which then only makes responses larger: after a fair trial, stop using it.
+        let read = self.counters.grouped_choices_read.load(Ordering::Relaxed);
+        let fell = self.counters.grouped_fallbacks.load(Ordering::Relaxed);
+        if self.counters.grouped_questions.load(Ordering::Relaxed) >= GROUP_TRIAL_QUESTIONS
+            && read * 4 < read + fell
+        {
+            if !self.group_disabled.swap(true, Ordering::Relaxed) {
+                tracing::info!(
+                    read,
+                    fallbacks = fell,
+                    "fewer than a quarter of the choices were in the top-k: scoring multiple-choice questions with one \
+                     request per choice from now on"
+                );
+            }
+            return Ok(None);
+        }
         let Some(pieces) = self.tokenizer.pieces() else {
             return Ok(None);
         };
@@ -479,7 +503,7 @@ impl OpenAiBackend {
         let k = self
             .opts
             .group_top_k
-            .unwrap_or(n_distinct)
+            .unwrap_or(DEFAULT_GROUP_TOP_K)
             .max(n_distinct)
             .min(probe.max_logprobs)
             .max(1);
@@ -504,26 +528,39 @@ impl OpenAiBackend {
         let sent_lp = (pos >= 0)
             .then(|| lp.token_logprobs.get(pos as usize).copied().flatten())
             .flatten();
-        // Verify the piece mapping on the token that was sent: the server must name it as we do, and its
-        // top_logprobs entry must carry exactly its token_logprob.
-        let verified = match (top, echoed, sent_lp) {
-            (Some(top), Some(echoed), Some(v)) => {
-                echoed == &keys[0] && top.get(&keys[0]).and_then(Value::as_f64) == Some(v)
-            }
-            _ => false,
+        // The last prompt position must be scored (it is not when the server hides a BOS that was the whole
+        // context): otherwise score per choice, without judging the server.
+        let (Some(top), Some(v0)) = (top, sent_lp) else {
+            return Ok(None);
         };
+        // Verify the piece mapping on the token that was sent: the server must name it as we do, and its
+        // top_logprobs entry must carry exactly its token_logprob. A server that does either differently
+        // is never read by piece again.
+        let verified =
+            echoed == Some(&keys[0]) && top.get(&keys[0]).and_then(Value::as_f64) == Some(v0);
         let (pt, ct) = usage_counts(&resp, inp0.len(), first.generated);
-        let Some(top) = top.filter(|_| verified) else {
+        if !verified {
             tracing::warn!(
                 expected = %keys[0], echoed = ?echoed,
                 "the server names tokens differently from the local piece table; scoring multiple-choice questions \
                  with one request per choice from now on"
             );
             self.group_disabled.store(true, Ordering::Relaxed);
-            // The request already made is a valid single request for choice 0 only if logprobs were 1; to
-            // stay bit-identical to per-choice scoring, re-score every choice by its own request.
+            // That request asked for k > 1 log-probs, so it is not a one-request-per-choice reading even of
+            // choice 0 (is_greedy could differ): re-score every choice by its own request.
             return Ok(None);
-        };
+        }
+        // A key shared by several tokens (the server's dict keeps one value per string) can hide the true
+        // maximum: is_greedy from this dict could then differ from a one-request-per-choice reading.
+        if top.keys().any(|key| !pieces.is_unambiguous_piece(key)) {
+            self.counters
+                .grouped_questions
+                .fetch_add(1, Ordering::Relaxed);
+            self.counters
+                .grouped_fallbacks
+                .fetch_add(conts.len() as u64, Ordering::Relaxed);
+            return Ok(None);
+        }
         let mx = wire::top_max(top);
         let found: Vec<Option<f64>> = keys
             .iter()

@@ -28,7 +28,6 @@ pub struct BosBehaviour {
     pub server_adds_bos: Option<bool>,
 }
 
-
 /// The result of the tokenizer agreement check.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -152,9 +152,18 @@ async fn grouped_single_token_choices_are_bit_identical_to_per_choice_requests()
         .collect();
     let boosted = MockLm::start(c).expect("mock");
     for (mock, all_in_top) in [(&plain, false), (&boosted, true)] {
-        let b = OpenAiBackend::connect(&mock.url(), opts(&t))
-            .await
-            .expect("connect");
+        // The toy vocabulary is mostly byte tokens whose pieces collide ("A" = <0x41>, "\u{FFFD}"): a top-10
+        // would hold ambiguous keys and be refused; the boosted letters fill a top-4 exactly.
+        let top_k = if all_in_top { Some(4) } else { None };
+        let b = OpenAiBackend::connect(
+            &mock.url(),
+            OpenAiOptions {
+                group_top_k: top_k,
+                ..opts(&t)
+            },
+        )
+        .await
+        .expect("connect");
         b.probe().await.expect("probe");
         for ctx_text in ["answer:", "we answer:", "ans wer:", "a"] {
             let (ctx, conts) = question(&t, ctx_text).await;
@@ -662,4 +671,46 @@ async fn generation_sends_lm_eval_s_payload() {
         .await
         .expect("generate");
     assert_eq!(g.text, g2.text);
+}
+
+#[tokio::test]
+async fn an_empty_context_group_is_scored_per_choice_without_disabling_the_fast_path() {
+    let t = Arc::new(toy());
+    let mut c = mock_config(&t, BosMode::PrependHidden);
+    let hf = t.hf().expect("hf");
+    c.boost = ["▁A", "▁B", "▁C", "▁D"]
+        .iter()
+        .filter_map(|p| hf.token_to_id(p))
+        .collect();
+    let mock = MockLm::start(c).expect("mock");
+    let b = OpenAiBackend::connect(
+        &mock.url(),
+        OpenAiOptions {
+            group_top_k: Some(4),
+            ..opts(&t)
+        },
+    )
+    .await
+    .expect("connect");
+    b.probe().await.expect("probe");
+    let mut conts = Vec::new();
+    let mut ctx = Vec::new();
+    for l in ["A", "B", "C", "D"] {
+        let e = t.encode_pair("", l, false).await.expect("pair");
+        ctx = e.context.to_vec();
+        conts.push(e.continuation);
+    }
+    assert_eq!(ctx, vec![1], "empty context → [BOS]");
+    assert!(conts.iter().all(|c| c.len() == 1));
+    let g = b.loglikelihood_group(&ctx, &conts).await.expect("group");
+    for (g, c) in g.iter().zip(&conts) {
+        let s = b.loglikelihood(&ctx, c).await.expect("single");
+        assert_eq!(g.result, s.result);
+    }
+    // the next ordinary question still takes the one-request path
+    let (ctx, conts) = question(&t, "answer:").await;
+    let before = mock.completions();
+    let g = b.loglikelihood_group(&ctx, &conts).await.expect("group");
+    assert_eq!(mock.completions() - before, 1);
+    assert!(g.iter().all(|o| o.path == ScoringPath::Grouped));
 }

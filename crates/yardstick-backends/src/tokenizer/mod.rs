@@ -73,11 +73,7 @@ struct EncodeCache {
 }
 
 impl EncodeCache {
-    fn shard(
-        &self,
-        text: &str,
-        special: bool,
-    ) -> &Mutex<Shard> {
+    fn shard(&self, text: &str, special: bool) -> &Mutex<Shard> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         text.hash(&mut h);
         special.hash(&mut h);

@@ -126,6 +126,11 @@ impl PieceTable {
         }
     }
 
+    /// Whether a piece string (e.g. a `top_logprobs` key) names exactly one id of the vocabulary.
+    pub fn is_unambiguous_piece(&self, piece: &str) -> bool {
+        !piece.contains('\u{FFFD}') && self.counts.get(piece) == Some(&1)
+    }
+
     pub fn len(&self) -> usize {
         self.pieces.len()
     }

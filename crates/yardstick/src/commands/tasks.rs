@@ -45,10 +45,18 @@ pub enum TasksCommand {
 
 pub fn run(cmd: TasksCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        TasksCommand::List { include_path, json, pattern } => list(&include_path, json, pattern.as_deref()),
-        TasksCommand::Show { name, include_path, data_dir, num_fewshot, json } => {
-            show(&name, &include_path, data_dir, num_fewshot, json)
-        }
+        TasksCommand::List {
+            include_path,
+            json,
+            pattern,
+        } => list(&include_path, json, pattern.as_deref()),
+        TasksCommand::Show {
+            name,
+            include_path,
+            data_dir,
+            num_fewshot,
+            json,
+        } => show(&name, &include_path, data_dir, num_fewshot, json),
     }
 }
 
@@ -61,7 +69,11 @@ fn kind_str(k: EntryKind) -> &'static str {
     }
 }
 
-fn list(include_path: &[PathBuf], as_json: bool, pattern: Option<&str>) -> anyhow::Result<ExitCode> {
+fn list(
+    include_path: &[PathBuf],
+    as_json: bool,
+    pattern: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let index = TaskIndex::load(include_path).context("indexing tasks")?;
     let entries = index.matching(pattern)?;
     for b in index.broken() {
@@ -86,16 +98,34 @@ fn list(include_path: &[PathBuf], as_json: bool, pattern: Option<&str>) -> anyho
         writeln!(out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(4).max(4);
-    writeln!(out, "{:width$}  {:6}  {:22}  SOURCE", "NAME", "KIND", "OUTPUT TYPE / MEMBERS")?;
+    let width = entries
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    writeln!(
+        out,
+        "{:width$}  {:6}  {:22}  SOURCE",
+        "NAME", "KIND", "OUTPUT TYPE / MEMBERS"
+    )?;
     for e in &entries {
         let detail = match e.kind {
-            EntryKind::Task | EntryKind::PythonTask => index.output_type(&e.name).unwrap_or_default(),
+            EntryKind::Task | EntryKind::PythonTask => {
+                index.output_type(&e.name).unwrap_or_default()
+            }
             EntryKind::Tag => format!("{} tasks", e.members.len()),
             EntryKind::Group => String::new(),
         };
         let source = e.source.as_ref().map(|s| s.display()).unwrap_or_default();
-        writeln!(out, "{:width$}  {:6}  {:22}  {}", e.name, kind_str(e.kind), detail, source)?;
+        writeln!(
+            out,
+            "{:width$}  {:6}  {:22}  {}",
+            e.name,
+            kind_str(e.kind),
+            detail,
+            source
+        )?;
     }
     let count = |k| entries.iter().filter(|e| e.kind == k).count();
     writeln!(
@@ -111,7 +141,12 @@ fn list(include_path: &[PathBuf], as_json: bool, pattern: Option<&str>) -> anyho
 fn group_json(node: &SelectionNode) -> Value {
     match node {
         SelectionNode::Task(t) => json!(t.task),
-        SelectionNode::Group { name, alias, config, children } => json!({
+        SelectionNode::Group {
+            name,
+            alias,
+            config,
+            children,
+        } => json!({
             "group": name,
             "group_alias": alias,
             "aggregate_metric_list": config.aggregate_metric_list,
@@ -133,13 +168,24 @@ fn show(
     let tasks = selection.tasks();
     let task: &TaskConfig = tasks.first().context("the selection has no tasks")?;
     let n_shot = task.effective_num_fewshot(num_fewshot.map(|n| n as u64));
-    let groups: Vec<Value> = selection.roots.iter().filter(|r| matches!(r, SelectionNode::Group { .. })).map(group_json).collect();
+    let groups: Vec<Value> = selection
+        .roots
+        .iter()
+        .filter(|r| matches!(r, SelectionNode::Group { .. }))
+        .map(group_json)
+        .collect();
 
     let mut opts = DataOptions::from_env();
     if data_dir.is_some() {
         opts.data_dir = data_dir;
     }
-    let prepared = PreparedTask::prepare(task, &opts, num_fewshot, yardstick_tasks::DEFAULT_FEWSHOT_SEED, Some(yardstick_tasks::Limit::Count(1)));
+    let prepared = PreparedTask::prepare(
+        task,
+        &opts,
+        num_fewshot,
+        yardstick_tasks::DEFAULT_FEWSHOT_SEED,
+        Some(yardstick_tasks::Limit::Count(1)),
+    );
     let first = match &prepared {
         Ok(p) => p.docs().next().transpose().map_err(anyhow::Error::from),
         Err(e) => Err(anyhow::anyhow!("{e}")),
@@ -178,30 +224,66 @@ fn show(
             writeln!(out)?;
         }
         if tasks.len() > 1 {
-            writeln!(out, "# {} tasks; showing the first: {}", tasks.len(), task.task)?;
+            writeln!(
+                out,
+                "# {} tasks; showing the first: {}",
+                tasks.len(),
+                task.task
+            )?;
         }
         writeln!(out, "# task {} ({})", task.task, task.config_source)?;
         write!(out, "{}", task.to_yaml(Some(n_shot)))?;
         if let (Ok(p), Ok(Some(d))) = (&prepared, &first) {
             writeln!(out)?;
-            writeln!(out, "# data: {} docs in `{}`; {}", p.n_docs_total(), p.eval_split(), p.data_sources().join("; "))?;
+            writeln!(
+                out,
+                "# data: {} docs in `{}`; {}",
+                p.n_docs_total(),
+                p.eval_split(),
+                p.data_sources().join("; ")
+            )?;
             let shots = if d.fewshot_ids.is_empty() {
                 String::new()
             } else {
-                format!(", few-shot examples {:?} of `{}`", d.fewshot_ids, p.fewshot_split().unwrap_or("samples"))
+                format!(
+                    ", few-shot examples {:?} of `{}`",
+                    d.fewshot_ids,
+                    p.fewshot_split().unwrap_or("samples")
+                )
             };
-            writeln!(out, "# doc {}: {}-shot prompt{shots}", d.doc_id, p.num_fewshot())?;
+            writeln!(
+                out,
+                "# doc {}: {}-shot prompt{shots}",
+                d.doc_id,
+                p.num_fewshot()
+            )?;
             writeln!(out, "----- prompt -----")?;
             writeln!(out, "{}", d.context)?;
             writeln!(out, "----- requests -----")?;
             for inst in &d.instances {
                 match &inst.args {
-                    RequestArgs::Loglikelihood { context, continuation } => {
-                        let ctx = if context.is_empty() { " (unconditional)" } else { "" };
+                    RequestArgs::Loglikelihood {
+                        context,
+                        continuation,
+                    } => {
+                        let ctx = if context.is_empty() {
+                            " (unconditional)"
+                        } else {
+                            ""
+                        };
                         writeln!(out, "[{}] continuation {continuation:?}{ctx}", inst.idx)?;
                     }
-                    RequestArgs::LoglikelihoodRolling { text } => writeln!(out, "[{}] rolling text of {} chars", inst.idx, text.chars().count())?,
-                    RequestArgs::GenerateUntil { params, .. } => writeln!(out, "[{}] generate until {:?}, max {} tokens", inst.idx, params.until, params.max_gen_toks)?,
+                    RequestArgs::LoglikelihoodRolling { text } => writeln!(
+                        out,
+                        "[{}] rolling text of {} chars",
+                        inst.idx,
+                        text.chars().count()
+                    )?,
+                    RequestArgs::GenerateUntil { params, .. } => writeln!(
+                        out,
+                        "[{}] generate until {:?}, max {} tokens",
+                        inst.idx, params.until, params.max_gen_toks
+                    )?,
                 }
             }
             writeln!(out, "target: {} ({:?})", d.target_value, d.target)?;
