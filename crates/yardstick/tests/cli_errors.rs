@@ -1,0 +1,195 @@
+//! The errors a user meets most, through the real binary: each says what was wrong, where, and what to do.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use yardstick_testkit::ref_server::{peers_env_value, RefServer};
+use yardstick_testkit::{require_shared_data, skip_or_fail};
+
+fn yardstick() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_yardstick"))
+}
+
+fn run(args: &[&str]) -> Output {
+    yardstick().args(args).output().expect("run yardstick")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_fails_with(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success; stderr:\n{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+}
+
+fn peers_value(key: &str) -> Option<String> {
+    if let Some(v) = std::env::var_os(key) {
+        return Some(v.to_string_lossy().into_owned());
+    }
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let text = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok()?;
+    peers_env_value(&text, key)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18555)
+}
+
+#[test]
+fn unknown_task_suggests_close_names() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("s.db");
+    let o = run(&["run", "--model", "http://127.0.0.1:9/v1", "--tasks", "mmlu_anatomi", "--store", store.to_str().unwrap()]);
+    assert_fails_with(&o, &["mmlu_anatomi", "mmlu_anatomy"]);
+    assert!(!store.exists() || std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0) < 1_000_000);
+}
+
+#[test]
+fn malformed_yaml_names_file_and_line() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let yaml = tmp.path().join("broken.yaml");
+    std::fs::write(&yaml, "task: broken_task\ndataset_path: json\ndoc_to_text: \"{{question}\n  bad: [unclosed\n").unwrap();
+    let o = run(&[
+        "run",
+        "--model",
+        "http://127.0.0.1:9/v1",
+        "--tasks",
+        "broken_task",
+        "--include-path",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_fails_with(&o, &["broken.yaml"]);
+    let err = stderr(&o);
+    assert!(err.contains("broken.yaml:") || err.contains("line"), "no line number in:\n{err}");
+}
+
+#[test]
+fn missing_dataset_says_what_and_where() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("t.yaml"),
+        "task: needs_missing_data\ndataset_path: nobody/no_such_dataset\ntest_split: test\noutput_type: multiple_choice\n\
+         doc_to_text: \"{{q}}\"\ndoc_to_target: 0\ndoc_to_choice: [\"a\", \"b\"]\n",
+    )
+    .unwrap();
+    let o = yardstick()
+        .args(["run", "--model", "http://127.0.0.1:9/v1", "--tasks", "needs_missing_data", "--include-path"])
+        .arg(tmp.path())
+        .env("HF_HOME", tmp.path().join("hf"))
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &["nobody/no_such_dataset", "test"]);
+    let err = stderr(&o);
+    assert!(err.contains(&tmp.path().join("hf").display().to_string()), "the error should say where it looked:\n{err}");
+}
+
+#[test]
+fn unreachable_server_is_named() {
+    let Some(shared) = require_shared_data() else { return };
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let o = yardstick()
+        .args(["run", "--model", &url, "--tasks", "mmlu_anatomy", "--limit", "2", "--max-retries", "1", "--data-dir"])
+        .arg(shared.join("benchmarks"))
+        .arg("--store")
+        .arg(tempfile::tempdir().expect("tempdir").path().join("s.db"))
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &[&format!("127.0.0.1:{port}")]);
+}
+
+fn tiny_gguf() -> Option<PathBuf> {
+    peers_value("YARDSTICK_TINY_GGUF").map(PathBuf::from).filter(|p| p.is_file())
+}
+
+fn export_tokenizer(gguf: &Path, dir: &Path) {
+    let st = yardstick().args(["tokenizer", "export"]).arg(gguf).arg("-o").arg(dir).stdout(Stdio::null()).status();
+    assert!(st.map(|s| s.success()).unwrap_or(false), "tokenizer export of {} failed", gguf.display());
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn server_without_prompt_logprobs_is_refused_with_the_reason() {
+    let Some(shared) = require_shared_data() else { return };
+    let (Some(server_bin), Some(gguf)) = (peers_value("YARDSTICK_LLAMA_SERVER").map(PathBuf::from), tiny_gguf()) else {
+        skip_or_fail("llama.cpp's llama-server or the tiny GGUF is missing: run scripts/setup-peers");
+        return;
+    };
+    let port = free_port();
+    let child = Command::new(&server_bin)
+        .args(["-m"])
+        .arg(&gguf)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-c", "4096", "-t", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start llama-server");
+    let _guard = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = format!("127.0.0.1:{port}").parse().expect("addr");
+    while yardstick_testkit::http_util::blocking_get(addr, "/health", Duration::from_secs(1))
+        .map(|(s, _)| s != 200)
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "llama-server did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    export_tokenizer(&gguf, &tmp.path().join("tok"));
+    let o = yardstick()
+        .args(["run", "--model", &format!("http://127.0.0.1:{port}/v1"), "--tasks", "mmlu_anatomy", "--limit", "2"])
+        .arg("--tokenizer")
+        .arg(tmp.path().join("tok"))
+        .arg("--data-dir")
+        .arg(shared.join("benchmarks"))
+        .arg("--store")
+        .arg(tmp.path().join("s.db"))
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &["mmlu_anatomy", "echo"]);
+}
+
+#[test]
+fn tokenizer_that_disagrees_with_the_server_is_caught_by_the_probe() {
+    let Some(shared) = require_shared_data() else { return };
+    let Some(gguf) = tiny_gguf() else {
+        skip_or_fail("the tiny GGUF is missing: run scripts/setup-peers");
+        return;
+    };
+    let Some(server) = RefServer::start(&gguf) else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The Llama-2 32k vocabulary of the other tiny model: a real tokenizer, but not this server's.
+    export_tokenizer(&yardstick_testkit::tiny_llama_gguf(), &tmp.path().join("wrong"));
+    let o = yardstick()
+        .args(["run", "--model", &server.url(), "--tasks", "mmlu_anatomy", "--limit", "2"])
+        .arg("--tokenizer")
+        .arg(tmp.path().join("wrong"))
+        .arg("--data-dir")
+        .arg(shared.join("benchmarks"))
+        .arg("--store")
+        .arg(tmp.path().join("s.db"))
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &["tokeniz"]);
+    let err = stderr(&o).to_lowercase();
+    assert!(err.contains("differ") || err.contains("disagree") || err.contains("mismatch"), "{err}");
+    // Nothing was scored with the misaligned tokenizer.
+    let conn = rusqlite::Connection::open(tmp.path().join("s.db"));
+    if let Ok(conn) = conn {
+        let n: i64 = conn.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)).unwrap_or(0);
+        assert_eq!(n, 0, "responses were stored despite the tokenizer mismatch");
+    }
+}
