@@ -15,7 +15,11 @@ fn main() {
         .ok()
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false);
-    let rev = if dirty && !rev.is_empty() { format!("{rev}-dirty") } else { rev };
+    let rev = if dirty && !rev.is_empty() {
+        format!("{rev}-dirty")
+    } else {
+        rev
+    };
     println!("cargo:rustc-env=YARDSTICK_GIT_REV={rev}");
     println!("cargo:rerun-if-changed=../../.git/HEAD");
     println!("cargo:rerun-if-changed=../../.git/index");

@@ -61,7 +61,9 @@ pub struct LoglikelihoodOutcome {
     /// When lm-eval's literal slice `token_logprobs[ctxlen:-1]` of the same response gives a different
     /// value than the aligned reading (a server that reports a prepended BOS, hides a BOS that was sent,
     /// or generated nothing because EOS was the greedy next token), lm-eval's value is kept here, so a
-    /// parity check can tell an lm-eval quirk from a Yardstick bug.
+    /// parity check can tell an lm-eval quirk from a Yardstick bug. (With
+    /// `OpenAiOptions::lm_eval_literal_slicing` the roles swap: `result` is lm-eval's value and this field
+    /// holds the aligned one.)
     pub lm_eval_slice: Option<LoglikelihoodResult>,
 }
 

@@ -12,7 +12,9 @@ pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
 /// The ledger key of one model call: a hash of (model fingerprint, request kind, exact token ids or text,
 /// generation parameters). Two calls with the same key must produce the same response from a
 /// deterministic model, so a stored response can be reused instead of calling the model again.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct RequestKey(pub String);
 
 impl RequestKey {

@@ -6,7 +6,8 @@ pub mod request;
 
 pub use hash::{sha256_hex, RequestKey};
 pub use request::{
-    GenerationParams, Instance, LoglikelihoodResult, OutputType, RequestArgs, RequestKind, ResponseValue, Target,
+    GenerationParams, Instance, LoglikelihoodResult, OutputType, RequestArgs, RequestKind,
+    ResponseValue, Target,
 };
 
 /// The lm-evaluation-harness release whose semantics Yardstick reproduces (prompt assembly, BOS policy,

@@ -42,9 +42,9 @@ impl std::str::FromStr for OutputType {
             "generate_until" => OutputType::GenerateUntil,
             other => {
                 return Err(format!(
-                    "unknown output_type '{other}' (expected one of: multiple_choice, loglikelihood, \
+                "unknown output_type '{other}' (expected one of: multiple_choice, loglikelihood, \
                      loglikelihood_rolling, generate_until)"
-                ))
+            ))
             }
         })
     }
@@ -87,11 +87,17 @@ pub struct GenerationParams {
 pub enum RequestArgs {
     /// Score `continuation` given `context` (multiple-choice choices are sent as one of these each,
     /// with the target delimiter already prepended to the continuation).
-    Loglikelihood { context: String, continuation: String },
+    Loglikelihood {
+        context: String,
+        continuation: String,
+    },
     /// Score the whole of `text` (perplexity tasks).
     LoglikelihoodRolling { text: String },
     /// Generate from `context` until a stop sequence.
-    GenerateUntil { context: String, params: GenerationParams },
+    GenerateUntil {
+        context: String,
+        params: GenerationParams,
+    },
 }
 
 impl RequestArgs {
@@ -128,9 +134,13 @@ pub struct LoglikelihoodResult {
 pub enum ResponseValue {
     Loglikelihood(LoglikelihoodResult),
     /// Sum of log-probabilities over all rolling windows of the text.
-    Rolling { logprob: f64 },
+    Rolling {
+        logprob: f64,
+    },
     /// One generated text per repeat.
-    Generation { texts: Vec<String> },
+    Generation {
+        texts: Vec<String>,
+    },
 }
 
 /// The gold answer of a document, as lm-eval's `doc_to_target` yields it: a choice index (multiple

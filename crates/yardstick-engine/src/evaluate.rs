@@ -6,8 +6,8 @@ use crate::ledger_writer::LedgerWriter;
 use crate::output::{self, PyJson, Resp};
 use crate::schedule::{self, Progress, Scored, Unit, UnitMember};
 use crate::scoring::{
-    self, aggregate::RawMetric, groups::GroupChild, Aggregation, GroupAggMetric, GroupNode, MultipleChoiceInput,
-    NumericEnv, RollingInput,
+    self, aggregate::RawMetric, groups::GroupChild, Aggregation, GroupAggMetric, GroupNode,
+    MultipleChoiceInput, NumericEnv, RollingInput,
 };
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::time::Instant;
 use yardstick_backends::{Backend, ProbeReport};
 use yardstick_core::{LoglikelihoodResult, OutputType, RequestArgs, RequestKey, Target};
-use yardstick_store::ledger::{AggregateRecord, RunRecord, RunTaskRecord, SampleRecord as StoredSample};
+use yardstick_store::ledger::{
+    AggregateRecord, RunRecord, RunTaskRecord, SampleRecord as StoredSample,
+};
 use yardstick_store::Store;
 use yardstick_tasks::data::DataOptions;
 use yardstick_tasks::{DocRequests, Limit, PreparedTask, Selection, SelectionNode, TaskIndex};
@@ -56,7 +58,10 @@ pub enum EvalError {
     #[error(transparent)]
     Exec(#[from] schedule::ExecError),
     #[error("scoring task {task}: {source}")]
-    Scoring { task: String, source: scoring::ScoringError },
+    Scoring {
+        task: String,
+        source: scoring::ScoringError,
+    },
     #[error(transparent)]
     Output(#[from] output::OutputError),
     #[error("{0}")]
@@ -80,12 +85,19 @@ pub struct PreparedTaskDocs {
 
 impl PreparedRun {
     pub fn n_requests(&self) -> usize {
-        self.tasks.iter().map(|t| t.docs.iter().map(|d| d.instances.len()).sum::<usize>()).sum()
+        self.tasks
+            .iter()
+            .map(|t| t.docs.iter().map(|d| d.instances.len()).sum::<usize>())
+            .sum()
     }
 
     /// Sample prompt texts (first doc of each task) for the tokenizer agreement probe.
     pub fn probe_texts(&self, max: usize) -> Vec<String> {
-        self.tasks.iter().filter_map(|t| t.docs.first().map(|d| d.context.clone())).take(max).collect()
+        self.tasks
+            .iter()
+            .filter_map(|t| t.docs.first().map(|d| d.context.clone()))
+            .take(max)
+            .collect()
     }
 }
 
@@ -104,11 +116,21 @@ pub fn prepare(opts: &EvalOptions) -> Result<PreparedRun, EvalError> {
                 cfg.task
             )));
         }
-        let task = PreparedTask::prepare(cfg, &opts.data, opts.num_fewshot, opts.fewshot_seed, opts.limit)?;
+        let task = PreparedTask::prepare(
+            cfg,
+            &opts.data,
+            opts.num_fewshot,
+            opts.fewshot_seed,
+            opts.limit,
+        )?;
         let docs = task.all_docs()?;
         tasks.push(PreparedTaskDocs { task, docs });
     }
-    Ok(PreparedRun { selection, tasks, prepare_seconds: start.elapsed().as_secs_f64() })
+    Ok(PreparedRun {
+        selection,
+        tasks,
+        prepare_seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// What a finished (or interrupted) evaluation produced.
@@ -141,7 +163,11 @@ struct TokenizedRequest {
 type RequestPlan = Vec<Vec<Vec<Vec<TokenizedRequest>>>>;
 
 /// lm-eval's `get_rolling_token_windows` + `make_disjoint_window` (context_len = 1).
-pub fn rolling_windows(tokens: &[u32], prefix: u32, max_seq_len: usize) -> Vec<(Vec<u32>, Vec<u32>)> {
+pub fn rolling_windows(
+    tokens: &[u32],
+    prefix: u32,
+    max_seq_len: usize,
+) -> Vec<(Vec<u32>, Vec<u32>)> {
     let mut out = Vec::new();
     if tokens.is_empty() || max_seq_len == 0 {
         return out;
@@ -156,7 +182,10 @@ pub fn rolling_windows(tokens: &[u32], prefix: u32, max_seq_len: usize) -> Vec<(
         let window_pred_len = (tokens.len() - predicted).min(pred_len);
         let window_end = predicted + window_pred_len;
         let start = window_end.saturating_sub(max_seq_len + 1);
-        out.push((tokens[start..window_end - 1].to_vec(), tokens[window_end - window_pred_len..window_end].to_vec()));
+        out.push((
+            tokens[start..window_end - 1].to_vec(),
+            tokens[window_end - window_pred_len..window_end].to_vec(),
+        ));
         predicted += window_pred_len;
     }
     out.into_iter()
@@ -167,7 +196,12 @@ pub fn rolling_windows(tokens: &[u32], prefix: u32, max_seq_len: usize) -> Vec<(
         .collect()
 }
 
-fn request_key(fingerprint: &str, max_length: usize, context: &[u32], continuation: &[u32]) -> RequestKey {
+fn request_key(
+    fingerprint: &str,
+    max_length: usize,
+    context: &[u32],
+    continuation: &[u32],
+) -> RequestKey {
     RequestKey::new(
         fingerprint,
         "loglikelihood",
@@ -191,9 +225,10 @@ fn tokenize(
         for d in &t.docs {
             for inst in &d.instances {
                 match &inst.args {
-                    RequestArgs::Loglikelihood { context, continuation } => {
-                        pairs.push((context.clone(), continuation.clone()))
-                    }
+                    RequestArgs::Loglikelihood {
+                        context,
+                        continuation,
+                    } => pairs.push((context.clone(), continuation.clone())),
                     RequestArgs::LoglikelihoodRolling { text } => rolling_texts.push(text.clone()),
                     RequestArgs::GenerateUntil { .. } => {
                         return Err(EvalError::Unsupported(format!(
@@ -213,12 +248,20 @@ fn tokenize(
             for inst in &d.instances {
                 match &inst.args {
                     RequestArgs::Loglikelihood { .. } => {
-                        let p = enc.next().ok_or_else(|| EvalError::Internal("tokenizer returned too few pairs".into()))?;
+                        let p = enc.next().ok_or_else(|| {
+                            EvalError::Internal("tokenizer returned too few pairs".into())
+                        })?;
                         let key = request_key(fingerprint, max_length, &p.context, &p.continuation);
-                        doc_plan.push(vec![TokenizedRequest { key, context: p.context, continuation: p.continuation }]);
+                        doc_plan.push(vec![TokenizedRequest {
+                            key,
+                            context: p.context,
+                            continuation: p.continuation,
+                        }]);
                     }
                     RequestArgs::LoglikelihoodRolling { .. } => {
-                        let text = texts.next().ok_or_else(|| EvalError::Internal("rolling text missing".into()))?;
+                        let text = texts
+                            .next()
+                            .ok_or_else(|| EvalError::Internal("rolling text missing".into()))?;
                         let tokens = tok.encode_local(text, add_special_tokens)?;
                         let prefix = tok.prefix_token_id().ok_or_else(|| {
                             EvalError::Unsupported(
@@ -227,7 +270,8 @@ fn tokenize(
                             )
                         })?;
                         // lm-eval's API models store max_length − 1 and roll with max_seq_len = max_length − 1.
-                        let windows = rolling_windows(&tokens, prefix, max_length.saturating_sub(2).max(1));
+                        let windows =
+                            rolling_windows(&tokens, prefix, max_length.saturating_sub(2).max(1));
                         doc_plan.push(
                             windows
                                 .into_iter()
@@ -271,7 +315,10 @@ fn plan_units(plan: &RequestPlan, have: &HashSet<String>) -> Vec<Unit> {
                     context,
                     members: reqs
                         .into_iter()
-                        .map(|r| UnitMember { key: r.key.clone(), continuation: r.continuation.clone() })
+                        .map(|r| UnitMember {
+                            key: r.key.clone(),
+                            continuation: r.continuation.clone(),
+                        })
                         .collect(),
                 });
             }
@@ -291,13 +338,19 @@ impl schedule::LoglikelihoodScorer for BackendScorer {
         &self.fingerprint
     }
 
-    fn score<'a>(&'a self, context: &'a [u32], continuations: &'a [Vec<u32>]) -> schedule::ScoreFuture<'a> {
+    fn score<'a>(
+        &'a self,
+        context: &'a [u32],
+        continuations: &'a [Vec<u32>],
+    ) -> schedule::ScoreFuture<'a> {
         Box::pin(async move {
             let outcomes = self
                 .backend
                 .loglikelihood_group(context, continuations)
                 .await
-                .map_err(|e| schedule::ScoreError { message: e.to_string() })?;
+                .map_err(|e| schedule::ScoreError {
+                    message: e.to_string(),
+                })?;
             Ok(outcomes
                 .into_iter()
                 .map(|o| {
@@ -324,7 +377,14 @@ fn run_id(fingerprint: &str, opts: &EvalOptions, prepared: &PreparedRun) -> Stri
     let tasks: Vec<_> = prepared
         .tasks
         .iter()
-        .map(|t| serde_json::json!([t.task.name(), t.task.task_hash(), t.task.dataset_hash(), t.docs.len()]))
+        .map(|t| {
+            serde_json::json!([
+                t.task.name(),
+                t.task.task_hash(),
+                t.task.dataset_hash(),
+                t.docs.len()
+            ])
+        })
         .collect();
     let limit = opts.limit.map(|l| format!("{l:?}"));
     let ident = serde_json::json!({
@@ -357,7 +417,10 @@ pub async fn evaluate(
     let started_unix = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     for t in &prepared.tasks {
         if let Some(reason) = probe.unsupported_reason(t.task.output_type().request_kind()) {
-            return Err(EvalError::Unsupported(format!("task {} cannot run: {reason}", t.task.name())));
+            return Err(EvalError::Unsupported(format!(
+                "task {} cannot run: {reason}",
+                t.task.name()
+            )));
         }
     }
     let fingerprint = backend.fingerprint();
@@ -386,25 +449,43 @@ pub async fn evaluate(
             &run_id,
             &RunTaskRecord {
                 task: t.task.name().to_string(),
-                version: t.task.config().metadata.get("version").map(|v| v.to_string()),
+                version: t
+                    .task
+                    .config()
+                    .metadata
+                    .get("version")
+                    .map(|v| v.to_string()),
                 num_fewshot: t.task.num_fewshot() as i64,
                 task_hash: t.task.task_hash(),
                 dataset_hash: t.task.dataset_hash().to_string(),
                 n_docs: t.docs.len() as i64,
-                config: t.task.config().to_lm_eval_dict(Some(t.task.num_fewshot() as u64)),
+                config: t
+                    .task
+                    .config()
+                    .to_lm_eval_dict(Some(t.task.num_fewshot() as u64)),
             },
         )?;
     }
 
     // Tokenise (lm-eval's local-completions does not add special tokens: add_bos_token=False).
     let plan = tokenize(&prepared, backend.as_ref(), probe, &fingerprint, false)?;
-    let all_keys: Vec<&str> =
-        plan.iter().flatten().flatten().flatten().map(|r| r.key.as_str()).collect::<HashSet<_>>().into_iter().collect();
+    let all_keys: Vec<&str> = plan
+        .iter()
+        .flatten()
+        .flatten()
+        .flatten()
+        .map(|r| r.key.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let stored = store.get_responses(&all_keys)?;
     let mut results: HashMap<String, LoglikelihoodResult> = HashMap::with_capacity(all_keys.len());
     for (k, v) in &stored {
-        let r: LoglikelihoodResult = serde_json::from_value(v.clone())
-            .map_err(|e| EvalError::Internal(format!("stored response {k} is not a log-likelihood result: {e}")))?;
+        let r: LoglikelihoodResult = serde_json::from_value(v.clone()).map_err(|e| {
+            EvalError::Internal(format!(
+                "stored response {k} is not a log-likelihood result: {e}"
+            ))
+        })?;
         results.insert(k.clone(), r);
     }
     let have: HashSet<String> = results.keys().cloned().collect();
@@ -413,14 +494,23 @@ pub async fn evaluate(
     progress.planned(all_keys.len() as u64, have.len() as u64, units.len() as u64);
 
     let writer = LedgerWriter::start(&opts.store_path)?;
-    let scorer = Arc::new(BackendScorer { backend: backend.clone(), fingerprint: fingerprint.clone() });
+    let scorer = Arc::new(BackendScorer {
+        backend: backend.clone(),
+        fingerprint: fingerprint.clone(),
+    });
     let exec = schedule::execute(units, scorer, &writer, opts.concurrency, progress, cancel).await;
-    let flushed = writer.finish().map_err(|e| EvalError::Internal(format!("ledger writer: {e}")));
+    let flushed = writer
+        .finish()
+        .map_err(|e| EvalError::Internal(format!("ledger writer: {e}")));
     progress.finish();
     let (answered, stats) = match exec {
         Ok(v) => v,
         Err(e) => {
-            let _ = store.end_run(&run_id, "failed", &serde_json::json!({"error": e.to_string()}));
+            let _ = store.end_run(
+                &run_id,
+                "failed",
+                &serde_json::json!({"error": e.to_string()}),
+            );
             return Err(e.into());
         }
     };
@@ -486,7 +576,8 @@ pub async fn evaluate(
         sample_lines.push((t.task.name().to_string(), scored.lines));
         outputs.push(scored.output);
     }
-    let requested: Vec<scoring::groups::Requested> = prepared.selection.roots.iter().map(to_requested).collect();
+    let requested: Vec<scoring::groups::Requested> =
+        prepared.selection.roots.iter().map(to_requested).collect();
     let groups = output::compute_groups(&outputs, &requested, env);
     let group_aggs: Vec<AggregateRecord> = groups
         .iter()
@@ -517,7 +608,12 @@ pub async fn evaluate(
             },
             opts.bootstrap_iters,
             PyJson::dict(),
-            [Some(0), Some(1234), Some(1234), Some(opts.fewshot_seed as i64)],
+            [
+                Some(0),
+                Some(1234),
+                Some(1234),
+                Some(opts.fewshot_seed as i64),
+            ],
         ),
         git_hash: opts.git_rev.clone(),
         date: started_unix,
@@ -535,10 +631,22 @@ pub async fn evaluate(
             store_path: Some(opts.store_path.display().to_string()),
             numeric_env: env,
             extra: IndexMap::from([
-                ("model_fingerprint".to_string(), PyJson::str(fingerprint.clone())),
-                ("requests_total".to_string(), PyJson::Int(all_keys.len() as i128)),
-                ("requests_reused".to_string(), PyJson::Int(have.len() as i128)),
-                ("requests_sent".to_string(), PyJson::Int(stats.requests_answered as i128)),
+                (
+                    "model_fingerprint".to_string(),
+                    PyJson::str(fingerprint.clone()),
+                ),
+                (
+                    "requests_total".to_string(),
+                    PyJson::Int(all_keys.len() as i128),
+                ),
+                (
+                    "requests_reused".to_string(),
+                    PyJson::Int(have.len() as i128),
+                ),
+                (
+                    "requests_sent".to_string(),
+                    PyJson::Int(stats.requests_answered as i128),
+                ),
             ]),
         },
     };
@@ -579,7 +687,12 @@ fn to_requested(node: &SelectionNode) -> scoring::groups::Requested {
 
 fn to_group_node(node: &SelectionNode) -> GroupNode {
     match node {
-        SelectionNode::Group { name, alias, config, children } => GroupNode {
+        SelectionNode::Group {
+            name,
+            alias,
+            config,
+            children,
+        } => GroupNode {
             name: name.clone(),
             alias: alias.clone(),
             version: match config.version() {
@@ -634,7 +747,10 @@ fn score_task(
 ) -> Result<ScoredTask, EvalError> {
     let task = &t.task;
     let name = task.name().to_string();
-    let err = |source| EvalError::Scoring { task: name.clone(), source };
+    let err = |source| EvalError::Scoring {
+        task: name.clone(),
+        source,
+    };
     let resolved = task.metrics();
     let names = metric_names(task);
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -650,14 +766,17 @@ fn score_task(
             let mut sum = 0.0;
             let mut greedy = true;
             for r in reqs {
-                let res = results
-                    .get(r.key.as_str())
-                    .ok_or_else(|| EvalError::Internal(format!("no response for request {}", r.key)))?;
+                let res = results.get(r.key.as_str()).ok_or_else(|| {
+                    EvalError::Internal(format!("no response for request {}", r.key))
+                })?;
                 sum += res.logprob;
                 greedy &= res.is_greedy;
                 keys.push(r.key.0.clone());
             }
-            inst_results.push(LoglikelihoodResult { logprob: sum, is_greedy: greedy });
+            inst_results.push(LoglikelihoodResult {
+                logprob: sum,
+                is_greedy: greedy,
+            });
         }
         let metrics = match task.output_type() {
             OutputType::MultipleChoice => {
@@ -671,7 +790,10 @@ fn score_task(
                         .and_then(|v| v.as_array())
                         .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
                         .ok_or_else(|| {
-                            EvalError::Internal(format!("doc {} of {name} has no mc2_targets.labels", d.doc_id))
+                            EvalError::Internal(format!(
+                                "doc {} of {name} has no mc2_targets.labels",
+                                d.doc_id
+                            ))
                         })?;
                     let lls: Vec<f64> = inst_results.iter().take(n).map(|r| r.logprob).collect();
                     scoring::truthfulqa_mc2(&lls, &labels, env.numpy_exp).map_err(err)?
@@ -682,13 +804,20 @@ fn score_task(
                         gold: &d.target,
                         multiple_target: task.multiple_target(),
                         results: cond,
-                        unconditional: if uncond.is_empty() { None } else { Some(uncond) },
+                        unconditional: if uncond.is_empty() {
+                            None
+                        } else {
+                            Some(uncond)
+                        },
                     };
                     scoring::multiple_choice(&input, &name_refs, env.numpy_exp).map_err(err)?
                 }
             }
             OutputType::Loglikelihood => {
-                let r = inst_results.first().copied().ok_or_else(|| EvalError::Internal("no request".into()))?;
+                let r = inst_results
+                    .first()
+                    .copied()
+                    .ok_or_else(|| EvalError::Internal("no request".into()))?;
                 scoring::loglikelihood(r, &name_refs)
             }
             OutputType::LoglikelihoodRolling => {
@@ -697,17 +826,28 @@ fn score_task(
                     _ => d.target_string.clone(),
                 };
                 let ll = inst_results.first().map(|r| r.logprob).unwrap_or(0.0);
-                scoring::loglikelihood_rolling(&RollingInput { text: &text, loglikelihood: ll }, &name_refs)
+                scoring::loglikelihood_rolling(
+                    &RollingInput {
+                        text: &text,
+                        loglikelihood: ll,
+                    },
+                    &name_refs,
+                )
             }
             OutputType::GenerateUntil => {
-                return Err(EvalError::Unsupported(format!("task {name}: generation is not supported yet")))
+                return Err(EvalError::Unsupported(format!(
+                    "task {name}: generation is not supported yet"
+                )))
             }
         };
         for (m, v) in &metrics {
             per_metric.entry(m.clone()).or_default().push(v.clone());
         }
-        let arguments: Vec<output::RequestArgTuple> =
-            d.instances.iter().map(|i| output::RequestArgTuple::from_request(&i.args, None)).collect();
+        let arguments: Vec<output::RequestArgTuple> = d
+            .instances
+            .iter()
+            .map(|i| output::RequestArgTuple::from_request(&i.args, None))
+            .collect();
         let resps: Vec<Vec<Resp>> = d
             .instances
             .iter()
@@ -717,8 +857,10 @@ fn score_task(
                 _ => vec![Resp::Loglikelihood(*r)],
             })
             .collect();
-        let filtered: Vec<output::FilteredResp> =
-            resps.iter().map(|r| output::FilteredResp::One(r[0].clone())).collect();
+        let filtered: Vec<output::FilteredResp> = resps
+            .iter()
+            .map(|r| output::FilteredResp::One(r[0].clone()))
+            .collect();
         let rec = output::SampleRecord {
             doc_id: d.doc_id,
             doc: &d.doc,
@@ -733,7 +875,12 @@ fn score_task(
         let line = rec.to_line();
         let metrics_json: serde_json::Map<String, serde_json::Value> = metrics
             .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                )
+            })
             .collect();
         stored.push(StoredSample {
             task: name.clone(),
@@ -762,19 +909,34 @@ fn score_task(
                 .map_err(err)?
                 .or_else(|| Aggregation::default_for_metric(&metric))
                 .unwrap_or(Aggregation::Mean);
-            Ok(RawMetric { metric, filter: "none".into(), aggregation: agg, values })
+            Ok(RawMetric {
+                metric,
+                filter: "none".into(),
+                aggregation: agg,
+                values,
+            })
         })
         .collect::<Result<_, EvalError>>()?;
     let aggregate = scoring::aggregate_task(&raw, bootstrap_iters, env).map_err(err)?;
     let higher_is_better: IndexMap<String, Option<bool>> = resolved
         .iter()
-        .map(|m| (m.name.clone(), m.higher_is_better.or_else(|| scoring::aggregate::default_higher_is_better(&m.name))))
+        .map(|m| {
+            (
+                m.name.clone(),
+                m.higher_is_better
+                    .or_else(|| scoring::aggregate::default_higher_is_better(&m.name)),
+            )
+        })
         .collect();
     let cfg = task.config();
     let output = output::TaskOutput {
         name: name.clone(),
         alias: cfg.task_alias.clone(),
-        version: cfg.metadata.get("version").map(PyJson::from).unwrap_or(PyJson::None),
+        version: cfg
+            .metadata
+            .get("version")
+            .map(PyJson::from)
+            .unwrap_or(PyJson::None),
         config: PyJson::from(&cfg.to_lm_eval_dict(Some(task.num_fewshot() as u64))),
         num_fewshot: task.num_fewshot() as i64,
         higher_is_better,
@@ -782,7 +944,11 @@ fn score_task(
         n_samples_original: task.n_docs_total(),
         sample_hashes: Some(hashes),
     };
-    Ok(ScoredTask { output, stored, lines })
+    Ok(ScoredTask {
+        output,
+        stored,
+        lines,
+    })
 }
 
 #[cfg(test)]
@@ -797,7 +963,10 @@ mod tests {
             let predicted: Vec<u32> = w.iter().flat_map(|(_, c)| c.clone()).collect();
             assert_eq!(predicted, toks, "max_len {max_len}");
             for (ctx, cont) in &w {
-                assert!(ctx.len() + cont.len() <= max_len + 1, "window too long at max_len {max_len}");
+                assert!(
+                    ctx.len() + cont.len() <= max_len + 1,
+                    "window too long at max_len {max_len}"
+                );
                 assert!(!ctx.is_empty());
             }
         }

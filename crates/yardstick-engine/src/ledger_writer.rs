@@ -36,13 +36,18 @@ impl LedgerWriter {
                 path: path.to_path_buf(),
                 message: format!("cannot start the ledger writer thread: {e}"),
             })?;
-        Ok(LedgerWriter { tx: Some(tx), handle: Some(handle) })
+        Ok(LedgerWriter {
+            tx: Some(tx),
+            handle: Some(handle),
+        })
     }
 
     /// Queue responses for persistence.
     pub fn send(&self, rows: Vec<StoredResponse>) -> Result<(), String> {
         match &self.tx {
-            Some(tx) => tx.send(rows).map_err(|_| "the ledger writer stopped (see the error above)".to_string()),
+            Some(tx) => tx
+                .send(rows)
+                .map_err(|_| "the ledger writer stopped (see the error above)".to_string()),
             None => Err("the ledger writer is closed".into()),
         }
     }
@@ -55,7 +60,9 @@ impl LedgerWriter {
     fn close(&mut self) -> Result<u64, String> {
         drop(self.tx.take());
         match self.handle.take() {
-            Some(h) => h.join().map_err(|_| "the ledger writer thread panicked".to_string())?,
+            Some(h) => h
+                .join()
+                .map_err(|_| "the ledger writer thread panicked".to_string())?,
             None => Ok(0),
         }
     }

@@ -1,7 +1,7 @@
 //! Run planning, dispatch through the ledger, and scoring.
 
-pub mod ledger_writer;
 pub mod evaluate;
-pub mod schedule;
+pub mod ledger_writer;
 pub mod output;
+pub mod schedule;
 pub mod scoring;

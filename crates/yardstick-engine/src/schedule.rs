@@ -44,7 +44,8 @@ pub struct ScoreError {
     pub message: String,
 }
 
-pub type ScoreFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Scored>, ScoreError>> + Send + 'a>>;
+pub type ScoreFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Scored>, ScoreError>> + Send + 'a>>;
 
 /// Scores continuations given a shared context. Implemented over the OpenAI-compatible backend (and later
 /// the native one). Must return one `Scored` per continuation, in order.
@@ -117,17 +118,24 @@ pub async fn execute(
             let Some(unit) = pending.next() else { break };
             let scorer = scorer.clone();
             set.spawn(async move {
-                let conts: Vec<Vec<u32>> = unit.members.iter().map(|m| m.continuation.clone()).collect();
+                let conts: Vec<Vec<u32>> = unit
+                    .members
+                    .iter()
+                    .map(|m| m.continuation.clone())
+                    .collect();
                 let res = scorer.score(&unit.context, &conts).await;
                 (unit, res)
             });
             stats.units_sent += 1;
         }
-        let Some(joined) = set.join_next().await else { break };
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
         let (unit, res) = match joined {
             Ok(v) => v,
             Err(e) => {
-                first_error.get_or_insert(ExecError::Ledger(format!("a request task panicked: {e}")));
+                first_error
+                    .get_or_insert(ExecError::Ledger(format!("a request task panicked: {e}")));
                 continue;
             }
         };
@@ -159,7 +167,10 @@ pub async fn execute(
                 }
             }
             Ok(scored) => {
-                first_error.get_or_insert(ExecError::Arity { expected: unit.members.len(), got: scored.len() });
+                first_error.get_or_insert(ExecError::Arity {
+                    expected: unit.members.len(),
+                    got: scored.len(),
+                });
             }
             Err(e) => {
                 first_error.get_or_insert(ExecError::Model(e));

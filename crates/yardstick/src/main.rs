@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "yardstick", version, about = "Evaluate language models and measure the gaps between groups of them, with error bars")]
+#[command(
+    name = "yardstick",
+    version,
+    about = "Evaluate language models and measure the gaps between groups of them, with error bars"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,7 +48,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("YARDSTICK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         Command::Run(args) => commands::run::run(*args),
         Command::Tasks(cmd) => commands::tasks::run(cmd),
@@ -62,7 +69,8 @@ fn main() -> ExitCode {
         Err(err) => {
             // A closed pipe (e.g. `yardstick results | head`) is not an error.
             if err.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

@@ -38,12 +38,16 @@ pub struct RunProgress {
 impl RunProgress {
     pub fn new(mode: Mode) -> Self {
         let bar = match mode {
-            Mode::Bar => ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(8)),
+            Mode::Bar => {
+                ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(8))
+            }
             _ => ProgressBar::hidden(),
         };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg} ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         RunProgress {
             mode,
@@ -59,7 +63,10 @@ impl RunProgress {
 
     fn rates(&self) -> (f64, f64) {
         let secs = self.start.elapsed().as_secs_f64().max(1e-3);
-        (self.done.load(Ordering::Relaxed) as f64 / secs, self.tokens.load(Ordering::Relaxed) as f64 / secs)
+        (
+            self.done.load(Ordering::Relaxed) as f64 / secs,
+            self.tokens.load(Ordering::Relaxed) as f64 / secs,
+        )
     }
 }
 
@@ -90,14 +97,21 @@ impl Progress for RunProgress {
         match self.mode {
             Mode::Bar => {
                 self.bar.set_position(done);
-                self.bar.set_message(format!("{rps:.0} req/s {tps:.0} tok/s, {cached} reused"));
+                self.bar
+                    .set_message(format!("{rps:.0} req/s {tps:.0} tok/s, {cached} reused"));
             }
             Mode::Lines => {
-                let Ok(mut last) = self.last_line.lock() else { return };
+                let Ok(mut last) = self.last_line.lock() else {
+                    return;
+                };
                 let to_send = self.total.load(Ordering::Relaxed).saturating_sub(cached);
                 if last.elapsed() >= Duration::from_secs(5) || done == to_send {
                     *last = Instant::now();
-                    let eta = if rps > 0.0 { (to_send.saturating_sub(done)) as f64 / rps } else { 0.0 };
+                    let eta = if rps > 0.0 {
+                        (to_send.saturating_sub(done)) as f64 / rps
+                    } else {
+                        0.0
+                    };
                     eprintln!(
                         "[{:>7.1}s] {done}/{to_send} requests, {rps:.1} req/s, {tps:.0} tok/s, {cached} reused, ETA {eta:.0}s",
                         self.start.elapsed().as_secs_f64()

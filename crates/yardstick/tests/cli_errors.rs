@@ -21,7 +21,10 @@ fn stderr(o: &Output) -> String {
 
 fn assert_fails_with(o: &Output, needles: &[&str]) {
     let err = stderr(o);
-    assert!(!o.status.success(), "expected failure, got success; stderr:\n{err}");
+    assert!(
+        !o.status.success(),
+        "expected failure, got success; stderr:\n{err}"
+    );
     for n in needles {
         assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
     }
@@ -37,14 +40,25 @@ fn peers_value(key: &str) -> Option<String> {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18555)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18555)
 }
 
 #[test]
 fn unknown_task_suggests_close_names() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let store = tmp.path().join("s.db");
-    let o = run(&["run", "--model", "http://127.0.0.1:9/v1", "--tasks", "mmlu_anatomi", "--store", store.to_str().unwrap()]);
+    let o = run(&[
+        "run",
+        "--model",
+        "http://127.0.0.1:9/v1",
+        "--tasks",
+        "mmlu_anatomi",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
     assert_fails_with(&o, &["mmlu_anatomi", "mmlu_anatomy"]);
     assert!(!store.exists() || std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0) < 1_000_000);
 }
@@ -53,7 +67,11 @@ fn unknown_task_suggests_close_names() {
 fn malformed_yaml_names_file_and_line() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let yaml = tmp.path().join("broken.yaml");
-    std::fs::write(&yaml, "task: broken_task\ndataset_path: json\ndoc_to_text: \"{{question}\n  bad: [unclosed\n").unwrap();
+    std::fs::write(
+        &yaml,
+        "task: broken_task\ndataset_path: json\ndoc_to_text: \"{{question}\n  bad: [unclosed\n",
+    )
+    .unwrap();
     let o = run(&[
         "run",
         "--model",
@@ -65,7 +83,10 @@ fn malformed_yaml_names_file_and_line() {
     ]);
     assert_fails_with(&o, &["broken.yaml"]);
     let err = stderr(&o);
-    assert!(err.contains("broken.yaml:") || err.contains("line"), "no line number in:\n{err}");
+    assert!(
+        err.contains("broken.yaml:") || err.contains("line"),
+        "no line number in:\n{err}"
+    );
 }
 
 #[test]
@@ -78,7 +99,14 @@ fn missing_dataset_says_what_and_where() {
     )
     .unwrap();
     let o = yardstick()
-        .args(["run", "--model", "http://127.0.0.1:9/v1", "--tasks", "needs_missing_data", "--include-path"])
+        .args([
+            "run",
+            "--model",
+            "http://127.0.0.1:9/v1",
+            "--tasks",
+            "needs_missing_data",
+            "--include-path",
+        ])
         .arg(tmp.path())
         .env("HF_HOME", tmp.path().join("hf"))
         .env("HF_HUB_OFFLINE", "1")
@@ -86,16 +114,32 @@ fn missing_dataset_says_what_and_where() {
         .expect("run");
     assert_fails_with(&o, &["nobody/no_such_dataset", "test"]);
     let err = stderr(&o);
-    assert!(err.contains(&tmp.path().join("hf").display().to_string()), "the error should say where it looked:\n{err}");
+    assert!(
+        err.contains(&tmp.path().join("hf").display().to_string()),
+        "the error should say where it looked:\n{err}"
+    );
 }
 
 #[test]
 fn unreachable_server_is_named() {
-    let Some(shared) = require_shared_data() else { return };
+    let Some(shared) = require_shared_data() else {
+        return;
+    };
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/v1");
     let o = yardstick()
-        .args(["run", "--model", &url, "--tasks", "mmlu_anatomy", "--limit", "2", "--max-retries", "1", "--data-dir"])
+        .args([
+            "run",
+            "--model",
+            &url,
+            "--tasks",
+            "mmlu_anatomy",
+            "--limit",
+            "2",
+            "--max-retries",
+            "1",
+            "--data-dir",
+        ])
         .arg(shared.join("benchmarks"))
         .arg("--store")
         .arg(tempfile::tempdir().expect("tempdir").path().join("s.db"))
@@ -105,12 +149,24 @@ fn unreachable_server_is_named() {
 }
 
 fn tiny_gguf() -> Option<PathBuf> {
-    peers_value("YARDSTICK_TINY_GGUF").map(PathBuf::from).filter(|p| p.is_file())
+    peers_value("YARDSTICK_TINY_GGUF")
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
 }
 
 fn export_tokenizer(gguf: &Path, dir: &Path) {
-    let st = yardstick().args(["tokenizer", "export"]).arg(gguf).arg("-o").arg(dir).stdout(Stdio::null()).status();
-    assert!(st.map(|s| s.success()).unwrap_or(false), "tokenizer export of {} failed", gguf.display());
+    let st = yardstick()
+        .args(["tokenizer", "export"])
+        .arg(gguf)
+        .arg("-o")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .status();
+    assert!(
+        st.map(|s| s.success()).unwrap_or(false),
+        "tokenizer export of {} failed",
+        gguf.display()
+    );
 }
 
 struct Killed(Child);
@@ -123,16 +179,32 @@ impl Drop for Killed {
 
 #[test]
 fn server_without_prompt_logprobs_is_refused_with_the_reason() {
-    let Some(shared) = require_shared_data() else { return };
-    let (Some(server_bin), Some(gguf)) = (peers_value("YARDSTICK_LLAMA_SERVER").map(PathBuf::from), tiny_gguf()) else {
-        skip_or_fail("llama.cpp's llama-server or the tiny GGUF is missing: run scripts/setup-peers");
+    let Some(shared) = require_shared_data() else {
+        return;
+    };
+    let (Some(server_bin), Some(gguf)) = (
+        peers_value("YARDSTICK_LLAMA_SERVER").map(PathBuf::from),
+        tiny_gguf(),
+    ) else {
+        skip_or_fail(
+            "llama.cpp's llama-server or the tiny GGUF is missing: run scripts/setup-peers",
+        );
         return;
     };
     let port = free_port();
     let child = Command::new(&server_bin)
         .args(["-m"])
         .arg(&gguf)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-c", "4096", "-t", "1"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "-c",
+            "4096",
+            "-t",
+            "1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -150,7 +222,15 @@ fn server_without_prompt_logprobs_is_refused_with_the_reason() {
     let tmp = tempfile::tempdir().expect("tempdir");
     export_tokenizer(&gguf, &tmp.path().join("tok"));
     let o = yardstick()
-        .args(["run", "--model", &format!("http://127.0.0.1:{port}/v1"), "--tasks", "mmlu_anatomy", "--limit", "2"])
+        .args([
+            "run",
+            "--model",
+            &format!("http://127.0.0.1:{port}/v1"),
+            "--tasks",
+            "mmlu_anatomy",
+            "--limit",
+            "2",
+        ])
         .arg("--tokenizer")
         .arg(tmp.path().join("tok"))
         .arg("--data-dir")
@@ -164,17 +244,32 @@ fn server_without_prompt_logprobs_is_refused_with_the_reason() {
 
 #[test]
 fn tokenizer_that_disagrees_with_the_server_is_caught_by_the_probe() {
-    let Some(shared) = require_shared_data() else { return };
+    let Some(shared) = require_shared_data() else {
+        return;
+    };
     let Some(gguf) = tiny_gguf() else {
         skip_or_fail("the tiny GGUF is missing: run scripts/setup-peers");
         return;
     };
-    let Some(server) = RefServer::start(&gguf) else { return };
+    let Some(server) = RefServer::start(&gguf) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     // The Llama-2 32k vocabulary of the other tiny model: a real tokenizer, but not this server's.
-    export_tokenizer(&yardstick_testkit::tiny_llama_gguf(), &tmp.path().join("wrong"));
+    export_tokenizer(
+        &yardstick_testkit::tiny_llama_gguf(),
+        &tmp.path().join("wrong"),
+    );
     let o = yardstick()
-        .args(["run", "--model", &server.url(), "--tasks", "mmlu_anatomy", "--limit", "2"])
+        .args([
+            "run",
+            "--model",
+            &server.url(),
+            "--tasks",
+            "mmlu_anatomy",
+            "--limit",
+            "2",
+        ])
         .arg("--tokenizer")
         .arg(tmp.path().join("wrong"))
         .arg("--data-dir")
@@ -185,11 +280,16 @@ fn tokenizer_that_disagrees_with_the_server_is_caught_by_the_probe() {
         .expect("run");
     assert_fails_with(&o, &["tokeniz"]);
     let err = stderr(&o).to_lowercase();
-    assert!(err.contains("differ") || err.contains("disagree") || err.contains("mismatch"), "{err}");
+    assert!(
+        err.contains("differ") || err.contains("disagree") || err.contains("mismatch"),
+        "{err}"
+    );
     // Nothing was scored with the misaligned tokenizer.
     let conn = rusqlite::Connection::open(tmp.path().join("s.db"));
     if let Ok(conn) = conn {
-        let n: i64 = conn.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)).unwrap_or(0);
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
+            .unwrap_or(0);
         assert_eq!(n, 0, "responses were stored despite the tokenizer mismatch");
     }
 }

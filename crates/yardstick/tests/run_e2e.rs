@@ -24,14 +24,21 @@ fn tiny_small_vocab_gguf() -> Option<PathBuf> {
     }
     let home = PathBuf::from(std::env::var_os("HOME")?);
     let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok();
-    if let Some(p) = env.as_deref().and_then(|t| peers_env_value(t, "YARDSTICK_TINY_GGUF")) {
+    if let Some(p) = env
+        .as_deref()
+        .and_then(|t| peers_env_value(t, "YARDSTICK_TINY_GGUF"))
+    {
         return Some(PathBuf::from(p));
     }
     let dir = home.join(".cache/yardstick/models");
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tiny-small-vocab-")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("tiny-small-vocab-"))
+        })
         .collect();
     found.sort();
     found.pop()
@@ -99,7 +106,10 @@ fn samples(dir: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
                 stack.push(p);
             } else if let Some(name) = p.file_name().and_then(|n| n.to_str()) {
                 if let Some(rest) = name.strip_prefix("samples_") {
-                    let task = rest.rsplit_once('_').map(|(t, _)| t.to_string()).unwrap_or_default();
+                    let task = rest
+                        .rsplit_once('_')
+                        .map(|(t, _)| t.to_string())
+                        .unwrap_or_default();
                     let text = std::fs::read_to_string(&p).expect("read samples");
                     out.insert(task, text.lines().map(str::to_string).collect());
                 }
@@ -110,23 +120,36 @@ fn samples(dir: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
 }
 
 fn stored_responses(store: &Path) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
         return 0;
     };
-    conn.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)).unwrap_or(0)
+    conn.query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
+        .unwrap_or(0)
 }
 
 #[test]
 fn kill_9_resume_and_faults_leave_results_unchanged() {
-    let Some(shared) = require_shared_data() else { return };
+    let Some(shared) = require_shared_data() else {
+        return;
+    };
     let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
         skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
         return;
     };
-    let Some(server) = RefServer::start(&gguf) else { return };
+    let Some(server) = RefServer::start(&gguf) else {
+        return;
+    };
     let tmp = tempfile::tempdir().expect("tempdir");
     let tok = tmp.path().join("tok");
-    let st = yardstick().args(["tokenizer", "export"]).arg(&gguf).arg("-o").arg(&tok).status().expect("export");
+    let st = yardstick()
+        .args(["tokenizer", "export"])
+        .arg(&gguf)
+        .arg("-o")
+        .arg(&tok)
+        .status()
+        .expect("export");
     assert!(st.success(), "tokenizer export failed");
     let data = shared.join("benchmarks");
     let url = server.url();
@@ -134,8 +157,13 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     // A: uninterrupted.
     let (store_a, out_a) = (tmp.path().join("a.db"), tmp.path().join("out_a"));
     let res_a = run_ok(&run_args(&url, &tok, &data, &store_a, &out_a));
-    let total = res_a["yardstick"]["requests_total"].as_i64().expect("requests_total");
-    assert!(total >= 200, "expected a real workload, got {total} requests");
+    let total = res_a["yardstick"]["requests_total"]
+        .as_i64()
+        .expect("requests_total");
+    assert!(
+        total >= 200,
+        "expected a real workload, got {total} requests"
+    );
     let samples_a = samples(&out_a);
     assert_eq!(samples_a.len(), 3, "one samples file per task");
 
@@ -153,7 +181,10 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
         if n >= total / 4 {
             break;
         }
-        assert!(Instant::now() < deadline, "the run stored only {n} responses in 300 s");
+        assert!(
+            Instant::now() < deadline,
+            "the run stored only {n} responses in 300 s"
+        );
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the run ended ({status}) before it could be killed");
         }
@@ -162,12 +193,38 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     child.kill().expect("kill -9"); // SIGKILL on Unix: no chance to clean up
     let _ = child.wait();
     let before = stored_responses(&store_b);
-    assert!(before > 0 && before < total, "killed with {before} of {total} stored");
+    assert!(
+        before > 0 && before < total,
+        "killed with {before} of {total} stored"
+    );
 
-    let proxy = FaultProxy::start(&server.root(), FaultConfig { p_500: 0.0, p_drop: 0.0, p_slow: 0.0, ..FaultConfig::default() }).expect("proxy");
-    let res_b = run_ok(&run_args(&format!("{}/v1", proxy.url()), &tok, &data, &store_b, &out_b));
-    assert_eq!(res_b["yardstick"]["requests_reused"].as_i64(), Some(before), "reused what was stored");
-    assert_eq!(res_b["yardstick"]["requests_sent"].as_i64(), Some(total - before), "sent only what was missing");
+    let proxy = FaultProxy::start(
+        &server.root(),
+        FaultConfig {
+            p_500: 0.0,
+            p_drop: 0.0,
+            p_slow: 0.0,
+            ..FaultConfig::default()
+        },
+    )
+    .expect("proxy");
+    let res_b = run_ok(&run_args(
+        &format!("{}/v1", proxy.url()),
+        &tok,
+        &data,
+        &store_b,
+        &out_b,
+    ));
+    assert_eq!(
+        res_b["yardstick"]["requests_reused"].as_i64(),
+        Some(before),
+        "reused what was stored"
+    );
+    assert_eq!(
+        res_b["yardstick"]["requests_sent"].as_i64(),
+        Some(total - before),
+        "sent only what was missing"
+    );
     let forwarded = proxy.summary().forwarded;
     // The probe makes a few calls of its own (models, tokenize, echo checks); every other call carries
     // missing requests (grouped single-token questions: one call for several).
@@ -176,20 +233,124 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
         "the proxy forwarded {forwarded} calls for {} missing requests",
         total - before
     );
-    assert_eq!(res_a["results"], res_b["results"], "results after kill -9 + resume differ");
-    assert_eq!(samples_a, samples(&out_b), "samples after kill -9 + resume differ");
+    assert_eq!(
+        res_a["results"], res_b["results"],
+        "results after kill -9 + resume differ"
+    );
+    assert_eq!(
+        samples_a,
+        samples(&out_b),
+        "samples after kill -9 + resume differ"
+    );
 
     // C: faults on every side of the wire.
     let faulty = FaultProxy::start(
         &server.root(),
-        FaultConfig { p_500: 0.2, p_drop: 0.05, p_slow: 0.05, slow: Duration::from_millis(300), ..FaultConfig::default() },
+        FaultConfig {
+            p_500: 0.2,
+            p_drop: 0.05,
+            p_slow: 0.05,
+            slow: Duration::from_millis(300),
+            ..FaultConfig::default()
+        },
     )
     .expect("fault proxy");
     let (store_c, out_c) = (tmp.path().join("c.db"), tmp.path().join("out_c"));
-    let res_c = run_ok(&run_args(&format!("{}/v1", faulty.url()), &tok, &data, &store_c, &out_c));
+    let res_c = run_ok(&run_args(
+        &format!("{}/v1", faulty.url()),
+        &tok,
+        &data,
+        &store_c,
+        &out_c,
+    ));
     let s = faulty.summary();
-    assert!(s.failures() > 10, "the proxy injected too few faults to mean anything: {s:?}");
-    assert_eq!(res_a["results"], res_c["results"], "faults changed the results");
+    assert!(
+        s.failures() > 10,
+        "the proxy injected too few faults to mean anything: {s:?}"
+    );
+    assert_eq!(
+        res_a["results"], res_c["results"],
+        "faults changed the results"
+    );
     assert_eq!(samples_a, samples(&out_c), "faults changed the samples");
     eprintln!("kill -9: {before}/{total} stored before resume; faults injected: {s:?}");
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_prints_the_resume_command() {
+    let Some(shared) = require_shared_data() else {
+        return;
+    };
+    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
+        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+        return;
+    };
+    let Some(server) = RefServer::start(&gguf) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tok = tmp.path().join("tok");
+    let st = yardstick()
+        .args(["tokenizer", "export"])
+        .arg(&gguf)
+        .arg("-o")
+        .arg(&tok)
+        .stdout(Stdio::null())
+        .status();
+    assert!(
+        st.map(|s| s.success()).unwrap_or(false),
+        "tokenizer export failed"
+    );
+    let store = tmp.path().join("s.db");
+    let mut args = run_args(
+        &server.url(),
+        &tok,
+        &shared.join("benchmarks"),
+        &store,
+        &tmp.path().join("out"),
+    );
+    args.retain(|a| a != "--json");
+    let child = yardstick()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn run");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while stored_responses(&store) < 8 {
+        assert!(Instant::now() < deadline, "no progress within 300 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(st.success());
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "exit code after Ctrl-C; stderr:\n{err}"
+    );
+    assert!(
+        err.contains("Resume with"),
+        "no resume command printed:\n{err}"
+    );
+    assert!(
+        err.contains("--tasks"),
+        "the resume command should be the full command line:\n{err}"
+    );
+    let conn = rusqlite::Connection::open(&store).expect("open store");
+    let status: String = conn
+        .query_row("SELECT status FROM runs", [], |r| r.get(0))
+        .expect("run row");
+    assert_eq!(status, "interrupted");
+    let stored: i64 = conn
+        .query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
+        .expect("count");
+    assert!(
+        stored >= 8,
+        "responses received before Ctrl-C were kept ({stored})"
+    );
 }

@@ -78,6 +78,11 @@ pub struct OpenAiOptions {
     pub batch_prompts: Option<bool>,
     /// Extra texts for the tokenizer agreement check (e.g. prompts of the requested tasks).
     pub probe_texts: Vec<String>,
+    /// Report lm-eval's literal `sum(token_logprobs[ctxlen:-1])` instead of the aligned reading where the
+    /// two differ (a server that reports a prepended BOS, or generated nothing because EOS was the greedy
+    /// next token): for strict parity runs. The grouped path is off in this mode, since those quirks of
+    /// one request per choice cannot be known from a shared request.
+    pub lm_eval_literal_slicing: bool,
 }
 
 impl Default for OpenAiOptions {
@@ -96,6 +101,7 @@ impl Default for OpenAiOptions {
             group_top_k: None,
             batch_prompts: None,
             probe_texts: Vec::new(),
+            lm_eval_literal_slicing: false,
         }
     }
 }
@@ -357,6 +363,18 @@ impl OpenAiBackend {
         }
     }
 
+    /// In `lm_eval_literal_slicing` mode, swap in lm-eval's literal value (keeping the aligned one in
+    /// `lm_eval_slice` for the record).
+    fn literal(&self, mut s: wire::Scored) -> wire::Scored {
+        if self.opts.lm_eval_literal_slicing {
+            if let Some(lit) = s.lm_eval_slice {
+                s.lm_eval_slice = Some(s.result);
+                s.result = lit;
+            }
+        }
+        s
+    }
+
     fn require_scoring<'p>(&self, probe: &'p ProbeReport) -> Result<&'p ProbeReport, BackendError> {
         match &probe.echo {
             EchoSupport::Unsupported { reason } => Err(BackendError::EchoUnsupported {
@@ -383,7 +401,13 @@ impl OpenAiBackend {
         let url = self.completions_url();
         let resp = parse_completion(&body, &url)?;
         let lp = logprobs_of(&resp.choices[0], &url, &body)?;
-        let scored = score_echo(lp, inp.len(), ctxlen, self.offset_for(probe, &inp), &url)?;
+        let scored = self.literal(score_echo(
+            lp,
+            inp.len(),
+            ctxlen,
+            self.offset_for(probe, &inp),
+            &url,
+        )?);
         let (pt, ct) = usage_counts(&resp, inp.len(), scored.generated);
         Ok(LoglikelihoodOutcome {
             result: scored.result,
@@ -660,13 +684,13 @@ impl OpenAiBackend {
         let mut scored = Vec::with_capacity(inputs.len());
         for ((inp, ctxlen), choice) in inputs.iter().zip(&resp.choices) {
             let lp = logprobs_of(choice, &url, &body)?;
-            scored.push(score_echo(
+            scored.push(self.literal(score_echo(
                 lp,
                 inp.len(),
                 *ctxlen,
                 self.offset_for(probe, inp),
                 &url,
-            )?);
+            )?));
         }
         let generated: usize = scored.iter().map(|s| s.generated).sum();
         let (pt, ct) = usage_counts(&resp, total_sent, generated);
@@ -1060,6 +1084,7 @@ impl OpenAiBackend {
         }
 
         let grouped_single_token = self.opts.grouped
+            && !self.opts.lm_eval_literal_slicing
             && echo == EchoSupport::TokenIds
             && self.tokenizer.pieces().is_some()
             && max_logprobs >= 2;

@@ -714,3 +714,41 @@ async fn an_empty_context_group_is_scored_per_choice_without_disabling_the_fast_
     assert_eq!(mock.completions() - before, 1);
     assert!(g.iter().all(|o| o.path == ScoringPath::Grouped));
 }
+
+#[tokio::test]
+async fn literal_slicing_mode_reproduces_lm_eval_on_a_server_that_reports_bos() {
+    let t = Arc::new(toy());
+    let mock = MockLm::start(mock_config(&t, BosMode::PrependReported)).expect("mock");
+    let aligned = OpenAiBackend::connect(&mock.url(), opts(&t))
+        .await
+        .expect("connect");
+    let literal = OpenAiBackend::connect(
+        &mock.url(),
+        OpenAiOptions {
+            lm_eval_literal_slicing: true,
+            ..opts(&t)
+        },
+    )
+    .await
+    .expect("connect");
+    assert!(!literal.probe().await.expect("probe").grouped_single_token);
+    let (ctx, conts) = question(&t, "we answer:").await;
+    let a = aligned
+        .loglikelihood(&ctx, &conts[0])
+        .await
+        .expect("aligned");
+    let l = literal
+        .loglikelihood(&ctx, &conts[0])
+        .await
+        .expect("literal");
+    assert_eq!(Some(l.result), a.lm_eval_slice);
+    assert_eq!(l.lm_eval_slice, Some(a.result));
+}
+
+#[test]
+fn the_backend_is_shareable_and_object_safe() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<OpenAiBackend>();
+    send_sync::<Tokenizer>();
+    let _upcast: fn(Arc<OpenAiBackend>) -> Arc<dyn Backend> = |b| b;
+}

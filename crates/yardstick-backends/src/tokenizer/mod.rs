@@ -605,6 +605,32 @@ impl Tokenizer {
         }
     }
 
+    /// Encode many texts (order kept): in parallel on the rayon pool for local tokenizers, one request
+    /// after another (cached) for a server tokenizer.
+    pub async fn encode_many(
+        self: &Arc<Self>,
+        texts: Vec<String>,
+        add_special_tokens: bool,
+    ) -> Result<Vec<Arc<[u32]>>, TokenizerError> {
+        if self.is_local() {
+            let me = Arc::clone(self);
+            return tokio::task::spawn_blocking(move || {
+                use rayon::prelude::*;
+                texts
+                    .par_iter()
+                    .map(|t| me.encode_local_cached(t, add_special_tokens))
+                    .collect()
+            })
+            .await
+            .map_err(|e| TokenizerError::Encode(format!("tokenizer worker failed: {e}")))?;
+        }
+        let mut out = Vec::with_capacity(texts.len());
+        for t in &texts {
+            out.push(self.encode(t, add_special_tokens).await?);
+        }
+        Ok(out)
+    }
+
     /// Blocking parallel pair encoding for local tokenizers (rayon).
     pub fn encode_pairs_blocking(
         &self,
@@ -880,6 +906,11 @@ pub(crate) mod tests {
             assert_eq!(&t.encode_pair(&p.0, &p.1, false).await.expect("pair"), b);
         }
         assert_eq!(t.decode(&a.continuation).await.expect("decode"), "A");
+        let many = t
+            .encode_many(vec!["answer:".into(), "we".into()], false)
+            .await
+            .expect("many");
+        assert_eq!(&*many[0], &a.context[..]);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use yardstick_analysis::groups::GroupSpec;
 use yardstick_analysis::query::{Query, FIELDS};
 use yardstick_analysis::registry::Registry;
 use yardstick_analysis::trend::TrendOptions;
-use yardstick_analysis::{gap as gapmod, import as importmod, items, plot, rate as ratemod, trend as trendmod};
+use yardstick_analysis::{
+    gap as gapmod, import as importmod, items, plot, rate as ratemod, trend as trendmod,
+};
 use yardstick_store::Store;
 
 /// Options every analysis command shares.
@@ -110,7 +112,8 @@ pub enum EstimandArg {
 }
 
 fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
-    yardstick_analysis::country::parse_date(s).ok_or_else(|| format!("cannot parse date '{s}'; write YYYY-MM-DD (or YYYY-MM)"))
+    yardstick_analysis::country::parse_date(s)
+        .ok_or_else(|| format!("cannot parse date '{s}'; write YYYY-MM-DD (or YYYY-MM)"))
 }
 
 fn parse_query(s: &str) -> Result<Query, String> {
@@ -118,7 +121,11 @@ fn parse_query(s: &str) -> Result<Query, String> {
 }
 
 fn fields_help() -> String {
-    FIELDS.iter().map(|(f, d)| format!("  {f:<14} {d}")).collect::<Vec<_>>().join("\n")
+    FIELDS
+        .iter()
+        .map(|(f, d)| format!("  {f:<14} {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[derive(Args, Debug)]
@@ -255,7 +262,8 @@ fn print_text(s: &str) -> anyhow::Result<()> {
 
 pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let reg = registry(&args.common.registry)?;
-    let store = Store::open(&args.common.store).with_context(|| format!("opening store {}", args.common.store.display()))?;
+    let store = Store::open(&args.common.store)
+        .with_context(|| format!("opening store {}", args.common.store.display()))?;
     let started = std::time::Instant::now();
     let report = importmod::import_paths(&store, &reg, &args.paths)?;
     if args.common.json {
@@ -300,7 +308,10 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                     f.path,
                     u.line,
                     u.model,
-                    u.organization.as_ref().map(|x| format!(" (organization '{x}')")).unwrap_or_default(),
+                    u.organization
+                        .as_ref()
+                        .map(|x| format!(" (organization '{x}')"))
+                        .unwrap_or_default(),
                     u.reason
                 ));
             }
@@ -321,7 +332,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     o.push_str(&format!(
         "Unattributed rows (no organization/country under developer attribution): {}{}\n",
         report.unattributed_total(),
-        if args.show_unattributed || report.unattributed_total() == 0 { String::new() } else { " — list them with --show-unattributed".into() }
+        if args.show_unattributed || report.unattributed_total() == 0 {
+            String::new()
+        } else {
+            " — list them with --show-unattributed".into()
+        }
     ));
     print_text(&o)?;
     Ok(ExitCode::SUCCESS)
@@ -369,12 +384,19 @@ fn models_list(a: ModelsListArgs) -> anyhow::Result<ExitCode> {
         rows.extend(yardstick_store::observations::load_models(&store)?);
     }
     let data = Dataset::from_rows(&reg, rows, scores);
-    let matched: Vec<&yardstick_analysis::dataset::ModelInfo> = data.models.iter().filter(|m| query.matches(&reg, m, mode)).collect();
+    let matched: Vec<&yardstick_analysis::dataset::ModelInfo> = data
+        .models
+        .iter()
+        .filter(|m| query.matches(&reg, m, mode))
+        .collect();
     if a.common.json {
         print_json(&matched)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut o = format!("{:<46} {:<10} {:<18} {:<7} {:<10} {:>8} {:>7} {:<5}\n", "model", "source", "org", "country", "released", "params", "active", "open");
+    let mut o = format!(
+        "{:<46} {:<10} {:<18} {:<7} {:<10} {:>8} {:>7} {:<5}\n",
+        "model", "source", "org", "country", "released", "params", "active", "open"
+    );
     for m in &matched {
         let dev = m.attributed(mode);
         o.push_str(&format!(
@@ -383,9 +405,15 @@ fn models_list(a: ModelsListArgs) -> anyhow::Result<ExitCode> {
             m.source,
             gapmod::truncate(dev.org.as_deref().unwrap_or("—"), 18),
             dev.country.as_deref().unwrap_or("—"),
-            m.release_date.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-            m.params_b.map(|p| format!("{p}")).unwrap_or_else(|| "—".into()),
-            m.active_params_b.map(|p| format!("{p}")).unwrap_or_else(|| "—".into()),
+            m.release_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "—".into()),
+            m.params_b
+                .map(|p| format!("{p}"))
+                .unwrap_or_else(|| "—".into()),
+            m.active_params_b
+                .map(|p| format!("{p}"))
+                .unwrap_or_else(|| "—".into()),
             match m.open_weights {
                 Some(true) => "yes",
                 Some(false) => "no",
@@ -393,7 +421,13 @@ fn models_list(a: ModelsListArgs) -> anyhow::Result<ExitCode> {
             }
         ));
     }
-    o.push_str(&format!("{} model(s) match '{}' (attribution: {}; registry {})\n", matched.len(), query.text, mode.id(), reg.version));
+    o.push_str(&format!(
+        "{} model(s) match '{}' (attribution: {}; registry {})\n",
+        matched.len(),
+        query.text,
+        mode.id(),
+        reg.version
+    ));
     print_text(&o)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -408,9 +442,16 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
         let key = yardstick_analysis::registry::norm_model(&a.name);
         for m in data.models.into_iter().filter(|m| {
             yardstick_analysis::registry::norm_model(&m.name) == key
-                || entry.as_ref().is_some_and(|e| m.registry_model.as_deref() == Some(e.name.as_str()))
+                || entry
+                    .as_ref()
+                    .is_some_and(|e| m.registry_model.as_deref() == Some(e.name.as_str()))
         }) {
-            let scores: Vec<_> = data.scores.iter().filter(|s| s.source == m.source && s.model == m.name).cloned().collect();
+            let scores: Vec<_> = data
+                .scores
+                .iter()
+                .filter(|s| s.source == m.source && s.model == m.name)
+                .cloned()
+                .collect();
             observed.push((m, scores));
         }
     }
@@ -435,13 +476,22 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
     if let Some(e) = &entry {
         o.push_str(&format!("{} (registry, {})\n", e.name, e.origin));
         if let Some(org) = &org {
-            o.push_str(&format!("  developer: {} [{}], {}  — source {}\n", org.name, org.id, Registry::country_label(&org.country), org.source));
+            o.push_str(&format!(
+                "  developer: {} [{}], {}  — source {}\n",
+                org.name,
+                org.id,
+                Registry::country_label(&org.country),
+                org.source
+            ));
         }
         for (k, v) in [
             ("family", e.family.clone()),
             ("released", e.released.map(|d| d.to_string())),
             ("params (B)", e.params_b.map(|p| p.to_string())),
-            ("active params (B)", e.active_params_b.map(|p| p.to_string())),
+            (
+                "active params (B)",
+                e.active_params_b.map(|p| p.to_string()),
+            ),
             ("open weights", e.open_weights.map(|b| b.to_string())),
             ("licence", e.license.clone()),
             ("base model", e.base.clone()),
@@ -458,7 +508,10 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
     }
     for (m, scores) in &observed {
         o.push_str(&format!("\n{} as imported from {}\n", m.name, m.source));
-        for (mode, label) in [(AttributionMode::Developer, "developer"), (AttributionMode::Base, "base")] {
+        for (mode, label) in [
+            (AttributionMode::Developer, "developer"),
+            (AttributionMode::Base, "base"),
+        ] {
             let d = m.attributed(mode);
             o.push_str(&format!(
                 "  attribution ({label}): {} / {} via {}\n",
@@ -471,7 +524,10 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
             o.push_str(&format!("  lineage: {}\n", m.lineage.chain.join(" → ")));
         }
         if let Some(d) = m.release_date {
-            o.push_str(&format!("  released: {d} ({})\n", m.release_basis.as_deref().unwrap_or("?")));
+            o.push_str(&format!(
+                "  released: {d} ({})\n",
+                m.release_basis.as_deref().unwrap_or("?")
+            ));
         }
         for s in scores.iter().take(40) {
             o.push_str(&format!(
@@ -479,11 +535,18 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
                 s.benchmark,
                 s.score,
                 s.stderr.map(|e| format!(" ± {e:.4}")).unwrap_or_default(),
-                if s.snapshot.is_empty() { String::new() } else { format!("  (snapshot {})", s.snapshot) }
+                if s.snapshot.is_empty() {
+                    String::new()
+                } else {
+                    format!("  (snapshot {})", s.snapshot)
+                }
             ));
         }
         if scores.len() > 40 {
-            o.push_str(&format!("  … {} more scores (--json shows all)\n", scores.len() - 40));
+            o.push_str(&format!(
+                "  … {} more scores (--json shows all)\n",
+                scores.len() - 40
+            ));
         }
     }
     print_text(&o)?;
@@ -493,10 +556,17 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
 fn models_orgs(a: ModelsOrgsArgs) -> anyhow::Result<ExitCode> {
     let reg = registry(&a.common.registry)?;
     let want = match &a.country {
-        Some(c) => Some(yardstick_analysis::country::country_code(c).with_context(|| format!("unknown country '{c}'"))?),
+        Some(c) => Some(
+            yardstick_analysis::country::country_code(c)
+                .with_context(|| format!("unknown country '{c}'"))?,
+        ),
         None => None,
     };
-    let orgs: Vec<_> = reg.orgs.iter().filter(|o| want.is_none_or(|w| o.country == w)).collect();
+    let orgs: Vec<_> = reg
+        .orgs
+        .iter()
+        .filter(|o| want.is_none_or(|w| o.country == w))
+        .collect();
     if a.common.json {
         print_json(&orgs)?;
         return Ok(ExitCode::SUCCESS);
@@ -512,7 +582,11 @@ fn models_orgs(a: ModelsOrgsArgs) -> anyhow::Result<ExitCode> {
             org.aliases.join(", ")
         ));
     }
-    o.push_str(&format!("{} organization(s); registry {}\n", orgs.len(), reg.version));
+    o.push_str(&format!(
+        "{} organization(s); registry {}\n",
+        orgs.len(),
+        reg.version
+    ));
     print_text(&o)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -522,10 +596,23 @@ pub fn gap(a: GapArgs) -> anyhow::Result<ExitCode> {
     let store = open_existing(&a.common.store)?;
     let target = if let Some(d) = &a.dimension {
         GapTarget::Dimension(Dimension::parse(d).with_context(|| {
-            format!("unknown dimension '{d}'; choose one of {}", Dimension::ALL.iter().map(|d| d.id()).collect::<Vec<_>>().join(", "))
+            format!(
+                "unknown dimension '{d}'; choose one of {}",
+                Dimension::ALL
+                    .iter()
+                    .map(|d| d.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         })?)
     } else if !a.benchmark.is_empty() {
-        GapTarget::Benchmarks(a.benchmark.iter().map(|b| b.trim().to_lowercase()).filter(|b| !b.is_empty()).collect())
+        GapTarget::Benchmarks(
+            a.benchmark
+                .iter()
+                .map(|b| b.trim().to_lowercase())
+                .filter(|b| !b.is_empty())
+                .collect(),
+        )
     } else {
         GapTarget::AllDimensions
     };
@@ -542,14 +629,28 @@ pub fn gap(a: GapArgs) -> anyhow::Result<ExitCode> {
             Box::new(move |b: &str| list.iter().any(|x| x == b))
         }
         GapTarget::Dimension(d) => {
-            let ids: Vec<&str> = yardstick_analysis::catalog::benchmarks_of(*d).iter().map(|b| b.id).collect();
+            let ids: Vec<&str> = yardstick_analysis::catalog::benchmarks_of(*d)
+                .iter()
+                .map(|b| b.id)
+                .collect();
             Box::new(move |b: &str| ids.contains(&b))
         }
         _ => Box::new(|_: &str| true),
     };
-    let tables = items::load_item_tables(&store, a.source.as_deref(), wanted.as_ref(), a.metric.as_deref())?;
+    let tables = items::load_item_tables(
+        &store,
+        a.source.as_deref(),
+        wanted.as_ref(),
+        a.metric.as_deref(),
+    )?;
     let opts = GapOptions {
-        groups: GroupSpec { a: a.between, b: a.and, attribution: a.attribution.into(), official_only: a.official_only, as_of: a.as_of },
+        groups: GroupSpec {
+            a: a.between,
+            b: a.and,
+            attribution: a.attribution.into(),
+            official_only: a.official_only,
+            as_of: a.as_of,
+        },
         target,
         estimand: match a.estimand {
             EstimandArg::Roster => Estimand::Roster,
@@ -589,7 +690,13 @@ pub fn trend(a: TrendArgs) -> anyhow::Result<ExitCode> {
     }
     let data = Dataset::load(&store, &reg)?;
     let opts = TrendOptions {
-        groups: GroupSpec { a: a.between, b: a.and, attribution: a.attribution.into(), official_only: a.official_only, as_of: None },
+        groups: GroupSpec {
+            a: a.between,
+            b: a.and,
+            attribution: a.attribution.into(),
+            official_only: a.official_only,
+            as_of: None,
+        },
         metric: a.metric,
         since: a.since,
         until: a.until,
@@ -631,7 +738,14 @@ pub fn rate(a: RateArgs) -> anyhow::Result<ExitCode> {
         bail!("--level must be between 0 and 1, got {}", a.level);
     }
     let set = ratemod::read_battles(&a.battles)?;
-    let report = ratemod::rate(&reg, &set, &a.battles.display().to_string(), a.bootstrap, a.seed, a.level)?;
+    let report = ratemod::rate(
+        &reg,
+        &set,
+        &a.battles.display().to_string(),
+        a.bootstrap,
+        a.seed,
+        a.level,
+    )?;
     if let Some(p) = &a.plot {
         plot::plot_ratings(p, &report)?;
     }

@@ -78,11 +78,16 @@ pub struct RunArgs {
 }
 
 fn git_rev() -> Option<String> {
-    option_env!("YARDSTICK_GIT_REV").map(str::to_string).filter(|s| !s.is_empty())
+    option_env!("YARDSTICK_GIT_REV")
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
 }
 
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -90,18 +95,26 @@ fn shell_quote(s: &str) -> String {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
     rt.block_on(run_async(args))
 }
 
 async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let command_line = std::env::args().map(|a| shell_quote(&a)).collect::<Vec<_>>().join(" ");
+    let command_line = std::env::args()
+        .map(|a| shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let limit = match args.limit {
         None => None,
         Some(l) if l <= 0.0 || !l.is_finite() => anyhow::bail!("--limit must be positive, got {l}"),
         Some(l) if l < 1.0 => Some(Limit::Fraction(l)),
         Some(l) if l.fract() == 0.0 => Some(Limit::Count(l as usize)),
-        Some(l) => anyhow::bail!("--limit {l}: give a whole number of documents, or a fraction below 1"),
+        Some(l) => {
+            anyhow::bail!("--limit {l}: give a whole number of documents, or a fraction below 1")
+        }
     };
     let mut data = DataOptions::from_env();
     data.data_dir = args.data_dir.clone();
@@ -167,7 +180,10 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     .await
     .with_context(|| format!("connecting to {}", args.model))?;
     let backend: Arc<dyn Backend> = Arc::new(backend);
-    let probe = backend.probe().await.with_context(|| format!("probing {}", args.model))?;
+    let probe = backend
+        .probe()
+        .await
+        .with_context(|| format!("probing {}", args.model))?;
     if !silent {
         eprintln!("{}", probe.render());
     }
@@ -191,9 +207,16 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
 
     let progress = RunProgress::new(progress::choose(silent));
-    let outcome = evaluate::evaluate(&opts, prepared, backend.clone(), &probe, &progress as &dyn Progress, cancel)
-        .await
-        .context("evaluation failed")?;
+    let outcome = evaluate::evaluate(
+        &opts,
+        prepared,
+        backend.clone(),
+        &probe,
+        &progress as &dyn Progress,
+        cancel,
+    )
+    .await
+    .context("evaluation failed")?;
 
     let mut out = std::io::stdout().lock();
     if outcome.interrupted {

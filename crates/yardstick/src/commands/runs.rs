@@ -67,7 +67,9 @@ pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
                     format!(
                         "{} sent, {} reused",
                         s.get("requests_sent").and_then(|v| v.as_u64()).unwrap_or(0),
-                        s.get("requests_reused").and_then(|v| v.as_u64()).unwrap_or(0)
+                        s.get("requests_reused")
+                            .and_then(|v| v.as_u64())
+                            .unwrap_or(0)
                     )
                 })
                 .unwrap_or_default();
@@ -82,7 +84,13 @@ pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
             ]
         })
         .collect();
-    write_table(&mut out, &["run", "started", "status", "model", "tasks", "samples", "requests"], &rows)?;
+    write_table(
+        &mut out,
+        &[
+            "run", "started", "status", "model", "tasks", "samples", "requests",
+        ],
+        &rows,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -94,11 +102,14 @@ fn summarize_tasks(tasks: &[String]) -> String {
     }
 }
 
+/// (metric, value, stderr, n) of one model × task cell.
+type Cell = (String, f64, Option<f64>, i64);
+
 pub fn results(args: ResultsArgs) -> anyhow::Result<ExitCode> {
     let store = open_existing(&args.store)?;
     let rows = store.list_results(args.all)?;
     // Latest run per (model, task) wins; show groups and top-level tasks (leaf subtasks of a group are many).
-    let mut cells: BTreeMap<(String, String), (String, f64, Option<f64>, i64)> = BTreeMap::new();
+    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
     let mut latest: BTreeMap<(String, String), String> = BTreeMap::new();
     for r in &rows {
         let wanted = match &args.metric {
@@ -114,7 +125,10 @@ pub fn results(args: ResultsArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         latest.insert(key.clone(), stamp);
-        cells.insert(key, (r.metric.clone(), r.value.unwrap_or(f64::NAN), r.stderr, r.n));
+        cells.insert(
+            key,
+            (r.metric.clone(), r.value.unwrap_or(f64::NAN), r.stderr, r.n),
+        );
     }
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -129,11 +143,25 @@ pub fn results(args: ResultsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if cells.is_empty() {
-        writeln!(out, "No finished results in {} (use --all to include unfinished runs).", args.store.display())?;
+        writeln!(
+            out,
+            "No finished results in {} (use --all to include unfinished runs).",
+            args.store.display()
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    let models: Vec<String> = cells.keys().map(|(m, _)| m.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let tasks: Vec<String> = cells.keys().map(|(_, t)| t.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let models: Vec<String> = cells
+        .keys()
+        .map(|(m, _)| m.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let tasks: Vec<String> = cells
+        .keys()
+        .map(|(_, t)| t.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut header = vec!["task".to_string()];
     header.extend(models.iter().cloned());
     let table: Vec<Vec<String>> = tasks
@@ -156,7 +184,11 @@ pub fn results(args: ResultsArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A plain aligned text table.
-pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
+pub fn write_table(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -176,8 +208,14 @@ pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) 
         }
         writeln!(out, "{}", s.trim_end())
     };
-    line(out, &header.iter().map(|h| h.to_string()).collect::<Vec<_>>())?;
-    line(out, &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>())?;
+    line(
+        out,
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    )?;
+    line(
+        out,
+        &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+    )?;
     for r in rows {
         line(out, r)?;
     }
