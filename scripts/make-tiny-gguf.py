@@ -55,6 +55,11 @@ REPO = SCRIPT.parent.parent
 PARAMS = dict(
     vocab_size=2048, n_embd=32, n_layer=2, n_head=4, n_head_kv=2, n_ff=64, ctx=8192,
     rms_eps=1e-5, rope_base=10000.0, seed=1234, max_cjk_chars=400, min_char_count=3, en_weight=6,
+    # Like a real model, rank answer letters high after "Answer:" so that a multiple-choice question's choices
+    # are all in the top-k log-probabilities (what lets a harness score a question from one request): every
+    # token embedding shares a component along one direction c, and the output rows of the letter tokens
+    # lean towards c. The rest of each logit stays random, so which letter wins still varies by question.
+    letter_pieces="ABCDEFGHIJ", letter_bias=6.0, shared_embedding=3.0,
 )
 
 
@@ -264,7 +269,12 @@ def write_gguf(path: Path, p, toks):
     w.add_add_eos_token(False)
     w.add_add_space_prefix(True)
 
-    w.add_tensor("token_embd.weight", normal((V, E), 1.0))
+    # the shared direction (a fixed unit vector) and the letter tokens (" A".." J")
+    c = np.zeros(E, np.float32); c[0] = 1.0
+    ids = {t: i for i, (t, _, _) in enumerate(toks)}
+    letters = [ids["\u2581" + ch] for ch in p["letter_pieces"] if "\u2581" + ch in ids]
+    emb = normal((V, E), 1.0) + np.float32(p["shared_embedding"]) * c
+    w.add_tensor("token_embd.weight", emb.astype(np.float32))
     for i in range(L):
         w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(E, np.float32))
         w.add_tensor(f"blk.{i}.attn_q.weight", normal((H * D, E), E ** -0.5))
@@ -276,7 +286,9 @@ def write_gguf(path: Path, p, toks):
         w.add_tensor(f"blk.{i}.ffn_up.weight", normal((F, E), E ** -0.5))
         w.add_tensor(f"blk.{i}.ffn_down.weight", normal((E, F), F ** -0.5))
     w.add_tensor("output_norm.weight", np.ones(E, np.float32))
-    w.add_tensor("output.weight", normal((V, E), 4.0 * E ** -0.5))
+    out_w = normal((V, E), 4.0 * E ** -0.5)
+    out_w[letters, 0] = np.float32(p["letter_bias"])  # equal lean along c: the context decides between letters
+    w.add_tensor("output.weight", out_w.astype(np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
