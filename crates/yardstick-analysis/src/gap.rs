@@ -324,10 +324,13 @@ fn model_level_row(
     // Per benchmark: model → (score, se, se basis), and the item counts seen.
     let mut per_bench: Vec<HashMap<String, ScoreWithSe>> = Vec::new();
     let mut items_seen: Vec<Vec<u64>> = Vec::new();
+    let mut spec = opts.groups.clone();
     for b in all_benches {
         let snapshot = latest_snapshot(data, source, b, opts.groups.as_of);
         if let Some(s) = &snapshot {
             notes.push(format!("{b}: snapshot {s}"));
+            // A leaderboard snapshot already holds only what existed on its date; --as-of chose the snapshot.
+            spec.as_of = None;
         }
         let mut map = HashMap::new();
         let mut seen = Vec::new();
@@ -352,7 +355,7 @@ fn model_level_row(
         .iter()
         .filter(|m| m.source == source && per_bench.iter().any(|pb| pb.contains_key(&m.name)))
         .collect();
-    let (a_all, b_all, ex) = split(registry, &opts.groups, with_any);
+    let (a_all, b_all, ex) = split(registry, &spec, with_any);
     notes.extend(ex.describe());
     // A dimension compares models on the same benchmarks. When not every model has every benchmark of the
     // dimension, use the subset that keeps at least 3 models per group with the most benchmarks (then the most
@@ -363,8 +366,13 @@ fn model_level_row(
             .enumerate()
             .all(|(i, pb)| mask & (1 << i) == 0 || pb.contains_key(&m.name))
     };
-    let full: u32 = (1u32 << all_benches.len()) - 1;
-    let mask = if all_benches.len() == 1 {
+    let full: u32 = if all_benches.len() >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << all_benches.len()) - 1
+    };
+    // (A dimension has a handful of benchmarks; beyond 16 the subset search is skipped.)
+    let mask = if all_benches.len() == 1 || all_benches.len() > 16 {
         full
     } else {
         let mut best: Option<((bool, u32, usize), u32)> = None;

@@ -24,6 +24,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use yardstick_stats::{percentile_interval, TrendConvention, TrendVerdict, Xoshiro256PlusPlus};
 
+/// Longest daily series (20 years).
+const MAX_WINDOW_DAYS: i64 = 7305;
+
 /// Days per month used for lags and slopes (365.25 / 12).
 pub const DAYS_PER_MONTH: f64 = 30.4375;
 
@@ -268,6 +271,15 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
         .max(pb.last().map(|p| p.date).unwrap_or(first_release));
     let since = opts.since.unwrap_or(first_release);
     let until = opts.until.unwrap_or(last_release).max(since);
+    if (until - since).num_days() > MAX_WINDOW_DAYS {
+        return Err(AnalysisError::invalid(
+            "--since/--until",
+            format!(
+                "the window {since} → {until} is longer than {} years; narrow it",
+                MAX_WINDOW_DAYS / 365
+            ),
+        ));
+    }
     let days: Vec<NaiveDate> = {
         let mut v = Vec::new();
         let mut d = since;

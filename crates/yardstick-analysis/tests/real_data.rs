@@ -132,6 +132,41 @@ fn epoch_eci_trend_reports_lag_gap_and_verdict() {
     let text = t.render_text();
     println!("{text}");
     assert!(text.contains("Lag of B behind A (months): mean"), "{text}");
+    // --as-of keeps only models released by then.
+    let as_of = chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let mut groups = spec(
+        "country=US",
+        "country=CN",
+        AttributionMode::Developer,
+        false,
+    );
+    groups.as_of = Some(as_of);
+    let g = gap(
+        &reg,
+        &data,
+        &[],
+        &GapOptions {
+            groups,
+            target: GapTarget::Benchmarks(vec!["eci".into()]),
+            estimand: Estimand::Population,
+            source: None,
+            metric: None,
+            replicates: 500,
+            seed: 2,
+            level: 0.95,
+        },
+    )
+    .unwrap();
+    let row = &g.rows[0];
+    assert!(row.n_models_a > 10 && row.n_models_a < t.n_models_a);
+    for m in row.models_a.iter().chain(&row.models_b) {
+        let d = data
+            .model("epoch-hub", &m.name)
+            .unwrap()
+            .release_date
+            .unwrap();
+        assert!(d <= as_of, "{} released {d}", m.name);
+    }
     let svg = dir.path().join("trend.svg");
     yardstick_analysis::plot::plot_trend(&svg, &t).unwrap();
     let body = std::fs::read_to_string(&svg).unwrap();

@@ -17,13 +17,13 @@ use yardstick_testkit::{require_shared_data, tiny_llama_gguf, FaultConfig, Fault
 fn exported(gguf: &Path) -> (Tokenizer, PathBuf) {
     let f = GgufFile::open(gguf).expect("open gguf");
     let e = export_tokenizer(&f).expect("export");
-    let dir = std::env::temp_dir().join(format!(
-        "ys-tok-{}-{}",
-        std::process::id(),
-        gguf.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let stem = gguf
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!("ys-tok-{}-{n}-{stem}", std::process::id()));
     e.write(&dir).expect("write");
     (Tokenizer::from_path(&dir).expect("load export"), dir)
 }
@@ -160,6 +160,51 @@ fn pair_encoding_and_batch_throughput_on_benchmark_text() {
         assert_eq!(e.continuation, whole[ctx.len()..].to_vec());
         assert_eq!(e.continuation.len(), 1, "{x:?} after {c:?}");
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `tests/fixtures/lm_eval_pairs_llama2.jsonl` holds (context, continuation) pairs from MMLU/CMMLU rows
+/// with lm-eval 0.4.13's own encodings (`LocalCompletionsAPI._encode_pair`, `add_bos_token=False`, and its
+/// empty-context rule) using the tokenizer exported from the tiny Llama-2 GGUF and loaded by transformers.
+#[tokio::test]
+async fn pair_encoding_matches_lm_eval_0_4_13() {
+    let Some(_) = require_shared_data() else {
+        return;
+    };
+    let (tok, dir) = exported(&tiny_llama_gguf());
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/lm_eval_pairs_llama2.jsonl"
+    ))
+    .expect("fixture");
+    let mut n = 0;
+    for line in fixture.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let ids = |k: &str| -> Vec<u32> {
+            v[k].as_array()
+                .expect("ids")
+                .iter()
+                .map(|x| x.as_u64().expect("id") as u32)
+                .collect()
+        };
+        let (ctx, cont) = (
+            v["ctx"].as_str().expect("ctx"),
+            v["cont"].as_str().expect("cont"),
+        );
+        let p = tok.encode_pair(ctx, cont, false).await.expect("pair");
+        assert_eq!(
+            &*p.context,
+            &ids("ctx_ids")[..],
+            "context of {ctx:?} + {cont:?}"
+        );
+        assert_eq!(
+            p.continuation,
+            ids("cont_ids"),
+            "continuation of {ctx:?} + {cont:?}"
+        );
+        n += 1;
+    }
+    assert!(n >= 150, "{n}");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -242,7 +242,10 @@ fn registry(path: &Option<PathBuf>) -> anyhow::Result<Registry> {
 
 fn open_existing(path: &Path) -> anyhow::Result<Store> {
     if !path.exists() {
-        bail!("no store at {} — run `yardstick import FILE…` first, or pass --store PATH (env YARDSTICK_STORE)", path.display());
+        bail!(
+            "no store at {} — run `yardstick import FILE…` first, or pass --store PATH (env YARDSTICK_STORE)",
+            path.display()
+        );
     }
     Store::open(path).with_context(|| format!("opening store {}", path.display()))
 }
@@ -279,12 +282,20 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 f.format.name(),
                 f.rows_read,
                 f.scores_added,
-                if f.scores_duplicate > 0 { format!(" ({} already stored from another file)", f.scores_duplicate) } else { String::new() },
+                if f.scores_duplicate > 0 {
+                    format!(" ({} already stored from another file)", f.scores_duplicate)
+                } else {
+                    String::new()
+                },
                 f.items_added,
                 if f.items_duplicate > 0 { format!(" ({} already stored)", f.items_duplicate) } else { String::new() },
                 f.models_added,
                 f.unattributed_count,
-                if f.rows_without_score > 0 { format!(", {} rows without a score", f.rows_without_score) } else { String::new() },
+                if f.rows_without_score > 0 {
+                    format!(", {} rows without a score", f.rows_without_score)
+                } else {
+                    String::new()
+                },
             ));
         } else {
             o.push_str(&format!(
@@ -456,7 +467,16 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if entry.is_none() && observed.is_empty() {
-        bail!("no model named '{}' in the registry{}; try `yardstick models list --observed \"model~{}\"`", a.name, if a.common.store.exists() { " or the store" } else { "" }, a.name);
+        let where_ = if a.common.store.exists() {
+            " or the store"
+        } else {
+            ""
+        };
+        bail!(
+            "no model named '{}' in the registry{where_}; try `yardstick models list --observed \"model~{}\"`",
+            a.name,
+            a.name
+        );
     }
     let org = entry.as_ref().and_then(|e| reg.org(&e.org)).cloned();
     if a.common.json {
@@ -465,7 +485,7 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
             .map(|(m, s)| {
                 serde_json::json!({
                     "model": m,
-                    "scores": s.iter().map(|x| serde_json::json!({"benchmark": x.benchmark, "score": x.score, "stderr": x.stderr, "snapshot": x.snapshot, "variant": x.variant, "file_sha256": x.file_sha256, "row": x.row_number, "column": x.column_name})).collect::<Vec<_>>()
+                    "scores": s.iter().map(score_json).collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -551,6 +571,19 @@ fn models_show(a: ModelsShowArgs) -> anyhow::Result<ExitCode> {
     }
     print_text(&o)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn score_json(x: &yardstick_store::observations::ScoreRow) -> serde_json::Value {
+    serde_json::json!({
+        "benchmark": x.benchmark,
+        "score": x.score,
+        "stderr": x.stderr,
+        "snapshot": x.snapshot,
+        "variant": x.variant,
+        "file_sha256": x.file_sha256,
+        "row": x.row_number,
+        "column": x.column_name,
+    })
 }
 
 fn models_orgs(a: ModelsOrgsArgs) -> anyhow::Result<ExitCode> {

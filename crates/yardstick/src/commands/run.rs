@@ -179,7 +179,8 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     )
     .await
     .with_context(|| format!("connecting to {}", args.model))?;
-    let backend: Arc<dyn Backend> = Arc::new(backend);
+    let openai = Arc::new(backend);
+    let backend: Arc<dyn Backend> = openai.clone();
     let probe = backend
         .probe()
         .await
@@ -251,6 +252,12 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             if s.wall_seconds > 0.0 { s.requests_answered as f64 / s.wall_seconds } else { 0.0 },
             s.prompt_tokens,
             outcome.wall_seconds
+        );
+        let c = openai.counters();
+        eprintln!(
+            "server calls: {} HTTP requests ({} retries); {} questions scored from one request each ({} choices read \
+             from top log-probabilities, {} fell back to their own request)",
+            c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks
         );
         for f in &outcome.output_files {
             eprintln!("wrote {}", f.display());
