@@ -4,8 +4,9 @@
 //! of each group in every snapshot.
 //!
 //! Lag: for each day t from `--since`, target = F_B(t); τ = the first date on which F_A reached the target;
-//! lag(t) = (t − τ) in days / 30.4375. A negative lag means group A reached that score only after t (B was
-//! ahead at t); when A never reached it, B leads and the lag is undefined for that day.
+//! lag(t) = (t − τ) in days / 30.4375 ([`DAYS_PER_MONTH`] = 365.25 / 12). A negative lag means group A
+//! reached that score only after t (B was ahead at t); when A never reached it, B leads and the lag is
+//! undefined for that day.
 //!
 //! Slope (eval-anchors §4.8): weighted least squares over the models of both groups released in the window,
 //! score = α + γ·[A] + β·date + δ·date·[A], weights 1/SE² when every model has a standard error, cluster-robust
@@ -22,13 +23,13 @@ use crate::registry::Registry;
 use chrono::{Duration, NaiveDate};
 use rayon::prelude::*;
 use serde::Serialize;
-use yardstick_stats::{percentile_interval, TrendConvention, TrendVerdict, Xoshiro256PlusPlus};
+use yardstick_stats::{
+    percentile_interval, verdict_from_interval, TrendConvention, TrendVerdict, Xoshiro256PlusPlus,
+    DAYS_PER_MONTH,
+};
 
 /// Longest daily series (20 years).
 const MAX_WINDOW_DAYS: i64 = 7305;
-
-/// Days per month used for lags and slopes (365.25 / 12).
-pub const DAYS_PER_MONTH: f64 = 30.4375;
 
 /// Options of `yardstick trend`.
 #[derive(Debug, Clone)]
@@ -478,6 +479,20 @@ fn frontier_series(
     out
 }
 
+/// The verdict in words; `gap` is the A − B gap that says which group is ahead (≥ 0: A).
+fn verdict_text(verdict: TrendVerdict, gap: f64) -> String {
+    let leader = if gap >= 0.0 { "A" } else { "B" };
+    match verdict {
+        TrendVerdict::Widening => format!("widening (group {leader} ahead and pulling away)"),
+        TrendVerdict::Narrowing => {
+            format!("narrowing (group {leader} ahead, the other catching up)")
+        }
+        TrendVerdict::NoEvidence => {
+            "no evidence either way (the CI of the slope includes 0)".to_string()
+        }
+    }
+}
+
 /// δ of score = α + γ·[A] + β·t + δ·t·[A] (t in days from the window's centre), cluster-robust by organization.
 fn gap_trend(window: &[(&Point, f64)], level: f64) -> Result<GapTrend> {
     let na = window.iter().filter(|(_, g)| *g == 1.0).count();
@@ -512,24 +527,8 @@ fn gap_trend(window: &[(&Point, f64)], level: f64) -> Result<GapTrend> {
     let delta = fit.coef[3];
     let ci = fit.ci[3];
     let gamma = fit.coef[1];
-    let convention = TrendConvention::for_signed_gap(gamma);
-    let verdict = match (convention, ci.lower > 0.0, ci.upper < 0.0) {
-        (TrendConvention::IncreasingWidens, true, _)
-        | (TrendConvention::DecreasingWidens, _, true) => TrendVerdict::Widening,
-        (TrendConvention::IncreasingWidens, _, true)
-        | (TrendConvention::DecreasingWidens, true, _) => TrendVerdict::Narrowing,
-        _ => TrendVerdict::NoEvidence,
-    };
-    let leader = if gamma >= 0.0 { "A" } else { "B" };
-    let verdict_text = match verdict {
-        TrendVerdict::Widening => format!("widening (group {leader} ahead and pulling away)"),
-        TrendVerdict::Narrowing => {
-            format!("narrowing (group {leader} ahead, the other catching up)")
-        }
-        TrendVerdict::NoEvidence => {
-            "no evidence either way (the CI of the slope includes 0)".to_string()
-        }
-    };
+    let verdict = verdict_from_interval(ci, TrendConvention::for_signed_gap(gamma));
+    let verdict_text = verdict_text(verdict, gamma);
     let centre = epoch + Duration::days(centre_days.round() as i64);
     Ok(GapTrend {
         method: format!(
@@ -838,27 +837,16 @@ pub fn arena_trend(
             opts.level,
         ) {
             Ok(t) => {
-                let leader = if mean_gap >= 0.0 { "A" } else { "B" };
-                let verdict_text = match t.verdict {
-                    TrendVerdict::Widening => {
-                        format!("widening (group {leader} ahead and pulling away)")
-                    }
-                    TrendVerdict::Narrowing => {
-                        format!("narrowing (group {leader} ahead, the other catching up)")
-                    }
-                    TrendVerdict::NoEvidence => {
-                        "no evidence either way (the CI of the slope includes 0)".into()
-                    }
-                };
+                let verdict_text = verdict_text(t.verdict, mean_gap);
                 Some(GapTrend {
                     method: format!(
                         "WLS of the snapshot gap on snapshot date ({}), CR1 SE clustered by calendar quarter ({} clusters)",
                         if w.is_some() { "weights 1/SE²" } else { "unweighted" },
                         t.n_clusters
                     ),
-                    slope_per_month: t.slope_per_day * DAYS_PER_MONTH,
-                    ci_lower_per_month: t.ci_per_day.lower * DAYS_PER_MONTH,
-                    ci_upper_per_month: t.ci_per_day.upper * DAYS_PER_MONTH,
+                    slope_per_month: t.slope_per_month,
+                    ci_lower_per_month: t.ci_per_month.lower,
+                    ci_upper_per_month: t.ci_per_month.upper,
                     p: t.p,
                     gap_at_centre: mean_gap,
                     centre: epoch + Duration::days((days.iter().sum::<f64>() / days.len() as f64).round() as i64),

@@ -11,7 +11,7 @@ use yardstick_analysis::import::import_paths;
 use yardstick_analysis::query::Query;
 use yardstick_analysis::trend::{arena_trend, trend, TrendOptions};
 use yardstick_analysis::Registry;
-use yardstick_stats::TrendVerdict;
+use yardstick_stats::{TrendVerdict, DAYS_PER_MONTH};
 use yardstick_store::Store;
 
 fn shared_data() -> Option<PathBuf> {
@@ -104,7 +104,7 @@ fn epoch_eci_trend_reports_lag_gap_and_verdict() {
     // The lag series is consistent with its definition: at every day, A's frontier at (t − lag) is at least B's.
     for d in t.series.iter().step_by(97) {
         if let (Some(lag), Some(fb)) = (d.lag_months, d.frontier_b) {
-            let reached = d.date - chrono::Duration::days((lag * 30.4375).round() as i64);
+            let reached = d.date - chrono::Duration::days((lag * DAYS_PER_MONTH).round() as i64);
             let fa_then = t
                 .frontier_a
                 .iter()

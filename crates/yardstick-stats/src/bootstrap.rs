@@ -1,11 +1,13 @@
 //! Bootstrap resampling (eval-anchors §4.3, §4.8): percentile bootstrap of a mean, cluster bootstrap,
 //! the **paired bootstrap** over a model × item score matrix (one item resample per replicate, shared by
 //! every model), the **two-way bootstrap** of a group gap (items and, independently, models within each
-//! group), and the fixed-roster group gap from per-item contrasts.
+//! group), the fixed-roster group gap from per-item contrasts, and the **model-level parametric
+//! bootstrap** of a group gap when only per-model scores and standard errors are known.
 //!
 //! # Determinism
 //! Replicate `r` draws its item resample from `Xoshiro256PlusPlus::for_stream(seed, STREAM_ITEMS, r)`
-//! and its model resample from `for_stream(seed, STREAM_MODELS, r)`. Work is split into fixed chunks of
+//! and its model resample from `for_stream(seed, STREAM_MODELS, r)`; [`model_level_gap_bootstrap`] uses
+//! `for_stream(seed, STREAM_MODEL_SCORES, r)`. Work is split into fixed chunks of
 //! replicates, so results are bit-identical for any number of rayon threads. The same seed gives the same
 //! item resamples in [`paired_bootstrap`] and [`two_way_gap_bootstrap`].
 //!
@@ -28,6 +30,8 @@ use std::hash::Hash;
 pub const STREAM_ITEMS: u64 = 0;
 /// Random stream used for model resampling in the two-way bootstrap.
 pub const STREAM_MODELS: u64 = 1;
+/// Random stream used by the model-level parametric bootstrap ([`model_level_gap_bootstrap`]).
+pub const STREAM_MODEL_SCORES: u64 = 2;
 
 /// Replicates per GEMM block (and per unit of parallel work).
 const BLOCK: usize = 128;
@@ -718,6 +722,113 @@ fn two_way_impl(
                 sb += row[ka + rng.below(kb as u64) as usize];
             }
             sa / ka as f64 - sb / kb as f64
+        })
+        .collect();
+    BootstrapResult::from_replicates(estimate, replicates, config.level)
+}
+
+/// A model's score on a benchmark (or index) and the standard error of that score (its sampling error;
+/// 0 treats the score as exact).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ModelScore {
+    pub score: f64,
+    /// Standard error of `score`, finite and ≥ 0.
+    pub se: f64,
+}
+
+impl ModelScore {
+    pub fn new(score: f64, se: f64) -> Self {
+        Self { score, se }
+    }
+}
+
+/// Which group gap a model-level bootstrap targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapEstimand {
+    /// Which of *these* models are better: the rosters are fixed, only each model's score error varies.
+    Roster,
+    /// Are models of group A in general better: the models of each group are also resampled, so the
+    /// interval includes which models happen to be in each group.
+    Population,
+}
+
+/// Model-level parametric bootstrap of a group gap, for when only per-model scores sₘ with standard
+/// errors σₘ are known (leaderboards), not per-item data.
+///
+/// Estimate: Δ̂ = (1/|A|) Σ_{m∈A} sₘ − (1/|B|) Σ_{m∈B} sₘ.
+///
+/// Replicate r, with zⱼ ~ N(0, 1) independent:
+/// - [`GapEstimand::Roster`]: Δ*_r = (1/|A|) Σ_{m∈A} (sₘ + σₘ·zₘ) − (1/|B|) Σ_{m∈B} (sₘ + σₘ·zₘ). Its
+///   distribution is normal with SE² = Σ_{m∈A} σₘ²/|A|² + Σ_{m∈B} σₘ²/|B|²; with every σₘ = 0 all
+///   replicates equal Δ̂ (a zero-width interval).
+/// - [`GapEstimand::Population`]: each group's |G| positions draw a model m⁽ʲ⁾ uniformly with replacement
+///   from G and take s_{m⁽ʲ⁾} + σ_{m⁽ʲ⁾}·zⱼ, so the spread between models widens the interval.
+///
+/// Returns the percentile interval at `config.level`, the bootstrap SE and the replicates (use
+/// [`BootstrapResult::p_two_sided`] for a p-value).
+///
+/// Determinism: replicate r uses `Xoshiro256PlusPlus::for_stream(config.seed, STREAM_MODEL_SCORES, r)`,
+/// drawing the positions of A and then of B in order; each position draws its model index (population
+/// only) and then one normal, also when σ = 0, so the random stream does not depend on which errors are
+/// known. Results are identical for any number of rayon threads.
+///
+/// Errors: an empty group, a non-finite score, a standard error that is negative or not finite, fewer
+/// than 2 replicates, a level outside (0, 1).
+pub fn model_level_gap_bootstrap(
+    group_a: &[ModelScore],
+    group_b: &[ModelScore],
+    estimand: GapEstimand,
+    config: &BootstrapConfig,
+) -> Result<BootstrapResult> {
+    config.validate()?;
+    for (what, group) in [
+        ("model_level_gap_bootstrap: group A", group_a),
+        ("model_level_gap_bootstrap: group B", group_b),
+    ] {
+        if group.is_empty() {
+            return Err(StatsError::Empty { what });
+        }
+        for (index, m) in group.iter().enumerate() {
+            if !m.score.is_finite() {
+                return Err(StatsError::NonFinite {
+                    what,
+                    index,
+                    value: m.score,
+                });
+            }
+            if !(m.se.is_finite() && m.se >= 0.0) {
+                return Err(StatsError::InvalidValue {
+                    what,
+                    index,
+                    value: m.se,
+                    reason: "a standard error must be finite and >= 0",
+                });
+            }
+        }
+    }
+    let mean = |g: &[ModelScore]| g.iter().map(|m| m.score).sum::<f64>() / g.len() as f64;
+    let estimate = mean(group_a) - mean(group_b);
+    let population = estimand == GapEstimand::Population;
+    let replicates: Vec<f64> = (0..config.replicates)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng =
+                Xoshiro256PlusPlus::for_stream(config.seed, STREAM_MODEL_SCORES, r as u64);
+            let mut draw = |g: &[ModelScore]| -> f64 {
+                let mut sum = 0.0;
+                for fixed in g {
+                    let m = if population {
+                        &g[rng.below(g.len() as u64) as usize]
+                    } else {
+                        fixed
+                    };
+                    sum += m.score + m.se * rng.normal();
+                }
+                sum / g.len() as f64
+            };
+            let da = draw(group_a);
+            da - draw(group_b)
         })
         .collect();
     BootstrapResult::from_replicates(estimate, replicates, config.level)

@@ -51,6 +51,36 @@ pub fn clt_se(values: &[f64]) -> Result<f64> {
     Ok((sample_variance(values)? / values.len() as f64).sqrt())
 }
 
+/// z = Φ⁻¹(0.975) used by [`agresti_coull_se`].
+const Z_975: f64 = 1.959_963_984_540_054;
+
+/// Standard error of a proportion `p` measured on `n` items, in the Agresti–Coull form (add z²/2
+/// successes and z²/2 failures, z = Φ⁻¹(0.975) ≈ 1.96):
+///
+/// p̃ = (n·p + z²/2) / (n + z²),  SE = √(p̃(1 − p̃) / (n + z²)).
+///
+/// For mid-range scores it is within a few percent of the plain binomial √(p(1 − p)/n); unlike the plain
+/// form it stays positive at p = 0 and p = 1, where √(p(1 − p)/n) = 0 would claim certainty (e.g. p = 0,
+/// n = 10: p̃ = 0.13877, SE = 0.09292). Use it for a model's sampling error when only its score and the
+/// benchmark's item count are known. Errors: `n = 0`, or `p` outside [0, 1] (or NaN).
+pub fn agresti_coull_se(p: f64, n: u64) -> Result<f64> {
+    if n == 0 {
+        return Err(StatsError::Empty {
+            what: "agresti_coull_se: number of items",
+        });
+    }
+    if !(0.0..=1.0).contains(&p) {
+        return Err(StatsError::InvalidParameter {
+            name: "p",
+            reason: format!("a proportion must be in [0, 1], got {p}"),
+        });
+    }
+    let z2 = Z_975.powi(2);
+    let nt = n as f64 + z2;
+    let pt = (p * n as f64 + z2 / 2.0) / nt;
+    Ok((pt * (1.0 - pt) / nt).sqrt())
+}
+
 /// Map arbitrary cluster labels to dense ids 0..C in order of first appearance.
 pub(crate) fn dense_ids<K: Eq + Hash>(clusters: &[K]) -> (Vec<usize>, usize) {
     let mut map: HashMap<&K, usize> = HashMap::with_capacity(clusters.len().min(1 << 16));

@@ -255,8 +255,26 @@ pub enum TrendVerdict {
     NoEvidence,
 }
 
-/// Average days per month (365.2425 / 12) used for the per-month slope.
-pub const DAYS_PER_MONTH: f64 = 30.436_875;
+/// Days per month, 365.25 / 12 = 30.4375 (a Julian year over twelve), the definition of a month used by
+/// Yardstick for per-month slopes and for lags in months (lag = days / 30.4375).
+pub const DAYS_PER_MONTH: f64 = 30.4375;
+
+/// The trend verdict from the confidence interval of a slope (change of the gap per unit time):
+/// Widening when the interval lies entirely on the widening side of 0 under `convention` (above 0 for
+/// [`TrendConvention::IncreasingWidens`], below 0 for [`TrendConvention::DecreasingWidens`]), Narrowing
+/// when it lies entirely on the other side, NoEvidence when it contains 0 (including an endpoint at
+/// exactly 0).
+pub fn verdict_from_interval(ci: Interval, convention: TrendConvention) -> TrendVerdict {
+    let up = ci.lower > 0.0;
+    let down = ci.upper < 0.0;
+    match (convention, up, down) {
+        (TrendConvention::IncreasingWidens, true, _)
+        | (TrendConvention::DecreasingWidens, _, true) => TrendVerdict::Widening,
+        (TrendConvention::IncreasingWidens, _, true)
+        | (TrendConvention::DecreasingWidens, true, _) => TrendVerdict::Narrowing,
+        _ => TrendVerdict::NoEvidence,
+    }
+}
 
 /// Slope of y over time with a robust CI and a verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -265,7 +283,7 @@ pub struct Trend {
     pub slope_per_day: f64,
     pub se_per_day: f64,
     pub ci_per_day: Interval,
-    /// Change in y per month (× 30.436875).
+    /// Change in y per month (× [`DAYS_PER_MONTH`] = 30.4375).
     pub slope_per_month: f64,
     pub ci_per_month: Interval,
     /// Fitted y at day 0.
@@ -279,9 +297,9 @@ pub struct Trend {
 }
 
 /// Trend of y (e.g. a gap, or a per-model gap contribution) over time in days: WLS of y on [1, day]
-/// with CR1 (or HC1 without clusters) standard errors, t with G − 1 (or n − 2) df. Verdict: Widening
-/// when the CI of the slope lies entirely on the widening side of 0 under `convention`, Narrowing when
-/// entirely on the other side, NoEvidence otherwise.
+/// with CR1 (or HC1 without clusters) standard errors, t with G − 1 (or n − 2) df. Verdict:
+/// [`verdict_from_interval`] of the slope's CI under `convention` (Widening when it lies entirely on the
+/// widening side of 0, Narrowing when entirely on the other side, NoEvidence otherwise).
 pub fn trend(
     y: &[f64],
     days: &[f64],
@@ -298,15 +316,7 @@ pub fn trend(
     let fit = wls(y, &x, weights, clusters, level)?;
     let slope = fit.coef[1];
     let ci = fit.ci[1];
-    let up = ci.lower > 0.0;
-    let down = ci.upper < 0.0;
-    let verdict = match (convention, up, down) {
-        (TrendConvention::IncreasingWidens, true, _)
-        | (TrendConvention::DecreasingWidens, _, true) => TrendVerdict::Widening,
-        (TrendConvention::IncreasingWidens, _, true)
-        | (TrendConvention::DecreasingWidens, true, _) => TrendVerdict::Narrowing,
-        _ => TrendVerdict::NoEvidence,
-    };
+    let verdict = verdict_from_interval(ci, convention);
     Ok(Trend {
         slope_per_day: slope,
         se_per_day: fit.se[1],

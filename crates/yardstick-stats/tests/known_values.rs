@@ -216,6 +216,166 @@ fn descriptive_and_clustered_se_by_hand() {
 }
 
 #[test]
+fn agresti_coull_se_by_hand() {
+    // p = 0.5, n = 100: p̃ = 0.5, SE = √(0.25/103.84) = 0.049067
+    assert!(
+        (agresti_coull_se(0.5, 100).unwrap()
+            - (0.25f64 / (100.0 + 1.959_963_984_540_054f64.powi(2))).sqrt())
+        .abs()
+            < 1e-12
+    );
+    assert!(agresti_coull_se(0.0, 100).unwrap() > 0.0 && agresti_coull_se(1.0, 100).unwrap() > 0.0);
+    // Mid-range: within 3% of the plain binomial SE for n = 1000.
+    let plain = (0.3f64 * 0.7 / 1000.0).sqrt();
+    assert!((agresti_coull_se(0.3, 1000).unwrap() / plain - 1.0).abs() < 0.03);
+    // By hand, z² = 3.841459: p = 0, n = 10: p̃ = 1.920729/13.841459 = 0.138766,
+    // SE = √(0.138766·0.861234/13.841459) = 0.092921; p = 1 mirrors it.
+    abs_close(
+        agresti_coull_se(0.0, 10).unwrap(),
+        0.092_920_536_936_212_9,
+        1e-15,
+    );
+    abs_close(
+        agresti_coull_se(1.0, 10).unwrap(),
+        0.092_920_536_936_212_9,
+        1e-15,
+    );
+    // p = 0.8, n = 50: p̃ = (40 + 1.920729)/53.841459 = 0.778596, SE = 0.056584.
+    abs_close(
+        agresti_coull_se(0.8, 50).unwrap(),
+        0.056_583_603_601_370_65,
+        1e-15,
+    );
+    assert!(matches!(
+        agresti_coull_se(0.5, 0),
+        Err(StatsError::Empty { .. })
+    ));
+    assert!(agresti_coull_se(1.2, 10).is_err());
+    assert!(agresti_coull_se(-0.1, 10).is_err());
+    assert!(agresti_coull_se(f64::NAN, 10).is_err());
+}
+
+fn ms(score: f64, se: f64) -> ModelScore {
+    ModelScore::new(score, se)
+}
+
+#[test]
+fn model_level_bootstrap_roster_matches_the_closed_form() {
+    // Δ = (0.6 + 0.7)/2 − 0.5 = 0.15; SE = √((0.02² + 0.02²)/4 + 0.03²) = √0.0011 = 0.033166
+    let a = [ms(0.6, 0.02), ms(0.7, 0.02)];
+    let b = [ms(0.5, 0.03)];
+    let config = BootstrapConfig::new(20_000, 11, 0.95);
+    let r = model_level_gap_bootstrap(&a, &b, GapEstimand::Roster, &config).unwrap();
+    assert!((r.estimate - 0.15).abs() < 1e-12);
+    assert!(
+        (r.se / 0.0011f64.sqrt() - 1.0).abs() < 0.03,
+        "bootstrap SE {}",
+        r.se
+    );
+    assert!(
+        (r.ci.lower - (0.15 - 1.96 * 0.0011f64.sqrt())).abs() < 0.004,
+        "{:?}",
+        r.ci
+    );
+    // Same seed, same answer (bit for bit); another seed, other replicates.
+    let again = model_level_gap_bootstrap(&a, &b, GapEstimand::Roster, &config).unwrap();
+    assert_eq!(r, again);
+    let other = model_level_gap_bootstrap(
+        &a,
+        &b,
+        GapEstimand::Roster,
+        &BootstrapConfig::new(20_000, 12, 0.95),
+    )
+    .unwrap();
+    assert_ne!(r.replicates, other.replicates);
+}
+
+#[test]
+fn model_level_bootstrap_exact_scores_fixed_roster_is_a_point() {
+    // σ = 0 and a fixed roster: every replicate is the observed gap, the interval has zero width.
+    let a = [ms(0.61, 0.0), ms(0.73, 0.0), ms(0.52, 0.0)];
+    let b = [ms(0.4, 0.0), ms(0.57, 0.0)];
+    let observed = (0.61 + 0.73 + 0.52) / 3.0 - (0.4 + 0.57) / 2.0;
+    let r = model_level_gap_bootstrap(
+        &a,
+        &b,
+        GapEstimand::Roster,
+        &BootstrapConfig::new(500, 3, 0.95),
+    )
+    .unwrap();
+    abs_close(r.estimate, observed, 1e-15);
+    assert!(r.replicates.iter().all(|&x| x == r.estimate));
+    assert_eq!((r.ci.lower, r.ci.upper), (r.estimate, r.estimate));
+    assert!(r.se < 1e-12, "se {}", r.se);
+}
+
+#[test]
+fn model_level_bootstrap_population_adds_between_model_spread() {
+    let a = [ms(0.2, 0.01), ms(0.4, 0.01), ms(0.6, 0.01), ms(0.8, 0.01)];
+    let b = [ms(0.45, 0.01), ms(0.55, 0.01), ms(0.5, 0.01), ms(0.5, 0.01)];
+    let config = BootstrapConfig::new(5000, 11, 0.95);
+    let roster = model_level_gap_bootstrap(&a, &b, GapEstimand::Roster, &config).unwrap();
+    let pop = model_level_gap_bootstrap(&a, &b, GapEstimand::Population, &config).unwrap();
+    // Model resampling: SD of A's scores is 0.258, so SE ≈ √(0.258²·(3/4)/4 + …) ≈ 0.11 ≫ roster SE ≈ 0.007.
+    assert!(
+        pop.se > 10.0 * roster.se,
+        "population {} vs roster {}",
+        pop.se,
+        roster.se
+    );
+    assert!(pop.ci.lower < 0.0 && pop.ci.upper > 0.0);
+    assert_eq!(pop.estimate, roster.estimate);
+
+    // Exact scores, A = {0, 1}, B = {0}: Δ* is the mean of two draws from {0, 1}, i.e. 0, ½, 1 with
+    // probabilities ¼, ½, ¼: SD √(1/8) = 0.35355, 95% percentile interval [0, 1]. The roster interval is
+    // the point ½.
+    let a = [ms(0.0, 0.0), ms(1.0, 0.0)];
+    let b = [ms(0.0, 0.0)];
+    let config = BootstrapConfig::new(20_000, 5, 0.95);
+    let pop = model_level_gap_bootstrap(&a, &b, GapEstimand::Population, &config).unwrap();
+    assert_eq!(pop.estimate, 0.5);
+    assert!(pop.replicates.iter().all(|&x| [0.0, 0.5, 1.0].contains(&x)));
+    assert!(
+        (pop.se / 0.125f64.sqrt() - 1.0).abs() < 0.03,
+        "se {}",
+        pop.se
+    );
+    assert_eq!((pop.ci.lower, pop.ci.upper), (0.0, 1.0));
+    let roster = model_level_gap_bootstrap(&a, &b, GapEstimand::Roster, &config).unwrap();
+    assert_eq!((roster.ci.lower, roster.ci.upper), (0.5, 0.5));
+}
+
+#[test]
+fn model_level_bootstrap_input_errors_are_typed() {
+    let config = BootstrapConfig::new(100, 1, 0.95);
+    let ok = [ms(0.5, 0.01)];
+    let roster = GapEstimand::Roster;
+    assert!(matches!(
+        model_level_gap_bootstrap(&[], &ok, roster, &config),
+        Err(StatsError::Empty { .. })
+    ));
+    assert!(matches!(
+        model_level_gap_bootstrap(&ok, &[], roster, &config),
+        Err(StatsError::Empty { .. })
+    ));
+    assert!(matches!(
+        model_level_gap_bootstrap(&ok, &[ms(0.4, 0.0), ms(f64::NAN, 0.0)], roster, &config),
+        Err(StatsError::NonFinite { index: 1, .. })
+    ));
+    assert!(matches!(
+        model_level_gap_bootstrap(&ok, &[ms(0.4, -0.01)], roster, &config),
+        Err(StatsError::InvalidValue { index: 0, .. })
+    ));
+    assert!(model_level_gap_bootstrap(&ok, &[ms(0.4, f64::INFINITY)], roster, &config).is_err());
+    assert!(
+        model_level_gap_bootstrap(&ok, &ok, roster, &BootstrapConfig::new(1, 1, 0.95)).is_err()
+    );
+    assert!(
+        model_level_gap_bootstrap(&ok, &ok, roster, &BootstrapConfig::new(100, 1, 1.0)).is_err()
+    );
+}
+
+#[test]
 fn paired_and_unpaired_differences() {
     let a = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
     let b = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0];
@@ -388,6 +548,43 @@ fn trend_verdicts() {
     )
     .unwrap();
     assert_eq!(t3.verdict, TrendVerdict::NoEvidence);
+}
+
+#[test]
+fn days_per_month_is_a_julian_year_over_twelve() {
+    // The issue defines lag = days / 30.4375.
+    assert_eq!(DAYS_PER_MONTH, 30.4375);
+    assert_eq!(DAYS_PER_MONTH, 365.25 / 12.0);
+}
+
+#[test]
+fn verdict_from_interval_table() {
+    use TrendConvention::{DecreasingWidens as Dec, IncreasingWidens as Inc};
+    use TrendVerdict::{Narrowing, NoEvidence, Widening};
+    let ci = |lower: f64, upper: f64| Interval {
+        lower,
+        upper,
+        level: 0.95,
+    };
+    let cases = [
+        (ci(0.1, 0.3), Inc, Widening),
+        (ci(0.1, 0.3), Dec, Narrowing),
+        (ci(-0.3, -0.1), Inc, Narrowing),
+        (ci(-0.3, -0.1), Dec, Widening),
+        (ci(-0.1, 0.3), Inc, NoEvidence),
+        (ci(-0.1, 0.3), Dec, NoEvidence),
+        // an endpoint at exactly 0 is not evidence
+        (ci(0.0, 0.3), Inc, NoEvidence),
+        (ci(-0.3, 0.0), Dec, NoEvidence),
+        (ci(0.0, 0.0), Inc, NoEvidence),
+    ];
+    for (interval, convention, expected) in cases {
+        assert_eq!(
+            verdict_from_interval(interval, convention),
+            expected,
+            "{interval:?} under {convention:?}"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Property tests (proptest) and exactness checks of the GEMM-based bootstrap against naive loops.
 
 use proptest::prelude::*;
-use yardstick_stats::bootstrap::{STREAM_ITEMS, STREAM_MODELS};
+use yardstick_stats::bootstrap::{STREAM_ITEMS, STREAM_MODELS, STREAM_MODEL_SCORES};
 use yardstick_stats::*;
 
 fn pool(threads: usize) -> rayon::ThreadPool {
@@ -157,6 +157,71 @@ fn two_way_bootstrap_equals_naive_resampling() {
     let expected = a.iter().map(|&i| means[i]).sum::<f64>() / 4.0
         - b.iter().map(|&i| means[i]).sum::<f64>() / 5.0;
     assert!((result.estimate - expected).abs() < 1e-12);
+}
+
+/// Naive model-level replicate, written from the documented draw order: stream STREAM_MODEL_SCORES, the
+/// positions of A then B, each drawing its model (population only) and then one normal.
+fn naive_model_level(
+    a: &[ModelScore],
+    b: &[ModelScore],
+    population: bool,
+    seed: u64,
+    r: usize,
+) -> f64 {
+    let mut rng = Xoshiro256PlusPlus::for_stream(seed, STREAM_MODEL_SCORES, r as u64);
+    let mut draw = |g: &[ModelScore]| -> f64 {
+        let mut sum = 0.0;
+        for i in 0..g.len() {
+            let m = if population {
+                &g[rng.below(g.len() as u64) as usize]
+            } else {
+                &g[i]
+            };
+            sum += m.score + m.se * rng.normal();
+        }
+        sum / g.len() as f64
+    };
+    let da = draw(a);
+    da - draw(b)
+}
+
+#[test]
+fn model_level_bootstrap_equals_naive_draws_for_any_thread_count() {
+    // Stream 2 is part of the reproducibility contract (published gaps were computed with it).
+    assert_eq!(STREAM_MODEL_SCORES, 2);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(17);
+    let mut models = |k: usize| -> Vec<ModelScore> {
+        (0..k)
+            .map(|i| {
+                // Some models are exact (σ = 0), as when a source gives no standard error.
+                let se = if i % 3 == 0 {
+                    0.0
+                } else {
+                    0.05 * rng.uniform()
+                };
+                ModelScore::new(rng.uniform(), se)
+            })
+            .collect()
+    };
+    let a = models(7);
+    let b = models(4);
+    let config = BootstrapConfig::new(300, 23, 0.9);
+    for (estimand, population) in [
+        (GapEstimand::Roster, false),
+        (GapEstimand::Population, true),
+    ] {
+        let run = || model_level_gap_bootstrap(&a, &b, estimand, &config).unwrap();
+        let one = pool(1).install(run);
+        let three = pool(3).install(run);
+        assert_eq!(one, three);
+        for (r, &x) in one.replicates.iter().enumerate() {
+            assert_eq!(
+                x,
+                naive_model_level(&a, &b, population, config.seed, r),
+                "replicate {r}"
+            );
+        }
+    }
 }
 
 #[test]
