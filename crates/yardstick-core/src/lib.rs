@@ -2,6 +2,7 @@
 //! and the content hashing that keys the ledger. No IO lives here.
 
 pub mod hash;
+pub mod python;
 pub mod request;
 
 pub use hash::{sha256_hex, RequestKey};

@@ -4,8 +4,8 @@
 //! Update with `INSTA_UPDATE=always cargo test -p yardstick-engine --test output_golden_snapshot`.
 
 use indexmap::IndexMap;
+use yardstick_core::python::json::PyJson;
 use yardstick_core::{Doc, LoglikelihoodResult, RequestArgs, Target};
-use yardstick_engine::output::pyjson::PyJson;
 use yardstick_engine::output::results::{
     build_results, compute_groups, config_block, date_id, OutputPaths, RunMeta, TaskOutput,
     YardstickMeta,

@@ -14,8 +14,8 @@
 //! document (apart from our added `yardstick` block) come out identical.
 
 use indexmap::IndexMap;
+use yardstick_core::python::json::{parse, PyJson};
 use yardstick_core::{Doc, LoglikelihoodResult, RequestArgs, Target};
-use yardstick_engine::output::pyjson::{parse, PyJson};
 use yardstick_engine::output::results::{
     build_results, compute_groups, RunMeta, TaskOutput, YardstickMeta,
 };

@@ -15,8 +15,8 @@
 //! the filtered responses are taken from the fixture.
 
 use indexmap::IndexMap;
+use yardstick_core::python::json::{parse, PyJson};
 use yardstick_core::{Doc, LoglikelihoodResult, RequestArgs, Target};
-use yardstick_engine::output::pyjson::{parse, PyJson};
 use yardstick_engine::output::results::{
     build_results, compute_groups, RunMeta, TaskOutput, YardstickMeta,
 };

@@ -6,9 +6,10 @@
 mod scoring_support;
 
 use scoring_support::*;
+use yardstick_core::python::json::{parse, PyJson};
+use yardstick_core::python::text::repr_str;
 use yardstick_core::Target;
-use yardstick_engine::output::pyjson::{parse, PyJson};
-use yardstick_engine::output::pyrepr::{numpy_array_str, py_str_repr, target_str};
+use yardstick_engine::output::pyrepr::{numpy_array_str, target_str};
 use yardstick_engine::output::samples::doc_hash;
 use yardstick_engine::scoring::exact_match::{ExactMatch, ExactMatchOptions};
 use yardstick_engine::scoring::numpy::{softmax, NumpyExp};
@@ -75,7 +76,7 @@ fn str_repr_matches_cpython() {
     .unwrap();
     for (s, line) in strings.iter().zip(out.lines()) {
         let want: String = serde_json::from_str(line).unwrap();
-        assert_eq!(py_str_repr(s), want, "repr({s:?})");
+        assert_eq!(repr_str(s), want, "repr({s:?})");
     }
     let out = run_python(
         &py,

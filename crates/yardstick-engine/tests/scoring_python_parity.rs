@@ -5,11 +5,12 @@
 mod scoring_support;
 
 use scoring_support::*;
+use yardstick_core::python::py_float_repr;
 use yardstick_engine::scoring::aggregate::{
     aggregate_metric, bootstrap_replicates, Aggregation, StderrValue,
 };
 use yardstick_engine::scoring::numpy::{self, NumpyExp};
-use yardstick_engine::scoring::pyfloat::{py_float_repr, py_pow2, py_sum, PySum};
+use yardstick_engine::scoring::pyfloat::{py_pow2, py_sum, PySum};
 use yardstick_engine::scoring::{MetricValue, NumericEnv, PyRandom};
 
 #[test]

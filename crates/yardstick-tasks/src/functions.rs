@@ -9,7 +9,7 @@
 use serde_json::Value;
 use yardstick_core::Doc;
 
-use crate::pystr;
+use yardstick_core::python::text as pystr;
 
 /// What a native function does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

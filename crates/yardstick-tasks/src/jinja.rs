@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
-use crate::{pystr, pyvalue};
+use yardstick_core::python::{py_float_repr, text as pystr};
 
 /// A Jinja environment holding compiled templates keyed by their source text.
 pub struct JinjaEnv {
@@ -128,12 +128,12 @@ pub fn py_repr(v: &Value) -> Result<String, Error> {
                 v.to_string()
             } else {
                 match f64::try_from(v.clone()) {
-                    Ok(f) => pyvalue::repr_float(f),
+                    Ok(f) => py_float_repr(f),
                     Err(_) => v.to_string(),
                 }
             }
         }
-        ValueKind::String => pyvalue::repr_str(v.as_str().unwrap_or_default()),
+        ValueKind::String => pystr::repr_str(v.as_str().unwrap_or_default()),
         ValueKind::Bytes => {
             let bytes = v.as_bytes().unwrap_or_default();
             let mut s = String::from("b'");

@@ -9,8 +9,9 @@
 //!   requests ([`yardstick_core::Instance`]), gold target and few-shot ids.
 //!
 //! The Python behaviours prompts depend on are reproduced natively: Jinja with Python `str()` output
-//! and string methods ([`jinja`]), `repr`/`ast.literal_eval` ([`pyvalue`]), `random.Random.sample`
-//! ([`pyrandom`]) and the Python functions of the built-in tasks ([`functions`]).
+//! and string methods ([`jinja`]), `repr`/`ast.literal_eval` ([`pyvalue`]) and the Python functions of
+//! the built-in tasks ([`functions`]); `random.Random.sample`, `str` methods and `json.dumps` come
+//! from [`yardstick_core::python`].
 //!
 //! ```no_run
 //! use yardstick_tasks::{TaskIndex, PreparedTask, data::DataOptions};
@@ -36,8 +37,6 @@ pub mod index;
 pub mod jinja;
 pub mod prepare;
 pub mod prompt;
-pub mod pyrandom;
-pub mod pystr;
 pub mod pyvalue;
 pub mod sampler;
 mod suggest;

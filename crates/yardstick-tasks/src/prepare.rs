@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use minijinja::value::Value as MjValue;
 use serde_json::Value;
+use yardstick_core::python::py_index;
 use yardstick_core::{Doc, Instance, OutputType, RequestArgs, Target};
 
 use crate::config::{DocField, FewshotSamples, FilterPipeline, ResolvedMetric, TaskConfig};
@@ -95,9 +96,7 @@ pub struct DocRequests {
 impl DocRequests {
     /// lm-eval's `doc_hash`: sha256 of `json.dumps(doc, indent=2, ensure_ascii=False)`.
     pub fn doc_hash(&self) -> String {
-        yardstick_core::sha256_hex(pyvalue::json_dumps_indent2(&Value::Object(
-            self.doc.clone(),
-        )))
+        yardstick_core::python::json::doc_hash(&self.doc)
     }
 
     /// lm-eval's `prompt_hash`: sha256 of the first request's context.
@@ -831,17 +830,6 @@ impl PreparedTask {
     }
 }
 
-/// Python list indexing (negative indices count from the end).
-fn py_index(items: &[Value], idx: i64) -> Option<&Value> {
-    let len = items.len() as i64;
-    let i = if idx < 0 { len + idx } else { idx };
-    if i < 0 || i >= len {
-        None
-    } else {
-        items.get(i as usize)
-    }
-}
-
 /// lm-eval's multiple-choice gold: an int (out of range → -100), a str looked up in the choices
 /// (missing → -100), or a list of ints (multiple targets).
 fn mc_gold(gold: &Value, choices: &[Value]) -> std::result::Result<Target, String> {
@@ -1008,7 +996,7 @@ impl Renderer<'_> {
             }
             Some(DocField::Text(t)) => {
                 let s = self.render(field, t, ctx, doc_id)?;
-                if crate::pystr::isdigit(&s) && self.cfg.doc_to_choice.is_some() {
+                if yardstick_core::python::text::isdigit(&s) && self.cfg.doc_to_choice.is_some() {
                     self.literal(field, &s, doc_id)
                 } else {
                     Ok(Value::String(s))
@@ -1037,7 +1025,7 @@ impl Renderer<'_> {
             }
             Some(DocField::Text(t)) => {
                 let s = self.render(field, t, ctx, doc_id)?;
-                if crate::pystr::isdigit(&s) && self.cfg.doc_to_choice.is_some() {
+                if yardstick_core::python::text::isdigit(&s) && self.cfg.doc_to_choice.is_some() {
                     self.literal(field, &s, doc_id)
                 } else if s.chars().count() >= 2 && s.starts_with('[') && s.ends_with(']') {
                     Ok(pyvalue::literal_eval(&s).unwrap_or(Value::String(s)))

@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 
-use crate::pystr;
+use yardstick_core::python::text as pystr;
 
 /// Who says a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

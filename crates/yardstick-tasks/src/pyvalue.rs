@@ -6,105 +6,7 @@
 //! directions are reproduced here over `serde_json::Value` (tuples and sets parse to arrays).
 
 use serde_json::Value;
-
-use crate::pystr;
-
-/// Python `repr()` of a string: single quotes unless the text contains `'` and no `"`.
-pub fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_ascii() || pystr::is_printable(c) => out.push(c),
-            c => {
-                let u = c as u32;
-                if u < 0x100 {
-                    out.push_str(&format!("\\x{u:02x}"));
-                } else if u < 0x10000 {
-                    out.push_str(&format!("\\u{u:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{u:08x}"));
-                }
-            }
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python `repr(float)` (`float_repr_style == 'short'`): shortest round-trip digits, fixed notation
-/// for decimal exponents in [-4, 16), scientific with a two-digit exponent otherwise.
-pub fn repr_float(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-5".
-    let sci = format!("{f:e}");
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    let (neg, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        if exp < 0 {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(&digits);
-        } else {
-            let point = exp as usize + 1;
-            if digits.len() <= point {
-                out.push_str(&digits);
-                for _ in digits.len()..point {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..point]);
-                out.push('.');
-                out.push_str(&digits[point..]);
-            }
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.abs()));
-    }
-    out
-}
+use yardstick_core::python::{py_float_repr, text::repr_str};
 
 fn repr_number(n: &serde_json::Number) -> String {
     if let Some(i) = n.as_i64() {
@@ -112,7 +14,7 @@ fn repr_number(n: &serde_json::Number) -> String {
     } else if let Some(u) = n.as_u64() {
         u.to_string()
     } else {
-        repr_float(n.as_f64().unwrap_or(f64::NAN))
+        py_float_repr(n.as_f64().unwrap_or(f64::NAN))
     }
 }
 
@@ -143,76 +45,6 @@ pub fn to_str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => repr(other),
-    }
-}
-
-/// Python `json.dumps(value, indent=2, ensure_ascii=False)`: what lm-eval hashes into `doc_hash`
-/// (`sha256` of this text). Floats use Python's `repr` (`1e-05`, `1e+16`), strings escape only `"`,
-/// backslash and control characters, keys keep their order.
-pub fn json_dumps_indent2(v: &Value) -> String {
-    let mut out = String::new();
-    dump_value(v, 0, &mut out);
-    out
-}
-
-fn dump_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn dump_value(v: &Value, indent: usize, out: &mut String) {
-    let pad = |n: usize, out: &mut String| {
-        out.push('\n');
-        for _ in 0..n {
-            out.push(' ');
-        }
-    };
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&repr_number(n)),
-        Value::String(s) => dump_str(s, out),
-        Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pad(indent + 2, out);
-                dump_value(item, indent + 2, out);
-            }
-            pad(indent, out);
-            out.push(']');
-        }
-        Value::Object(m) if m.is_empty() => out.push_str("{}"),
-        Value::Object(m) => {
-            out.push('{');
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pad(indent + 2, out);
-                dump_str(k, out);
-                out.push_str(": ");
-                dump_value(item, indent + 2, out);
-            }
-            pad(indent, out);
-            out.push('}');
-        }
     }
 }
 
@@ -656,39 +488,6 @@ fn negate(n: &serde_json::Number, neg: bool) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn repr_strings() {
-        assert_eq!(repr_str("a"), "'a'");
-        assert_eq!(repr_str("b's"), "\"b's\"");
-        assert_eq!(repr_str("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(repr_str("tab\there\n"), "'tab\\there\\n'");
-        assert_eq!(repr_str("back\\slash"), "'back\\\\slash'");
-        assert_eq!(repr_str("\u{7}\u{7f}"), "'\\x07\\x7f'");
-        assert_eq!(repr_str("nb\u{a0}sp"), "'nb\\xa0sp'");
-        assert_eq!(repr_str("中文\u{3000}"), "'中文\\u3000'");
-        assert_eq!(repr_str("é"), "'é'");
-    }
-
-    #[test]
-    fn repr_floats() {
-        for (f, s) in [
-            (1.0, "1.0"),
-            (0.1, "0.1"),
-            (-2.5, "-2.5"),
-            (1e16, "1e+16"),
-            (1234567890123456.0, "1234567890123456.0"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (1e100, "1e+100"),
-            (0.0, "0.0"),
-            (-0.0, "-0.0"),
-            (123.456, "123.456"),
-        ] {
-            assert_eq!(repr_float(f), s, "{f}");
-        }
-    }
 
     #[test]
     fn repr_values() {

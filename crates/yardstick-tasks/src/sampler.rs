@@ -12,7 +12,7 @@
 use yardstick_core::Doc;
 
 use crate::config::SamplerKind;
-use crate::pyrandom::PyRandom;
+use yardstick_core::python::random::PyRandom;
 
 /// A sampler with its RNG state.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
-use yardstick_tasks::pyrandom::PyRandom;
+use yardstick_core::python::random::PyRandom;
 use yardstick_tasks::{jinja, pyvalue};
 
 fn python(script: &str, input: &str) -> Option<String> {
@@ -129,7 +129,10 @@ print(json.dumps([repr(x) for x in v[0]] + [repr(x) for x in v[1:]]))
         return;
     };
     let expected: Vec<String> = serde_json::from_str(&out).unwrap();
-    let mut ours: Vec<String> = strings.iter().map(|s| pyvalue::repr_str(s)).collect();
+    let mut ours: Vec<String> = strings
+        .iter()
+        .map(|s| yardstick_core::python::text::repr_str(s))
+        .collect();
     ours.extend(values.as_array().unwrap()[1..].iter().map(pyvalue::repr));
     assert_eq!(ours, expected);
     for (s, r) in strings.iter().zip(&expected) {
@@ -213,5 +216,8 @@ fn json_dumps_indent2_matches_cpython() {
     let Some(out) = python("import json, sys\nprint(json.dumps(json.load(sys.stdin), indent=2, ensure_ascii=False), end='')", &v.to_string()) else {
         return;
     };
-    assert_eq!(pyvalue::json_dumps_indent2(&v), out);
+    assert_eq!(
+        yardstick_core::python::PyJson::from(&v).dumps_indent(2),
+        out
+    );
 }

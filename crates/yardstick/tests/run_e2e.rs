@@ -119,6 +119,41 @@ fn samples(dir: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
     out
 }
 
+/// Equal samples, or a failure that shows the first difference (task, line, character) in context.
+fn assert_same_samples(
+    a: &std::collections::BTreeMap<String, Vec<String>>,
+    b: &std::collections::BTreeMap<String, Vec<String>>,
+    what: &str,
+) {
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "{what}: different tasks"
+    );
+    for (task, la) in a {
+        let lb = &b[task];
+        assert_eq!(
+            la.len(),
+            lb.len(),
+            "{what}: {task} has {} vs {} samples",
+            la.len(),
+            lb.len()
+        );
+        for (i, (x, y)) in la.iter().zip(lb).enumerate() {
+            if x != y {
+                let at = x.chars().zip(y.chars()).take_while(|(p, q)| p == q).count();
+                let ctx = |s: &str| {
+                    s.chars()
+                        .skip(at.saturating_sub(120))
+                        .take(240)
+                        .collect::<String>()
+                };
+                panic!("{what}: {task} sample line {i} differs at character {at}:\n  A: …{}…\n  B: …{}…", ctx(x), ctx(y));
+            }
+        }
+    }
+}
+
 fn stored_responses(store: &Path) -> i64 {
     let Ok(conn) =
         rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -237,11 +272,7 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
         res_a["results"], res_b["results"],
         "results after kill -9 + resume differ"
     );
-    assert_eq!(
-        samples_a,
-        samples(&out_b),
-        "samples after kill -9 + resume differ"
-    );
+    assert_same_samples(&samples_a, &samples(&out_b), "after kill -9 + resume");
 
     // C: faults on every side of the wire.
     let faulty = FaultProxy::start(
@@ -272,7 +303,7 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
         res_a["results"], res_c["results"],
         "faults changed the results"
     );
-    assert_eq!(samples_a, samples(&out_c), "faults changed the samples");
+    assert_same_samples(&samples_a, &samples(&out_c), "with injected faults");
     eprintln!("kill -9: {before}/{total} stored before resume; faults injected: {s:?}");
 }
 

@@ -5,7 +5,7 @@
 pub mod pair;
 mod pieces;
 
-pub use pair::{encode_pair_with, move_trailing_whitespace, python_isspace, EncodedPair};
+pub use pair::{encode_pair_with, move_trailing_whitespace, EncodedPair};
 pub use pieces::PieceTable;
 
 use crate::error::TokenizerError;

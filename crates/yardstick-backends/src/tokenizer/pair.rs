@@ -3,6 +3,7 @@
 
 use crate::error::TokenizerError;
 use std::sync::Arc;
+use yardstick_core::python::text as pystr;
 
 /// The token ids of one pair, as lm-eval builds them: the request sends `context ++ continuation`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,15 +12,10 @@ pub struct EncodedPair {
     pub continuation: Vec<u32>,
 }
 
-/// Python's `str.isspace()` for one character: Unicode `White_Space` plus the information separators
-/// U+001C..U+001F (bidirectional class B/S), which Python counts and Rust's `char::is_whitespace` does not.
-pub fn python_isspace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// `n = len(ctx) - len(ctx.rstrip())`; move those trailing characters to the front of the continuation.
+/// `n = len(ctx) - len(ctx.rstrip())`; move those trailing characters (Python whitespace, see
+/// [`pystr::is_space`]) to the front of the continuation.
 pub fn move_trailing_whitespace(context: &str, continuation: &str) -> (String, String) {
-    let kept = context.trim_end_matches(python_isspace);
+    let kept = pystr::rstrip(context, None);
     if kept.len() == context.len() {
         return (context.to_string(), continuation.to_string());
     }
@@ -101,19 +97,6 @@ mod tests {
             }
         }
         Ok(out.into())
-    }
-
-    #[test]
-    fn python_whitespace_definition() {
-        for c in [
-            ' ', '\t', '\n', '\r', '\x0b', '\x0c', '\u{1c}', '\u{1f}', '\u{85}', '\u{a0}',
-            '\u{3000}', '\u{2028}',
-        ] {
-            assert!(python_isspace(c), "{c:?}");
-        }
-        for c in ['a', '\u{200b}', '\u{180e}', '\u{feff}'] {
-            assert!(!python_isspace(c), "{c:?}");
-        }
     }
 
     #[test]

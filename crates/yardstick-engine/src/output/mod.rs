@@ -1,15 +1,13 @@
 //! lm-evaluation-harness-compatible output: `results_<date>.json` ([`results`]), `samples_<task>_<date>.jsonl`
 //! ([`samples`]) and the terminal table ([`table`]), serialised byte for byte as lm-eval 0.4.13 writes
-//! them ([`pyjson`] emulates CPython's `json.dumps`, [`pyrepr`] its `str()`/`repr()` and numpy's array
+//! them ([`yardstick_core::python::json`] emulates CPython's `json.dumps`, [`pyrepr`] its `str()`/`repr()` and numpy's array
 //! printing).
 
-pub mod pyjson;
 pub mod pyrepr;
 pub mod results;
 pub mod samples;
 pub mod table;
 
-pub use pyjson::PyJson;
 pub use results::{
     build_results, compute_groups, config_block, OutputError, OutputPaths, RunMeta, TaskOutput,
     YardstickMeta,
@@ -19,3 +17,4 @@ pub use samples::{
     SampleRecord,
 };
 pub use table::make_table;
+pub use yardstick_core::python::json::PyJson;

@@ -3,88 +3,8 @@
 
 use yardstick_core::Target;
 
-use crate::scoring::pyfloat::py_float_repr;
-
-/// Whether Python's `str.isprintable()` holds for `c` (used by `repr`). Covers the non-printable
-/// categories Cc, Cf, Co, Zl, Zp and Zs other than the ASCII space, and the noncharacters; other
-/// unassigned code points (Cn) are treated as printable (no Unicode tables are carried here).
-fn py_isprintable(c: char) -> bool {
-    let u = c as u32;
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() {
-        return false;
-    }
-    let zs = matches!(
-        u,
-        0xa0 | 0x1680 | 0x2000..=0x200a | 0x202f | 0x205f | 0x3000
-    );
-    let zl_zp = matches!(u, 0x2028 | 0x2029);
-    let cf = matches!(
-        u,
-        0xad | 0x600..=0x605
-            | 0x61c
-            | 0x6dd
-            | 0x70f
-            | 0x890..=0x891
-            | 0x8e2
-            | 0x180e
-            | 0x200b..=0x200f
-            | 0x202a..=0x202e
-            | 0x2060..=0x2064
-            | 0x2066..=0x206f
-            | 0xfeff
-            | 0xfff9..=0xfffb
-            | 0x110bd
-            | 0x110cd
-            | 0x13430..=0x1343f
-            | 0x1bca0..=0x1bca3
-            | 0x1d173..=0x1d17a
-            | 0xe0001
-            | 0xe0020..=0xe007f
-    );
-    let co = matches!(u, 0xe000..=0xf8ff | 0xf0000..=0xffffd | 0x100000..=0x10fffd);
-    // Noncharacters (always unassigned, Cn).
-    let nonchar = matches!(u, 0xfdd0..=0xfdef) || (u & 0xfffe) == 0xfffe;
-    !(zs || zl_zp || cf || co || nonchar)
-}
-
-/// Python `repr(s)` for a str.
-pub fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if !py_isprintable(c) => {
-                let u = c as u32;
-                if u < 0x100 {
-                    out.push_str(&format!("\\x{u:02x}"));
-                } else if u < 0x10000 {
-                    out.push_str(&format!("\\u{u:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{u:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+use yardstick_core::python::py_float_repr;
+use yardstick_core::python::text::repr_str;
 
 /// Python `str(target)` for what `doc_to_target` returned.
 pub fn target_str(target: &Target) -> String {
@@ -100,10 +20,7 @@ pub fn target_str(target: &Target) -> String {
         ),
         Target::Texts(v) => format!(
             "[{}]",
-            v.iter()
-                .map(|s| py_str_repr(s))
-                .collect::<Vec<_>>()
-                .join(", ")
+            v.iter().map(|s| repr_str(s)).collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -273,14 +190,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn str_repr() {
-        assert_eq!(py_str_repr("abc"), "'abc'");
-        assert_eq!(py_str_repr("it's"), "\"it's\"");
-        assert_eq!(py_str_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(
-            py_str_repr("tab\there\n\u{1}é\u{a0}"),
-            "'tab\\there\\n\\x01é\\xa0'"
-        );
+    fn target_str_repr() {
         assert_eq!(
             target_str(&Target::Texts(vec!["a".into(), "it's".into()])),
             "['a', \"it's\"]"

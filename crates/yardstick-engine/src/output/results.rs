@@ -6,15 +6,15 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::pyjson::PyJson;
 use super::samples::{task_hash, SampleHashes};
 use crate::scoring::aggregate::{StderrValue, TaskAggregate};
 use crate::scoring::groups::{
     aggregate_groups, flatten, propagate_higher_is_better, propagate_num_fewshot, GroupResult,
     Requested, TaskResultEntry,
 };
-use crate::scoring::pyfloat::py_float_repr;
 use crate::scoring::NumericEnv;
+use yardstick_core::python::json::PyJson;
+use yardstick_core::python::py_float_repr;
 
 /// Everything the results document says about one evaluated task.
 #[derive(Clone, Debug)]

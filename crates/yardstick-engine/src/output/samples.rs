@@ -5,10 +5,10 @@
 
 use yardstick_core::{sha256_hex, Doc, LoglikelihoodResult, RequestArgs, Target};
 
-use super::pyjson::PyJson;
 use super::pyrepr::{numpy_array_str, target_str};
-use crate::scoring::pyfloat::py_float_repr;
 use crate::scoring::{DocMetrics, Gold, MetricValue};
+use yardstick_core::python::json::PyJson;
+use yardstick_core::python::py_float_repr;
 
 /// One raw model response as lm-eval holds it before `sanitize_list` stringifies it.
 #[derive(Clone, Debug, PartialEq)]
@@ -107,7 +107,7 @@ pub struct SampleRecord<'a> {
 
 /// `hash_string(json.dumps(doc, indent=2, ensure_ascii=False))`.
 pub fn doc_hash(doc: &Doc) -> String {
-    sha256_hex(PyJson::from(doc).dumps_indent(2))
+    yardstick_core::python::json::doc_hash(doc)
 }
 
 /// `hash_string(arguments[0])` of the first request.

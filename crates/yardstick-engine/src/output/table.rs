@@ -9,8 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use super::pyjson::PyJson;
-use crate::scoring::pyfloat::{py_float_repr, py_format_fixed};
+use crate::scoring::pyfloat::py_format_fixed;
+use yardstick_core::python::json::PyJson;
+use yardstick_core::python::py_float_repr;
 
 fn display_width(s: &str) -> usize {
     s.chars()

@@ -16,8 +16,8 @@ use rayon::prelude::*;
 
 use super::numpy;
 use super::pyfloat::{py_pow2, py_sample_stddev, PySum, PySumAcc};
-use super::pyrandom::PyRandom;
 use super::{Gold, MetricValue, NumericEnv, ScoringError};
+use yardstick_core::python::random::PyRandom;
 
 /// An aggregation function (lm-eval `register_aggregation` names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

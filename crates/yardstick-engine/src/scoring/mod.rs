@@ -14,7 +14,6 @@ pub mod groups;
 pub mod numpy;
 pub mod process;
 pub mod pyfloat;
-pub mod pyrandom;
 
 pub use aggregate::{
     aggregate_metric, aggregate_task, Aggregation, MetricAggregate, StderrValue, TaskAggregate,
@@ -27,7 +26,7 @@ pub use process::{
     RollingInput,
 };
 pub use pyfloat::PySum;
-pub use pyrandom::PyRandom;
+pub use yardstick_core::python::random::PyRandom;
 
 /// The numeric behaviour of the Python environment whose numbers are reproduced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -179,13 +178,16 @@ impl MetricValue {
     /// A short description for error messages.
     pub fn describe(&self) -> String {
         match self {
-            MetricValue::Float { value } => pyfloat::py_float_repr(*value),
+            MetricValue::Float { value } => yardstick_core::python::py_float_repr(*value),
             MetricValue::Int { value } => value.to_string(),
             MetricValue::LoglikelihoodCount {
                 loglikelihood,
                 count,
             } => {
-                format!("({}, {count})", pyfloat::py_float_repr(*loglikelihood))
+                format!(
+                    "({}, {count})",
+                    yardstick_core::python::py_float_repr(*loglikelihood)
+                )
             }
             MetricValue::GoldPred { gold, pred } => format!("({gold}, {pred})"),
             MetricValue::GoldProbs { gold, .. } => format!("({gold}, <probabilities>)"),

@@ -1,6 +1,8 @@
 //! Per-document metrics, as lm-evaluation-harness 0.4.13 `ConfigurableTask.process_results` computes
 //! them for each output type (and `process_results_mc2` of truthfulqa).
 
+use yardstick_core::python::py_index;
+use yardstick_core::python::text::is_space;
 use yardstick_core::{LoglikelihoodResult, Target};
 
 use super::numpy::{self, NumpyExp};
@@ -63,17 +65,6 @@ pub fn normalise_gold(
     }
 }
 
-/// Python `seq[i]` with negative indices counting from the end.
-fn py_index<T: Copy>(seq: &[T], i: i64) -> Option<T> {
-    let n = seq.len() as i64;
-    let k = if i < 0 { n + i } else { i };
-    if k < 0 || k >= n {
-        None
-    } else {
-        seq.get(k as usize).copied()
-    }
-}
-
 fn wants(metrics: &[&str], name: &str) -> bool {
     metrics.contains(&name)
 }
@@ -128,11 +119,13 @@ pub fn multiple_choice(
         }
     };
     let greedy_at = |g: i64| -> Result<bool, ScoringError> {
-        py_index(&is_greedy, g).ok_or_else(|| ScoringError::BadGold {
-            metric: "exact_match".into(),
-            gold: g.to_string(),
-            why: format!("index out of range for {n} choices (lm-eval raises IndexError)"),
-        })
+        py_index(&is_greedy, g)
+            .copied()
+            .ok_or_else(|| ScoringError::BadGold {
+                metric: "exact_match".into(),
+                gold: g.to_string(),
+                why: format!("index out of range for {n} choices (lm-eval raises IndexError)"),
+            })
     };
 
     let mut out: DocMetrics = Vec::new();
@@ -264,18 +257,13 @@ pub struct RollingInput<'a> {
     pub loglikelihood: f64,
 }
 
-/// Python's `str.isspace()` per character, which is what `re`'s `\s` matches in a str pattern.
-pub fn py_isspace(c: char) -> bool {
-    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
 /// `len(re.split(r"\s+", text))`: the number of whitespace runs plus one (so a leading or trailing
 /// run adds an empty piece, and "" counts as one word).
 pub fn count_words(text: &str) -> i64 {
     let mut runs = 0i64;
     let mut in_space = false;
     for c in text.chars() {
-        let s = py_isspace(c);
+        let s = is_space(c);
         if s && !in_space {
             runs += 1;
         }

@@ -5,8 +5,8 @@
 //!   give different last bits; [`PySum`] selects which CPython is being matched.
 //! * `x ** 2` on a float calls the C library's `pow(x, 2.0)`, which is *not* always `x * x` (glibc's
 //!   `pow` is not correctly rounded); [`py_pow2`] calls the same `pow`.
-//! * `repr(float)`: the shortest round-tripping digits, in positional notation for decimal exponents
-//!   -4..=15 and `1e-05` style otherwise, always with a `.0` for integral values.
+//!
+//! `repr(float)` lives in [`yardstick_core::python::float`].
 
 use std::hint::black_box;
 
@@ -139,84 +139,6 @@ pub fn py_mean_stderr(mode: PySum, xs: &[f64]) -> Option<f64> {
     Some(py_sample_stddev(mode, xs)? / (xs.len() as f64).sqrt())
 }
 
-/// `repr(x)` for a Python float.
-pub fn py_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 {
-            "inf".to_string()
-        } else {
-            "-inf".to_string()
-        };
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() {
-            "-0.0".to_string()
-        } else {
-            "0.0".to_string()
-        };
-    }
-    // Rust's `{:e}` yields the shortest round-tripping digit count; Python picks, among strings of
-    // that length, the one nearest to the exact value with ties to even, which is the correctly
-    // rounded value at that precision.
-    let shortest = format!("{:e}", x);
-    let ndigits = shortest
-        .split('e')
-        .next()
-        .map(|m| m.chars().filter(|c| c.is_ascii_digit()).count())
-        .unwrap_or(1);
-    let sci = format!("{:.*e}", ndigits.saturating_sub(1), x);
-    let (mantissa, exp) = match sci.split_once('e') {
-        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
-        None => (sci.as_str(), 0),
-    };
-    let negative = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut out = String::new();
-    if negative {
-        out.push('-');
-    }
-    let decpt = exp + 1; // position of the decimal point relative to the digit string
-    if (-4 < decpt) && decpt <= 16 {
-        if decpt <= 0 {
-            out.push_str("0.");
-            for _ in 0..(-decpt) {
-                out.push('0');
-            }
-            out.push_str(&digits);
-        } else {
-            let d = decpt as usize;
-            if digits.len() <= d {
-                out.push_str(&digits);
-                for _ in 0..(d - digits.len()) {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..d]);
-                out.push('.');
-                out.push_str(&digits[d..]);
-            }
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        let a = exp.unsigned_abs();
-        if a < 10 {
-            out.push('0');
-        }
-        out.push_str(&a.to_string());
-    }
-    out
-}
-
 /// Python's `f"{x:.4f}"` (round-half-even on the exact binary value, like C's printf).
 pub fn py_format_fixed(x: f64, decimals: usize) -> String {
     if x.is_nan() {
@@ -235,31 +157,6 @@ pub fn py_format_fixed(x: f64, decimals: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn float_repr_matches_python_rules() {
-        let cases: &[(f64, &str)] = &[
-            (1.0, "1.0"),
-            (0.1, "0.1"),
-            (-2.5, "-2.5"),
-            (1e-4, "0.0001"),
-            (1e-5, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (1e16, "1e+16"),
-            (1234567890123456.0, "1234567890123456.0"),
-            (1.2345678901234567e16, "1.2345678901234568e+16"),
-            (123.456, "123.456"),
-            (1e100, "1e+100"),
-            (5e-324, "5e-324"),
-            (f64::MAX, "1.7976931348623157e+308"),
-            (0.30000000000000004, "0.30000000000000004"),
-            (100.0, "100.0"),
-            (-0.0, "-0.0"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(py_float_repr(*x), *want, "repr({x:e})");
-        }
-    }
 
     #[test]
     fn neumaier_differs_from_sequential() {

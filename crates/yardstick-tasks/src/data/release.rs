@@ -18,6 +18,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
+use yardstick_core::python::text as pystr;
 use yardstick_core::Doc;
 
 use super::csv::{cell_as_feature_string, infer_column, parse_python_csv, strip_bom, CsvRecord};
@@ -199,11 +200,6 @@ fn schema_err(path: &Path, location: String, message: String) -> DataError {
         location,
         message,
     }
-}
-
-/// Python's `str.strip()` with no argument (Unicode whitespace plus the ASCII separators \x1c-\x1f).
-pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -515,9 +511,9 @@ fn truthfulqa_gen_load(loc: &Located) -> Result<Vec<Doc>, DataError> {
     ];
     let split_list = |s: &str| -> Value {
         Value::Array(
-            py_strip(s)
+            pystr::strip(s, None)
                 .split(';')
-                .map(|x| Value::String(py_strip(x).to_string()))
+                .map(|x| Value::String(pystr::strip(x, None).to_string()))
                 .collect(),
         )
     };

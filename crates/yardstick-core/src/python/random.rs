@@ -1,12 +1,14 @@
-//! A bit-exact port of CPython's `random.Random` (MT19937) for the parts lm-evaluation-harness uses
-//! to pick few-shot examples: seeding from an integer, `random()`, `getrandbits(k)`, `_randbelow(n)`
-//! and `sample(population, k)`.
+//! A bit-exact port of CPython's `random.Random` (MT19937) for the parts lm-evaluation-harness uses:
+//! seeding from an integer, `random()`, `getrandbits(k)`, `_randbelow(n)`, `sample(population, k)`
+//! (few-shot selection) and `choices(population, k=n)` without weights (the bootstrap of standard
+//! errors).
 //!
 //! CPython seeds with `init_by_array` over the 32-bit little-endian chunks of `abs(seed)` (seed 0 gives
 //! the one-word key `[0]`), draws `random()` from two 32-bit outputs (53 bits), and `_randbelow(n)` by
 //! rejection over `getrandbits(n.bit_length())`. `sample` switches between a pool algorithm and a
 //! set-of-selected-indices algorithm depending on the population size and `k`; both are reproduced
-//! here, so the same seed selects the same items in the same order as Python.
+//! here, so the same seed selects the same items in the same order as Python. `choices` without
+//! weights picks `population[floor(random() * n)]` for each draw.
 
 const N: usize = 624;
 const M: usize = 397;
@@ -14,17 +16,17 @@ const MATRIX_A: u32 = 0x9908_b0df;
 const UPPER_MASK: u32 = 0x8000_0000;
 const LOWER_MASK: u32 = 0x7fff_ffff;
 
-/// Python's `random.Random`, seeded with an integer.
+/// Python's `random.Random`, seeded with an integer (or a raw `init_by_array` key).
 #[derive(Clone)]
 pub struct PyRandom {
-    mt: Box<[u32; N]>,
-    mti: usize,
+    state: [u32; N],
+    index: usize,
 }
 
 impl std::fmt::Debug for PyRandom {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PyRandom")
-            .field("mti", &self.mti)
+            .field("index", &self.index)
             .finish_non_exhaustive()
     }
 }
@@ -38,17 +40,16 @@ pub struct SampleError {
 }
 
 impl PyRandom {
-    /// `random.Random(seed)` for a non-negative integer seed (Python uses `abs(seed)`).
+    /// `random.Random(seed)` for a non-negative integer seed that fits in 64 bits (CPython seeds from
+    /// `abs(seed)`; see [`new_signed`](Self::new_signed)).
     pub fn new(seed: u64) -> Self {
-        let mut key: Vec<u32> = Vec::with_capacity(2);
-        let mut s = seed;
-        while s != 0 {
-            key.push((s & 0xffff_ffff) as u32);
-            s >>= 32;
-        }
-        if key.is_empty() {
-            key.push(0);
-        }
+        let key: Vec<u32> = if seed == 0 {
+            vec![0]
+        } else if seed >> 32 == 0 {
+            vec![seed as u32]
+        } else {
+            vec![seed as u32, (seed >> 32) as u32]
+        };
         Self::from_key(&key)
     }
 
@@ -57,77 +58,86 @@ impl PyRandom {
         Self::new(seed.unsigned_abs())
     }
 
-    fn init_genrand(s: u32) -> Box<[u32; N]> {
-        let mut mt = Box::new([0u32; N]);
-        mt[0] = s;
-        for i in 1..N {
-            mt[i] = 1_812_433_253u32
-                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
-                .wrapping_add(i as u32);
-        }
-        mt
-    }
-
-    /// `init_by_array(key)` exactly as in CPython's `_randommodule.c`.
+    /// Seed from an arbitrary little-endian array of 32-bit words, exactly as `init_by_array` in
+    /// CPython's `_randommodule.c` (an empty key behaves like `[0]`).
     pub fn from_key(key: &[u32]) -> Self {
-        let mut mt = Self::init_genrand(19_650_218);
-        let key_length = key.len().max(1);
+        let mut rng = PyRandom {
+            state: [0; N],
+            index: N,
+        };
+        rng.init_genrand(19_650_218);
         let mut i: usize = 1;
         let mut j: usize = 0;
-        let mut k = N.max(key_length);
+        let key_len = key.len().max(1);
+        let mut k = N.max(key_len);
         while k > 0 {
+            let prev = rng.state[i - 1];
             let kj = key.get(j).copied().unwrap_or(0);
-            mt[i] = (mt[i] ^ (mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_mul(1_664_525))
+            rng.state[i] = (rng.state[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_664_525))
                 .wrapping_add(kj)
                 .wrapping_add(j as u32);
             i += 1;
             j += 1;
             if i >= N {
-                mt[0] = mt[N - 1];
+                rng.state[0] = rng.state[N - 1];
                 i = 1;
             }
-            if j >= key_length {
+            if j >= key_len {
                 j = 0;
             }
             k -= 1;
         }
         k = N - 1;
         while k > 0 {
-            mt[i] = (mt[i] ^ (mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_mul(1_566_083_941))
+            let prev = rng.state[i - 1];
+            rng.state[i] = (rng.state[i] ^ (prev ^ (prev >> 30)).wrapping_mul(1_566_083_941))
                 .wrapping_sub(i as u32);
             i += 1;
             if i >= N {
-                mt[0] = mt[N - 1];
+                rng.state[0] = rng.state[N - 1];
                 i = 1;
             }
             k -= 1;
         }
-        mt[0] = 0x8000_0000;
-        PyRandom { mt, mti: N }
+        rng.state[0] = 0x8000_0000;
+        rng.index = N;
+        rng
     }
 
-    /// One 32-bit MT19937 output (`genrand_uint32`).
-    pub fn next_u32(&mut self) -> u32 {
-        if self.mti >= N {
-            let mag01 = [0u32, MATRIX_A];
-            let mt = &mut self.mt;
-            let mut kk = 0;
-            while kk < N - M {
-                let y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
-                mt[kk] = mt[kk + M] ^ (y >> 1) ^ mag01[(y & 1) as usize];
-                kk += 1;
-            }
-            while kk < N - 1 {
-                let y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
-                mt[kk] = mt[kk + M - N] ^ (y >> 1) ^ mag01[(y & 1) as usize];
-                kk += 1;
-            }
-            let y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
-            mt[N - 1] = mt[M - 1] ^ (y >> 1) ^ mag01[(y & 1) as usize];
-            self.mti = 0;
+    fn init_genrand(&mut self, s: u32) {
+        self.state[0] = s;
+        for i in 1..N {
+            let prev = self.state[i - 1];
+            self.state[i] = 1_812_433_253u32
+                .wrapping_mul(prev ^ (prev >> 30))
+                .wrapping_add(i as u32);
         }
-        let mut y = self.mt[self.mti];
-        self.mti += 1;
+        self.index = N;
+    }
+
+    fn twist(&mut self) {
+        let mt = &mut self.state;
+        for kk in 0..N - M {
+            let y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
+            mt[kk] = mt[kk + M] ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A);
+        }
+        for kk in N - M..N - 1 {
+            let y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
+            mt[kk] = mt[kk + M - N] ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A);
+        }
+        let y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
+        mt[N - 1] = mt[M - 1] ^ (y >> 1) ^ ((y & 1).wrapping_neg() & MATRIX_A);
+        self.index = 0;
+    }
+
+    /// One tempered 32-bit MT19937 output (`genrand_uint32`).
+    #[inline]
+    pub fn next_u32(&mut self) -> u32 {
+        if self.index >= N {
+            self.twist();
+        }
+        let mut y = self.state[self.index];
+        self.index += 1;
         y ^= y >> 11;
         y ^= (y << 7) & 0x9d2c_5680;
         y ^= (y << 15) & 0xefc6_0000;
@@ -136,13 +146,16 @@ impl PyRandom {
     }
 
     /// `random.random()`: a float in [0, 1) with 53 random bits.
+    #[inline]
     pub fn random(&mut self) -> f64 {
-        let a = (self.next_u32() >> 5) as f64;
-        let b = (self.next_u32() >> 6) as f64;
-        (a * 67_108_864.0 + b) * (1.0 / 9_007_199_254_740_992.0)
+        // CPython: (a*67108864.0+b)*(1.0/9007199254740992.0) with a = draw>>5, b = draw>>6. The sum is
+        // an integer below 2^53, so forming it in integers gives the identical double.
+        let a = (self.next_u32() >> 5) as u64;
+        let b = (self.next_u32() >> 6) as u64;
+        ((a << 26) | b) as f64 * (1.0 / 9_007_199_254_740_992.0)
     }
 
-    /// `random.getrandbits(k)` for `k <= 64`.
+    /// `random.getrandbits(k)` for `k <= 64` (panics above).
     pub fn getrandbits(&mut self, k: u32) -> u64 {
         assert!(k <= 64, "getrandbits is implemented for k <= 64");
         if k == 0 {
@@ -219,6 +232,28 @@ impl PyRandom {
             .map(|i| &population[i])
             .collect())
     }
+
+    /// The indices that `choices(population, k=k)` picks from a population of `n` items (no weights):
+    /// `floor(random() * n)` each, written into `out` (cleared first).
+    pub fn choices_indices(&mut self, n: usize, k: usize, out: &mut Vec<usize>) {
+        out.clear();
+        out.reserve(k);
+        let nf = n as f64;
+        for _ in 0..k {
+            // floor() of a non-negative value: truncation
+            out.push((self.random() * nf) as usize);
+        }
+    }
+
+    /// `choices(population, k=k)` as indices, calling `f` for each pick in order. Avoids the
+    /// allocation of [`choices_indices`](Self::choices_indices) in hot loops.
+    #[inline]
+    pub fn for_each_choice(&mut self, n: usize, k: usize, mut f: impl FnMut(usize)) {
+        let nf = n as f64;
+        for _ in 0..k {
+            f((self.random() * nf) as usize);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +270,34 @@ mod tests {
         assert_eq!(PyRandom::new(0).random(), 0.8444218515250481);
         // python3 -c "import random; print(random.Random(42).random())"
         assert_eq!(PyRandom::new(42).random(), 0.6394267984578837);
+    }
+
+    #[test]
+    fn reference_mt19937_sequence_for_seed_5489_array() {
+        // The MT19937 reference implementation (mt19937ar.c) seeded with init_by_array({0x123, 0x234,
+        // 0x345, 0x456}) starts with these outputs.
+        let mut r = PyRandom::from_key(&[0x123, 0x234, 0x345, 0x456]);
+        let first: Vec<u32> = (0..5).map(|_| r.next_u32()).collect();
+        assert_eq!(
+            first,
+            vec![
+                1_067_595_299,
+                955_945_823,
+                477_289_528,
+                4_107_218_783,
+                4_228_976_476
+            ]
+        );
+    }
+
+    #[test]
+    fn python_random_seed_zero_known_value() {
+        // python3 -c 'import random; print(repr(random.Random(0).random()))'
+        let mut r = PyRandom::new(0);
+        assert_eq!(r.random(), 0.844_421_851_525_048_1);
+        // python3 -c 'import random; print(repr(random.Random(42).random()))'
+        let mut r = PyRandom::new(42);
+        assert_eq!(r.random(), 0.639_426_798_457_883_7);
     }
 
     #[test]

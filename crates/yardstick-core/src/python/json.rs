@@ -1,11 +1,12 @@
 //! A JSON value with Python's distinctions (int vs float, NaN/Infinity allowed) and a serializer
 //! that writes exactly what CPython's `json.dumps(obj, ensure_ascii=False)` writes, with or
 //! without `indent`. lm-eval hashes `json.dumps(doc, indent=2, ensure_ascii=False)` for `doc_hash`
-//! and writes its result and sample files with these settings, so byte equality matters.
+//! and writes its result and sample files with these settings, so byte equality matters
+//! ([`doc_hash`]).
 
 use indexmap::IndexMap;
 
-use crate::scoring::pyfloat::py_float_repr;
+use super::float::py_float_repr;
 
 /// A Python JSON-able value.
 #[derive(Clone, Debug, PartialEq)]
@@ -206,6 +207,12 @@ pub fn parse(text: &str) -> Result<PyJson, serde_json::Error> {
     Ok(fix(PyJson::from(&v)))
 }
 
+/// lm-eval's `doc_hash`: the sha256 (hex) of `json.dumps(doc, indent=2, ensure_ascii=False)`, with
+/// the document's keys in their stored order.
+pub fn doc_hash(doc: &serde_json::Map<String, serde_json::Value>) -> String {
+    crate::sha256_hex(PyJson::from(doc).dumps_indent(2))
+}
+
 /// `json.encoder.py_encode_basestring` (ensure_ascii=False): quotes, backslash and control characters
 /// escaped, everything else (including non-ASCII and DEL) written as is.
 pub fn encode_str(out: &mut String, s: &str) {
@@ -328,6 +335,24 @@ mod tests {
         assert_eq!(
             v.dumps_indent(2),
             "{\n  \"a\": [\n    1,\n    2.5,\n    \"x\\u0001\\n\\\"é\"\n  ],\n  \"b\": {},\n  \"c\": [],\n  \"d\": null,\n  \"e\": true,\n  \"f\": 1e-07,\n  \"g\": 1.0,\n  \"h\": NaN\n}"
+        );
+    }
+
+    #[test]
+    fn serde_values_dump_like_python() {
+        // Integers stay integers (also beyond i64), floats use Python's repr, keys keep their order.
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"z": 18446744073709551615, "a": -3, "f": 100.0, "e": 1e16, "s": "中\t\u007f", "l": [[], {}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            PyJson::from(&v).dumps_indent(2),
+            "{\n  \"z\": 18446744073709551615,\n  \"a\": -3,\n  \"f\": 100.0,\n  \"e\": 1e+16,\n  \"s\": \"中\\t\u{7f}\",\n  \"l\": [\n    [],\n    {}\n  ]\n}"
+        );
+        let doc = v.as_object().unwrap();
+        assert_eq!(
+            doc_hash(doc),
+            crate::sha256_hex(PyJson::from(&v).dumps_indent(2))
         );
     }
 }

@@ -1,11 +1,15 @@
-//! Python `str` semantics that prompts depend on: `isspace`, `strip`/`lstrip`/`rstrip`, `split`,
-//! `capitalize`, `find`/`index` (in characters, not bytes), `count`, `isdigit`, `isprintable`.
+//! Python `str` semantics that prompts, tokenization and metrics depend on: `isspace`,
+//! `strip`/`lstrip`/`rstrip`, `split`/`rsplit`, `capitalize`, `find`/`index` (in characters, not
+//! bytes), `count`, `replace`, `isdigit`, `isprintable` and `repr(str)`.
 //!
 //! Rust's `trim()` and `char::is_whitespace` follow Unicode `White_Space`, which differs from Python's
 //! `str.isspace` (Python also treats U+001C–U+001F as whitespace and does not treat U+180E … as such),
 //! so these helpers use Python's own definition.
 
-/// Python `str.isspace()` for one character: bidirectional class WS, B or S, or category Zs.
+/// Python `str.isspace()` for one character: bidirectional class WS, B or S, or category Zs. This is
+/// also what `re`'s `\s` matches in a str pattern. The set equals Unicode `White_Space` plus the
+/// information separators U+001C..U+001F; it is spelled out so that it does not follow Rust's Unicode
+/// version.
 pub fn is_space(c: char) -> bool {
     matches!(
         c,
@@ -235,8 +239,9 @@ pub fn isdigit(s: &str) -> bool {
 
 /// Python `str.isprintable()` for one character: false for categories Cc, Cf, Cs, Co, Zl, Zp and Zs
 /// other than the ASCII space. Unassigned code points (Cn) are non-printable for the
-/// noncharacters and the wholly unassigned planes 4–13; other scattered unassigned code points are
-/// treated as printable.
+/// noncharacters, the wholly unassigned planes 4–13 and plane 14 outside the tag characters and
+/// the variation selectors supplement (U+E0100..U+E01EF, category Mn, printable); other scattered
+/// unassigned code points are treated as printable.
 pub fn is_printable(c: char) -> bool {
     let u = c as u32;
     if u < 0x20 || (0x7f..=0xa0).contains(&u) {
@@ -271,13 +276,55 @@ pub fn is_printable(c: char) -> bool {
             | 0x100000..=0x10fffd
             | 0xfdd0..=0xfdef
             | 0x40000..=0xdffff
-            | 0xe0080..=0xeffff
+            | 0xe0080..=0xe00ff
+            | 0xe01f0..=0xeffff
     ) && (u & 0xfffe) != 0xfffe
 }
 
 /// Python `len(s)`: Unicode code points.
 pub fn len(s: &str) -> usize {
     s.chars().count()
+}
+
+/// Python `repr()` of a string: single quotes unless the text contains `'` and no `"`; backslash,
+/// `\t`, `\n`, `\r` and the quote escaped, other non-printable characters as `\xNN`, `\uNNNN` or
+/// `\UNNNNNNNN`.
+pub fn repr_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_ascii() || is_printable(c) => out.push(c),
+            c => {
+                let u = c as u32;
+                if u < 0x100 {
+                    out.push_str(&format!("\\x{u:02x}"));
+                } else if u < 0x10000 {
+                    out.push_str(&format!("\\u{u:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{u:08x}"));
+                }
+            }
+        }
+    }
+    out.push(quote);
+    out
 }
 
 #[cfg(test)]
@@ -331,5 +378,86 @@ mod tests {
         assert!(!isdigit("-1"));
         assert!(isdigit("²"));
         assert!(!isdigit("½"));
+    }
+
+    #[test]
+    fn python_whitespace_definition() {
+        for c in [
+            ' ', '\t', '\n', '\r', '\x0b', '\x0c', '\u{1c}', '\u{1f}', '\u{85}', '\u{a0}',
+            '\u{3000}', '\u{2028}',
+        ] {
+            assert!(is_space(c), "{c:?}");
+        }
+        for c in ['a', '\u{200b}', '\u{180e}', '\u{feff}'] {
+            assert!(!is_space(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn is_space_is_white_space_plus_information_separators() {
+        // The definition the backends' and the scoring copies used; identical on every code point.
+        for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+            assert_eq!(
+                is_space(c),
+                c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn printable_like_python() {
+        for c in [
+            'a',
+            ' ',
+            'é',
+            '中',
+            '😀',
+            '\u{e0100}',
+            '\u{e01ef}',
+            '\u{30000}',
+        ] {
+            assert!(is_printable(c), "{c:?}");
+        }
+        for c in [
+            '\u{0}',
+            '\u{7f}',
+            '\u{85}',
+            '\u{a0}',
+            '\u{ad}',
+            '\u{200b}',
+            '\u{2028}',
+            '\u{3000}',
+            '\u{feff}',
+            '\u{e000}',
+            '\u{fffe}',
+            '\u{40000}',
+            '\u{e0001}',
+            '\u{e0080}',
+            '\u{e01f0}',
+            '\u{10fffd}',
+        ] {
+            assert!(!is_printable(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn repr_strings() {
+        assert_eq!(repr_str("a"), "'a'");
+        assert_eq!(repr_str("abc"), "'abc'");
+        assert_eq!(repr_str("b's"), "\"b's\"");
+        assert_eq!(repr_str("it's"), "\"it's\"");
+        assert_eq!(repr_str("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(repr_str("tab\there\n"), "'tab\\there\\n'");
+        assert_eq!(
+            repr_str("tab\there\n\u{1}é\u{a0}"),
+            "'tab\\there\\n\\x01é\\xa0'"
+        );
+        assert_eq!(repr_str("back\\slash"), "'back\\\\slash'");
+        assert_eq!(repr_str("\u{7}\u{7f}"), "'\\x07\\x7f'");
+        assert_eq!(repr_str("nb\u{a0}sp"), "'nb\\xa0sp'");
+        assert_eq!(repr_str("中文\u{3000}"), "'中文\\u3000'");
+        assert_eq!(repr_str("é"), "'é'");
+        assert_eq!(repr_str("\u{e0100}\u{40000}"), "'\u{e0100}\\U00040000'");
     }
 }
