@@ -60,7 +60,15 @@ impl RefServer {
             );
             return None;
         };
-        let script = ref_server_script();
+        let real = ref_server_script();
+        if !real.is_file() {
+            skip_or_fail(&format!("{} not found", real.display()));
+            return None;
+        }
+        // shared/tools/ref_server.py computes log-probabilities from a view of llama.cpp's logits buffer
+        // after releasing its lock, so concurrent requests can read each other's logits; the shim runs it
+        // unchanged with a fresh buffer per request (see scripts/ref_server_shim.py).
+        let script = crate::workspace_root().join("scripts/ref_server_shim.py");
         if !script.is_file() {
             skip_or_fail(&format!("{} not found", script.display()));
             return None;
@@ -78,6 +86,7 @@ impl RefServer {
         };
         let mut child = match Command::new(&python)
             .arg(&script)
+            .env("YARDSTICK_REF_SERVER_REAL", &real)
             .arg(model)
             .arg(port.to_string())
             .args(extra)
