@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Runs shared/tools/ref_server.py unchanged, with two additions made from outside (monkeypatching before the
-script runs): a fix for a data race in it, and an optional request log. Start it through scripts/serve-ref:
+"""Runs shared/tools/ref_server.py unchanged, with three additions made from outside (monkeypatching before the
+script runs): a fix for a data race in it, TCP_NODELAY, and an optional request log. Start it through scripts/serve-ref:
 
   YARDSTICK_REF_SERVER=scripts/ref_server_shim.py [YARDSTICK_REQUEST_LOG=/path/log.jsonl] \\
       [YARDSTICK_REQUEST_LOG_BODIES=1] scripts/serve-ref MODEL PORT [--threads N] [--ctx N]
@@ -18,7 +18,12 @@ script runs): a fix for a data race in it, and an optional request log. Start it
    earlier request keeps its own data. Numbers are unchanged; only the aliasing goes. YARDSTICK_REF_RACE_FIX=0
    turns the fix off (to reproduce the race). The real fix belongs in ref_server.py: `np.array(...)` (a
    copy) instead of `np.asarray(...)`, or computing the response inside the lock.
-2. The request log (when YARDSTICK_REQUEST_LOG is set): every request is appended, as it arrives, as
+2. TCP_NODELAY on every connection (YARDSTICK_REF_NODELAY=0 turns it off). http.server sends a response's
+   headers and body in two writes; with Nagle's algorithm on, the second waits for the client's delayed ACK, so
+   every request on a keep-alive connection took ~40 ms longer than its work (measured: a trivial /tokenize
+   took 44-52 ms on a kept-alive connection, ~1 ms on a fresh one). Servers used in practice (vLLM's uvicorn,
+   llama-server) set TCP_NODELAY; without it the server's cost per request, not the harness, would be measured.
+3. The request log (when YARDSTICK_REQUEST_LOG is set): every request is appended, as it arrives, as
      {"t": <unix time>, "method": "POST", "path": "/v1/completions", "bytes": N[, "body": "<raw body>"]}
    "t" is taken when the request line and headers have been parsed (before the body is read and before the
    model lock): the request's arrival time. Bodies only with YARDSTICK_REQUEST_LOG_BODIES=1. One os.write per
@@ -114,9 +119,16 @@ def install_request_log(log_path: str, bodies: bool):
     http.server.BaseHTTPRequestHandler.parse_request = parse_request
 
 
+def install_nodelay():
+    # socketserver.StreamRequestHandler sets TCP_NODELAY on each accepted connection when this is true
+    http.server.BaseHTTPRequestHandler.disable_nagle_algorithm = True
+
+
 def main():
     if os.environ.get("YARDSTICK_REF_RACE_FIX", "1") != "0":
         install_race_fix()
+    if os.environ.get("YARDSTICK_REF_NODELAY", "1") != "0":
+        install_nodelay()
     if os.environ.get("YARDSTICK_REQUEST_LOG"):
         install_request_log(os.environ["YARDSTICK_REQUEST_LOG"], os.environ.get("YARDSTICK_REQUEST_LOG_BODIES") == "1")
     server = real_server()
