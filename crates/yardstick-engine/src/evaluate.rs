@@ -4,7 +4,7 @@
 
 use crate::ledger_writer::LedgerWriter;
 use crate::output::{self, PyJson, Resp};
-use crate::schedule::{self, Progress, Scored, Unit, UnitMember};
+use crate::schedule::{self, Dispatcher, Progress, Scored, Unit, UnitMember};
 use crate::scoring::{
     self, aggregate::RawMetric, groups::GroupChild, Aggregation, GroupAggMetric, GroupNode,
     MultipleChoiceInput, NumericEnv, RollingInput,
@@ -12,7 +12,7 @@ use crate::scoring::{
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use yardstick_backends::{Backend, ProbeReport};
@@ -22,7 +22,9 @@ use yardstick_store::ledger::{
 };
 use yardstick_store::Store;
 use yardstick_tasks::data::DataOptions;
-use yardstick_tasks::{DocRequests, Limit, PreparedTask, Selection, SelectionNode, TaskIndex};
+use yardstick_tasks::{
+    DocRequests, Limit, PreparedTask, Selection, SelectionNode, TaskConfig, TaskIndex,
+};
 
 /// Everything that decides what a run computes (and so its run id), plus where results go.
 #[derive(Clone, Debug)]
@@ -70,24 +72,47 @@ pub enum EvalError {
     Internal(String),
 }
 
-/// Tasks resolved and prepared (data loaded, prompts built): everything that can fail before a model
-/// is contacted.
+/// The run's tasks, resolved and checked before a model is contacted: each task's data loaded, its
+/// templates compiled and its first document rendered. Tasks are not kept prepared: each is prepared again
+/// when its turn comes in [`evaluate`], so that only the tasks in flight are held in memory.
 pub struct PreparedRun {
     pub selection: Selection,
-    pub tasks: Vec<PreparedTaskDocs>,
+    pub configs: Vec<TaskConfig>,
+    pub tasks: Vec<TaskSummary>,
     pub prepare_seconds: f64,
 }
 
-pub struct PreparedTaskDocs {
-    pub task: PreparedTask,
-    pub docs: Vec<DocRequests>,
+/// What the pre-flight pass learned about one task.
+#[derive(Clone, Debug)]
+pub struct TaskSummary {
+    pub name: String,
+    pub output_type: OutputType,
+    pub version: Option<String>,
+    pub num_fewshot: usize,
+    pub task_hash: String,
+    pub dataset_hash: String,
+    /// Documents evaluated (after `--limit`).
+    pub n_docs: usize,
+    /// Requests of the first document (an estimate of the task's size: `n_docs` × this).
+    pub first_doc_requests: usize,
+    /// The first document's prompt (for the tokenizer agreement probe).
+    pub first_context: Option<String>,
+    /// lm-eval's `configs` entry.
+    pub config: serde_json::Value,
 }
 
 impl PreparedRun {
-    pub fn n_requests(&self) -> usize {
+    /// Documents to evaluate, all tasks.
+    pub fn n_docs(&self) -> usize {
+        self.tasks.iter().map(|t| t.n_docs).sum()
+    }
+
+    /// Requests, estimated from each task's first document (exact for tasks whose documents all have the
+    /// same number of choices, as MMLU's).
+    pub fn estimated_requests(&self) -> usize {
         self.tasks
             .iter()
-            .map(|t| t.docs.iter().map(|d| d.instances.len()).sum::<usize>())
+            .map(|t| t.n_docs * t.first_doc_requests)
             .sum()
     }
 
@@ -95,18 +120,19 @@ impl PreparedRun {
     pub fn probe_texts(&self, max: usize) -> Vec<String> {
         self.tasks
             .iter()
-            .filter_map(|t| t.docs.first().map(|d| d.context.clone()))
+            .filter_map(|t| t.first_context.clone())
             .take(max)
             .collect()
     }
 }
 
-/// Resolve task names and prepare every leaf task (fails fast on unknown tasks, bad YAML, missing data).
+/// Resolve task names and check every leaf task: YAML, data, templates, the first document (fails fast on
+/// unknown tasks, bad YAML, missing data).
 pub fn prepare(opts: &EvalOptions) -> Result<PreparedRun, EvalError> {
     let start = Instant::now();
     let index = TaskIndex::load(&opts.include_paths)?;
     let selection = index.resolve(&opts.tasks)?;
-    let configs: Vec<_> = selection.tasks().into_iter().cloned().collect();
+    let configs: Vec<TaskConfig> = selection.tasks().into_iter().cloned().collect();
     let mut tasks = Vec::with_capacity(configs.len());
     for cfg in &configs {
         if cfg.output_type == OutputType::GenerateUntil {
@@ -116,21 +142,39 @@ pub fn prepare(opts: &EvalOptions) -> Result<PreparedRun, EvalError> {
                 cfg.task
             )));
         }
-        let task = PreparedTask::prepare(
-            cfg,
-            &opts.data,
-            opts.num_fewshot,
-            opts.fewshot_seed,
-            opts.limit,
-        )?;
-        let docs = task.all_docs()?;
-        tasks.push(PreparedTaskDocs { task, docs });
+        let task = prepare_task(cfg, opts)?;
+        let first = task.docs().next().transpose()?;
+        tasks.push(TaskSummary {
+            name: task.name().to_string(),
+            output_type: task.output_type(),
+            version: task.config().metadata.get("version").map(|v| v.to_string()),
+            num_fewshot: task.num_fewshot(),
+            task_hash: task.task_hash(),
+            dataset_hash: task.dataset_hash().to_string(),
+            n_docs: task.n_docs(),
+            first_doc_requests: first.as_ref().map_or(0, |d| d.instances.len()),
+            first_context: first.map(|d| d.context),
+            config: task
+                .config()
+                .to_lm_eval_dict(Some(task.num_fewshot() as u64)),
+        });
     }
     Ok(PreparedRun {
         selection,
+        configs,
         tasks,
         prepare_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+fn prepare_task(cfg: &TaskConfig, opts: &EvalOptions) -> Result<PreparedTask, EvalError> {
+    Ok(PreparedTask::prepare(
+        cfg,
+        &opts.data,
+        opts.num_fewshot,
+        opts.fewshot_seed,
+        opts.limit,
+    )?)
 }
 
 /// What a finished (or interrupted) evaluation produced.
@@ -158,9 +202,12 @@ struct TokenizedRequest {
     continuation: Vec<u32>,
 }
 
-/// Per task: per doc: per instance (idx order) the requests whose results it sums (one for
-/// log-likelihood requests, one per window for rolling ones).
-type RequestPlan = Vec<Vec<Vec<Vec<TokenizedRequest>>>>;
+/// Per doc: per instance (idx order) the requests whose results it sums (one for log-likelihood
+/// requests, one per window for rolling ones).
+type TaskPlan = Vec<Vec<Vec<TokenizedRequest>>>;
+
+/// The same, keys only (what scoring needs once the token ids have been handed to the dispatcher).
+type TaskKeys = Vec<Vec<Vec<RequestKey>>>;
 
 /// lm-eval's `get_rolling_token_windows` + `make_disjoint_window` (context_len = 1).
 pub fn rolling_windows(
@@ -209,122 +256,290 @@ fn request_key(
     )
 }
 
-fn tokenize(
-    prepared: &PreparedRun,
-    backend: &dyn Backend,
-    probe: &ProbeReport,
-    fingerprint: &str,
+/// Encode context/continuation pairs: locally (in parallel) with a local tokenizer, through the server's
+/// `/tokenize` (a few calls at a time, each string once) with `--tokenizer server`.
+fn encode_pairs(
+    tok: &yardstick_backends::Tokenizer,
+    pairs: &[(String, String)],
     add_special_tokens: bool,
-) -> Result<RequestPlan, EvalError> {
-    let tok = backend.tokenizer();
-    let max_length = probe.max_length;
-    let mut plan = Vec::with_capacity(prepared.tasks.len());
-    for t in &prepared.tasks {
-        let mut pairs = Vec::new();
-        let mut rolling_texts = Vec::new();
-        for d in &t.docs {
-            for inst in &d.instances {
-                match &inst.args {
-                    RequestArgs::Loglikelihood {
-                        context,
-                        continuation,
-                    } => pairs.push((context.clone(), continuation.clone())),
-                    RequestArgs::LoglikelihoodRolling { text } => rolling_texts.push(text.clone()),
-                    RequestArgs::GenerateUntil { .. } => {
-                        return Err(EvalError::Unsupported(format!(
-                            "task {}: generation requests are not supported yet",
-                            t.task.name()
-                        )))
-                    }
-                }
-            }
-        }
-        let encoded = tok.encode_pairs_blocking(&pairs, add_special_tokens)?;
-        let mut enc = encoded.into_iter();
-        let mut texts = rolling_texts.iter();
-        let mut task_plan = Vec::with_capacity(t.docs.len());
-        for d in &t.docs {
-            let mut doc_plan = Vec::with_capacity(d.instances.len());
-            for inst in &d.instances {
-                match &inst.args {
-                    RequestArgs::Loglikelihood { .. } => {
-                        let p = enc.next().ok_or_else(|| {
-                            EvalError::Internal("tokenizer returned too few pairs".into())
-                        })?;
-                        let key = request_key(fingerprint, max_length, &p.context, &p.continuation);
-                        doc_plan.push(vec![TokenizedRequest {
-                            key,
-                            context: p.context,
-                            continuation: p.continuation,
-                        }]);
-                    }
-                    RequestArgs::LoglikelihoodRolling { .. } => {
-                        let text = texts
-                            .next()
-                            .ok_or_else(|| EvalError::Internal("rolling text missing".into()))?;
-                        let tokens = tok.encode_local(text, add_special_tokens)?;
-                        let prefix = tok.prefix_token_id().ok_or_else(|| {
-                            EvalError::Unsupported(
-                                "loglikelihood_rolling needs a prefix token (BOS or EOS) and the tokenizer has none"
-                                    .into(),
-                            )
-                        })?;
-                        // lm-eval's API models store max_length − 1 and roll with max_seq_len = max_length − 1.
-                        let windows =
-                            rolling_windows(&tokens, prefix, max_length.saturating_sub(2).max(1));
-                        doc_plan.push(
-                            windows
-                                .into_iter()
-                                .map(|(ctx, cont)| TokenizedRequest {
-                                    key: request_key(fingerprint, max_length, &ctx, &cont),
-                                    context: Arc::from(ctx),
-                                    continuation: cont,
-                                })
-                                .collect(),
-                        );
-                    }
-                    RequestArgs::GenerateUntil { .. } => {}
-                }
-            }
-            task_plan.push(doc_plan);
-        }
-        plan.push(task_plan);
+    rt: &tokio::runtime::Handle,
+) -> Result<Vec<yardstick_backends::EncodedPair>, EvalError> {
+    if tok.pieces().is_some() {
+        return Ok(tok.encode_pairs_blocking(pairs, add_special_tokens)?);
     }
-    Ok(plan)
+    rt.block_on(async {
+        let mut out = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(16) {
+            let encoded = futures_join_all(
+                chunk
+                    .iter()
+                    .map(|(c, x)| tok.encode_pair(c, x, add_special_tokens)),
+            )
+            .await;
+            for e in encoded {
+                out.push(e?);
+            }
+        }
+        Ok(out)
+    })
 }
 
-/// Units of work for the keys not in `have`: requests of one doc that share a context go together;
-/// a key already planned elsewhere is not sent twice.
-fn plan_units(plan: &RequestPlan, have: &HashSet<String>) -> Vec<Unit> {
-    let mut planned: HashSet<&str> = HashSet::new();
-    let mut units = Vec::new();
-    for task in plan {
-        for doc in task {
-            let mut by_context: IndexMap<&[u32], Vec<&TokenizedRequest>> = IndexMap::new();
-            for inst in doc {
-                for r in inst {
-                    if have.contains(r.key.as_str()) || !planned.insert(r.key.as_str()) {
-                        continue;
-                    }
-                    by_context.entry(&r.context).or_default().push(r);
+/// Await every future, concurrently (a small join_all: the futures are few).
+async fn futures_join_all<F: std::future::Future>(
+    futs: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
                 }
             }
-            for (_, reqs) in by_context {
-                let context = reqs[0].context.clone();
-                units.push(Unit {
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// Tokenise one task's requests.
+fn tokenize_task(
+    t: &PreparedTaskDocs,
+    tok: &yardstick_backends::Tokenizer,
+    max_length: usize,
+    fingerprint: &str,
+    add_special_tokens: bool,
+    rt: &tokio::runtime::Handle,
+) -> Result<TaskPlan, EvalError> {
+    let mut pairs = Vec::new();
+    for d in &t.docs {
+        for inst in &d.instances {
+            match &inst.args {
+                RequestArgs::Loglikelihood {
                     context,
-                    members: reqs
-                        .into_iter()
-                        .map(|r| UnitMember {
-                            key: r.key.clone(),
-                            continuation: r.continuation.clone(),
-                        })
-                        .collect(),
-                });
+                    continuation,
+                } => pairs.push((context.clone(), continuation.clone())),
+                RequestArgs::LoglikelihoodRolling { .. } => {}
+                RequestArgs::GenerateUntil { .. } => {
+                    return Err(EvalError::Unsupported(format!(
+                        "task {}: generation requests are not supported yet",
+                        t.task.name()
+                    )))
+                }
             }
+        }
+    }
+    let encoded = encode_pairs(tok, &pairs, add_special_tokens, rt)?;
+    drop(pairs);
+    let mut enc = encoded.into_iter();
+    let mut task_plan = Vec::with_capacity(t.docs.len());
+    for d in &t.docs {
+        let mut doc_plan = Vec::with_capacity(d.instances.len());
+        for inst in &d.instances {
+            match &inst.args {
+                RequestArgs::Loglikelihood { .. } => {
+                    let p = enc.next().ok_or_else(|| {
+                        EvalError::Internal("tokenizer returned too few pairs".into())
+                    })?;
+                    let key = request_key(fingerprint, max_length, &p.context, &p.continuation);
+                    doc_plan.push(vec![TokenizedRequest {
+                        key,
+                        context: p.context,
+                        continuation: p.continuation,
+                    }]);
+                }
+                RequestArgs::LoglikelihoodRolling { text } => {
+                    let tokens: Vec<u32> = if tok.pieces().is_some() {
+                        tok.encode_local(text, add_special_tokens)?
+                    } else {
+                        rt.block_on(tok.encode(text, add_special_tokens))?.to_vec()
+                    };
+                    let prefix = tok.prefix_token_id().ok_or_else(|| {
+                        EvalError::Unsupported(
+                            "loglikelihood_rolling needs a prefix token (BOS or EOS) and the tokenizer has none"
+                                .into(),
+                        )
+                    })?;
+                    // lm-eval's API models store max_length − 1 and roll with max_seq_len = max_length − 1.
+                    let windows =
+                        rolling_windows(&tokens, prefix, max_length.saturating_sub(2).max(1));
+                    doc_plan.push(
+                        windows
+                            .into_iter()
+                            .map(|(ctx, cont)| TokenizedRequest {
+                                key: request_key(fingerprint, max_length, &ctx, &cont),
+                                context: Arc::from(ctx),
+                                continuation: cont,
+                            })
+                            .collect(),
+                    );
+                }
+                RequestArgs::GenerateUntil { .. } => {}
+            }
+        }
+        task_plan.push(doc_plan);
+    }
+    Ok(task_plan)
+}
+
+/// Units of work for the keys not in `skip` (stored, or already planned by an earlier task of this run):
+/// requests of one doc that share a context go together. Every key planned here is added to `skip`.
+fn plan_units(plan: &TaskPlan, skip: &mut HashSet<String>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for doc in plan {
+        let mut by_context: IndexMap<&[u32], Vec<&TokenizedRequest>> = IndexMap::new();
+        for inst in doc {
+            for r in inst {
+                if !skip.insert(r.key.0.clone()) {
+                    continue;
+                }
+                by_context.entry(&r.context).or_default().push(r);
+            }
+        }
+        for (_, reqs) in by_context {
+            let context = reqs[0].context.clone();
+            units.push(Unit {
+                context,
+                members: reqs
+                    .into_iter()
+                    .map(|r| UnitMember {
+                        key: r.key.clone(),
+                        continuation: r.continuation.clone(),
+                    })
+                    .collect(),
+            });
         }
     }
     units
+}
+
+/// A task ready to run: prepared, tokenised, looked up in the ledger.
+struct TaskWork {
+    index: usize,
+    task: PreparedTaskDocs,
+    keys: TaskKeys,
+    /// Responses of this task's requests found in the ledger.
+    stored: HashMap<String, LoglikelihoodResult>,
+    /// Requests to send (those neither stored nor planned by an earlier task).
+    units: Vec<Unit>,
+    /// Distinct requests first met in this task, and how many of those were stored.
+    new_keys: u64,
+    new_stored: u64,
+}
+
+struct PreparedTaskDocs {
+    task: PreparedTask,
+    docs: Vec<DocRequests>,
+}
+
+/// Everything the preparing thread needs.
+struct Producer {
+    configs: Vec<TaskConfig>,
+    opts: EvalOptions,
+    backend: Arc<dyn Backend>,
+    fingerprint: String,
+    max_length: usize,
+    cancel: Arc<AtomicBool>,
+    rt: tokio::runtime::Handle,
+}
+
+impl Producer {
+    /// Prepare, tokenise and look up each task in turn, handing each over as it is ready; stops when the
+    /// receiver is gone (the run ended or was interrupted) or at the first error (which it sends).
+    fn run(self, tx: tokio::sync::mpsc::Sender<Result<TaskWork, EvalError>>) {
+        let store = match Store::open(&self.opts.store_path) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e.into()));
+                return;
+            }
+        };
+        let mut seen: HashSet<String> = HashSet::new();
+        for (index, cfg) in self.configs.iter().enumerate() {
+            if self.cancel.load(Ordering::SeqCst) {
+                return;
+            }
+            let work = self.one(index, cfg, &store, &mut seen);
+            let failed = work.is_err();
+            if tx.blocking_send(work).is_err() || failed {
+                return;
+            }
+        }
+    }
+
+    fn one(
+        &self,
+        index: usize,
+        cfg: &TaskConfig,
+        store: &Store,
+        seen: &mut HashSet<String>,
+    ) -> Result<TaskWork, EvalError> {
+        let task = prepare_task(cfg, &self.opts)?;
+        let docs = task.all_docs()?;
+        let work = PreparedTaskDocs { task, docs };
+        // lm-eval's local-completions does not add special tokens (add_bos_token=False).
+        let plan = tokenize_task(
+            &work,
+            self.backend.tokenizer(),
+            self.max_length,
+            &self.fingerprint,
+            false,
+            &self.rt,
+        )?;
+        let task_keys: Vec<&str> = {
+            let mut uniq = HashSet::new();
+            plan.iter()
+                .flatten()
+                .flatten()
+                .map(|r| r.key.as_str())
+                .filter(|k| uniq.insert(*k))
+                .collect()
+        };
+        let mut stored = HashMap::with_capacity(task_keys.len());
+        for (k, v) in store.get_responses(&task_keys)? {
+            let r: LoglikelihoodResult = serde_json::from_value(v).map_err(|e| {
+                EvalError::Internal(format!(
+                    "stored response {k} is not a log-likelihood result: {e}"
+                ))
+            })?;
+            stored.insert(k, r);
+        }
+        let new_keys = task_keys.iter().filter(|k| !seen.contains(**k)).count() as u64;
+        let new_stored = task_keys
+            .iter()
+            .filter(|k| !seen.contains(**k) && stored.contains_key(**k))
+            .count() as u64;
+        drop(task_keys);
+        for k in stored.keys() {
+            seen.insert(k.clone());
+        }
+        let units = plan_units(&plan, seen);
+        let keys: TaskKeys = plan
+            .into_iter()
+            .map(|doc| {
+                doc.into_iter()
+                    .map(|inst| inst.into_iter().map(|r| r.key).collect())
+                    .collect()
+            })
+            .collect();
+        Ok(TaskWork {
+            index,
+            task: work,
+            keys,
+            stored,
+            units,
+            new_keys,
+            new_stored,
+        })
+    }
 }
 
 /// Adapts a [`Backend`] to the scheduler.
@@ -377,14 +592,7 @@ fn run_id(fingerprint: &str, opts: &EvalOptions, prepared: &PreparedRun) -> Stri
     let tasks: Vec<_> = prepared
         .tasks
         .iter()
-        .map(|t| {
-            serde_json::json!([
-                t.task.name(),
-                t.task.task_hash(),
-                t.task.dataset_hash(),
-                t.docs.len()
-            ])
-        })
+        .map(|t| serde_json::json!([t.name, t.task_hash, t.dataset_hash, t.n_docs]))
         .collect();
     let limit = opts.limit.map(|l| format!("{l:?}"));
     let ident = serde_json::json!({
@@ -403,8 +611,17 @@ fn hardware() -> serde_json::Value {
     })
 }
 
-/// Run the evaluation against `backend`. `cancel` stops dispatching new requests (Ctrl-C): what is in
-/// flight finishes and is stored, the run is marked interrupted, and rerunning resumes.
+/// A task admitted to the dispatcher, waiting for its last responses.
+struct Admitted {
+    work: TaskWork,
+    outstanding: usize,
+}
+
+/// Run the evaluation against `backend`, streaming: a thread prepares, tokenises and looks up one task
+/// after another while the requests of earlier tasks are in flight; each task is scored (and its samples
+/// stored and written) as soon as its last response arrives, then dropped. `cancel` stops dispatching new
+/// requests (Ctrl-C): what is in flight finishes and is stored, the run is marked interrupted, and
+/// rerunning resumes.
 pub async fn evaluate(
     opts: &EvalOptions,
     prepared: PreparedRun,
@@ -416,10 +633,10 @@ pub async fn evaluate(
     let start = Instant::now();
     let started_unix = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     for t in &prepared.tasks {
-        if let Some(reason) = probe.unsupported_reason(t.task.output_type().request_kind()) {
+        if let Some(reason) = probe.unsupported_reason(t.output_type.request_kind()) {
             return Err(EvalError::Unsupported(format!(
                 "task {} cannot run: {reason}",
-                t.task.name()
+                t.name
             )));
         }
     }
@@ -448,92 +665,254 @@ pub async fn evaluate(
         store.put_run_task(
             &run_id,
             &RunTaskRecord {
-                task: t.task.name().to_string(),
-                version: t
-                    .task
-                    .config()
-                    .metadata
-                    .get("version")
-                    .map(|v| v.to_string()),
-                num_fewshot: t.task.num_fewshot() as i64,
-                task_hash: t.task.task_hash(),
-                dataset_hash: t.task.dataset_hash().to_string(),
-                n_docs: t.docs.len() as i64,
-                config: t
-                    .task
-                    .config()
-                    .to_lm_eval_dict(Some(t.task.num_fewshot() as u64)),
+                task: t.name.clone(),
+                version: t.version.clone(),
+                num_fewshot: t.num_fewshot as i64,
+                task_hash: t.task_hash.clone(),
+                dataset_hash: t.dataset_hash.clone(),
+                n_docs: t.n_docs as i64,
+                config: t.config.clone(),
             },
         )?;
     }
-
-    // Tokenise (lm-eval's local-completions does not add special tokens: add_bos_token=False).
-    let plan = tokenize(&prepared, backend.as_ref(), probe, &fingerprint, false)?;
-    let all_keys: Vec<&str> = plan
+    let n_tasks = prepared.tasks.len();
+    // Estimated requests of the tasks not yet prepared (exact once all are).
+    let mut estimate_left: u64 = prepared.estimated_requests() as u64;
+    let estimates: Vec<u64> = prepared
+        .tasks
         .iter()
-        .flatten()
-        .flatten()
-        .flatten()
-        .map(|r| r.key.as_str())
-        .collect::<HashSet<_>>()
-        .into_iter()
+        .map(|t| (t.n_docs * t.first_doc_requests) as u64)
         .collect();
-    let stored = store.get_responses(&all_keys)?;
-    let mut results: HashMap<String, LoglikelihoodResult> = HashMap::with_capacity(all_keys.len());
-    for (k, v) in &stored {
-        let r: LoglikelihoodResult = serde_json::from_value(v.clone()).map_err(|e| {
-            EvalError::Internal(format!(
-                "stored response {k} is not a log-likelihood result: {e}"
-            ))
-        })?;
-        results.insert(k.clone(), r);
-    }
-    let have: HashSet<String> = results.keys().cloned().collect();
-    let units = plan_units(&plan, &have);
-    let to_send: u64 = units.iter().map(|u| u.members.len() as u64).sum();
-    progress.planned(all_keys.len() as u64, have.len() as u64, units.len() as u64);
+    progress.planned(estimate_left, 0, n_tasks == 0);
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<TaskWork, EvalError>>(1);
+    let producer = Producer {
+        configs: prepared.configs.clone(),
+        opts: opts.clone(),
+        backend: backend.clone(),
+        fingerprint: fingerprint.clone(),
+        max_length: probe.max_length,
+        cancel: cancel.clone(),
+        rt: tokio::runtime::Handle::current(),
+    };
+    let producer = std::thread::Builder::new()
+        .name("prepare".into())
+        .spawn(move || producer.run(tx))
+        .map_err(|e| EvalError::Internal(format!("cannot start the preparing thread: {e}")))?;
 
     let writer = LedgerWriter::start(&opts.store_path)?;
     let scorer = Arc::new(BackendScorer {
         backend: backend.clone(),
         fingerprint: fingerprint.clone(),
     });
-    let exec = schedule::execute(units, scorer, &writer, opts.concurrency, progress, cancel).await;
+    let mut disp = Dispatcher::new(scorer, opts.concurrency);
+    let score_store = Arc::new(std::sync::Mutex::new(Store::open(&opts.store_path)?));
+    let env = NumericEnv::from_env_or_default();
+    let partial_dir = opts
+        .output_dir
+        .as_ref()
+        .map(|dir| output::OutputPaths::new(dir, &model.name, "partial").samples_dir);
+    let partial_file =
+        |dir: &std::path::Path, task: &str| dir.join(format!(".samples_{task}.jsonl.partial"));
+
+    // Responses known to this run (from the ledger or answered now), tasks waiting for some, and who waits.
+    let mut known: HashMap<String, LoglikelihoodResult> = HashMap::new();
+    let mut admitted: HashMap<usize, Admitted> = HashMap::new();
+    let mut waiters: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut scoring: tokio::task::JoinSet<Result<(usize, output::TaskOutput), EvalError>> =
+        tokio::task::JoinSet::new();
+    let mut outputs: Vec<Option<output::TaskOutput>> = (0..n_tasks).map(|_| None).collect();
+    let (mut total, mut reused) = (0u64, 0u64);
+    let mut producer_done = n_tasks == 0;
+    let mut first_error: Option<EvalError> = None;
+    // Keep this many units queued ahead of the dispatcher before taking the next prepared task.
+    let lookahead = 2 * opts.concurrency.max(1);
+
+    let start_scoring = |scoring: &mut tokio::task::JoinSet<_>,
+                         work: TaskWork,
+                         known: &HashMap<String, LoglikelihoodResult>|
+     -> Result<(), EvalError> {
+        let mut results = work.stored;
+        for k in work.keys.iter().flatten().flatten() {
+            if !results.contains_key(k.as_str()) {
+                let r = known
+                    .get(k.as_str())
+                    .copied()
+                    .ok_or_else(|| EvalError::Internal(format!("no response for request {k}")))?;
+                results.insert(k.0.clone(), r);
+            }
+        }
+        let (task, keys, index) = (work.task, work.keys, work.index);
+        let store = score_store.clone();
+        let run_id = run_id.clone();
+        let partial = partial_dir
+            .as_ref()
+            .map(|d| partial_file(d, task.task.name()));
+        let bootstrap_iters = opts.bootstrap_iters;
+        scoring.spawn_blocking(move || {
+            let scored = score_task(&task, &keys, &results, bootstrap_iters, env)?;
+            let aggs: Vec<AggregateRecord> = scored
+                .output
+                .aggregate
+                .metrics
+                .iter()
+                .map(|m| AggregateRecord {
+                    task: task.task.name().to_string(),
+                    metric: m.metric.clone(),
+                    filter: m.filter.clone(),
+                    value: Some(m.value),
+                    stderr: m.stderr.value(),
+                    n: m.count as i64,
+                    is_group: false,
+                })
+                .collect();
+            store
+                .lock()
+                .map_err(|_| EvalError::Internal("store lock poisoned".into()))?
+                .put_scores(&run_id, task.task.name(), &scored.stored, &aggs)?;
+            if let Some(path) = partial {
+                output::write_lines(&path, scored.lines)?;
+            }
+            Ok((index, scored.output))
+        });
+        Ok(())
+    };
+
+    loop {
+        let cancelled = cancel.load(Ordering::SeqCst);
+        if first_error.is_none() && !cancelled {
+            disp.fill();
+        }
+        let want_task =
+            !producer_done && first_error.is_none() && !cancelled && disp.queued() < lookahead;
+        if disp.in_flight() == 0 && scoring.is_empty() && !want_task {
+            break;
+        }
+        tokio::select! {
+            done = disp.next(&writer, progress), if disp.in_flight() > 0 => {
+                match done {
+                    Some(Ok(answered)) => {
+                        for (key, r) in answered {
+                            if let Some(ws) = waiters.remove(key.as_str()) {
+                                for w in ws {
+                                    if let Some(a) = admitted.get_mut(&w) {
+                                        a.outstanding -= 1;
+                                    }
+                                }
+                            }
+                            known.insert(key.0, r);
+                        }
+                        let ready: Vec<usize> = admitted
+                            .iter()
+                            .filter(|(_, a)| a.outstanding == 0)
+                            .map(|(i, _)| *i)
+                            .collect();
+                        for i in ready {
+                            if let Some(a) = admitted.remove(&i) {
+                                if let Err(e) = start_scoring(&mut scoring, a.work, &known) {
+                                    first_error.get_or_insert(e);
+                                }
+                            }
+                        }
+                    }
+                    Some(Err(e)) => {
+                        first_error.get_or_insert(e.into());
+                    }
+                    None => {}
+                }
+            }
+            scored = scoring.join_next(), if !scoring.is_empty() => {
+                match scored {
+                    Some(Ok(Ok((i, out)))) => outputs[i] = Some(out),
+                    Some(Ok(Err(e))) => {
+                        first_error.get_or_insert(e);
+                    }
+                    Some(Err(e)) => {
+                        first_error.get_or_insert(EvalError::Internal(format!("scoring panicked: {e}")));
+                    }
+                    None => {}
+                }
+            }
+            msg = rx.recv(), if want_task => {
+                match msg {
+                    Some(Ok(mut work)) => {
+                        total += work.new_keys;
+                        reused += work.new_stored;
+                        estimate_left = estimate_left.saturating_sub(estimates[work.index]);
+                        producer_done = work.index + 1 == n_tasks;
+                        progress.planned(total + estimate_left, reused, producer_done);
+                        for (k, r) in work.stored.drain() {
+                            known.insert(k, r);
+                        }
+                        let mut outstanding = 0;
+                        let mut counted = HashSet::new();
+                        for k in work.keys.iter().flatten().flatten() {
+                            if !known.contains_key(k.as_str()) && counted.insert(k.as_str()) {
+                                waiters.entry(k.0.clone()).or_default().push(work.index);
+                                outstanding += 1;
+                            }
+                        }
+                        drop(counted);
+                        disp.push(std::mem::take(&mut work.units));
+                        if outstanding == 0 {
+                            if let Err(e) = start_scoring(&mut scoring, work, &known) {
+                                first_error.get_or_insert(e);
+                            }
+                        } else {
+                            admitted.insert(work.index, Admitted { work, outstanding });
+                        }
+                    }
+                    Some(Err(e)) => {
+                        first_error.get_or_insert(e);
+                    }
+                    None => producer_done = true,
+                }
+            }
+        }
+    }
+    drop(rx);
+    // Joined off the async workers: the preparing thread may be finishing a `/tokenize` call that needs them.
+    let _ = tokio::task::spawn_blocking(move || producer.join()).await;
     let flushed = writer
         .finish()
         .map_err(|e| EvalError::Internal(format!("ledger writer: {e}")));
     progress.finish();
-    let (answered, stats) = match exec {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = store.end_run(
-                &run_id,
-                "failed",
-                &serde_json::json!({"error": e.to_string()}),
-            );
-            return Err(e.into());
+    let interrupted = cancel.load(Ordering::SeqCst);
+    let stats = disp.stats(interrupted);
+    let remove_partials = || {
+        if let Some(dir) = &partial_dir {
+            for t in &prepared.tasks {
+                let _ = std::fs::remove_file(partial_file(dir, &t.name));
+            }
         }
     };
-    flushed?;
-    for (k, r) in answered {
-        results.insert(k.0, r);
-    }
     let run_stats = |status: &str| {
         serde_json::json!({
-            "status": status, "requests_total": all_keys.len(), "requests_reused": have.len(),
+            "status": status, "requests_total": total, "requests_reused": reused,
             "requests_sent": stats.requests_answered, "calls": stats.units_sent,
             "prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens,
             "dispatch_seconds": stats.wall_seconds, "prepare_seconds": prepared.prepare_seconds,
         })
     };
-    if stats.interrupted {
+    if let Some(e) = first_error {
+        remove_partials();
+        let _ = store.end_run(
+            &run_id,
+            "failed",
+            &serde_json::json!({"error": e.to_string()}),
+        );
+        return Err(e);
+    }
+    flushed?;
+    if interrupted {
+        remove_partials();
         store.end_run(&run_id, "interrupted", &run_stats("interrupted"))?;
         return Ok(RunOutcome {
             run_id,
             resumed,
             interrupted: true,
-            requests_total: all_keys.len() as u64,
-            requests_reused: have.len() as u64,
+            requests_total: total,
+            requests_reused: reused,
             requests_sent: stats.requests_answered,
             stats,
             results: None,
@@ -542,40 +921,14 @@ pub async fn evaluate(
             wall_seconds: start.elapsed().as_secs_f64(),
         });
     }
-    if (results.len() as u64) < all_keys.len() as u64 {
-        return Err(EvalError::Internal(format!(
-            "{} of {} requests have no response after dispatch ({} were to be sent)",
-            all_keys.len() - results.len(),
-            all_keys.len(),
-            to_send
-        )));
-    }
+    let outputs: Vec<output::TaskOutput> = outputs
+        .into_iter()
+        .zip(&prepared.tasks)
+        .map(|(o, t)| {
+            o.ok_or_else(|| EvalError::Internal(format!("task {} was never scored", t.name)))
+        })
+        .collect::<Result<_, _>>()?;
 
-    // Score, aggregate and store every task.
-    let env = NumericEnv::from_env_or_default();
-    let mut outputs = Vec::with_capacity(prepared.tasks.len());
-    let mut sample_lines: Vec<(String, Vec<String>)> = Vec::new();
-    for (t, task_plan) in prepared.tasks.iter().zip(&plan) {
-        let scored = score_task(t, task_plan, &results, opts.bootstrap_iters, env)?;
-        let aggs: Vec<AggregateRecord> = scored
-            .output
-            .aggregate
-            .metrics
-            .iter()
-            .map(|m| AggregateRecord {
-                task: t.task.name().to_string(),
-                metric: m.metric.clone(),
-                filter: m.filter.clone(),
-                value: Some(m.value),
-                stderr: m.stderr.value(),
-                n: m.count as i64,
-                is_group: false,
-            })
-            .collect();
-        store.put_scores(&run_id, t.task.name(), &scored.stored, &aggs)?;
-        sample_lines.push((t.task.name().to_string(), scored.lines));
-        outputs.push(scored.output);
-    }
     let requested: Vec<scoring::groups::Requested> =
         prepared.selection.roots.iter().map(to_requested).collect();
     let groups = output::compute_groups(&outputs, &requested, env);
@@ -635,14 +988,8 @@ pub async fn evaluate(
                     "model_fingerprint".to_string(),
                     PyJson::str(fingerprint.clone()),
                 ),
-                (
-                    "requests_total".to_string(),
-                    PyJson::Int(all_keys.len() as i128),
-                ),
-                (
-                    "requests_reused".to_string(),
-                    PyJson::Int(have.len() as i128),
-                ),
+                ("requests_total".to_string(), PyJson::Int(total as i128)),
+                ("requests_reused".to_string(), PyJson::Int(reused as i128)),
                 (
                     "requests_sent".to_string(),
                     PyJson::Int(stats.requests_answered as i128),
@@ -653,22 +1000,30 @@ pub async fn evaluate(
     let results_doc = output::build_results(&outputs, &requested, &groups, &run_meta);
     let table = output::make_table(&results_doc, "results");
     let mut files = Vec::new();
-    if let Some(dir) = &opts.output_dir {
+    if let (Some(dir), Some(pdir)) = (&opts.output_dir, &partial_dir) {
         let date_id = output::results::date_id(&chrono::Local::now());
         let paths = output::OutputPaths::new(dir, &model.name, &date_id);
-        paths.write_results(&results_doc)?;
-        files.push(paths.results.clone());
-        for (task, lines) in sample_lines {
-            files.push(paths.write_samples(&task, lines)?);
+        for t in &prepared.tasks {
+            let dest = paths.samples(&t.name);
+            std::fs::rename(partial_file(pdir, &t.name), &dest).map_err(|e| {
+                EvalError::Internal(format!(
+                    "moving the samples of {} to {}: {e}",
+                    t.name,
+                    dest.display()
+                ))
+            })?;
+            files.push(dest);
         }
+        paths.write_results(&results_doc)?;
+        files.insert(0, paths.results.clone());
     }
     store.end_run(&run_id, "finished", &run_stats("finished"))?;
     Ok(RunOutcome {
         run_id,
         resumed,
         interrupted: false,
-        requests_total: all_keys.len() as u64,
-        requests_reused: have.len() as u64,
+        requests_total: total,
+        requests_reused: reused,
         requests_sent: stats.requests_answered,
         stats,
         results: Some(results_doc),
@@ -740,7 +1095,7 @@ fn metric_names(t: &PreparedTask) -> Vec<String> {
 
 fn score_task(
     t: &PreparedTaskDocs,
-    plan: &[Vec<Vec<TokenizedRequest>>],
+    plan: &[Vec<Vec<RequestKey>>],
     results: &HashMap<String, LoglikelihoodResult>,
     bootstrap_iters: i64,
     env: NumericEnv,
@@ -766,12 +1121,12 @@ fn score_task(
             let mut sum = 0.0;
             let mut greedy = true;
             for r in reqs {
-                let res = results.get(r.key.as_str()).ok_or_else(|| {
-                    EvalError::Internal(format!("no response for request {}", r.key))
-                })?;
+                let res = results
+                    .get(r.as_str())
+                    .ok_or_else(|| EvalError::Internal(format!("no response for request {r}")))?;
                 sum += res.logprob;
                 greedy &= res.is_greedy;
-                keys.push(r.key.0.clone());
+                keys.push(r.0.clone());
             }
             inst_results.push(LoglikelihoodResult {
                 logprob: sum,

@@ -3,9 +3,9 @@
 //! to the ledger the moment it arrives, and a clean stop on Ctrl-C that loses only what is in flight.
 
 use crate::ledger_writer::LedgerWriter;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use yardstick_core::{LoglikelihoodResult, RequestKey};
@@ -56,8 +56,10 @@ pub trait LoglikelihoodScorer: Send + Sync + 'static {
 
 /// Progress events for a terminal bar or plain log lines.
 pub trait Progress: Send + Sync {
-    /// Planned work: `total` requests of which `cached` were found in the ledger; `units` calls to make.
-    fn planned(&self, total: u64, cached: u64, units: u64);
+    /// The work as now known: `total` requests of which `cached` were found in the ledger. Called again as
+    /// the run goes (tasks are prepared while earlier ones are being sent): `total` may start as an
+    /// estimate and is exact once `exact` is true.
+    fn planned(&self, total: u64, cached: u64, exact: bool);
     /// `requests` more requests answered, costing `tokens` prompt+completion tokens.
     fn advanced(&self, requests: u64, tokens: u64);
     /// A line of information shown above the bar.
@@ -68,7 +70,7 @@ pub trait Progress: Send + Sync {
 /// A progress sink that shows nothing (tests, `--json`).
 pub struct NoProgress;
 impl Progress for NoProgress {
-    fn planned(&self, _: u64, _: u64, _: u64) {}
+    fn planned(&self, _: u64, _: u64, _: bool) {}
     fn advanced(&self, _: u64, _: u64) {}
     fn note(&self, _: &str) {}
     fn finish(&self) {}
@@ -95,29 +97,57 @@ pub enum ExecError {
     Ledger(String),
 }
 
-/// Send every unit, at most `concurrency` at a time, persisting each response as it arrives. Returns the
-/// results by request key. When `cancel` becomes true, no new unit is started; units in flight finish.
-pub async fn execute(
-    units: Vec<Unit>,
+type UnitOutcome = (Unit, Result<Vec<Scored>, ScoreError>);
+
+/// Sends units, at most `concurrency` at a time, and persists each response the moment it arrives. Units
+/// are queued as their task is prepared ([`Dispatcher::push`]), so a run streams: the first request goes
+/// out as soon as the first task is ready, and only the tasks in flight are held in memory.
+pub struct Dispatcher {
     scorer: Arc<dyn LoglikelihoodScorer>,
-    writer: &LedgerWriter,
+    fingerprint: String,
     concurrency: usize,
-    progress: &dyn Progress,
-    cancel: Arc<AtomicBool>,
-) -> Result<(Vec<(RequestKey, LoglikelihoodResult)>, ExecStats), ExecError> {
-    let start = Instant::now();
-    let mut stats = ExecStats::default();
-    let mut out = Vec::with_capacity(units.iter().map(|u| u.members.len()).sum());
-    let mut pending = units.into_iter();
-    let mut set = tokio::task::JoinSet::new();
-    let concurrency = concurrency.max(1);
-    let fingerprint = scorer.fingerprint().to_string();
-    let mut first_error: Option<ExecError> = None;
-    loop {
-        while set.len() < concurrency && first_error.is_none() && !cancel.load(Ordering::SeqCst) {
-            let Some(unit) = pending.next() else { break };
-            let scorer = scorer.clone();
-            set.spawn(async move {
+    queue: VecDeque<Unit>,
+    set: tokio::task::JoinSet<UnitOutcome>,
+    stats: ExecStats,
+    start: Instant,
+}
+
+impl Dispatcher {
+    pub fn new(scorer: Arc<dyn LoglikelihoodScorer>, concurrency: usize) -> Self {
+        Dispatcher {
+            fingerprint: scorer.fingerprint().to_string(),
+            scorer,
+            concurrency: concurrency.max(1),
+            queue: VecDeque::new(),
+            set: tokio::task::JoinSet::new(),
+            stats: ExecStats::default(),
+            start: Instant::now(),
+        }
+    }
+
+    /// Queue units to send.
+    pub fn push(&mut self, units: impl IntoIterator<Item = Unit>) {
+        self.queue.extend(units);
+    }
+
+    /// Units queued and not yet sent.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Units sent and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.set.len()
+    }
+
+    /// Start queued units until `concurrency` are in flight.
+    pub fn fill(&mut self) {
+        while self.set.len() < self.concurrency {
+            let Some(unit) = self.queue.pop_front() else {
+                break;
+            };
+            let scorer = self.scorer.clone();
+            self.set.spawn(async move {
                 let conts: Vec<Vec<u32>> = unit
                     .members
                     .iter()
@@ -126,61 +156,76 @@ pub async fn execute(
                 let res = scorer.score(&unit.context, &conts).await;
                 (unit, res)
             });
-            stats.units_sent += 1;
+            self.stats.units_sent += 1;
         }
-        let Some(joined) = set.join_next().await else {
-            break;
-        };
+    }
+
+    /// Wait for the next unit in flight to finish, queue its responses for the ledger and return them by
+    /// request key. `None` when nothing is in flight. Cancel-safe (a unit is never lost by dropping this
+    /// future: it stays in flight).
+    pub async fn next(
+        &mut self,
+        writer: &LedgerWriter,
+        progress: &dyn Progress,
+    ) -> Option<Result<Vec<(RequestKey, LoglikelihoodResult)>, ExecError>> {
+        let joined = self.set.join_next().await?;
         let (unit, res) = match joined {
             Ok(v) => v,
             Err(e) => {
-                first_error
-                    .get_or_insert(ExecError::Ledger(format!("a request task panicked: {e}")));
-                continue;
+                return Some(Err(ExecError::Ledger(format!(
+                    "a request task panicked: {e}"
+                ))))
             }
         };
-        match res {
-            Ok(scored) if scored.len() == unit.members.len() => {
-                let mut rows = Vec::with_capacity(scored.len());
-                let mut tokens = 0;
-                for (m, s) in unit.members.iter().zip(scored) {
-                    tokens += s.prompt_tokens + s.completion_tokens;
-                    stats.prompt_tokens += s.prompt_tokens;
-                    stats.completion_tokens += s.completion_tokens;
-                    rows.push(StoredResponse {
-                        request_key: m.key.0.clone(),
-                        model_fingerprint: fingerprint.clone(),
-                        kind: "loglikelihood".into(),
-                        request: s.request,
-                        response: serde_json::json!({"logprob": s.result.logprob, "is_greedy": s.result.is_greedy}),
-                        raw: s.raw,
-                        latency_ms: Some(s.latency_ms),
-                        prompt_tokens: Some(s.prompt_tokens as i64),
-                        completion_tokens: Some(s.completion_tokens as i64),
-                    });
-                    out.push((m.key.clone(), s.result));
-                }
-                stats.requests_answered += rows.len() as u64;
-                progress.advanced(rows.len() as u64, tokens);
-                if let Err(e) = writer.send(rows) {
-                    first_error.get_or_insert(ExecError::Ledger(e));
-                }
-            }
-            Ok(scored) => {
-                first_error.get_or_insert(ExecError::Arity {
-                    expected: unit.members.len(),
-                    got: scored.len(),
-                });
-            }
-            Err(e) => {
-                first_error.get_or_insert(ExecError::Model(e));
-            }
+        Some(self.record(unit, res, writer, progress))
+    }
+
+    fn record(
+        &mut self,
+        unit: Unit,
+        res: Result<Vec<Scored>, ScoreError>,
+        writer: &LedgerWriter,
+        progress: &dyn Progress,
+    ) -> Result<Vec<(RequestKey, LoglikelihoodResult)>, ExecError> {
+        let scored = res?;
+        if scored.len() != unit.members.len() {
+            return Err(ExecError::Arity {
+                expected: unit.members.len(),
+                got: scored.len(),
+            });
+        }
+        let mut rows = Vec::with_capacity(scored.len());
+        let mut out = Vec::with_capacity(scored.len());
+        let mut tokens = 0;
+        for (m, s) in unit.members.into_iter().zip(scored) {
+            tokens += s.prompt_tokens + s.completion_tokens;
+            self.stats.prompt_tokens += s.prompt_tokens;
+            self.stats.completion_tokens += s.completion_tokens;
+            rows.push(StoredResponse {
+                request_key: m.key.0.clone(),
+                model_fingerprint: self.fingerprint.clone(),
+                kind: "loglikelihood".into(),
+                request: s.request,
+                response: serde_json::json!({"logprob": s.result.logprob, "is_greedy": s.result.is_greedy}),
+                raw: s.raw,
+                latency_ms: Some(s.latency_ms),
+                prompt_tokens: Some(s.prompt_tokens as i64),
+                completion_tokens: Some(s.completion_tokens as i64),
+            });
+            out.push((m.key, s.result));
+        }
+        self.stats.requests_answered += rows.len() as u64;
+        progress.advanced(rows.len() as u64, tokens);
+        writer.send(rows).map_err(ExecError::Ledger)?;
+        Ok(out)
+    }
+
+    /// Counts so far (wall time from the dispatcher's creation).
+    pub fn stats(&self, interrupted: bool) -> ExecStats {
+        ExecStats {
+            wall_seconds: self.start.elapsed().as_secs_f64(),
+            interrupted,
+            ..self.stats.clone()
         }
     }
-    stats.wall_seconds = start.elapsed().as_secs_f64();
-    stats.interrupted = cancel.load(Ordering::SeqCst);
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    Ok((out, stats))
 }

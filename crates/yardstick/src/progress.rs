@@ -3,7 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use yardstick_engine::schedule::Progress;
@@ -30,6 +30,8 @@ pub struct RunProgress {
     start: Instant,
     total: AtomicU64,
     cached: AtomicU64,
+    exact: AtomicBool,
+    announced: AtomicBool,
     done: AtomicU64,
     tokens: AtomicU64,
     last_line: Mutex<Instant>,
@@ -55,6 +57,8 @@ impl RunProgress {
             start: Instant::now(),
             total: AtomicU64::new(0),
             cached: AtomicU64::new(0),
+            exact: AtomicBool::new(false),
+            announced: AtomicBool::new(false),
             done: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
             last_line: Mutex::new(Instant::now()),
@@ -71,20 +75,32 @@ impl RunProgress {
 }
 
 impl Progress for RunProgress {
-    fn planned(&self, total: u64, cached: u64, units: u64) {
+    fn planned(&self, total: u64, cached: u64, exact: bool) {
         self.total.store(total, Ordering::Relaxed);
+        let first = !self.announced.swap(true, Ordering::Relaxed);
         self.cached.store(cached, Ordering::Relaxed);
+        self.exact.store(exact, Ordering::Relaxed);
         let to_send = total.saturating_sub(cached);
         match self.mode {
             Mode::Bar => {
                 self.bar.set_length(to_send);
-                self.bar.println(format!(
-                    "{total} requests: {cached} reused from the store, {to_send} to send in {units} calls"
-                ));
+                if first {
+                    self.bar.println(format!("about {total} requests"));
+                } else if exact {
+                    self.bar.println(format!(
+                        "{total} requests: {cached} reused from the store, {to_send} to send"
+                    ));
+                }
             }
-            Mode::Lines => eprintln!(
-                "{total} requests: {cached} reused from the store, {to_send} to send in {units} calls"
-            ),
+            Mode::Lines => {
+                if first {
+                    eprintln!("about {total} requests");
+                } else if exact {
+                    eprintln!(
+                        "{total} requests: {cached} reused from the store, {to_send} to send"
+                    );
+                }
+            }
             Mode::Silent => {}
         }
     }
@@ -113,8 +129,9 @@ impl Progress for RunProgress {
                         0.0
                     };
                     eprintln!(
-                        "[{:>7.1}s] {done}/{to_send} requests, {rps:.1} req/s, {tps:.0} tok/s, {cached} reused, ETA {eta:.0}s",
-                        self.start.elapsed().as_secs_f64()
+                        "[{:>7.1}s] {done}/{}{to_send} requests, {rps:.1} req/s, {tps:.0} tok/s, {cached} reused, ETA {eta:.0}s",
+                        self.start.elapsed().as_secs_f64(),
+                        if self.exact.load(Ordering::Relaxed) { "" } else { "~" }
                     );
                 }
             }

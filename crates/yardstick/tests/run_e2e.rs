@@ -5,6 +5,7 @@
 //!   uninterrupted run, and only the requests missing from the store are sent (counted by a proxy).
 //! - A fault-injecting proxy (HTTP 500s, dropped connections, slow responses) in front of the server does
 //!   not change any result.
+//! - `--tokenizer server` tokenises exactly as the exported tokenizer (same samples, same results).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -305,6 +306,28 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     );
     assert_same_samples(&samples_a, &samples(&out_c), "with injected faults");
     eprintln!("kill -9: {before}/{total} stored before resume; faults injected: {s:?}");
+
+    // D: `--tokenizer server` (every string through the server's /tokenize, from the thread that prepares
+    // tasks) scores the same token ids: the same samples and results as A. (Its model fingerprint names the
+    // tokenizer source, so it has a store of its own.)
+    let (store_d, out_d) = (tmp.path().join("d.db"), tmp.path().join("out_d"));
+    let mut args_d = run_args(&url, &tok, &data, &store_d, &out_d);
+    let at = args_d
+        .iter()
+        .position(|a| a == "--tokenizer")
+        .expect("--tokenizer");
+    args_d[at + 1] = "server".into();
+    let res_d = run_ok(&args_d);
+    assert_eq!(
+        res_d["yardstick"]["requests_total"].as_i64(),
+        Some(total),
+        "--tokenizer server made a different number of requests"
+    );
+    assert_eq!(
+        res_a["results"], res_d["results"],
+        "--tokenizer server changed the results"
+    );
+    assert_same_samples(&samples_a, &samples(&out_d), "with --tokenizer server");
 }
 
 #[test]

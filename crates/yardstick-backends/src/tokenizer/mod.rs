@@ -58,7 +58,7 @@ pub struct TokenizerInfo {
 }
 
 const CACHE_SHARDS: usize = 16;
-const CACHE_SHARD_BYTES: usize = 8 << 20;
+const CACHE_SHARD_BYTES: usize = 1 << 20;
 
 /// One cache shard: (text, add_special) → ids, and the shard's byte count.
 type Shard = (HashMap<(Box<str>, bool), Arc<[u32]>>, usize);

@@ -9,8 +9,8 @@ pub mod samples;
 pub mod table;
 
 pub use results::{
-    build_results, compute_groups, config_block, OutputError, OutputPaths, RunMeta, TaskOutput,
-    YardstickMeta,
+    build_results, compute_groups, config_block, write_lines, OutputError, OutputPaths, RunMeta,
+    TaskOutput, YardstickMeta,
 };
 pub use samples::{
     doc_hash, prompt_hash, target_hash, FilteredResp, RequestArgTuple, Resp, SampleHashes,

@@ -470,6 +470,18 @@ impl OutputPaths {
     }
 }
 
+/// Write ready lines (each with its newline) to `path`, creating its folder.
+pub fn write_lines(
+    path: &Path,
+    lines: impl IntoIterator<Item = String>,
+) -> Result<(), OutputError> {
+    let mut body = String::new();
+    for l in lines {
+        body.push_str(&l);
+    }
+    write_file(path, body.as_bytes())
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     if let Some(parent) = path.parent() {
         if !parent.as_os_str().is_empty() {

@@ -25,7 +25,7 @@ mod json;
 mod parquet;
 pub(crate) mod release;
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -156,26 +156,35 @@ pub fn load_split(
     load_split_shared(spec, split, opts).map(|s| (*s).clone())
 }
 
-type Cache = Mutex<HashMap<String, Arc<LoadedSplit>>>;
+/// Splits read recently, newest last. Bounded: a run prepares its tasks one after another (and again when
+/// each task's turn comes), so only the last few splits are worth keeping; holding every split of a large
+/// group (all of MMLU's or CMMLU's) would cost memory for nothing.
+type Cache = Mutex<VecDeque<(String, Arc<LoadedSplit>)>>;
+
+/// How many splits the cache keeps (an eval split and its few-shot split, for a few tasks).
+const CACHE_SPLITS: usize = 8;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+    CACHE.get_or_init(|| Mutex::new(VecDeque::new()))
 }
 
 fn cache_key(spec: &DatasetSpec, split: &str, opts: &DataOptions) -> String {
     format!("{spec:?}\u{1f}{split}\u{1f}{opts:?}")
 }
 
-/// Load one split, reading it at most once per process (errors are not cached).
+/// Load one split, reusing one of the last few splits read (errors are not cached).
 pub fn load_split_shared(
     spec: &DatasetSpec,
     split: &str,
     opts: &DataOptions,
 ) -> Result<Arc<LoadedSplit>, DataError> {
     let key = cache_key(spec, split, opts);
-    if let Some(hit) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(Arc::clone(hit));
+    {
+        let map = cache().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, hit)) = map.iter().find(|(k, _)| *k == key) {
+            return Ok(Arc::clone(hit));
+        }
     }
     let (docs, source) = load_uncached(spec, split, opts)?;
     let content_hash = content_hash(&docs);
@@ -185,7 +194,14 @@ pub fn load_split_shared(
         content_hash,
     });
     let mut map = cache().lock().unwrap_or_else(|p| p.into_inner());
-    Ok(Arc::clone(map.entry(key).or_insert(loaded)))
+    if let Some((_, hit)) = map.iter().find(|(k, _)| *k == key) {
+        return Ok(Arc::clone(hit));
+    }
+    if map.len() >= CACHE_SPLITS {
+        map.pop_front();
+    }
+    map.push_back((key, Arc::clone(&loaded)));
+    Ok(loaded)
 }
 
 /// Forget every cached split (for tools that rewrite data while running, and tests).

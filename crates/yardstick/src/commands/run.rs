@@ -152,10 +152,10 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("preparing tasks")??;
     note(&format!(
-        "prepared {} task(s), {} documents, {} requests in {:.2}s",
+        "prepared {} task(s), {} documents, about {} requests in {:.2}s",
         prepared.tasks.len(),
-        prepared.tasks.iter().map(|t| t.docs.len()).sum::<usize>(),
-        prepared.n_requests(),
+        prepared.n_docs(),
+        prepared.estimated_requests(),
         prepared.prepare_seconds
     ));
 
