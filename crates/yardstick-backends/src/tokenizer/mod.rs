@@ -58,7 +58,9 @@ pub struct TokenizerInfo {
 }
 
 const CACHE_SHARDS: usize = 16;
-const CACHE_SHARD_BYTES: usize = 1 << 20;
+/// 4 MiB in all: the entries worth keeping are the contexts of the documents being tokenised now (a run
+/// tokenises one task at a time; a context is met once per choice).
+const CACHE_SHARD_BYTES: usize = 256 << 10;
 
 /// One cache shard: (text, add_special) → ids, and the shard's byte count.
 type Shard = (HashMap<(Box<str>, bool), Arc<[u32]>>, usize);
