@@ -130,7 +130,7 @@ pub fn normal_quantile(p: f64) -> Result<f64> {
     if p == 0.5 {
         return Ok(0.0);
     }
-    if (p - 0.5).abs() <= 0.5 - ACKLAM_P_LOW {
+    if (p - 0.5).abs() <= 0.25 {
         // Central region: refine on Φ(x) − ½ = ½·erf(x/√2) against p − ½ (exact here), which keeps full
         // relative accuracy for x near 0.
         let mut x = acklam_central(p - 0.5);
@@ -142,8 +142,14 @@ pub fn normal_quantile(p: f64) -> Result<f64> {
         return Ok(x);
     }
     // Tails: work with the smaller tail probability q (1 − p is exact for p ≥ ½) and x < 0.
+    // (Refining on Φ(x) − q rather than on erf keeps the error relative to q: for q ≈ 0.03 the erf form
+    // leaves |Φ(x) − q| ~ 1e-16, i.e. 4e-15 relative.)
     let (q, upper) = if p > 0.5 { (1.0 - p, true) } else { (p, false) };
-    let mut x = acklam_tail(q);
+    let mut x = if q >= ACKLAM_P_LOW {
+        acklam_central(q - 0.5)
+    } else {
+        acklam_tail(q)
+    };
     for _ in 0..2 {
         let e = normal_cdf(x) - q;
         let u = e * SQRT_2PI * (0.5 * x * x).exp();
