@@ -267,47 +267,14 @@ fn encode_pairs(
     if tok.pieces().is_some() {
         return Ok(tok.encode_pairs_blocking(pairs, add_special_tokens)?);
     }
-    rt.block_on(async {
-        let mut out = Vec::with_capacity(pairs.len());
-        for chunk in pairs.chunks(16) {
-            let encoded = futures_join_all(
-                chunk
-                    .iter()
-                    .map(|(c, x)| tok.encode_pair(c, x, add_special_tokens)),
-            )
-            .await;
-            for e in encoded {
-                out.push(e?);
-            }
-        }
-        Ok(out)
-    })
-}
-
-/// Await every future, concurrently (a small join_all: the futures are few).
-async fn futures_join_all<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut set: Vec<std::pin::Pin<Box<F>>> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = set.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    rt.block_on(
+        stream::iter(pairs)
+            .map(|(c, x)| tok.encode_pair(c, x, add_special_tokens))
+            .buffered(16)
+            .try_collect::<Vec<_>>(),
+    )
+    .map_err(EvalError::from)
 }
 
 /// Tokenise one task's requests.

@@ -1,19 +1,24 @@
 //! Python `float.__repr__`, which lm-eval's files, `str()` of numbers and `json.dumps` all go through.
 
+/// How Python spells a non-finite float (`nan`, `inf`, `-inf`) in `repr`, `str` and format specs; `None` for
+/// finite values.
+pub fn py_non_finite(x: f64) -> Option<&'static str> {
+    if x.is_nan() {
+        Some("nan")
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        None
+    }
+}
+
 /// `repr(x)` (and `str(x)`) for a Python float (`float_repr_style == 'short'`): the shortest
 /// round-tripping digits, correctly rounded at that length, in positional notation for decimal
 /// exponents -4..=15 and `1e-05` / `1e+16` style otherwise, always with a `.0` for integral values;
 /// `nan`, `inf`, `-inf` for the non-finite values.
 pub fn py_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 {
-            "inf".to_string()
-        } else {
-            "-inf".to_string()
-        };
+    if let Some(s) = py_non_finite(x) {
+        return s.to_string();
     }
     if x == 0.0 {
         return if x.is_sign_negative() {

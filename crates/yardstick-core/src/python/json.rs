@@ -246,6 +246,23 @@ pub fn encode_float(x: f64) -> String {
     }
 }
 
+/// Before the `k`-th item of a list or dict at `level`: `, ` inline, or `,` and a new indented line.
+fn item_separator(out: &mut String, indent: Option<usize>, k: usize, level: usize) {
+    match indent {
+        Some(n) => {
+            if k > 0 {
+                out.push(',');
+            }
+            newline_indent(out, n, level + 1);
+        }
+        None => {
+            if k > 0 {
+                out.push_str(", ");
+            }
+        }
+    }
+}
+
 fn newline_indent(out: &mut String, indent: usize, level: usize) {
     out.push('\n');
     for _ in 0..indent * level {
@@ -268,19 +285,7 @@ fn write_value(out: &mut String, v: &PyJson, indent: Option<usize>, level: usize
             }
             out.push('[');
             for (k, item) in items.iter().enumerate() {
-                match indent {
-                    Some(n) => {
-                        if k > 0 {
-                            out.push(',');
-                        }
-                        newline_indent(out, n, level + 1);
-                    }
-                    None => {
-                        if k > 0 {
-                            out.push_str(", ");
-                        }
-                    }
-                }
+                item_separator(out, indent, k, level);
                 write_value(out, item, indent, level + 1);
             }
             if let Some(n) = indent {
@@ -295,19 +300,7 @@ fn write_value(out: &mut String, v: &PyJson, indent: Option<usize>, level: usize
             }
             out.push('{');
             for (k, (key, item)) in map.iter().enumerate() {
-                match indent {
-                    Some(n) => {
-                        if k > 0 {
-                            out.push(',');
-                        }
-                        newline_indent(out, n, level + 1);
-                    }
-                    None => {
-                        if k > 0 {
-                            out.push_str(", ");
-                        }
-                    }
-                }
+                item_separator(out, indent, k, level);
                 encode_str(out, key);
                 out.push_str(": ");
                 write_value(out, item, indent, level + 1);

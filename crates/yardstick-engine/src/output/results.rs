@@ -461,11 +461,7 @@ impl OutputPaths {
         lines: impl IntoIterator<Item = String>,
     ) -> Result<PathBuf, OutputError> {
         let path = self.samples(task);
-        let mut body = String::new();
-        for l in lines {
-            body.push_str(&l);
-        }
-        write_file(&path, body.as_bytes())?;
+        write_lines(&path, lines)?;
         Ok(path)
     }
 }

@@ -141,15 +141,8 @@ pub fn py_mean_stderr(mode: PySum, xs: &[f64]) -> Option<f64> {
 
 /// Python's `f"{x:.4f}"` (round-half-even on the exact binary value, like C's printf).
 pub fn py_format_fixed(x: f64, decimals: usize) -> String {
-    if x.is_nan() {
-        return "nan".to_string();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 {
-            "inf".to_string()
-        } else {
-            "-inf".to_string()
-        };
+    if let Some(s) = yardstick_core::python::float::py_non_finite(x) {
+        return s.to_string();
     }
     format!("{:.*}", decimals, x)
 }
