@@ -95,10 +95,19 @@ def cmmlu(root, out, cases, tmp):
             write(out, cases, "haonan-li/cmmlu", subject, split, list(datasets.Dataset.from_file(arrow)))
 
 
+def truthfulqa_file(root, fname):
+    """The same order as the Rust reader and lm_eval_local.py: the hub's source revision, then v1."""
+    for rev in ("hf-013686a", "v1"):
+        path = f"{root}/data/{rev}/{fname}"
+        if os.path.isfile(path):
+            return path
+    raise FileNotFoundError(f"no TruthfulQA {fname} under {root}/data/{{hf-013686a,v1}}")
+
+
 def truthfulqa(root, out, cases):
     targets = {"choices": Sequence(Value("string")), "labels": Sequence(Value("int32"))}
     mc_feats = Features({"question": Value("string"), "mc1_targets": targets, "mc2_targets": targets})
-    with open(f"{root}/data/v1/mc_task.json", encoding="utf-8") as f:
+    with open(truthfulqa_file(root, "mc_task.json"), encoding="utf-8") as f:
         contents = json.load(f)
     rows = [
         {
@@ -126,7 +135,7 @@ def truthfulqa(root, out, cases):
         return [item.strip() for item in s.strip().split(delimiter)]
 
     rows = []
-    with open(f"{root}/data/v1/TruthfulQA.csv", newline="", encoding="utf-8-sig") as f:
+    with open(truthfulqa_file(root, "TruthfulQA.csv"), newline="", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if not row["Correct Answers"] or not row["Incorrect Answers"]:
                 continue

@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | `cais/mmlu` (`hails/mmlu_no_train`) | 57 subjects, `all` | `test`, `validation`, `dev` | `mmlu/{test,val,dev}/<subject>_{test,val,dev}.csv` |
 //! | `haonan-li/cmmlu` | 67 subjects | `test`, `dev` | `cmmlu/{test,dev}/<subject>.csv` |
-//! | `truthfulqa/truthful_qa` (`truthful_qa`) | `multiple_choice`, `generation` | `validation` | `truthfulqa/data/v1/{mc_task.json,TruthfulQA.csv}` |
+//! | `truthfulqa/truthful_qa` (`truthful_qa`) | `multiple_choice`, `generation` | `validation` | `truthfulqa/data/hf-013686a/{mc_task.json,TruthfulQA.csv}` (else `data/v1/`) |
 //! | `openai/gsm8k` (`gsm8k`) | `main` | `test` | `gsm8k/test.jsonl` |
 //! | `google/IFEval` | `default` | `train` | `ifeval/input_data.jsonl` |
 //! | `openai/openai_humaneval` (`openai_humaneval`) | `openai_humaneval` | `test` | `humaneval/HumanEval.jsonl.gz` |
@@ -400,12 +400,71 @@ fn truthfulqa_locate(root: &Path, config: &str, split: &str) -> Result<Located, 
     } else {
         truthfulqa_gen_load
     };
-    located(
-        vec![root.join("data").join("v1").join(file)],
-        load,
-        config,
-        split,
-    )
+    let candidates = truthfulqa_candidates(root, file);
+    let Some(found) = candidates.iter().find(|c| c.is_file()) else {
+        return Err(Miss::Absent(candidates));
+    };
+    warn_if_not_hub_source(found, file);
+    located(vec![found.clone()], load, config, split)
+}
+
+/// sha256 of the files the hub's `truthful_qa` was built from (sylinrl/TruthfulQA at commit 013686a).
+const TRUTHFULQA_HUB_SHA256: &[(&str, &str)] = &[
+    (
+        "mc_task.json",
+        "6eb4125d25750c0145c4be2dce00440736684ab6f74ce6bff2139571cc758954",
+    ),
+    (
+        "TruthfulQA.csv",
+        "8d7dd15f033196140f032d97d30f037da7a7b1192c3f36f9937c1850925335a2",
+    ),
+];
+
+/// Where a TruthfulQA release file is looked for, in order (the same order as
+/// `scripts/lm_eval_local.py`): `$YARDSTICK_TRUTHFULQA_DIR`, then the hub's source revision
+/// `data/hf-013686a/`, then the later revision `data/v1/`.
+fn truthfulqa_candidates(root: &Path, file: &str) -> Vec<PathBuf> {
+    let mut out = Vec::with_capacity(3);
+    if let Some(dir) = std::env::var_os("YARDSTICK_TRUTHFULQA_DIR").filter(|d| !d.is_empty()) {
+        out.push(PathBuf::from(dir).join(file));
+    }
+    out.push(root.join("data").join("hf-013686a").join(file));
+    out.push(root.join("data").join("v1").join(file));
+    out
+}
+
+/// Warn (once per file and process) when `path` is not the file the hub dataset was built from: its rows and
+/// answers then differ from lm-eval's hub data, so scores are not comparable with a run on the hub.
+fn warn_if_not_hub_source(path: &Path, file: &str) {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+    static WARNED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    let Some(expected) = TRUTHFULQA_HUB_SHA256
+        .iter()
+        .find(|(f, _)| *f == file)
+        .map(|(_, h)| *h)
+    else {
+        return;
+    };
+    let Ok(bytes) = std::fs::read(path) else {
+        return; // the loader reports the read error with its path
+    };
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual == expected {
+        return;
+    }
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if warned.get_or_insert_with(HashSet::new).insert(path.to_path_buf()) {
+        tracing::warn!(
+            "{} (sha256 {}) is not the file the hub's truthful_qa was built from (sylinrl/TruthfulQA@013686a \
+             {file}, sha256 {}): row order and answers differ from lm-eval's hub dataset; put that revision in \
+             truthfulqa/data/hf-013686a/ or point YARDSTICK_TRUTHFULQA_DIR at it",
+            path.display(),
+            &actual[..12],
+            &expected[..12]
+        );
+    }
 }
 
 /// `multiple_choice`: `mc_task.json` (817 records), each `{question, mc1_targets: {answer: label}, ...}` →
