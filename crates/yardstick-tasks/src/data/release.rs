@@ -455,7 +455,10 @@ fn warn_if_not_hub_source(path: &Path, file: &str) {
         return;
     }
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-    if warned.get_or_insert_with(HashSet::new).insert(path.to_path_buf()) {
+    if warned
+        .get_or_insert_with(HashSet::new)
+        .insert(path.to_path_buf())
+    {
         tracing::warn!(
             "{} (sha256 {}) is not the file the hub's truthful_qa was built from (sylinrl/TruthfulQA@013686a \
              {file}, sha256 {}): row order and answers differ from lm-eval's hub dataset; put that revision in \
