@@ -50,6 +50,7 @@ fn run(store: &Store, run_id: &str, model: &str, acc_norm: &[f64], status: &str)
         .put_scores(run_id, "arc_challenge", &samples, &[])
         .unwrap();
     if status != "running" {
+        let status = yardstick_store::ledger::RunStatus::parse(status).unwrap();
         store.end_run(run_id, status, &json!({})).unwrap();
     }
 }

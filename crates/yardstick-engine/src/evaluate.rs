@@ -865,7 +865,7 @@ pub async fn evaluate(
         remove_partials();
         let _ = store.end_run(
             &run_id,
-            "failed",
+            yardstick_store::ledger::RunStatus::Failed,
             &serde_json::json!({"error": e.to_string()}),
         );
         return Err(e);
@@ -873,7 +873,11 @@ pub async fn evaluate(
     flushed?;
     if interrupted {
         remove_partials();
-        store.end_run(&run_id, "interrupted", &run_stats("interrupted"))?;
+        store.end_run(
+            &run_id,
+            yardstick_store::ledger::RunStatus::Interrupted,
+            &run_stats("interrupted"),
+        )?;
         return Ok(RunOutcome {
             run_id,
             resumed,
@@ -984,7 +988,11 @@ pub async fn evaluate(
         paths.write_results(&results_doc)?;
         files.insert(0, paths.results.clone());
     }
-    store.end_run(&run_id, "finished", &run_stats("finished"))?;
+    store.end_run(
+        &run_id,
+        yardstick_store::ledger::RunStatus::Finished,
+        &run_stats("finished"),
+    )?;
     Ok(RunOutcome {
         run_id,
         resumed,

@@ -74,7 +74,7 @@ CREATE TABLE aggregates (
 "#,
 }];
 
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
 
@@ -99,7 +99,7 @@ pub struct RunSummary {
     pub run_id: String,
     pub created_at: String,
     pub finished_at: Option<String>,
-    pub status: String,
+    pub status: RunStatus,
     pub model_name: String,
     pub model_location: String,
     pub tasks: Vec<String>,
@@ -176,6 +176,49 @@ pub struct ResultRow {
     pub is_group: bool,
 }
 
+/// Where a run stands. Stored as its lower-case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Requests are being sent (or the process died while they were: rerun the command to resume).
+    Running,
+    /// Every task was scored; its results are complete.
+    Finished,
+    /// Stopped by a signal; what was answered is stored, rerunning resumes.
+    Interrupted,
+    /// Stopped by an error (in `stats_json.error`); what was answered is stored, rerunning resumes.
+    Failed,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    /// Read a stored status; `None` for a value this version does not know.
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Finished,
+            RunStatus::Interrupted,
+            RunStatus::Failed,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -183,8 +226,8 @@ fn now() -> String {
 impl Store {
     /// Start (or restart, when the same run id exists: a resumed run) a run.
     pub fn begin_run(&self, run: &RunRecord) -> Result<bool> {
-        let existed: bool = self
-            .conn
+        let conn = self.conn();
+        let existed: bool = conn
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
                 [&run.run_id],
@@ -196,15 +239,16 @@ impl Store {
         let hardware =
             serde_json::to_string(&run.hardware).map_err(|e| self.json_err("run hardware", e))?;
         if existed {
-            self.conn
+            self.conn()
                 .execute(
-                    "UPDATE runs SET status = 'running', finished_at = NULL, command = ?2, tool_version = ?3,
-                     git_rev = ?4, hardware_json = ?5 WHERE run_id = ?1",
+                    "UPDATE runs SET status = CASE status WHEN 'finished' THEN 'finished' ELSE 'running' END,
+                     finished_at = CASE status WHEN 'finished' THEN finished_at ELSE NULL END,
+                     command = ?2, tool_version = ?3, git_rev = ?4, hardware_json = ?5 WHERE run_id = ?1",
                     params![run.run_id, run.command, run.tool_version, run.git_rev, hardware],
                 )
                 .map_err(|e| self.sql_err("restart run", e))?;
         } else {
-            self.conn
+            self.conn()
                 .execute(
                     "INSERT INTO runs (run_id, created_at, status, command, model_name, model_location,
                      model_fingerprint, config_json, tool_version, lm_eval_compat, git_rev, hardware_json)
@@ -228,15 +272,58 @@ impl Store {
         Ok(existed)
     }
 
-    /// Mark a run finished / interrupted / failed, with its statistics.
-    pub fn end_run(&self, run_id: &str, status: &str, stats: &serde_json::Value) -> Result<()> {
-        let stats = serde_json::to_string(stats).map_err(|e| self.json_err("run stats", e))?;
-        self.conn
-            .execute(
-                "UPDATE runs SET status = ?2, finished_at = ?3, stats_json = ?4 WHERE run_id = ?1",
-                params![run_id, status, now(), stats],
+    /// End a run with `status` and its statistics. A run that had already finished (its results are complete)
+    /// keeps its status, its finish time and its first statistics whatever a later attempt does: that attempt's
+    /// status and statistics are kept under `stats_json.last_rerun`, so a failed, interrupted or fully reused
+    /// rerun neither hides valid results nor rewrites the run's history.
+    pub fn end_run(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        stats: &serde_json::Value,
+    ) -> Result<()> {
+        let conn = self.conn();
+        let previous: Option<(String, Option<String>)> = conn
+            .query_row(
+                "SELECT status, stats_json FROM runs WHERE run_id = ?1",
+                [run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql_err("look up run", e))?;
+        let Some((previous, previous_stats)) = previous else {
+            return Err(StoreError::Invalid {
+                path: self.path().to_path_buf(),
+                message: format!("run {run_id} was never begun"),
+            });
+        };
+        if RunStatus::parse(&previous) == Some(RunStatus::Finished) {
+            let mut kept: serde_json::Value = match previous_stats {
+                Some(s) => {
+                    serde_json::from_str(&s).map_err(|e| self.json_err("runs.stats_json", e))?
+                }
+                None => serde_json::json!({}),
+            };
+            if let Some(obj) = kept.as_object_mut() {
+                obj.insert(
+                    "last_rerun".into(),
+                    serde_json::json!({"status": status.as_str(), "at": now(), "stats": stats}),
+                );
+            }
+            let kept = serde_json::to_string(&kept).map_err(|e| self.json_err("run stats", e))?;
+            conn.execute(
+                "UPDATE runs SET stats_json = ?2 WHERE run_id = ?1",
+                params![run_id, kept],
             )
             .map_err(|e| self.sql_err("end run", e))?;
+            return Ok(());
+        }
+        let stats = serde_json::to_string(stats).map_err(|e| self.json_err("run stats", e))?;
+        conn.execute(
+            "UPDATE runs SET status = ?2, finished_at = ?3, stats_json = ?4 WHERE run_id = ?1",
+            params![run_id, status.as_str(), now(), stats],
+        )
+        .map_err(|e| self.sql_err("end run", e))?;
         Ok(())
     }
 
@@ -244,7 +331,7 @@ impl Store {
     pub fn put_run_task(&self, run_id: &str, t: &RunTaskRecord) -> Result<()> {
         let config =
             serde_json::to_string(&t.config).map_err(|e| self.json_err("task config", e))?;
-        self.conn
+        self.conn()
             .execute(
                 "INSERT OR REPLACE INTO run_tasks (run_id, task, version, num_fewshot, task_hash, dataset_hash,
                  n_docs, config_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -257,8 +344,8 @@ impl Store {
     /// Look up stored responses for the given keys (those absent are simply missing from the map).
     pub fn get_responses(&self, keys: &[&str]) -> Result<HashMap<String, serde_json::Value>> {
         let mut out = HashMap::with_capacity(keys.len());
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare_cached("SELECT response_json FROM responses WHERE request_key = ?1")
             .map_err(|e| self.sql_err("prepare response lookup", e))?;
         for k in keys {
@@ -277,8 +364,8 @@ impl Store {
 
     /// Persist responses in one transaction (called as they arrive; each batch is durable on return).
     pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
-        let tx = self
-            .conn
+        let conn = self.conn();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.sql_err("begin", e))?;
         {
@@ -320,8 +407,8 @@ impl Store {
         samples: &[SampleRecord],
         aggs: &[AggregateRecord],
     ) -> Result<()> {
-        let tx = self
-            .conn
+        let conn = self.conn();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.sql_err("begin", e))?;
         tx.execute(
@@ -365,8 +452,8 @@ impl Store {
 
     /// Replace aggregates (used for groups, which have no samples of their own).
     pub fn put_aggregates(&self, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
-        let tx = self
-            .conn
+        let conn = self.conn();
+        let tx = conn
             .unchecked_transaction()
             .map_err(|e| self.sql_err("begin", e))?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
@@ -398,8 +485,8 @@ impl Store {
 
     /// All runs, newest first.
     pub fn list_runs(&self) -> Result<Vec<RunSummary>> {
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare(
                 "SELECT r.run_id, r.created_at, r.finished_at, r.status, r.model_name, r.model_location,
                         r.stats_json, r.command,
@@ -444,6 +531,12 @@ impl Store {
                 ),
                 None => None,
             };
+            let status = RunStatus::parse(&status).ok_or_else(|| StoreError::Invalid {
+                path: self.path().to_path_buf(),
+                message: format!(
+                    "run {run_id} has status {status:?}, which this version does not know: a newer Yardstick wrote this store"
+                ),
+            })?;
             out.push(RunSummary {
                 run_id,
                 created_at,
@@ -469,8 +562,8 @@ impl Store {
              FROM aggregates a JOIN runs r ON r.run_id = a.run_id {} ORDER BY r.model_name, a.task, a.metric",
             if include_unfinished { "" } else { "WHERE r.status = 'finished'" }
         );
-        let mut stmt = self
-            .conn
+        let conn = self.conn();
+        let mut stmt = conn
             .prepare(&sql)
             .map_err(|e| self.sql_err("list results", e))?;
         let rows = stmt
@@ -495,7 +588,7 @@ impl Store {
 
     /// Number of stored responses for a model fingerprint.
     pub fn count_responses(&self, model_fingerprint: &str) -> Result<i64> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT count(*) FROM responses WHERE model_fingerprint = ?1",
                 [model_fingerprint],
@@ -572,11 +665,77 @@ mod tests {
             s.list_results(false).unwrap().is_empty(),
             "unfinished runs are not on the leaderboard"
         );
-        s.end_run("r1", "finished", &serde_json::json!({})).unwrap();
+        s.end_run("r1", RunStatus::Finished, &serde_json::json!({}))
+            .unwrap();
         let res = s.list_results(false).unwrap();
         assert_eq!(res.len(), 1);
         assert_eq!(res[0].value, Some(0.5));
         let runs = s.list_runs().unwrap();
-        assert_eq!(runs[0].status, "finished");
+        assert_eq!(runs[0].status, RunStatus::Finished);
+    }
+
+    /// A failed, interrupted or fully reused rerun of a finished run keeps it finished, its results listed and
+    /// its first statistics; the attempt is recorded beside them.
+    #[test]
+    fn rerun_of_a_finished_run_keeps_its_results_and_history() {
+        let s = Store::open_in_memory().unwrap();
+        s.begin_run(&run("r1")).unwrap();
+        s.put_aggregates(
+            "r1",
+            &[AggregateRecord {
+                task: "t".into(),
+                metric: "acc".into(),
+                filter: "none".into(),
+                value: Some(0.5),
+                stderr: Some(0.1),
+                n: 10,
+                is_group: false,
+            }],
+        )
+        .unwrap();
+        s.end_run(
+            "r1",
+            RunStatus::Finished,
+            &serde_json::json!({"requests_sent": 40}),
+        )
+        .unwrap();
+        for ending in [
+            RunStatus::Failed,
+            RunStatus::Interrupted,
+            RunStatus::Finished,
+        ] {
+            assert!(s.begin_run(&run("r1")).unwrap());
+            assert_eq!(
+                s.list_results(false).unwrap().len(),
+                1,
+                "results stay listed while the finished run is run again"
+            );
+            s.end_run("r1", ending, &serde_json::json!({"requests_sent": 0}))
+                .unwrap();
+            let runs = s.list_runs().unwrap();
+            assert_eq!(
+                runs[0].status,
+                RunStatus::Finished,
+                "after a {ending} rerun"
+            );
+            let stats = runs[0].stats.as_ref().unwrap();
+            assert_eq!(stats["requests_sent"], 40, "first run's counts kept");
+            assert_eq!(stats["last_rerun"]["status"], ending.as_str());
+            assert_eq!(s.list_results(false).unwrap().len(), 1);
+        }
+        // an unfinished run does take the new status
+        s.begin_run(&run("r2")).unwrap();
+        s.end_run("r2", RunStatus::Interrupted, &serde_json::json!({}))
+            .unwrap();
+        let r2 = s
+            .list_runs()
+            .unwrap()
+            .into_iter()
+            .find(|r| r.run_id == "r2")
+            .unwrap();
+        assert_eq!(r2.status, RunStatus::Interrupted);
+        assert!(s
+            .end_run("nope", RunStatus::Failed, &serde_json::json!({}))
+            .is_err());
     }
 }

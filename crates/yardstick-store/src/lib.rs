@@ -9,6 +9,7 @@
 pub mod ledger;
 pub mod observations;
 
+use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -50,9 +51,11 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// An open store.
+/// An open store: one SQLite connection behind a re-entrant lock, so one `Store` (in an `Arc`) serves every
+/// thread of a run — the preparing thread's look-ups, the ledger writer, scoring — whether it is a file or
+/// in memory. Each method takes the lock for its own statements (a transaction holds it until it ends).
 pub struct Store {
-    conn: Connection,
+    conn: ReentrantMutex<Connection>,
     path: PathBuf,
 }
 
@@ -93,21 +96,23 @@ impl Store {
             .map_err(|e| sql_err("synchronous", e))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|e| sql_err("foreign_keys", e))?;
-        let store = Store { conn, path };
+        let store = Store {
+            conn: ReentrantMutex::new(conn),
+            path,
+        };
         store.migrate()?;
         Ok(store)
     }
 
     fn migrate(&self) -> Result<()> {
-        self.conn
-            .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        let conn = self.conn();
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             .map_err(|e| self.sql_err("create schema_migrations", e))?;
         for m in ledger::MIGRATIONS
             .iter()
             .chain(observations::MIGRATIONS.iter())
         {
-            let done: bool = self
-                .conn
+            let done: bool = conn
                 .query_row(
                     "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
                     [m.name],
@@ -117,8 +122,7 @@ impl Store {
             if done {
                 continue;
             }
-            let tx = self
-                .conn
+            let tx = conn
                 .unchecked_transaction()
                 .map_err(|e| self.sql_err("begin migration", e))?;
             tx.execute_batch(m.sql)
@@ -138,9 +142,9 @@ impl Store {
         Ok(())
     }
 
-    /// The underlying connection (for modules of this crate).
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The underlying connection, locked for the caller (for modules of this crate and tests).
+    pub fn conn(&self) -> ReentrantMutexGuard<'_, Connection> {
+        self.conn.lock()
     }
 
     /// Where this store lives.

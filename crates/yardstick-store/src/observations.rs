@@ -190,8 +190,8 @@ pub fn find_file(store: &Store, sha256: &str) -> Result<Option<FileRecord>> {
 
 /// All imported files, oldest first.
 pub fn list_files(store: &Store) -> Result<Vec<FileRecord>> {
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare(
             "SELECT sha256, path, format, source, snapshot_date, rows_read, scores, items, unattributed, imported_at \
              FROM obs_files ORDER BY imported_at, path",
@@ -365,8 +365,8 @@ pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary>
 
 /// Every stored model description.
 pub fn load_models(store: &Store) -> Result<Vec<ModelRow>> {
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare(
             "SELECT source, model, organization, country, release_date, params_b, active_params_b, open_weights, \
              license, base_model, official, extra_json, file_sha256, row_number FROM obs_models ORDER BY source, model",
@@ -401,8 +401,8 @@ pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRo
     let sql = "SELECT source, model, benchmark, snapshot, variant, score, stderr, ci_lower, ci_upper, n_items, \
                evaluated_at, file_sha256, row_number, column_name FROM obs_scores \
                WHERE (?1 IS NULL OR benchmark = ?1) ORDER BY source, benchmark, model, snapshot, variant";
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare(sql)
         .map_err(|e| store.sql_err("read obs_scores", e))?;
     let rows = stmt
@@ -431,8 +431,8 @@ pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRo
 
 /// Distinct (source, task) pairs with per-item data, and how many models each has.
 pub fn item_tasks(store: &Store) -> Result<Vec<(String, String, u64)>> {
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare("SELECT source, task, COUNT(DISTINCT model) FROM obs_items GROUP BY source, task ORDER BY source, task")
         .map_err(|e| store.sql_err("read obs_items", e))?;
     let rows = stmt
@@ -446,8 +446,8 @@ pub fn item_tasks(store: &Store) -> Result<Vec<(String, String, u64)>> {
 
 /// Imported per-item scores of one source and task.
 pub fn load_items(store: &Store, source: &str, task: &str) -> Result<Vec<ItemRow>> {
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare(
             "SELECT source, model, task, filter, metric, doc_id, doc_hash, value, file_sha256, line_number \
              FROM obs_items WHERE source = ?1 AND task = ?2 ORDER BY model, doc_id",
@@ -475,8 +475,8 @@ pub fn load_items(store: &Store, source: &str, task: &str) -> Result<Vec<ItemRow
 
 /// Models of Yardstick's finished runs that have per-sample records.
 pub fn ledger_models(store: &Store) -> Result<Vec<String>> {
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare(
             "SELECT DISTINCT r.model_name FROM runs r WHERE r.status = 'finished' \
              AND EXISTS (SELECT 1 FROM samples s WHERE s.run_id = r.run_id) ORDER BY r.model_name",
@@ -506,8 +506,8 @@ pub struct LedgerItem {
 /// Per-sample records of Yardstick's own finished runs, oldest run first. A sample whose `metrics_json` is not
 /// a JSON object is reported as an error naming the run, task and doc.
 pub fn load_ledger_items(store: &Store) -> Result<Vec<LedgerItem>> {
-    let mut stmt = store
-        .conn()
+    let conn = store.conn();
+    let mut stmt = conn
         .prepare(
             "SELECT r.run_id, r.model_name, r.created_at, s.task, s.doc_id, s.filter, s.doc_hash, s.metrics_json \
              FROM samples s JOIN runs r ON r.run_id = s.run_id WHERE r.status = 'finished' \

@@ -76,7 +76,7 @@ pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
             vec![
                 r.run_id.chars().take(12).collect(),
                 r.created_at.chars().take(19).collect(),
-                r.status.clone(),
+                r.status.to_string(),
                 r.model_name.clone(),
                 summarize_tasks(&r.tasks),
                 r.n_samples.to_string(),
