@@ -3,7 +3,7 @@
 //! log-likelihoods, generation, a probe of what the model can do, and the model's identity.
 
 use crate::error::BackendError;
-use crate::openai::probe::ProbeReport;
+use crate::probe::ProbeReport;
 use crate::tokenizer::Tokenizer;
 use std::future::Future;
 use std::pin::Pin;
@@ -67,6 +67,21 @@ pub struct LoglikelihoodOutcome {
     pub lm_eval_slice: Option<LoglikelihoodResult>,
 }
 
+/// How requests must be built for a backend so that its scores equal those of the lm-eval model class it
+/// reproduces. The engine asks the backend instead of knowing any backend's rules.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RequestPolicy {
+    /// lm-eval's model type whose requests these are (`local-completions`): the results file's `model`.
+    pub lm_eval_model: String,
+    /// lm-eval's `max_length`: a log-likelihood request is left-truncated to `max_length − 1` tokens. Part of
+    /// every log-likelihood request key (a different truncation is a different request).
+    pub max_length: usize,
+    /// Encode prompts with the tokenizer's special tokens (lm-eval's `add_bos_token`).
+    pub add_special_tokens: bool,
+    /// `max_seq_len` of `loglikelihood_rolling` windows (lm-eval's `get_rolling_token_windows`).
+    pub rolling_window: usize,
+}
+
 /// A generation prompt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GenPrompt {
@@ -88,6 +103,8 @@ pub struct GenerationOutcome {
 pub trait Backend: Send + Sync {
     /// Probe the model once (cached): capabilities, context length, tokenizer agreement.
     fn probe(&self) -> BoxFuture<'_, Result<ProbeReport, BackendError>>;
+    /// How the engine must build requests for this backend (encoding, truncation, rolling windows).
+    fn request_policy(&self) -> RequestPolicy;
     /// The tokenizer whose ids the backend expects.
     fn tokenizer(&self) -> &Arc<Tokenizer>;
     /// Stable identity of model + tokenizer (hex sha256), part of every request key.

@@ -1,21 +1,47 @@
-//! Dispatch of model requests: requests sharing a context are sent as one unit (so a backend can score a
-//! single-token multiple-choice question from one call), with bounded concurrency, each response persisted
-//! to the ledger the moment it arrives, and a clean stop on Ctrl-C that loses only what is in flight.
+//! Dispatch of model requests to a [`Backend`]: requests sharing a context are sent as one unit (so a
+//! backend can score a multiple-choice question from one call, or evaluate its context once), with bounded
+//! concurrency, each response persisted to the ledger the moment it arrives, and a clean stop on Ctrl-C that
+//! loses only what is in flight.
 
-use crate::ledger_writer::LedgerWriter;
+use crate::ledger_writer::{LedgerError, LedgerWriter};
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
-use yardstick_core::{LoglikelihoodResult, RequestKey};
+use yardstick_backends::{
+    Backend, BackendError, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
+};
+use yardstick_core::{GenerationParams, LoglikelihoodResult, RequestKey};
 use yardstick_store::ledger::StoredResponse;
 
-/// Requests that share one context: the choices of a multiple-choice question, or a single request.
+/// One unit of work for the backend.
 #[derive(Clone, Debug)]
-pub struct Unit {
-    pub context: Arc<[u32]>,
-    pub members: Vec<UnitMember>,
+pub enum Unit {
+    /// Continuations that share one context: the choices of a multiple-choice question (one result each, in
+    /// order), or a single request.
+    Loglikelihood {
+        context: Arc<[u32]>,
+        members: Vec<UnitMember>,
+    },
+    /// One generation.
+    Generation {
+        key: RequestKey,
+        prompt: GenPrompt,
+        params: GenerationParams,
+    },
+}
+
+impl Unit {
+    /// Requests answered by this unit.
+    pub fn len(&self) -> usize {
+        match self {
+            Unit::Loglikelihood { members, .. } => members.len(),
+            Unit::Generation { .. } => 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -24,34 +50,55 @@ pub struct UnitMember {
     pub continuation: Vec<u32>,
 }
 
-/// One scored continuation as a backend returns it, with what the call cost.
-#[derive(Clone, Debug)]
-pub struct Scored {
-    pub result: LoglikelihoodResult,
-    /// What was sent, for the ledger (token ids and parameters).
-    pub request: serde_json::Value,
-    /// An excerpt of the raw response, for the ledger.
-    pub raw: Option<String>,
-    pub latency_ms: f64,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
+/// What came back for one request, as scoring reads it (and as the ledger stores it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Loglikelihood(LoglikelihoodResult),
+    Generation {
+        text: String,
+        finish_reason: Option<String>,
+    },
 }
 
-/// Error from a model call after the backend's own retries.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ScoreError {
-    pub message: String,
-}
+impl Answer {
+    /// The ledger's `response_json`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Answer::Loglikelihood(r) => {
+                serde_json::json!({"logprob": r.logprob, "is_greedy": r.is_greedy})
+            }
+            Answer::Generation {
+                text,
+                finish_reason,
+            } => serde_json::json!({"text": text, "finish_reason": finish_reason}),
+        }
+    }
 
-pub type ScoreFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<Scored>, ScoreError>> + Send + 'a>>;
+    /// Read a stored `response_json` back.
+    pub fn from_json(v: serde_json::Value) -> Result<Answer, serde_json::Error> {
+        if v.get("text").is_some() {
+            #[derive(serde::Deserialize)]
+            struct Gen {
+                text: String,
+                #[serde(default)]
+                finish_reason: Option<String>,
+            }
+            let g: Gen = serde_json::from_value(v)?;
+            return Ok(Answer::Generation {
+                text: g.text,
+                finish_reason: g.finish_reason,
+            });
+        }
+        Ok(Answer::Loglikelihood(serde_json::from_value(v)?))
+    }
 
-/// Scores continuations given a shared context. Implemented over the OpenAI-compatible backend (and later
-/// the native one). Must return one `Scored` per continuation, in order.
-pub trait LoglikelihoodScorer: Send + Sync + 'static {
-    fn fingerprint(&self) -> &str;
-    fn score<'a>(&'a self, context: &'a [u32], continuations: &'a [Vec<u32>]) -> ScoreFuture<'a>;
+    /// The log-likelihood result, when this is one.
+    pub fn loglikelihood(&self) -> Option<LoglikelihoodResult> {
+        match self {
+            Answer::Loglikelihood(r) => Some(*r),
+            Answer::Generation { .. } => None,
+        }
+    }
 }
 
 /// Progress events for a terminal bar or plain log lines.
@@ -87,23 +134,41 @@ pub struct ExecStats {
     pub interrupted: bool,
 }
 
+impl ExecStats {
+    /// The same counts, marked interrupted or not.
+    pub fn with_interrupted(self, interrupted: bool) -> ExecStats {
+        ExecStats {
+            interrupted,
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
     #[error("model call failed: {0}")]
-    Model(#[from] ScoreError),
+    Model(#[from] BackendError),
     #[error("backend returned {got} results for {expected} continuations (a backend bug)")]
     Arity { expected: usize, got: usize },
-    #[error("ledger writer failed: {0}")]
-    Ledger(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error("a request task panicked: {0}")]
+    Panicked(String),
 }
 
-type UnitOutcome = (Unit, Result<Vec<Scored>, ScoreError>);
+/// What a backend returned for one unit.
+enum Returned {
+    Loglikelihood(Vec<LoglikelihoodOutcome>),
+    Generation(GenerationOutcome),
+}
+
+type UnitOutcome = (Unit, Result<Returned, BackendError>);
 
 /// Sends units, at most `concurrency` at a time, and persists each response the moment it arrives. Units
 /// are queued as their task is prepared ([`Dispatcher::push`]), so a run streams: the first request goes
 /// out as soon as the first task is ready, and only the tasks in flight are held in memory.
 pub struct Dispatcher {
-    scorer: Arc<dyn LoglikelihoodScorer>,
+    backend: Arc<dyn Backend>,
     fingerprint: String,
     concurrency: usize,
     queue: VecDeque<Unit>,
@@ -112,11 +177,66 @@ pub struct Dispatcher {
     start: Instant,
 }
 
+async fn send(backend: Arc<dyn Backend>, unit: Unit) -> UnitOutcome {
+    let res = match &unit {
+        Unit::Loglikelihood { context, members } => {
+            let conts: Vec<Vec<u32>> = members.iter().map(|m| m.continuation.clone()).collect();
+            backend
+                .loglikelihood_group(context, &conts)
+                .await
+                .map(Returned::Loglikelihood)
+        }
+        Unit::Generation { prompt, params, .. } => backend
+            .generate(prompt, params)
+            .await
+            .map(Returned::Generation),
+    };
+    (unit, res)
+}
+
+/// The ledger row of one answered request.
+struct Row {
+    key: RequestKey,
+    kind: &'static str,
+    answer: Answer,
+    request: serde_json::Value,
+    raw: Arc<str>,
+    stats: yardstick_backends::CallStats,
+}
+
+/// Log-likelihood outcomes as ledger rows (what was sent, how it was read, what came back).
+fn loglikelihood_rows(
+    members: Vec<UnitMember>,
+    outcomes: Vec<LoglikelihoodOutcome>,
+) -> Result<Vec<Row>, ExecError> {
+    if outcomes.len() != members.len() {
+        return Err(ExecError::Arity {
+            expected: members.len(),
+            got: outcomes.len(),
+        });
+    }
+    Ok(members
+        .into_iter()
+        .zip(outcomes)
+        .map(|(m, o)| Row {
+            key: m.key,
+            kind: "loglikelihood",
+            answer: Answer::Loglikelihood(o.result),
+            request: serde_json::json!({
+                "prompt": &*o.sent, "ctxlen": o.ctxlen, "path": o.path,
+                "lm_eval_slice": o.lm_eval_slice.map(|r| serde_json::json!({"logprob": r.logprob, "is_greedy": r.is_greedy})),
+            }),
+            raw: o.raw_response,
+            stats: o.stats,
+        })
+        .collect())
+}
+
 impl Dispatcher {
-    pub fn new(scorer: Arc<dyn LoglikelihoodScorer>, concurrency: usize) -> Self {
+    pub fn new(backend: Arc<dyn Backend>, concurrency: usize) -> Self {
         Dispatcher {
-            fingerprint: scorer.fingerprint().to_string(),
-            scorer,
+            fingerprint: backend.fingerprint(),
+            backend,
             concurrency: concurrency.max(1),
             queue: VecDeque::new(),
             set: tokio::task::JoinSet::new(),
@@ -146,16 +266,7 @@ impl Dispatcher {
             let Some(unit) = self.queue.pop_front() else {
                 break;
             };
-            let scorer = self.scorer.clone();
-            self.set.spawn(async move {
-                let conts: Vec<Vec<u32>> = unit
-                    .members
-                    .iter()
-                    .map(|m| m.continuation.clone())
-                    .collect();
-                let res = scorer.score(&unit.context, &conts).await;
-                (unit, res)
-            });
+            self.set.spawn(send(self.backend.clone(), unit));
             self.stats.units_sent += 1;
         }
     }
@@ -165,17 +276,13 @@ impl Dispatcher {
     /// future: it stays in flight).
     pub async fn next(
         &mut self,
-        writer: &LedgerWriter,
+        writer: &mut LedgerWriter,
         progress: &dyn Progress,
-    ) -> Option<Result<Vec<(RequestKey, LoglikelihoodResult)>, ExecError>> {
+    ) -> Option<Result<Vec<(RequestKey, Answer)>, ExecError>> {
         let joined = self.set.join_next().await?;
         let (unit, res) = match joined {
             Ok(v) => v,
-            Err(e) => {
-                return Some(Err(ExecError::Ledger(format!(
-                    "a request task panicked: {e}"
-                ))))
-            }
+            Err(e) => return Some(Err(ExecError::Panicked(e.to_string()))),
         };
         Some(self.record(unit, res, writer, progress))
     }
@@ -183,40 +290,71 @@ impl Dispatcher {
     fn record(
         &mut self,
         unit: Unit,
-        res: Result<Vec<Scored>, ScoreError>,
-        writer: &LedgerWriter,
+        res: Result<Returned, BackendError>,
+        writer: &mut LedgerWriter,
         progress: &dyn Progress,
-    ) -> Result<Vec<(RequestKey, LoglikelihoodResult)>, ExecError> {
-        let scored = res?;
-        if scored.len() != unit.members.len() {
-            return Err(ExecError::Arity {
-                expected: unit.members.len(),
-                got: scored.len(),
-            });
-        }
-        let mut rows = Vec::with_capacity(scored.len());
-        let mut out = Vec::with_capacity(scored.len());
+    ) -> Result<Vec<(RequestKey, Answer)>, ExecError> {
+        let rows = match (unit, res?) {
+            (Unit::Loglikelihood { members, .. }, Returned::Loglikelihood(outcomes)) => {
+                loglikelihood_rows(members, outcomes)?
+            }
+            (
+                Unit::Generation {
+                    key,
+                    prompt,
+                    params,
+                },
+                Returned::Generation(g),
+            ) => vec![Row {
+                key,
+                kind: "generate_until",
+                answer: Answer::Generation {
+                    text: g.text,
+                    finish_reason: g.finish_reason,
+                },
+                request: serde_json::json!({"prompt": match prompt {
+                    GenPrompt::Tokens(t) => serde_json::json!(t),
+                    GenPrompt::Text(s) => serde_json::json!(s),
+                }, "params": params}),
+                raw: g.raw_response,
+                stats: g.stats,
+            }],
+            (unit, _) => {
+                return Err(ExecError::Arity {
+                    expected: unit.len(),
+                    got: 0,
+                })
+            }
+        };
+        let mut stored = Vec::with_capacity(rows.len());
+        let mut out = Vec::with_capacity(rows.len());
         let mut tokens = 0;
-        for (m, s) in unit.members.into_iter().zip(scored) {
-            tokens += s.prompt_tokens + s.completion_tokens;
-            self.stats.prompt_tokens += s.prompt_tokens;
-            self.stats.completion_tokens += s.completion_tokens;
-            rows.push(StoredResponse {
-                request_key: m.key.0.clone(),
+        for r in rows {
+            // A shared call's tokens are counted once, spread over the results it answered.
+            let shared = r.stats.shared_by.max(1) as u64;
+            let (prompt_tokens, completion_tokens) = (
+                r.stats.prompt_tokens as u64 / shared,
+                r.stats.completion_tokens as u64 / shared,
+            );
+            tokens += prompt_tokens + completion_tokens;
+            self.stats.prompt_tokens += prompt_tokens;
+            self.stats.completion_tokens += completion_tokens;
+            stored.push(StoredResponse {
+                request_key: r.key.0.clone(),
                 model_fingerprint: self.fingerprint.clone(),
-                kind: "loglikelihood".into(),
-                request: s.request,
-                response: serde_json::json!({"logprob": s.result.logprob, "is_greedy": s.result.is_greedy}),
-                raw: s.raw,
-                latency_ms: Some(s.latency_ms),
-                prompt_tokens: Some(s.prompt_tokens as i64),
-                completion_tokens: Some(s.completion_tokens as i64),
+                kind: r.kind.into(),
+                request: r.request,
+                response: r.answer.to_json(),
+                raw: Some(r.raw.chars().take(2000).collect()),
+                latency_ms: Some(r.stats.latency.as_secs_f64() * 1000.0),
+                prompt_tokens: Some(prompt_tokens as i64),
+                completion_tokens: Some(completion_tokens as i64),
             });
-            out.push((m.key, s.result));
+            out.push((r.key, r.answer));
         }
-        self.stats.requests_answered += rows.len() as u64;
-        progress.advanced(rows.len() as u64, tokens);
-        writer.send(rows).map_err(ExecError::Ledger)?;
+        self.stats.requests_answered += stored.len() as u64;
+        progress.advanced(stored.len() as u64, tokens);
+        writer.send(stored)?;
         Ok(out)
     }
 

@@ -17,7 +17,8 @@ use yardstick_engine::scoring::aggregate::{
 };
 use yardstick_engine::scoring::groups::{GroupAggMetric, GroupChild, GroupNode, Requested};
 use yardstick_engine::scoring::process::{
-    loglikelihood_rolling, multiple_choice, truthfulqa_mc2, MultipleChoiceInput, RollingInput,
+    loglikelihood_rolling, multiple_choice, probability_mass_of_true, MultipleChoiceInput,
+    RollingInput,
 };
 use yardstick_engine::scoring::{DocMetrics, MetricValue, NumericEnv, NumpyExp, PySum};
 
@@ -173,7 +174,7 @@ fn golden_results_samples_and_tables() {
             ("question", serde_json::json!(format!("T{i}"))),
             ("labels", serde_json::json!(labels)),
         ]);
-        let m = truthfulqa_mc2(&lls, &labels, NumpyExp::Libm).unwrap();
+        let m = probability_mass_of_true(&lls, &labels, NumpyExp::Libm).unwrap();
         let args = lls
             .iter()
             .enumerate()

@@ -13,7 +13,7 @@ use yardstick_engine::output::pyrepr::{numpy_array_str, target_str};
 use yardstick_engine::output::samples::doc_hash;
 use yardstick_engine::scoring::exact_match::{ExactMatch, ExactMatchOptions};
 use yardstick_engine::scoring::numpy::{softmax, NumpyExp};
-use yardstick_engine::scoring::process::truthfulqa_mc2;
+use yardstick_engine::scoring::process::probability_mass_of_true;
 use yardstick_engine::scoring::MetricValue;
 
 const TRICKY_DOCS: &str = r#"[
@@ -156,7 +156,7 @@ fn mc2_matches_numpy_formula() {
     let out = run_python(&py, code, &input).unwrap();
     let want = from_hex_lines(&out);
     for ((lls, labels), w) in cases.iter().zip(want) {
-        let m = truthfulqa_mc2(lls, labels, NumpyExp::detect()).unwrap();
+        let m = probability_mass_of_true(lls, labels, NumpyExp::detect()).unwrap();
         let MetricValue::Float { value } = m[0].1 else {
             panic!()
         };

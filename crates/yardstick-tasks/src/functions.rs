@@ -187,6 +187,61 @@ pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
     ),
 ];
 
+/// A native `process_results` as data: what the engine computes for a document instead of its output
+/// type's default metrics, described without naming the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultsProcessor {
+    /// lm-eval's `process_results_mc2` (TruthfulQA MC2): the normalised probability mass of the choices whose
+    /// label in `doc[labels_field].labels` is 1, reported as `acc`.
+    ProbabilityMassOfTrue { labels_field: &'static str },
+}
+
+impl ResultsProcessor {
+    /// The processor a `process_results` name (as stored in a task config) stands for.
+    pub fn from_name(name: &str) -> Option<ResultsProcessor> {
+        match name {
+            "truthfulqa_mc2" => Some(ResultsProcessor::ProbabilityMassOfTrue {
+                labels_field: "mc2_targets",
+            }),
+            _ => None,
+        }
+    }
+
+    /// The per-choice labels of document `doc_id` of `task`, or what is wrong with it.
+    pub fn labels(
+        &self,
+        task: &str,
+        doc_id: usize,
+        doc: &Doc,
+    ) -> Result<Vec<i64>, crate::TaskError> {
+        let ResultsProcessor::ProbabilityMassOfTrue { labels_field } = self;
+        let bad = |what: &str| crate::TaskError::Doc {
+            task: task.to_string(),
+            doc_id,
+            field: format!("{labels_field}.labels"),
+            message: what.to_string(),
+        };
+        let list = doc
+            .get(*labels_field)
+            .and_then(|v| v.get("labels"))
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("is missing (expected a list of 0/1 labels)"))?;
+        list.iter()
+            .map(|x| {
+                x.as_i64()
+                    .ok_or_else(|| bad(&format!("holds {x}, not an integer")))
+            })
+            .collect()
+    }
+}
+
+impl crate::PreparedTask {
+    /// The native `process_results` this task scores with, if any.
+    pub fn results_processor(&self) -> Option<ResultsProcessor> {
+        self.process_results().and_then(ResultsProcessor::from_name)
+    }
+}
+
 /// The native function a built-in YAML in `dir` means by `!function qualname`.
 pub fn lookup_builtin_reference(dir: &str, qualname: &str) -> Option<&'static BuiltinFunction> {
     BUILTIN_FUNCTIONS

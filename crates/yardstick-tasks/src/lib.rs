@@ -47,6 +47,7 @@ pub use config::{
     MetricConfig, ResolvedMetric, SamplerKind, TaskConfig,
 };
 pub use error::TaskError;
+pub use functions::ResultsProcessor;
 pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};
 pub use prepare::{DocRequests, InMemoryData, Limit, PreparedTask};
 pub use prompt::{ChatMessage, Message, Role};

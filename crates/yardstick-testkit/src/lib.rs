@@ -8,11 +8,13 @@ pub mod fault_proxy;
 pub mod http_util;
 pub mod mock_lm;
 pub mod ref_server;
+pub mod toy;
 
 pub use fault_proxy::{FaultConfig, FaultProxy, FaultSummary};
 pub use http_util::{blocking_get, json_response, TestHttpServer};
 pub use mock_lm::{BosMode, EchoMode, MockConfig, MockLm, Scripted};
 pub use ref_server::{peer_python, RefServer};
+pub use toy::toy_tokenizer_json;
 
 use std::path::PathBuf;
 

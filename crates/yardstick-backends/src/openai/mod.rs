@@ -6,18 +6,18 @@
 //! max_tokens: 1, logprobs: 1, seed, echo: true}`; the result is `Σ token_logprobs` over the continuation
 //! positions, aligned by the server's echoed token list (see [`wire::score_echo`]).
 
-pub mod probe;
 #[cfg(test)]
 mod tests;
 pub mod wire;
 
 use crate::backend::{
-    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, ScoringPath,
+    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
+    RequestPolicy, ScoringPath,
 };
 use crate::error::{excerpt, BackendError};
 use crate::http::{api_key_from_env, http_error, ApiClient, RetryPolicy, ServerUrl};
+use crate::probe::{BosBehaviour, EchoSupport, ProbeReport, TokenizerCheck, PROBE_TEXTS};
 use crate::tokenizer::{Tokenizer, TokenizerSpec};
-use probe::{BosBehaviour, EchoSupport, ProbeReport, TokenizerCheck, PROBE_TEXTS};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -1128,6 +1128,18 @@ fn logprobs_of<'a>(
 impl Backend for OpenAiBackend {
     fn probe(&self) -> BoxFuture<'_, Result<ProbeReport, BackendError>> {
         Box::pin(async move { self.probe_cached().await.cloned() })
+    }
+
+    /// lm-eval's `local-completions`: no special tokens unless `add_bos_token`; requests cut to
+    /// `max_length − 1` tokens; the API models store `max_length − 1` and roll windows of that length less one.
+    fn request_policy(&self) -> RequestPolicy {
+        let max_length = self.max_length();
+        RequestPolicy {
+            lm_eval_model: "local-completions".into(),
+            max_length,
+            add_special_tokens: self.opts.add_bos_token,
+            rolling_window: max_length.saturating_sub(2).max(1),
+        }
     }
 
     fn tokenizer(&self) -> &Arc<Tokenizer> {

@@ -22,8 +22,8 @@ pub use exact_match::{ExactMatch, ExactMatchOptions};
 pub use groups::{aggregate_groups, GroupAggMetric, GroupNode, GroupResult, TaskResultEntry};
 pub use numpy::NumpyExp;
 pub use process::{
-    loglikelihood, loglikelihood_rolling, multiple_choice, truthfulqa_mc2, MultipleChoiceInput,
-    RollingInput,
+    loglikelihood, loglikelihood_rolling, multiple_choice, probability_mass_of_true,
+    MultipleChoiceInput, RollingInput,
 };
 pub use pyfloat::PySum;
 pub use yardstick_core::python::random::PyRandom;
@@ -104,7 +104,7 @@ pub enum ScoringError {
     UnknownAggregation(String),
     #[error("exact_match: regexes_to_ignore pattern {pattern:?} does not compile: {why}")]
     BadRegex { pattern: String, why: String },
-    #[error("truthfulqa_mc2: {0}")]
+    #[error("probability mass of the true answers (mc2): {0}")]
     Mc2(String),
 }
 

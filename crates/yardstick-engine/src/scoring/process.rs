@@ -1,5 +1,5 @@
 //! Per-document metrics, as lm-evaluation-harness 0.4.13 `ConfigurableTask.process_results` computes
-//! them for each output type (and `process_results_mc2` of truthfulqa).
+//! them for each output type (and native `process_results` such as lm-eval's `process_results_mc2`).
 
 use yardstick_core::python::py_index;
 use yardstick_core::python::text::is_space;
@@ -312,9 +312,9 @@ pub fn loglikelihood_rolling(input: &RollingInput<'_>, metrics: &[&str]) -> DocM
     out
 }
 
-/// truthfulqa `process_results_mc2`: `p = np.exp(lls)`, normalised by `np.sum(p)`, then the sum of the
+/// lm-eval's `process_results_mc2`: `p = np.exp(lls)`, normalised by `np.sum(p)`, then the sum of the
 /// normalised probabilities whose label is 1. Returns `{"acc": pm_true}`.
-pub fn truthfulqa_mc2(
+pub fn probability_mass_of_true(
     lls: &[f64],
     labels: &[i64],
     exp: NumpyExp,
@@ -473,11 +473,11 @@ mod tests {
     #[test]
     fn mc2_mass_on_true_answers() {
         let lls = [(0.6f64).ln(), (0.2f64).ln(), (0.2f64).ln()];
-        let m = truthfulqa_mc2(&lls, &[1, 0, 0], NumpyExp::Libm).unwrap();
+        let m = probability_mass_of_true(&lls, &[1, 0, 0], NumpyExp::Libm).unwrap();
         match &m[0].1 {
             MetricValue::Float { value } => assert!((value - 0.6).abs() < 1e-12),
             other => panic!("{other:?}"),
         }
-        assert!(truthfulqa_mc2(&lls, &[1, 0], NumpyExp::Libm).is_err());
+        assert!(probability_mass_of_true(&lls, &[1, 0], NumpyExp::Libm).is_err());
     }
 }

@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use yardstick_backends::{Backend, OpenAiBackend, OpenAiOptions, TokenizerChoice, TokenizerSpec};
-use yardstick_engine::evaluate::{self, EvalOptions};
+use yardstick_engine::run::{self as evaluate, EvalOptions};
 use yardstick_engine::schedule::Progress;
+use yardstick_store::Store;
 use yardstick_tasks::data::DataOptions;
 use yardstick_tasks::Limit;
 
@@ -126,7 +127,6 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         limit,
         fewshot_seed: args.seed,
         concurrency: args.concurrency.max(1),
-        store_path: args.store.clone(),
         output_dir: args.output.clone(),
         bootstrap_iters: args.bootstrap_iters,
         command_line: command_line.clone(),
@@ -207,12 +207,16 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         });
     }
 
+    let store = Arc::new(
+        Store::open(&args.store)
+            .with_context(|| format!("opening the store {}", args.store.display()))?,
+    );
     let progress = RunProgress::new(progress::choose(silent));
     let outcome = evaluate::evaluate(
         &opts,
         prepared,
         backend.clone(),
-        &probe,
+        store,
         &progress as &dyn Progress,
         cancel,
     )

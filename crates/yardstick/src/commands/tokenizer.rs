@@ -4,7 +4,7 @@ use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yardstick_backends::gguf::{export_tokenizer, GgufFile};
-use yardstick_backends::openai::probe::PROBE_TEXTS;
+use yardstick_backends::probe::PROBE_TEXTS;
 use yardstick_backends::{check_tokenizer_against_server, BackendError, Tokenizer};
 
 #[derive(clap::Subcommand, Debug)]
