@@ -183,8 +183,9 @@ fn now() -> String {
 impl Store {
     /// Start (or restart, when the same run id exists: a resumed run) a run.
     pub fn begin_run(&self, run: &RunRecord) -> Result<bool> {
-        let existed: bool = self
-            .conn
+        // read then write: one immediate transaction (two shards starting the same run at once)
+        let tx = self.write_transaction("run start")?;
+        let existed: bool = tx
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
                 [&run.run_id],
@@ -196,16 +197,14 @@ impl Store {
         let hardware =
             serde_json::to_string(&run.hardware).map_err(|e| self.json_err("run hardware", e))?;
         if existed {
-            self.conn
-                .execute(
+            tx.execute(
                     "UPDATE runs SET status = 'running', finished_at = NULL, command = ?2, tool_version = ?3,
                      git_rev = ?4, hardware_json = ?5 WHERE run_id = ?1",
                     params![run.run_id, run.command, run.tool_version, run.git_rev, hardware],
                 )
                 .map_err(|e| self.sql_err("restart run", e))?;
         } else {
-            self.conn
-                .execute(
+            tx.execute(
                     "INSERT INTO runs (run_id, created_at, status, command, model_name, model_location,
                      model_fingerprint, config_json, tool_version, lm_eval_compat, git_rev, hardware_json)
                      VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -225,6 +224,8 @@ impl Store {
                 )
                 .map_err(|e| self.sql_err("insert run", e))?;
         }
+        tx.commit()
+            .map_err(|e| self.sql_err("commit run start", e))?;
         Ok(existed)
     }
 
@@ -277,10 +278,7 @@ impl Store {
 
     /// Persist responses in one transaction (called as they arrive; each batch is durable on return).
     pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.sql_err("begin", e))?;
+        let tx = self.write_transaction("write")?;
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -320,10 +318,7 @@ impl Store {
         samples: &[SampleRecord],
         aggs: &[AggregateRecord],
     ) -> Result<()> {
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.sql_err("begin", e))?;
+        let tx = self.write_transaction("write")?;
         tx.execute(
             "DELETE FROM samples WHERE run_id = ?1 AND task = ?2",
             params![run_id, task],
@@ -365,10 +360,7 @@ impl Store {
 
     /// Replace aggregates (used for groups, which have no samples of their own).
     pub fn put_aggregates(&self, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
-        let tx = self
-            .conn
-            .unchecked_transaction()
-            .map_err(|e| self.sql_err("begin", e))?;
+        let tx = self.write_transaction("write")?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
         tx.commit()
             .map_err(|e| self.sql_err("commit aggregates", e))?;

@@ -44,6 +44,9 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// How long a writer waits for another process's write to finish.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A named schema change. Applied at most once per database.
 pub struct Migration {
     pub name: &'static str,
@@ -83,7 +86,7 @@ impl Store {
             context: context.into(),
             source,
         };
-        conn.busy_timeout(std::time::Duration::from_secs(30))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| sql_err("busy_timeout", e))?;
         // WAL lets readers (e.g. `yardstick runs` while a run is going) proceed alongside the writer, and
         // synchronous=NORMAL keeps every committed response durable across a process crash.
@@ -106,8 +109,10 @@ impl Store {
             .iter()
             .chain(observations::MIGRATIONS.iter())
         {
-            let done: bool = self
-                .conn
+            // Checked inside the write transaction: another process opening the same new store at the same
+            // time applies each migration once, and this one then sees it done.
+            let tx = self.write_transaction("migration")?;
+            let done: bool = tx
                 .query_row(
                     "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
                     [m.name],
@@ -117,10 +122,6 @@ impl Store {
             if done {
                 continue;
             }
-            let tx = self
-                .conn
-                .unchecked_transaction()
-                .map_err(|e| self.sql_err("begin migration", e))?;
             tx.execute_batch(m.sql)
                 .map_err(|source| StoreError::Migration {
                     path: self.path.clone(),
@@ -136,6 +137,24 @@ impl Store {
                 .map_err(|e| self.sql_err("commit migration", e))?;
         }
         Ok(())
+    }
+
+    /// A transaction that takes the database's write lock when it begins (`BEGIN IMMEDIATE`), waiting up to
+    /// the busy timeout for another writer. Every transaction that reads before it writes must be one: a
+    /// deferred transaction that has read cannot wait for the lock, and fails at once with "database is
+    /// locked" when another process (a second `import`, a shard) writes at the same time.
+    pub(crate) fn write_transaction(&self, what: &str) -> Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| {
+                self.sql_err(
+                    &format!(
+                        "begin {what} (waited {} s for another process writing to this store; let it \
+                         finish, or use another --store)",
+                        BUSY_TIMEOUT.as_secs()
+                    ),
+                    e,
+                )
+            })
     }
 
     /// The underlying connection (for modules of this crate).
