@@ -10,11 +10,13 @@ use tokio::sync::Notify;
 use yardstick_core::redact::percent_decode;
 
 /// Where the server lives: `api` is the OpenAI base (`…/v1`), `root` the server root (for `/tokenize`,
-/// `/props`, `/health`).
+/// `/props`, `/health`). A query given with the URL (`…/v1?api-version=…&key=…`) is kept apart in
+/// `query`: the client appends it to every request, and the URLs that messages show do not carry it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerUrl {
     pub api: String,
     pub root: String,
+    pub query: Option<String>,
 }
 
 /// Credentials given in a URL's userinfo (`http://user:pass@host/…`), percent-decoded; sent as HTTP Basic
@@ -41,13 +43,20 @@ impl ServerUrl {
     pub fn split_credentials(&self) -> (ServerUrl, Option<BasicAuth>) {
         let (api, auth) = strip_userinfo(&self.api);
         let (root, _) = strip_userinfo(&self.root);
-        (ServerUrl { api, root }, auth)
+        let query = self.query.clone();
+        (ServerUrl { api, root, query }, auth)
     }
 
     /// Accepts `http://host:port`, `http://host:port/v1`, or a full endpoint URL as lm-eval takes it
     /// (`…/v1/completions`, `…/v1/chat/completions`).
     pub fn parse(url: &str) -> Result<ServerUrl, BackendError> {
-        let mut u = url.trim().trim_end_matches('/').to_string();
+        let full = url.trim();
+        let without_fragment = full.split('#').next().unwrap_or(full);
+        let (base, query) = match without_fragment.split_once('?') {
+            Some((b, q)) => (b, Some(q.to_string()).filter(|q| !q.is_empty())),
+            None => (without_fragment, None),
+        };
+        let mut u = base.trim_end_matches('/').to_string();
         if !(u.starts_with("http://") || u.starts_with("https://")) {
             return Err(BackendError::Config(format!(
                 "model server URL {url:?} must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)"
@@ -63,11 +72,13 @@ impl ServerUrl {
             Ok(ServerUrl {
                 api: u.clone(),
                 root: root.to_string(),
+                query,
             })
         } else {
             Ok(ServerUrl {
                 api: format!("{u}/v1"),
                 root: u,
+                query,
             })
         }
     }
@@ -511,10 +522,21 @@ impl ApiClient {
         Ok((status, body))
     }
 
+    /// `url` with the server URL's query (if any) appended: what is sent. Messages name `url` alone.
+    fn request_url<'a>(&self, url: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.url.query {
+            Some(q) => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                std::borrow::Cow::Owned(format!("{url}{sep}{q}"))
+            }
+            None => std::borrow::Cow::Borrowed(url),
+        }
+    }
+
     async fn attempt(&self, method: &reqwest::Method, url: &str, body: Option<&[u8]>) -> Attempt {
         let mut rb = self
             .client
-            .request(method.clone(), url)
+            .request(method.clone(), self.request_url(url).as_ref())
             .timeout(self.timeout);
         if let Some(b) = body {
             rb = rb
@@ -612,15 +634,15 @@ impl ApiClient {
                     if let (Some(pause), Some(raw)) = (pause, retry_after_raw.as_deref()) {
                         let capped = if retry_after.is_some_and(|ra| ra > pause) {
                             format!(
-                                " (capped to --timeout / the longest honoured wait, {:.0}s)",
+                                "(capped to --timeout / the longest honoured wait, {:.0}s) ",
                                 self.retry.max_retry_after.as_secs_f64()
                             )
                         } else {
                             String::new()
                         };
                         tracing::warn!(
-                            "{url} answered HTTP {status} with Retry-After: {raw}: waiting {:.1}s before \
-                             sending{capped} (attempt {attempts} of {}); the server said: {}",
+                            "{url} answered HTTP {status} with Retry-After: {raw}: pausing requests to it for {:.1}s \
+                             {capped}(attempt {attempts} of {}); the server said: {}",
                             pause.as_secs_f64(),
                             self.retry.max_retries + 1,
                             excerpt(&body)
@@ -766,7 +788,16 @@ mod tests {
             a,
             ServerUrl {
                 api: "http://127.0.0.1:8080/v1".into(),
-                root: "http://127.0.0.1:8080".into()
+                root: "http://127.0.0.1:8080".into(),
+                query: None,
+            }
+        );
+        assert_eq!(
+            ServerUrl::parse("http://h:1/v1/?api-version=2&key=s#frag").expect("ok"),
+            ServerUrl {
+                api: "http://h:1/v1".into(),
+                root: "http://h:1".into(),
+                query: Some("api-version=2&key=s".into()),
             }
         );
         assert_eq!(
@@ -969,8 +1000,10 @@ mod tests {
                 .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
             String::from_utf8_lossy(&got).into_owned()
         });
-        let url =
-            ServerUrl::parse(&format!("http://bob:pa%3Ass@127.0.0.1:{port}/v1")).expect("url");
+        let url = ServerUrl::parse(&format!(
+            "http://bob:pa%3Ass@127.0.0.1:{port}/v1?api-version=2&key=s3"
+        ))
+        .expect("url");
         let c = ApiClient::new(url, None, 1, Duration::from_secs(5), RetryPolicy::default())
             .expect("client");
         let (status, _) = c
@@ -984,7 +1017,12 @@ mod tests {
             request.contains("authorization: basic ym9ionbhonnz"),
             "{request}"
         );
-        assert!(request.starts_with("get /v1/models "), "{request}");
+        // the URL's query goes with every request, and not into the URLs messages show
+        assert!(
+            request.starts_with("get /v1/models?api-version=2&key=s3 "),
+            "{request}"
+        );
+        assert!(!c.url.api.contains("s3") && !c.url.root.contains("s3"));
     }
 
     proptest::proptest! {
