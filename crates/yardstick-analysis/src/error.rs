@@ -30,6 +30,14 @@ pub enum AnalysisError {
     #[error("{}: unknown format: {detail}. Supported: lm-eval results_*.json (+ samples_*.jsonl), Open LLM Leaderboard v1/v2 CSV, Epoch Benchmarking Hub CSV, LMArena leaderboard CSV", path.display())]
     UnknownFormat { path: PathBuf, detail: String },
 
+    /// An import stopped on an error after committing some files (which stay imported: rerunning the
+    /// import skips them by their sha256).
+    #[error("{cause}\nThe import stopped there; {} file(s) had been committed before it and stay imported: {}. Fix the cause and rerun: files already imported are recognised and skipped", committed.len(), shown_list(committed))]
+    ImportStopped {
+        committed: Vec<String>,
+        cause: Box<AnalysisError>,
+    },
+
     /// A group query could not be parsed or names an unknown field.
     #[error("query '{query}': {message}")]
     Query { query: String, message: String },
@@ -57,6 +65,21 @@ pub enum AnalysisError {
 }
 
 pub type Result<T> = std::result::Result<T, AnalysisError>;
+
+/// The first few of a list, then how many more.
+fn shown_list(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
+}
 
 impl AnalysisError {
     pub(crate) fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {

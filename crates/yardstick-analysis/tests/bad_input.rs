@@ -112,11 +112,38 @@ fn bad_lm_eval_samples_line() {
     .unwrap();
     let store = Store::open(dir.path().join("y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
-    let e = import_paths(&store, &reg, &[dir.path().to_path_buf()])
-        .unwrap_err()
-        .to_string();
+    // Inside a directory the bad samples file is skipped with its reason (issue 8); the results file is
+    // imported and listed.
+    let r = import_paths(&store, &reg, &[dir.path().to_path_buf()]).unwrap();
+    assert!(r
+        .files
+        .iter()
+        .any(|f| f.path.ends_with(".json") && f.imported));
     assert!(
-        e.contains("samples_gsm8k_2024-01-01T00-00-00.jsonl:2: column 'doc_hash'"),
+        r.skipped.iter().any(|s| s
+            .reason
+            .contains("samples_gsm8k_2024-01-01T00-00-00.jsonl:2: column 'doc_hash'")),
+        "{r:?}"
+    );
+    // Named explicitly, its results file is an error naming the line, and what was committed before it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("results_2024-01-01T00-00-00.json"), results).unwrap();
+    std::fs::write(
+        dir.path().join("samples_gsm8k_2024-01-01T00-00-00.jsonl"),
+        "{\"doc_id\": 1, \"filter\": \"strict-match\", \"metrics\": [\"exact_match\"], \"exact_match\": 0.0}\n",
+    )
+    .unwrap();
+    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let e = import_paths(
+        &store,
+        &reg,
+        &[dir.path().join("results_2024-01-01T00-00-00.json")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("samples_gsm8k_2024-01-01T00-00-00.jsonl:1: column 'doc_hash'")
+            && e.contains("1 file(s) had been committed"),
         "{e}"
     );
 }

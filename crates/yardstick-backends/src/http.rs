@@ -7,20 +7,56 @@ use rand::Rng;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::Notify;
+use yardstick_core::redact::percent_decode;
 
 /// Where the server lives: `api` is the OpenAI base (`…/v1`), `root` the server root (for `/tokenize`,
-/// `/props`, `/health`).
+/// `/props`, `/health`). A query given with the URL (`…/v1?api-version=…&key=…`) is kept apart in
+/// `query`: the client appends it to every request, and the URLs that messages show do not carry it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerUrl {
     pub api: String,
     pub root: String,
+    pub query: Option<String>,
+}
+
+/// Credentials given in a URL's userinfo (`http://user:pass@host/…`), percent-decoded; sent as HTTP Basic
+/// authentication. `Debug` does not show the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    pub user: String,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl ServerUrl {
+    /// The URL without its userinfo, and the credentials it held. Every URL built from the result (and so
+    /// every message and record naming it) is free of the password; the client sends the credentials as
+    /// a header.
+    pub fn split_credentials(&self) -> (ServerUrl, Option<BasicAuth>) {
+        let (api, auth) = strip_userinfo(&self.api);
+        let (root, _) = strip_userinfo(&self.root);
+        let query = self.query.clone();
+        (ServerUrl { api, root, query }, auth)
+    }
+
     /// Accepts `http://host:port`, `http://host:port/v1`, or a full endpoint URL as lm-eval takes it
     /// (`…/v1/completions`, `…/v1/chat/completions`).
     pub fn parse(url: &str) -> Result<ServerUrl, BackendError> {
-        let mut u = url.trim().trim_end_matches('/').to_string();
+        let full = url.trim();
+        let without_fragment = full.split('#').next().unwrap_or(full);
+        let (base, query) = match without_fragment.split_once('?') {
+            Some((b, q)) => (b, Some(q.to_string()).filter(|q| !q.is_empty())),
+            None => (without_fragment, None),
+        };
+        let mut u = base.trim_end_matches('/').to_string();
         if !(u.starts_with("http://") || u.starts_with("https://")) {
             return Err(BackendError::Config(format!(
                 "model server URL {url:?} must start with http:// or https:// (e.g. http://127.0.0.1:8080/v1)"
@@ -36,14 +72,41 @@ impl ServerUrl {
             Ok(ServerUrl {
                 api: u.clone(),
                 root: root.to_string(),
+                query,
             })
         } else {
             Ok(ServerUrl {
                 api: format!("{u}/v1"),
                 root: u,
+                query,
             })
         }
     }
+}
+
+/// `url` without `user:pass@`, and the decoded credentials.
+fn strip_userinfo(url: &str) -> (String, Option<BasicAuth>) {
+    let Some(scheme_end) = url.find("://") else {
+        return (url.to_string(), None);
+    };
+    let after = &url[scheme_end + 3..];
+    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let Some(at) = after[..authority_end].rfind('@') else {
+        return (url.to_string(), None);
+    };
+    let userinfo = &after[..at];
+    let (user, password) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(percent_decode(p))),
+        None => (userinfo, None),
+    };
+    let stripped = format!("{}{}", &url[..scheme_end + 3], &after[at + 1..]);
+    (
+        stripped,
+        Some(BasicAuth {
+            user: percent_decode(user),
+            password,
+        }),
+    )
 }
 
 /// Retry behaviour.
@@ -54,7 +117,9 @@ pub struct RetryPolicy {
     /// First backoff ceiling; doubles per retry (full jitter: the sleep is uniform in [0, ceiling]).
     pub base_delay: Duration,
     pub max_delay: Duration,
-    /// Longest `Retry-After` honoured (a server asking for more is waited for this long, then retried).
+    /// Longest `Retry-After` honoured (a server asking for more is waited for this long, then retried);
+    /// it caps both the retry's sleep and the limiter's pause of new requests. The client lowers it further
+    /// to its per-request timeout (`--timeout`): no pause is longer than one request may take.
     pub max_retry_after: Duration,
 }
 
@@ -89,60 +154,111 @@ impl RetryPolicy {
     }
 }
 
-/// Parse a `Retry-After` header: delta-seconds or an HTTP-date (IMF-fixdate, e.g.
-/// `Sun, 06 Nov 1994 08:49:37 GMT`). A date in the past means "now".
+/// Parse a `Retry-After` header (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date in any of the three
+/// forms §5.6.7 asks recipients to accept (IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850
+/// `Sunday, 06-Nov-94 08:49:37 GMT`, asctime `Sun Nov  6 08:49:37 1994`). A date in the past means "now".
+///
+/// Never panics: a value too large for a `Duration` (`1e30`, 30 digits) is `Duration::MAX` (callers cap
+/// it), a negative number is zero, NaN and anything else unreadable are `None` (the caller's own backoff).
+/// Decimal seconds (`1.5`) are not in the RFC but some servers send them; they are accepted.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if v.is_empty() {
+        return None;
     }
-    if let Ok(secs) = v.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        // delta-seconds; more digits than a u64 holds is "very long"
+        return Some(
+            v.parse::<u64>()
+                .map(Duration::from_secs)
+                .unwrap_or(Duration::MAX),
+        );
+    }
+    if v.bytes()
+        .all(|b| b.is_ascii_digit() || b".+-eE".contains(&b))
+        || v.eq_ignore_ascii_case("nan")
+        || v.trim_start_matches(['+', '-']).eq_ignore_ascii_case("inf")
+        || v.trim_start_matches(['+', '-'])
+            .eq_ignore_ascii_case("infinity")
+    {
+        let secs = v.parse::<f64>().ok()?;
+        if secs.is_nan() {
+            return None;
         }
+        if secs <= 0.0 {
+            return Some(Duration::ZERO);
+        }
+        return Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX));
     }
     let when = parse_http_date(v)?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// An HTTP-date (RFC 9110 §5.6.7) in any of its three forms, as a time; `None` when it is not one.
+/// Years outside 1..=9999 are refused, so the arithmetic cannot overflow.
 fn parse_http_date(v: &str) -> Option<SystemTime> {
-    let rest = v.split_once(", ")?.1;
-    let parts: Vec<&str> = rest.split_whitespace().collect();
-    if parts.len() != 5 || parts[4] != "GMT" {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let (day, month, year, time) = match parts.as_slice() {
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        [wd, d, m, y, t, "GMT"] if wd.ends_with(',') => (*d, *m, y.parse::<i64>().ok()?, *t),
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+        [wd, dmy, t, "GMT"] if wd.ends_with(',') => {
+            let mut it = dmy.split('-');
+            let (d, m, y) = (it.next()?, it.next()?, it.next()?);
+            if it.next().is_some() {
+                return None;
+            }
+            let y: i64 = y.parse().ok()?;
+            // two-digit years: RFC 9110 says a year that looks more than 50 years ahead is in the past;
+            // with no clock here, 70–99 are 19xx and 00–69 are 20xx
+            let y = match (y, dmy.rsplit('-').next().map(str::len)) {
+                (y, Some(2)) if y >= 70 => 1900 + y,
+                (y, Some(2)) => 2000 + y,
+                (y, _) => y,
+            };
+            (d, m, y, *t)
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        [_wd, m, d, t, y] => (*d, *m, y.parse::<i64>().ok()?, *t),
+        _ => return None,
+    };
+    if !(1..=9999).contains(&year) {
         return None;
     }
-    let day: u32 = parts[0].parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == parts[1])? as u32
-        + 1;
-    let year: i64 = parts[2].parse().ok()?;
-    let hms: Vec<u32> = parts[3]
+    let day: i64 = day.parse().ok()?;
+    let month = MONTHS.iter().position(|m| *m == month)? as i64 + 1;
+    let hms: Vec<i64> = time
         .split(':')
         .map(|x| x.parse().ok())
         .collect::<Option<Vec<_>>>()?;
-    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
+    if hms.len() != 3
+        || !(0..=23).contains(&hms[0])
+        || !(0..=59).contains(&hms[1])
+        || !(0..=60).contains(&hms[2])
+        || !(1..=31).contains(&day)
+    {
         return None;
     }
-    // days from civil (Howard Hinnant's algorithm)
+    // days from civil (Howard Hinnant's algorithm); all terms are small for years 1..=9999
     let (y, m) = if month <= 2 {
         (year - 1, month + 9)
     } else {
         (year, month - 3)
     };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let doy = (153 * m as i64 + 2) / 5 + day as i64 - 1;
+    let doy = (153 * m + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146097 + doe - 719468;
-    let secs = days * 86400 + hms[0] as i64 * 3600 + hms[1] as i64 * 60 + hms[2] as i64;
-    if secs < 0 {
-        return Some(SystemTime::UNIX_EPOCH);
+    let secs = days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    match u64::try_from(secs) {
+        Ok(secs) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)),
+        Err(_) => Some(SystemTime::UNIX_EPOCH),
     }
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64))
 }
 
 #[derive(Debug)]
@@ -163,6 +279,8 @@ struct LimiterState {
 pub struct AdaptiveLimiter {
     max: usize,
     cooldown: Duration,
+    /// Longest pause an overload signal can impose (a longer `Retry-After` is capped to it).
+    max_pause: Duration,
     state: Mutex<LimiterState>,
     notify: Notify,
 }
@@ -184,10 +302,16 @@ impl Drop for Permit {
 
 impl AdaptiveLimiter {
     pub fn new(max: usize) -> Arc<AdaptiveLimiter> {
+        AdaptiveLimiter::with_max_pause(max, RetryPolicy::default().max_retry_after)
+    }
+
+    /// A limiter whose pauses (from `Retry-After`) last at most `max_pause`.
+    pub fn with_max_pause(max: usize, max_pause: Duration) -> Arc<AdaptiveLimiter> {
         let max = max.max(1);
         Arc::new(AdaptiveLimiter {
             max,
             cooldown: Duration::from_millis(500),
+            max_pause,
             state: Mutex::new(LimiterState {
                 limit: max as f64,
                 in_flight: 0,
@@ -263,8 +387,15 @@ impl AdaptiveLimiter {
         self.notify.notify_waiters();
     }
 
-    /// The server said it is overloaded (429/503). `retry_after`: pause new requests that long.
-    pub fn on_overload(&self, retry_after: Option<Duration>) {
+    /// The longest pause [`AdaptiveLimiter::on_overload`] imposes.
+    pub fn max_pause(&self) -> Duration {
+        self.max_pause
+    }
+
+    /// The server said it is overloaded (429/503). `retry_after`: pause new requests that long, but at most
+    /// [`AdaptiveLimiter::max_pause`]. Returns the pause imposed (`None` without a `Retry-After`).
+    pub fn on_overload(&self, retry_after: Option<Duration>) -> Option<Duration> {
+        let pause = retry_after.map(|ra| ra.min(self.max_pause));
         if let Ok(mut s) = self.state.lock() {
             let now = Instant::now();
             if s.last_decrease
@@ -274,13 +405,13 @@ impl AdaptiveLimiter {
                 s.last_decrease = Some(now);
                 s.decreases += 1;
             }
-            if let Some(ra) = retry_after {
-                let until = now + ra;
+            if let Some(until) = pause.and_then(|p| now.checked_add(p)) {
                 if s.paused_until.is_none_or(|p| p < until) {
                     s.paused_until = Some(until);
                 }
             }
         }
+        pause
     }
 }
 
@@ -306,6 +437,8 @@ pub struct ApiClient {
     pub url: ServerUrl,
     client: reqwest::Client,
     api_key: Option<String>,
+    /// From the URL's userinfo, which `url` no longer holds.
+    basic_auth: Option<BasicAuth>,
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub limiter: Arc<AdaptiveLimiter>,
@@ -325,6 +458,8 @@ enum Attempt {
         status: u16,
         body: String,
         retry_after: Option<Duration>,
+        /// The header as sent, for messages.
+        retry_after_raw: Option<String>,
         retryable: bool,
         overload: bool,
     },
@@ -347,13 +482,19 @@ impl ApiClient {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| BackendError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let (url, basic_auth) = url.split_credentials();
+        // No wait on a server's say-so is longer than a request may take (--timeout).
+        let mut retry = retry;
+        retry.max_retry_after = retry.max_retry_after.min(timeout);
+        let limiter = AdaptiveLimiter::with_max_pause(concurrency, retry.max_retry_after);
         Ok(ApiClient {
             url,
             client,
             api_key,
+            basic_auth,
             retry,
             timeout,
-            limiter: AdaptiveLimiter::new(concurrency),
+            limiter,
         })
     }
 
@@ -381,10 +522,21 @@ impl ApiClient {
         Ok((status, body))
     }
 
+    /// `url` with the server URL's query (if any) appended: what is sent. Messages name `url` alone.
+    fn request_url<'a>(&self, url: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.url.query {
+            Some(q) => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                std::borrow::Cow::Owned(format!("{url}{sep}{q}"))
+            }
+            None => std::borrow::Cow::Borrowed(url),
+        }
+    }
+
     async fn attempt(&self, method: &reqwest::Method, url: &str, body: Option<&[u8]>) -> Attempt {
         let mut rb = self
             .client
-            .request(method.clone(), url)
+            .request(method.clone(), self.request_url(url).as_ref())
             .timeout(self.timeout);
         if let Some(b) = body {
             rb = rb
@@ -393,6 +545,8 @@ impl ApiClient {
         }
         if let Some(k) = &self.api_key {
             rb = rb.bearer_auth(k);
+        } else if let Some(a) = &self.basic_auth {
+            rb = rb.basic_auth(&a.user, a.password.as_ref());
         }
         let resp = match rb.send().await {
             Ok(r) => r,
@@ -404,10 +558,12 @@ impl ApiClient {
             }
         };
         let status = resp.status().as_u16();
-        let retry_after = resp
+        let retry_after_raw = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let retry_after = retry_after_raw
+            .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let text = match resp.text().await {
             Ok(t) => t,
@@ -427,6 +583,7 @@ impl ApiClient {
             status,
             body: text,
             retry_after,
+            retry_after_raw,
             retryable,
             overload: matches!(status, 429 | 503),
         }
@@ -465,11 +622,36 @@ impl ApiClient {
                     status,
                     body,
                     retry_after,
+                    retry_after_raw,
                     retryable,
                     overload,
                 } => {
-                    if overload && use_limiter {
-                        self.limiter.on_overload(retry_after);
+                    let pause = if overload && use_limiter {
+                        self.limiter.on_overload(retry_after)
+                    } else {
+                        retry_after.map(|ra| ra.min(self.retry.max_retry_after))
+                    };
+                    if let (Some(pause), Some(raw)) = (pause, retry_after_raw.as_deref()) {
+                        let capped = if retry_after.is_some_and(|ra| ra > pause) {
+                            format!(
+                                "(capped to --timeout / the longest honoured wait, {:.0}s) ",
+                                self.retry.max_retry_after.as_secs_f64()
+                            )
+                        } else {
+                            String::new()
+                        };
+                        tracing::warn!(
+                            "{url} answered HTTP {status} with Retry-After: {raw}: pausing requests to it for {:.1}s \
+                             {capped}(attempt {attempts} of {}); the server said: {}",
+                            pause.as_secs_f64(),
+                            self.retry.max_retries + 1,
+                            excerpt(&body)
+                        );
+                    } else if let (None, Some(raw)) = (retry_after, retry_after_raw.as_deref()) {
+                        tracing::warn!(
+                            "{url} answered HTTP {status} with an unreadable Retry-After: {raw:?}; \
+                             backing off on its own schedule"
+                        );
                     }
                     if !retryable || attempts > self.retry.max_retries {
                         if use_limiter && (200..300).contains(&status) {
@@ -606,7 +788,16 @@ mod tests {
             a,
             ServerUrl {
                 api: "http://127.0.0.1:8080/v1".into(),
-                root: "http://127.0.0.1:8080".into()
+                root: "http://127.0.0.1:8080".into(),
+                query: None,
+            }
+        );
+        assert_eq!(
+            ServerUrl::parse("http://h:1/v1/?api-version=2&key=s#frag").expect("ok"),
+            ServerUrl {
+                api: "http://h:1/v1".into(),
+                root: "http://h:1".into(),
+                query: Some("api-version=2&key=s".into()),
             }
         );
         assert_eq!(
@@ -702,6 +893,166 @@ mod tests {
             .await
             .expect("released")
             .expect("join");
+    }
+
+    /// Issue 8: these panicked (`Duration::from_secs_f64(1e30)`, `Instant + Duration::from_secs(u64::MAX)`,
+    /// a 5-digit year's seconds) or were not read (the obsolete date forms RFC 9110 says to accept).
+    #[test]
+    fn retry_after_extremes_are_read_without_panicking() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784111777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_retry_after("1e30", now), Some(Duration::MAX));
+        assert_eq!(parse_retry_after("inf", now), Some(Duration::MAX));
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999999", now),
+            Some(Duration::MAX)
+        );
+        assert_eq!(parse_retry_after("-5", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("-1e400", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("NaN", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:57 1994", now),
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 99999999999999999 08:49:37 GMT", now),
+            None
+        );
+        assert!(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now).is_some());
+        assert_eq!(
+            parse_retry_after("Mon, 01 Jan 0001 00:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        // the limiter takes any of them without overflowing, and caps the pause
+        let l = AdaptiveLimiter::with_max_pause(4, Duration::from_millis(50));
+        for ra in [Duration::MAX, Duration::from_secs(u64::MAX), Duration::ZERO] {
+            assert!(l.on_overload(Some(ra)) <= Some(Duration::from_millis(50)));
+        }
+    }
+
+    #[tokio::test]
+    async fn limiter_pause_is_capped() {
+        let l = AdaptiveLimiter::with_max_pause(4, Duration::from_millis(200));
+        assert_eq!(
+            l.on_overload(Some(Duration::from_secs(100_000))),
+            Some(Duration::from_millis(200))
+        );
+        let t = Instant::now();
+        let _p = tokio::time::timeout(Duration::from_secs(5), l.acquire())
+            .await
+            .expect("the pause is capped");
+        assert!(
+            t.elapsed() >= Duration::from_millis(180),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn client_caps_waits_by_its_timeout_and_keeps_credentials_out_of_its_url() {
+        let url = ServerUrl::parse("http://bob:pa%3Ass@127.0.0.1:9/v1").expect("url");
+        let c = ApiClient::new(url, None, 2, Duration::from_secs(3), RetryPolicy::default())
+            .expect("client");
+        assert_eq!(c.url.api, "http://127.0.0.1:9/v1");
+        assert_eq!(c.url.root, "http://127.0.0.1:9");
+        assert_eq!(c.retry.max_retry_after, Duration::from_secs(3));
+        assert_eq!(c.limiter.max_pause(), Duration::from_secs(3));
+        assert_eq!(
+            c.basic_auth,
+            Some(BasicAuth {
+                user: "bob".into(),
+                password: Some("pa:ss".into())
+            })
+        );
+        assert!(!format!("{c:?}").contains("pa:ss"));
+    }
+
+    /// The credentials reach the server as `Authorization: Basic`.
+    #[tokio::test]
+    async fn url_credentials_are_sent_as_basic_auth() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut sock, _) = listener.accept().expect("accept");
+            let mut buf = vec![0u8; 4096];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = sock.read(&mut buf).expect("read");
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+            String::from_utf8_lossy(&got).into_owned()
+        });
+        let url = ServerUrl::parse(&format!(
+            "http://bob:pa%3Ass@127.0.0.1:{port}/v1?api-version=2&key=s3"
+        ))
+        .expect("url");
+        let c = ApiClient::new(url, None, 1, Duration::from_secs(5), RetryPolicy::default())
+            .expect("client");
+        let (status, _) = c
+            .get_probe(&format!("{}/models", c.url.api))
+            .await
+            .expect("answer");
+        assert_eq!(status, 200);
+        let request = server.join().expect("server").to_ascii_lowercase();
+        // base64("bob:pa:ss")
+        assert!(
+            request.contains("authorization: basic ym9ionbhonnz"),
+            "{request}"
+        );
+        // the URL's query goes with every request, and not into the URLs messages show
+        assert!(
+            request.starts_with("get /v1/models?api-version=2&key=s3 "),
+            "{request}"
+        );
+        assert!(!c.url.api.contains("s3") && !c.url.root.contains("s3"));
+    }
+
+    proptest::proptest! {
+        /// Whatever a server sends as `Retry-After`, reading it and pausing on it never panics, and the
+        /// pause is capped.
+        #[test]
+        fn any_retry_after_header_is_safe(v in "\\PC{0,40}", secs in proptest::num::u64::ANY) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(secs % (1u64 << 40));
+            let d = parse_retry_after(&v, now);
+            let l = AdaptiveLimiter::with_max_pause(2, Duration::from_secs(7));
+            let p = l.on_overload(d);
+            proptest::prop_assert!(p.is_none_or(|p| p <= Duration::from_secs(7)));
+            let policy = RetryPolicy { max_retry_after: Duration::from_secs(7), ..RetryPolicy::default() };
+            let delay = policy.delay(1, d, &mut rand::thread_rng());
+            proptest::prop_assert!(delay <= Duration::from_secs(20));
+        }
+
+        #[test]
+        fn numeric_and_date_shaped_retry_after_is_safe(
+            n in "[-+]?[0-9]{0,30}(\\.[0-9]{0,5})?([eE][-+]?[0-9]{1,4})?",
+            y in 0i64..100_000,
+            d in 0u32..40,
+            h in 0u32..30,
+        ) {
+            let now = SystemTime::now();
+            let _ = parse_retry_after(&n, now);
+            let _ = parse_retry_after(&format!("Sun, {d:02} Nov {y} {h:02}:00:00 GMT"), now);
+            let _ = parse_retry_after(&format!("Sunday, {d:02}-Nov-{y} {h:02}:00:00 GMT"), now);
+            let _ = parse_retry_after(&format!("Sun Nov {d} {h:02}:00:00 {y}"), now);
+        }
     }
 
     #[tokio::test]

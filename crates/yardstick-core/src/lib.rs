@@ -3,9 +3,11 @@
 
 pub mod hash;
 pub mod python;
+pub mod redact;
 pub mod request;
 
 pub use hash::{sha256_hex, RequestKey};
+pub use redact::{redact_command_line, redact_url};
 pub use request::{
     GenerationParams, Instance, LoglikelihoodResult, OutputType, RequestArgs, RequestKind,
     ResponseValue, Target,

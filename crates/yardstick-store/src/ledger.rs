@@ -226,8 +226,10 @@ fn now() -> String {
 impl Store {
     /// Start (or restart, when the same run id exists: a resumed run) a run.
     pub fn begin_run(&self, run: &RunRecord) -> Result<bool> {
+        // read then write: one immediate transaction (two shards starting the same run at once)
         let conn = self.conn();
-        let existed: bool = conn
+        let tx = self.write_transaction(&conn, "run start")?;
+        let existed: bool = tx
             .query_row(
                 "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
                 [&run.run_id],
@@ -239,8 +241,7 @@ impl Store {
         let hardware =
             serde_json::to_string(&run.hardware).map_err(|e| self.json_err("run hardware", e))?;
         if existed {
-            self.conn()
-                .execute(
+            tx.execute(
                     "UPDATE runs SET status = CASE status WHEN 'finished' THEN 'finished' ELSE 'running' END,
                      finished_at = CASE status WHEN 'finished' THEN finished_at ELSE NULL END,
                      command = ?2, tool_version = ?3, git_rev = ?4, hardware_json = ?5 WHERE run_id = ?1",
@@ -248,8 +249,7 @@ impl Store {
                 )
                 .map_err(|e| self.sql_err("restart run", e))?;
         } else {
-            self.conn()
-                .execute(
+            tx.execute(
                     "INSERT INTO runs (run_id, created_at, status, command, model_name, model_location,
                      model_fingerprint, config_json, tool_version, lm_eval_compat, git_rev, hardware_json)
                      VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -269,6 +269,8 @@ impl Store {
                 )
                 .map_err(|e| self.sql_err("insert run", e))?;
         }
+        tx.commit()
+            .map_err(|e| self.sql_err("commit run start", e))?;
         Ok(existed)
     }
 
@@ -282,8 +284,10 @@ impl Store {
         status: RunStatus,
         stats: &serde_json::Value,
     ) -> Result<()> {
+        // read then write: one immediate transaction
         let conn = self.conn();
-        let previous: Option<(String, Option<String>)> = conn
+        let tx = self.write_transaction(&conn, "run end")?;
+        let previous: Option<(String, Option<String>)> = tx
             .query_row(
                 "SELECT status, stats_json FROM runs WHERE run_id = ?1",
                 [run_id],
@@ -311,20 +315,20 @@ impl Store {
                 );
             }
             let kept = serde_json::to_string(&kept).map_err(|e| self.json_err("run stats", e))?;
-            conn.execute(
+            tx.execute(
                 "UPDATE runs SET stats_json = ?2 WHERE run_id = ?1",
                 params![run_id, kept],
             )
             .map_err(|e| self.sql_err("end run", e))?;
-            return Ok(());
+            return tx.commit().map_err(|e| self.sql_err("commit run end", e));
         }
         let stats = serde_json::to_string(stats).map_err(|e| self.json_err("run stats", e))?;
-        conn.execute(
+        tx.execute(
             "UPDATE runs SET status = ?2, finished_at = ?3, stats_json = ?4 WHERE run_id = ?1",
             params![run_id, status.as_str(), now(), stats],
         )
         .map_err(|e| self.sql_err("end run", e))?;
-        Ok(())
+        tx.commit().map_err(|e| self.sql_err("commit run end", e))
     }
 
     /// Record (or replace) a task of a run.
@@ -365,9 +369,7 @@ impl Store {
     /// Persist responses in one transaction (called as they arrive; each batch is durable on return).
     pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
         let conn = self.conn();
-        let tx = conn
-            .unchecked_transaction()
-            .map_err(|e| self.sql_err("begin", e))?;
+        let tx = self.write_transaction(&conn, "write")?;
         {
             let mut stmt = tx
                 .prepare_cached(
@@ -408,9 +410,7 @@ impl Store {
         aggs: &[AggregateRecord],
     ) -> Result<()> {
         let conn = self.conn();
-        let tx = conn
-            .unchecked_transaction()
-            .map_err(|e| self.sql_err("begin", e))?;
+        let tx = self.write_transaction(&conn, "write")?;
         tx.execute(
             "DELETE FROM samples WHERE run_id = ?1 AND task = ?2",
             params![run_id, task],
@@ -453,9 +453,7 @@ impl Store {
     /// Replace aggregates (used for groups, which have no samples of their own).
     pub fn put_aggregates(&self, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
         let conn = self.conn();
-        let tx = conn
-            .unchecked_transaction()
-            .map_err(|e| self.sql_err("begin", e))?;
+        let tx = self.write_transaction(&conn, "write")?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
         tx.commit()
             .map_err(|e| self.sql_err("commit aggregates", e))?;

@@ -45,6 +45,9 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// How long a writer waits for another process's write to finish.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A named schema change. Applied at most once per database.
 pub struct Migration {
     pub name: &'static str,
@@ -86,7 +89,7 @@ impl Store {
             context: context.into(),
             source,
         };
-        conn.busy_timeout(std::time::Duration::from_secs(30))
+        conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| sql_err("busy_timeout", e))?;
         // WAL lets readers (e.g. `yardstick runs` while a run is going) proceed alongside the writer, and
         // synchronous=NORMAL keeps every committed response durable across a process crash.
@@ -112,7 +115,10 @@ impl Store {
             .iter()
             .chain(observations::MIGRATIONS.iter())
         {
-            let done: bool = conn
+            // Checked inside the write transaction: another process opening the same new store at the same
+            // time applies each migration once, and this one then sees it done.
+            let tx = self.write_transaction(&conn, "migration")?;
+            let done: bool = tx
                 .query_row(
                     "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
                     [m.name],
@@ -122,9 +128,6 @@ impl Store {
             if done {
                 continue;
             }
-            let tx = conn
-                .unchecked_transaction()
-                .map_err(|e| self.sql_err("begin migration", e))?;
             tx.execute_batch(m.sql)
                 .map_err(|source| StoreError::Migration {
                     path: self.path.clone(),
@@ -140,6 +143,28 @@ impl Store {
                 .map_err(|e| self.sql_err("commit migration", e))?;
         }
         Ok(())
+    }
+
+    /// A transaction that takes the database's write lock when it begins (`BEGIN IMMEDIATE`), waiting up to
+    /// the busy timeout for another writer. Every transaction that reads before it writes must be one: a
+    /// deferred transaction that has read cannot wait for the lock, and fails at once with "database is
+    /// locked" when another process (a second `import`, a shard) writes at the same time.
+    pub(crate) fn write_transaction<'c>(
+        &self,
+        conn: &'c Connection,
+        what: &str,
+    ) -> Result<rusqlite::Transaction<'c>> {
+        rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| {
+                self.sql_err(
+                    &format!(
+                        "begin {what} (waited {} s for another process writing to this store; let it \
+                         finish, or use another --store)",
+                        BUSY_TIMEOUT.as_secs()
+                    ),
+                    e,
+                )
+            })
     }
 
     /// The underlying connection, locked for the caller (for modules of this crate and tests).

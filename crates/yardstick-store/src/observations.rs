@@ -224,10 +224,9 @@ fn file_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
 /// stored are counted as duplicates and left unchanged. The file record is written last, so an interrupted
 /// import leaves no record and can simply be rerun.
 pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary> {
+    // reads (does the model exist?) before writes: the write lock is taken up front
     let conn = store.conn();
-    let tx = conn
-        .unchecked_transaction()
-        .map_err(|e| store.sql_err("begin import", e))?;
+    let tx = store.write_transaction(&conn, "import")?;
     let mut summary = InsertSummary::default();
     {
         let mut insert_model = tx
@@ -577,6 +576,62 @@ mod tests {
             unattributed: 0,
             imported_at: "2025-01-01T00:00:00Z".into(),
         }
+    }
+
+    /// Issue 8: two `import`s into one store at once: the second failed at once with "database is locked"
+    /// (a deferred transaction that read before writing cannot wait for the write lock; nor could two
+    /// processes opening a fresh store both apply its migrations).
+    #[test]
+    fn concurrent_imports_into_one_store_file_both_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("yardstick.db");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let path = path.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || -> std::result::Result<(), String> {
+                    barrier.wait();
+                    let store = Store::open(&path).map_err(|e| format!("thread {t} open: {e}"))?;
+                    for i in 0..30 {
+                        let batch = ImportBatch {
+                            file: Some(file(&format!("{t}-{i}"))),
+                            models: (0..20)
+                                .map(|m| ModelRow {
+                                    source: "s".into(),
+                                    model: format!("m{m}"),
+                                    ..Default::default()
+                                })
+                                .collect(),
+                            scores: (0..20)
+                                .map(|m| ScoreRow {
+                                    source: "s".into(),
+                                    model: format!("m{m}"),
+                                    benchmark: format!("b{t}-{i}"),
+                                    score: 0.5,
+                                    ..Default::default()
+                                })
+                                .collect(),
+                            items: vec![],
+                        };
+                        insert_batch(&store, &batch)
+                            .map_err(|e| format!("thread {t} batch {i}: {e}"))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        let results: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect();
+        for r in &results {
+            assert!(r.is_ok(), "{results:?}");
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(list_files(&store).unwrap().len(), 60);
+        assert_eq!(load_scores(&store, None).unwrap().len(), 1200);
+        assert_eq!(load_models(&store).unwrap().len(), 20);
     }
 
     #[test]

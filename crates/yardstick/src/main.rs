@@ -57,8 +57,20 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Output into a closed pipe (`yardstick … | head`) ends the process quietly, as it does for other Unix
+/// tools: Rust ignores SIGPIPE, so a write would fail with EPIPE and `println!` would panic. No write of
+/// ours needs to survive a closed pipe (sockets use MSG_NOSIGNAL and are unaffected).
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition, first thing in main, before any other thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     limit_malloc_arenas();
+    default_sigpipe();
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("YARDSTICK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));

@@ -128,6 +128,7 @@ pub(crate) fn read(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
         rows_without_score,
         row_models,
         snapshot_date: Some(snapshot),
+        notes: Vec::new(),
     })
 }
 

@@ -5,6 +5,36 @@ use crate::error::{AnalysisError, Result};
 use chrono::NaiveDate;
 use std::path::{Path, PathBuf};
 
+/// `12,345` / `-1,234,567.89`: an integer part in groups of three after a first group of one to three
+/// digits not starting with 0, then an optional fraction.
+fn is_thousands_grouped(t: &str) -> bool {
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (int, frac) = match t.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (t, None),
+    };
+    if frac.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    let mut groups = int.split(',');
+    let first = groups.next().unwrap_or("");
+    if first.is_empty()
+        || first.len() > 3
+        || first.starts_with('0')
+        || !first.bytes().all(|b| b.is_ascii_digit())
+    {
+        return false;
+    }
+    let mut n = 0;
+    for g in groups {
+        if g.len() != 3 || !g.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        n += 1;
+    }
+    n > 0
+}
+
 /// A parsed CSV table. Line numbers are 1-based file lines (the header is line 1).
 pub struct CsvTable {
     pub path: PathBuf,
@@ -96,16 +126,32 @@ impl CsvTable {
         row.get(col).map(|s| s.trim()).filter(|s| !s.is_empty())
     }
 
-    /// A number; None when blank; error when not a number.
+    /// A number; None when blank; error when not a number. Commas are read only as thousands separators
+    /// in their usual places (`12,345`, `1,234.5`); any other comma (`0,85`, `0,850`, `1,2`) is refused
+    /// naming the cell, since a decimal comma cannot be told from a thousands separator (`1,234`) and
+    /// guessing would import 0.85 as 85.
     pub fn number(&self, line: u64, row: &[String], col: usize) -> Result<Option<f64>> {
         let Some(s) = self.cell(row, col) else {
             return Ok(None);
         };
-        let cleaned = s
-            .trim_start_matches('=')
-            .trim_end_matches('%')
-            .replace(',', "");
-        match cleaned.trim().parse::<f64>() {
+        let t = s.trim_start_matches('=').trim_end_matches('%').trim();
+        let cleaned = if t.contains(',') {
+            if !is_thousands_grouped(t) {
+                return Err(self.err(
+                    line,
+                    col,
+                    format!(
+                        "'{s}' has a decimal comma or a misplaced thousands separator; Yardstick reads \
+                         decimal points only (0.85), and commas only as thousands separators (12,345). \
+                         Convert the file's numbers to decimal points"
+                    ),
+                ));
+            }
+            t.replace(',', "")
+        } else {
+            t.to_string()
+        };
+        match cleaned.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(Some(v)),
             _ => Err(self.err(line, col, format!("'{s}' is not a number"))),
         }
@@ -135,5 +181,36 @@ impl CsvTable {
             "false" | "0" | "no" => Ok(Some(false)),
             _ => Err(self.err(line, col, format!("'{s}' is not TRUE or FALSE"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators_and_decimal_commas() {
+        for ok in ["12,345", "1,234.5", "-1,234,567.89", "+999,000"] {
+            assert!(is_thousands_grouped(ok), "{ok}");
+        }
+        for bad in [
+            "0,85", "0,850", "1,2", "12,34", "1234,567", ",123", "1,234.", "1,,234", "1,234,5",
+            "a,bcd",
+        ] {
+            assert!(!is_thousands_grouped(bad), "{bad}");
+        }
+        let t = CsvTable {
+            path: PathBuf::from("t.csv"),
+            header: vec!["score".into()],
+            rows: Vec::new(),
+        };
+        let row = |s: &str| vec![s.to_string()];
+        assert_eq!(t.number(2, &row("12,345"), 0).unwrap(), Some(12345.0));
+        assert_eq!(t.number(2, &row("85.0%"), 0).unwrap(), Some(85.0));
+        let e = t.number(7, &row("0,85"), 0).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.csv:7: column 'score': '0,85' has a decimal comma"),
+            "{e}"
+        );
     }
 }

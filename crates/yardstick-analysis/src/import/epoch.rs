@@ -7,6 +7,10 @@ use crate::error::Result;
 use std::path::Path;
 use yardstick_store::observations::{ImportBatch, ModelRow, ScoreRow};
 
+/// Columns every Benchmarking Hub file has (and [`read`] requires).
+pub(crate) const REQUIRED_COLUMNS: &[&str] =
+    &["Model version", "Release date", "Organization", "Country"];
+
 /// The benchmark id of an Epoch file, from its name (Epoch files do not name their benchmark inside).
 pub(crate) fn benchmark_id(path: &Path, table: &CsvTable) -> String {
     if table.opt_col("ECI Score").is_some() {
@@ -174,5 +178,6 @@ pub(crate) fn read(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
         rows_without_score,
         row_models,
         snapshot_date: None,
+        notes: Vec::new(),
     })
 }

@@ -14,14 +14,85 @@ use yardstick_store::observations::{self, ImportBatch, ItemRow, ModelRow, ScoreR
 use yardstick_store::Store;
 
 /// Import a results file and its samples files. Returns the results report and one report per samples file.
+/// Python's `json` module writes `NaN`, `Infinity` and `-Infinity` bare (lm-eval results can hold them, e.g.
+/// a stderr of one sample). Parse such JSON: each of them becomes `null` (a missing value). Returns the
+/// value and one note per replacement ("line L, column C: NaN read as a missing value").
+pub(crate) fn parse_python_json(
+    text: &str,
+) -> std::result::Result<(Value, Vec<String>), serde_json::Error> {
+    match serde_json::from_str(text) {
+        Ok(v) => return Ok((v, Vec::new())),
+        Err(e) if !e.is_syntax() => return Err(e),
+        Err(_) => {}
+    }
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut notes = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    let (mut line, mut line_start) = (1usize, 0usize);
+    let mut copied = 0; // bytes of `text` copied to `out`
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else if c == b'"' {
+            in_string = true;
+        } else if c == b'\n' {
+            line += 1;
+            line_start = i + 1;
+        } else if matches!(c, b'N' | b'I' | b'-') {
+            let token = ["NaN", "Infinity", "-Infinity"]
+                .into_iter()
+                .find(|t| b[i..].starts_with(t.as_bytes()));
+            if let Some(t) = token {
+                let end = i + t.len();
+                let word_ends = b.get(end).is_none_or(|n| !n.is_ascii_alphanumeric());
+                if word_ends {
+                    out.push_str(&text[copied..i]);
+                    out.push_str("null");
+                    copied = end;
+                    notes.push(format!(
+                        "line {line}, column {}: {t} read as a missing value",
+                        i - line_start + 1
+                    ));
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    let v = serde_json::from_str(&out)?;
+    Ok((v, notes))
+}
+
+/// What importing one results file did: its report, its samples files' reports, and samples files that
+/// could not be read (with why).
+pub(crate) struct ImportedResults {
+    pub results: FileReport,
+    pub samples: Vec<(PathBuf, FileReport)>,
+    pub samples_failed: Vec<(PathBuf, AnalysisError)>,
+}
+
 pub(crate) fn import_results(
     store: &Store,
     registry: &Registry,
     path: &Path,
     bytes: &[u8],
-) -> Result<(FileReport, Vec<(PathBuf, FileReport)>)> {
+) -> Result<ImportedResults> {
     let sha = file_sha256(bytes);
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| AnalysisError::File {
+    let text = std::str::from_utf8(bytes).map_err(|e| AnalysisError::File {
+        path: path.to_path_buf(),
+        message: format!("not UTF-8 at byte {}", e.valid_up_to()),
+    })?;
+    let (doc, notes) = parse_python_json(text).map_err(|e| AnalysisError::File {
         path: path.to_path_buf(),
         message: format!(
             "invalid JSON at line {}, column {}: {e}",
@@ -72,6 +143,7 @@ pub(crate) fn import_results(
         already(path, sha.clone(), Format::LmEvalResults, prev)
     } else {
         let mut batch = ImportBatch::default();
+        let mut tasks_without_score = 0;
         let date = doc
             .get("date")
             .and_then(Value::as_f64)
@@ -104,6 +176,7 @@ pub(crate) fn import_results(
                 task.clone()
             };
             let Some((key, value)) = pick_metric(&canonical, entry) else {
+                tasks_without_score += 1;
                 continue;
             };
             let stderr_key = key.replacen(',', "_stderr,", 1);
@@ -130,10 +203,11 @@ pub(crate) fn import_results(
         }
         let parsed = Parsed {
             rows_read: results.len() as u64,
-            rows_without_score: 0,
+            rows_without_score: tasks_without_score,
             row_models: vec![(1, model.clone())],
             snapshot_date: None,
             batch,
+            notes,
         };
         store_parsed(
             store,
@@ -147,11 +221,19 @@ pub(crate) fn import_results(
 
     // Samples files beside the results file, for the tasks it lists.
     let mut samples_reports = Vec::new();
+    let mut samples_failed = Vec::new();
     for (task, spath) in samples_files(path, results)? {
-        let sbytes = std::fs::read(&spath).map_err(|source| AnalysisError::Io {
-            path: spath.clone(),
-            source,
-        })?;
+        let sbytes = match std::fs::read(&spath) {
+            Ok(b) => b,
+            Err(source) => {
+                let e = AnalysisError::Io {
+                    path: spath.clone(),
+                    source,
+                };
+                samples_failed.push((spath, e));
+                continue;
+            }
+        };
         let ssha = file_sha256(&sbytes);
         if let Some(prev) = observations::find_file(store, &ssha)? {
             samples_reports.push((
@@ -160,7 +242,13 @@ pub(crate) fn import_results(
             ));
             continue;
         }
-        let items = read_samples(&spath, &sbytes, &ssha, &model, &task)?;
+        let items = match read_samples(&spath, &sbytes, &ssha, &model, &task) {
+            Ok(x) => x,
+            Err(e) => {
+                samples_failed.push((spath, e));
+                continue;
+            }
+        };
         let rows = items.1;
         let batch = ImportBatch {
             items: items.0,
@@ -172,11 +260,19 @@ pub(crate) fn import_results(
             rows_without_score: 0,
             row_models: Vec::new(),
             snapshot_date: None,
+            notes: Vec::new(),
         };
-        let r = store_parsed(store, registry, &spath, ssha, Format::LmEvalSamples, parsed)?;
-        samples_reports.push((spath, r));
+        match store_parsed(store, registry, &spath, ssha, Format::LmEvalSamples, parsed) {
+            Ok(r) => samples_reports.push((spath, r)),
+            Err(e @ AnalysisError::Store(_)) => return Err(e),
+            Err(e) => samples_failed.push((spath, e)),
+        }
     }
-    Ok((results_report, samples_reports))
+    Ok(ImportedResults {
+        results: results_report,
+        samples: samples_reports,
+        samples_failed,
+    })
 }
 
 /// The evaluated model: `model_name`, else `pretrained=`/`model=` in `config.model_args`, else the directory

@@ -14,6 +14,7 @@ mod oll;
 use crate::attribution::{resolve_developer, Attribution};
 use crate::error::{AnalysisError, Result};
 use crate::registry::Registry;
+use chrono::Datelike;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,10 @@ pub struct FileReport {
     pub unattributed: Vec<UnattributedRow>,
     /// Count of unattributed rows (also when the file was imported before).
     pub unattributed_count: u64,
+    /// What was read differently from the file's text, e.g. "line 3, column 40: NaN read as a missing
+    /// value".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A file that was found in a directory but not imported, and why.
@@ -127,6 +132,8 @@ pub(crate) struct Parsed {
     /// (line, model) of every row read, for the attribution check.
     pub row_models: Vec<(u64, String)>,
     pub snapshot_date: Option<String>,
+    /// See [`FileReport::notes`].
+    pub notes: Vec<String>,
 }
 
 /// sha256 of a file's bytes, hex.
@@ -134,25 +141,57 @@ pub fn file_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Import files and directories (recursively). Explicitly named files must be in a recognised format;
-/// unrecognised files found inside a directory are skipped and listed.
+/// Import files and directories (recursively). Explicitly named files must be in a recognised format
+/// and read without error. Inside a directory, a file that is not in a recognised format or cannot be
+/// read (a malformed cell, a missing column, a value out of range) is skipped and listed with its reason;
+/// the others are imported. An error that stops the import (the store failing, an explicitly named file
+/// being bad) names the files already committed ([`AnalysisError::ImportStopped`]).
 pub fn import_paths(store: &Store, registry: &Registry, paths: &[PathBuf]) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|source| AnalysisError::Io {
-            path: p.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(p, &mut files)?;
-            files.sort();
-            import_set(store, registry, &files, false, &mut report)?;
-        } else {
-            import_set(store, registry, std::slice::from_ref(p), true, &mut report)?;
+        let outcome = std::fs::metadata(p)
+            .map_err(|source| AnalysisError::Io {
+                path: p.clone(),
+                source,
+            })
+            .and_then(|meta| {
+                if meta.is_dir() {
+                    let mut files = Vec::new();
+                    walk(p, &mut files)?;
+                    files.sort();
+                    import_set(store, registry, &files, false, &mut report)
+                } else {
+                    import_set(store, registry, std::slice::from_ref(p), true, &mut report)
+                }
+            });
+        if let Err(e) = outcome {
+            let committed: Vec<String> = report
+                .files
+                .iter()
+                .filter(|f| f.imported)
+                .map(|f| f.path.clone())
+                .collect();
+            if committed.is_empty() {
+                return Err(e);
+            }
+            return Err(AnalysisError::ImportStopped {
+                committed,
+                cause: Box::new(e),
+            });
         }
     }
     Ok(report)
+}
+
+/// Errors that are about one file's content (skipped inside a directory), not about the store.
+fn is_file_problem(e: &AnalysisError) -> bool {
+    matches!(
+        e,
+        AnalysisError::File { .. }
+            | AnalysisError::Field { .. }
+            | AnalysisError::UnknownFormat { .. }
+            | AnalysisError::Io { .. }
+    )
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -189,21 +228,35 @@ fn import_set(
     // lm-eval samples files are read together with their results file.
     let mut claimed_samples: Vec<PathBuf> = Vec::new();
     let mut samples_seen: Vec<PathBuf> = Vec::new();
+    // Inside a directory a file's own problem skips it (listed with the reason); else it is an error.
+    let skip_or_fail = |report: &mut ImportReport, path: &Path, e: AnalysisError| {
+        if explicit || !is_file_problem(&e) {
+            return Err(e);
+        }
+        report.skipped.push(SkippedFile {
+            path: path.display().to_string(),
+            reason: short_reason(&e),
+        });
+        Ok(())
+    };
     for path in files {
-        let bytes = std::fs::read(path).map_err(|source| AnalysisError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let format = match detect(path, &bytes) {
-            Ok(f) => f,
-            Err(e) if !explicit => {
-                report.skipped.push(SkippedFile {
-                    path: path.display().to_string(),
-                    reason: short_reason(&e),
-                });
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(source) => {
+                let e = AnalysisError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                skip_or_fail(report, path, e)?;
                 continue;
             }
-            Err(e) => return Err(e),
+        };
+        let format = match detect(path, &bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                skip_or_fail(report, path, e)?;
+                continue;
+            }
         };
         match format {
             Format::LmEvalSamples => {
@@ -216,18 +269,27 @@ fn import_set(
                 samples_seen.push(path.clone());
             }
             Format::LmEvalResults => {
-                let (results_report, samples) =
-                    lmeval::import_results(store, registry, path, &bytes)?;
-                claimed_samples.extend(samples.iter().map(|s| s.0.clone()));
-                report.files.push(results_report);
-                for (_, r) in samples {
+                let imported = match lmeval::import_results(store, registry, path, &bytes) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        skip_or_fail(report, path, e)?;
+                        continue;
+                    }
+                };
+                claimed_samples.extend(imported.samples.iter().map(|s| s.0.clone()));
+                claimed_samples.extend(imported.samples_failed.iter().map(|s| s.0.clone()));
+                report.files.push(imported.results);
+                for (_, r) in imported.samples {
                     report.files.push(r);
                 }
+                for (spath, e) in imported.samples_failed {
+                    skip_or_fail(report, &spath, e)?;
+                }
             }
-            _ => {
-                let r = import_one(store, registry, path, &bytes, format)?;
-                report.files.push(r);
-            }
+            _ => match import_one(store, registry, path, &bytes, format) {
+                Ok(r) => report.files.push(r),
+                Err(e) => skip_or_fail(report, path, e)?,
+            },
         }
     }
     for s in samples_seen {
@@ -250,27 +312,32 @@ fn short_reason(e: &AnalysisError) -> String {
     }
 }
 
-/// Recognise a file's format from its content (the header of a CSV, the keys of a JSON document).
+/// Recognise a file's format from its content: a JSON document by its keys, a CSV by its header. A CSV
+/// is taken for a format only when it has every column that format's reader requires (a file that has a
+/// format's identifying columns but lacks others is not that format: the detail names what it lacks).
 pub fn detect(path: &Path, bytes: &[u8]) -> Result<Format> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let text_start = &bytes[..bytes.len().min(64 * 1024)];
-    let Ok(head) = std::str::from_utf8(text_start)
-        .or_else(|e| std::str::from_utf8(&text_start[..e.valid_up_to()]))
-    else {
-        return Err(AnalysisError::UnknownFormat {
-            path: path.to_path_buf(),
-            detail: "not UTF-8 text".into(),
-        });
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            let byte = bytes.get(at).copied().unwrap_or(0);
+            return Err(AnalysisError::UnknownFormat {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "not UTF-8 at byte {at} (line {line}: byte 0x{byte:02x}); re-save the file as UTF-8"
+                ),
+            });
+        }
     };
-    let trimmed = head.trim_start_matches('\u{feff}').trim_start();
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        // JSON document or JSON Lines.
-        if let Ok(serde_json::Value::Object(map)) =
-            serde_json::from_slice::<serde_json::Value>(bytes)
-        {
+        // JSON document or JSON Lines; Python's json writes bare NaN/Infinity, which are read as null.
+        if let Ok((serde_json::Value::Object(map), _)) = lmeval::parse_python_json(trimmed) {
             if map.contains_key("results")
                 && (map.contains_key("versions")
                     || map.contains_key("configs")
@@ -285,9 +352,7 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Result<Format> {
             });
         }
         let first_line = trimmed.lines().next().unwrap_or("");
-        if let Ok(serde_json::Value::Object(map)) =
-            serde_json::from_str::<serde_json::Value>(first_line)
-        {
+        if let Ok((serde_json::Value::Object(map), _)) = lmeval::parse_python_json(first_line) {
             if map.contains_key("doc_id") && map.contains_key("doc_hash") {
                 return Ok(Format::LmEvalSamples);
             }
@@ -299,35 +364,67 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Result<Format> {
     }
     let header_line = trimmed.lines().next().unwrap_or("");
     let header: Vec<String> = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(header_line.as_bytes())
-        .records()
-        .next()
-        .and_then(|r| r.ok())
+        .has_headers(true)
+        .from_reader(trimmed.as_bytes())
+        .headers()
         .map(|r| r.iter().map(|s| s.trim().to_string()).collect())
         .unwrap_or_default();
     let has = |c: &str| header.iter().any(|h| h == c);
-    if header.len() >= 2 {
-        if header.iter().any(|h| h.starts_with("evaluations_")) {
-            return Ok(Format::OpenLlmLeaderboardV2);
-        }
-        if has("fullname") && (has("hellaswag") || has("arc") || has("mmlu")) {
-            return Ok(Format::OpenLlmLeaderboardV1);
-        }
-        if has("Model version") && (has("Release date") || has("Organization")) {
-            return Ok(Format::EpochBenchmarkHub);
-        }
-        if has("95_pct_ci") || has("arena_score") || has("arena_elo") {
-            return Ok(Format::LmArena);
-        }
+    let missing = |required: &[String]| -> Vec<String> {
+        required.iter().filter(|c| !has(c)).cloned().collect()
+    };
+    let strings = |cols: &[&str]| cols.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    // (format, has its identifying columns, the columns its reader requires that are missing)
+    let mut arena_missing = missing(&strings(&["model", "95_pct_ci", "organization", "license"]));
+    if !has("arena_score") && !has("arena_elo") {
+        arena_missing.insert(1, "arena_score".into());
+    }
+    let candidates: [(Format, bool, Vec<String>); 4] = [
+        (
+            Format::OpenLlmLeaderboardV2,
+            header.iter().any(|h| h.starts_with("evaluations_")),
+            missing(&oll::required_columns_v2()),
+        ),
+        (
+            Format::OpenLlmLeaderboardV1,
+            has("fullname"),
+            missing(&oll::required_columns_v1()),
+        ),
+        (
+            Format::EpochBenchmarkHub,
+            has("Model version"),
+            missing(&strings(epoch::REQUIRED_COLUMNS)),
+        ),
+        (
+            Format::LmArena,
+            has("95_pct_ci") || has("arena_score") || has("arena_elo"),
+            arena_missing,
+        ),
+    ];
+    if let Some((f, _, _)) = candidates
+        .iter()
+        .find(|(_, identified, missing)| *identified && missing.is_empty())
+    {
+        return Ok(*f);
     }
     let shown: String = header_line.chars().take(120).collect();
+    let near_miss = candidates
+        .iter()
+        .find(|(_, identified, _)| *identified)
+        .map(|(f, _, missing)| {
+            format!(
+                "it looks like an {} but is missing column '{}', which that format requires (its columns are: {})",
+                f.name(),
+                missing.join("', '"),
+                header.join(", ")
+            )
+        });
     Err(AnalysisError::UnknownFormat {
         path: path.to_path_buf(),
-        detail: if name.is_empty() {
-            format!("first line: {shown}")
-        } else {
-            format!("{name}: first line '{shown}'")
+        detail: match near_miss {
+            Some(m) => m,
+            None if name.is_empty() => format!("first line: {shown}"),
+            None => format!("{name}: first line '{shown}'"),
         },
     })
 }
@@ -377,6 +474,7 @@ pub(crate) fn already(path: &Path, sha: String, format: Format, prev: FileRecord
         rows_without_score: 0,
         unattributed: Vec::new(),
         unattributed_count: prev.unattributed,
+        notes: Vec::new(),
     }
 }
 
@@ -389,6 +487,7 @@ pub(crate) fn store_parsed(
     format: Format,
     mut parsed: Parsed,
 ) -> Result<FileReport> {
+    check_ranges(path, format, &parsed)?;
     let unattributed = check_attribution(registry, &parsed.batch.models, &parsed.row_models);
     let file = FileRecord {
         sha256: sha.clone(),
@@ -422,7 +521,100 @@ pub(crate) fn store_parsed(
         rows_without_score: parsed.rows_without_score,
         unattributed_count: unattributed.len() as u64,
         unattributed,
+        notes: parsed.notes,
     })
+}
+
+/// Largest magnitude accepted for a score or standard error. Every score Yardstick imports is a
+/// proportion, a percentage, an Elo-like rating, an index or a time in minutes; a value beyond this is a
+/// unit or parsing error, and one such row would swamp every mean and gap it enters.
+pub const MAX_ABS_VALUE: f64 = 1e6;
+
+/// Earliest model release year accepted (a release date in year 0001 is a placeholder, not a date).
+pub const MIN_RELEASE_YEAR: i32 = 1950;
+
+/// Refuse a file with a value no benchmark can have: a non-finite or huge score, a negative score (except
+/// lm-eval's `*_diff` metrics, which are differences), a negative, non-finite or huge standard error or
+/// interval bound, a release date before 1950 or after next year. The whole file is refused (not only
+/// the row) and the error names file:line:column: a value like that means the file was read with the
+/// wrong unit or column, so its other rows are suspect too. Inside a directory the file is skipped with
+/// this reason.
+fn check_ranges(path: &Path, format: Format, parsed: &Parsed) -> Result<()> {
+    let field = |line: u64, column: &str, message: String| AnalysisError::Field {
+        path: path.to_path_buf(),
+        line,
+        column: column.to_string(),
+        message,
+    };
+    let fix = "fix or remove the row, then import again";
+    for s in &parsed.batch.scores {
+        let may_be_negative = s.column_name.contains("_diff");
+        if !s.score.is_finite() || s.score.abs() > MAX_ABS_VALUE {
+            return Err(field(
+                s.row_number,
+                &s.column_name,
+                format!(
+                    "score {:e} of {} is out of range (|score| ≤ {MAX_ABS_VALUE:e}); {fix}",
+                    s.score, s.model
+                ),
+            ));
+        }
+        if s.score < 0.0 && !may_be_negative {
+            return Err(field(
+                s.row_number,
+                &s.column_name,
+                format!(
+                    "score {} of {} is negative, which no accuracy or rating is; {fix}",
+                    s.score, s.model
+                ),
+            ));
+        }
+        for (what, v) in [
+            ("standard error", s.stderr),
+            ("interval lower bound", s.ci_lower),
+            ("interval upper bound", s.ci_upper),
+        ] {
+            let Some(v) = v else { continue };
+            let negative_stderr = what == "standard error" && v < 0.0;
+            if !v.is_finite() || v.abs() > MAX_ABS_VALUE || negative_stderr {
+                let column = match (format, what) {
+                    (Format::EpochBenchmarkHub, "standard error") => "stderr".to_string(),
+                    _ => format!("{} ({what})", s.column_name),
+                };
+                return Err(field(
+                    s.row_number,
+                    &column,
+                    format!(
+                        "{what} {v:e} of {} is out of range (finite, non-negative for a standard \
+                         error, magnitude ≤ {MAX_ABS_VALUE:e}); {fix}",
+                        s.model
+                    ),
+                ));
+            }
+        }
+    }
+    let max_year = chrono::Utc::now().date_naive().year() + 1;
+    for m in &parsed.batch.models {
+        let Some(d) = &m.release_date else { continue };
+        let year = d.get(..4).and_then(|y| y.parse::<i32>().ok());
+        if year.is_none_or(|y| !(MIN_RELEASE_YEAR..=max_year).contains(&y)) {
+            let column = match format {
+                Format::EpochBenchmarkHub => "Release date",
+                Format::OpenLlmLeaderboardV2 => "metadata_upload_date",
+                Format::OpenLlmLeaderboardV1 => "date",
+                _ => "release date",
+            };
+            return Err(field(
+                m.row_number,
+                column,
+                format!(
+                    "release date {d} of {} is outside {MIN_RELEASE_YEAR}..={max_year}; {fix}",
+                    m.model
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Rows whose model the registry and the row itself cannot place in an organization and country.

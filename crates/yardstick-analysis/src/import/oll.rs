@@ -29,6 +29,45 @@ const V1_BENCHMARKS: &[(&str, &str)] = &[
     ("gsm8k", "gsm8k"),
 ];
 
+/// Columns [`read_v2`] requires.
+pub(crate) fn required_columns_v2() -> Vec<String> {
+    let mut c: Vec<String> = [
+        "id",
+        "model_name",
+        "features_is_official_provider",
+        "metadata_base_model",
+        "metadata_params_billions",
+        "metadata_hub_license",
+        "metadata_upload_date",
+        "metadata_submission_date",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    c.extend(
+        V2_BENCHMARKS
+            .iter()
+            .map(|(key, _)| format!("evaluations_{key}_value")),
+    );
+    c
+}
+
+/// Columns [`read_v1`] requires.
+pub(crate) fn required_columns_v1() -> Vec<String> {
+    [
+        "fullname",
+        "model_sha",
+        "precision",
+        "params_b",
+        "hub_license",
+        "date",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(V1_BENCHMARKS.iter().map(|(col, _)| col.to_string()))
+    .collect()
+}
+
 pub(crate) fn read_v2(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
     let t = CsvTable::parse(path, bytes)?;
     let c_id = t.col("id")?;
@@ -144,6 +183,7 @@ pub(crate) fn read_v2(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
         rows_without_score,
         row_models,
         snapshot_date: None,
+        notes: Vec::new(),
     })
 }
 
@@ -235,5 +275,6 @@ pub(crate) fn read_v1(path: &Path, bytes: &[u8], sha: &str) -> Result<Parsed> {
         rows_without_score,
         row_models,
         snapshot_date: None,
+        notes: Vec::new(),
     })
 }

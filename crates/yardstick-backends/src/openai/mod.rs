@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use wire::{parse_completion, score_echo, truncate, usage_counts, Logprobs};
-use yardstick_core::{GenerationParams, LoglikelihoodResult, ModelRef};
+use yardstick_core::{redact_url, GenerationParams, LoglikelihoodResult, ModelRef};
 
 /// lm-eval's default `max_length` for API models.
 pub const LM_EVAL_DEFAULT_MAX_LENGTH: usize = 2048;
@@ -200,7 +200,8 @@ impl OpenAiBackend {
             ..RetryPolicy::default()
         };
         let client = ApiClient::new(url.clone(), api_key, opts.concurrency, opts.timeout, retry)?;
-        let models_url = format!("{}/models", url.api);
+        // the client's URL, without any `user:pass@` (the client sends those as a header)
+        let models_url = format!("{}/models", client.url.api);
         let mut connect_warnings = Vec::new();
         let (served_models, entries) = match client.get_probe(&models_url).await? {
             (200, body) => {
@@ -1151,13 +1152,17 @@ impl Backend for OpenAiBackend {
     }
 
     fn model_ref(&self) -> ModelRef {
+        // Stored, written to results files and printed: no credentials (userinfo is already gone from the
+        // client's URL; secret-looking query values are masked here).
         ModelRef {
-            name: self
-                .opts
-                .model_name
-                .clone()
-                .unwrap_or_else(|| self.model_id.clone()),
-            location: self.client.url.api.clone(),
+            name: redact_url(
+                &self
+                    .opts
+                    .model_name
+                    .clone()
+                    .unwrap_or_else(|| self.model_id.clone()),
+            ),
+            location: redact_url(&self.client.url.api),
             fingerprint: self.fingerprint.clone(),
         }
     }

@@ -448,6 +448,101 @@ async fn retry_after_is_honoured_and_the_limiter_backs_off() {
     );
 }
 
+/// Issue 8: `Retry-After: 100000` paused new requests for ~28 h (the retry sleep was capped, the limiter's
+/// pause was not). Both are now capped by --timeout (here 1 s).
+#[tokio::test]
+async fn a_huge_retry_after_pauses_at_most_the_timeout() {
+    let t = Arc::new(toy());
+    let mock = MockLm::start(mock_config(&t, BosMode::PrependHidden)).expect("mock");
+    let mut o = opts(&t);
+    o.timeout = Duration::from_secs(1);
+    let b = OpenAiBackend::connect(&mock.url(), o)
+        .await
+        .expect("connect");
+    b.probe().await.expect("probe");
+    let (ctx, conts) = question(&t, "answer: ").await;
+    mock.push_script([Scripted {
+        status: 429,
+        retry_after: Some("100000".into()),
+        body: r#"{"error":"daily quota exceeded"}"#.into(),
+    }]);
+    let t0 = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(15), b.loglikelihood(&ctx, &conts[0])).await;
+    let elapsed = t0.elapsed();
+    let r = r.unwrap_or_else(|_| panic!("Retry-After: 100000 still waited after {elapsed:?}"));
+    assert_eq!(r.expect("retried").stats.retries, 1);
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    // the next request is not held by a long pause either
+    let t0 = Instant::now();
+    tokio::time::timeout(Duration::from_secs(15), b.loglikelihood(&ctx, &conts[1]))
+        .await
+        .expect("not paused")
+        .expect("answer");
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+}
+
+/// Issue 8: `Retry-After: 1e30` (Duration::from_secs_f64) and `18446744073709551615` (Instant + Duration)
+/// panicked.
+#[tokio::test]
+async fn absurd_retry_after_values_neither_panic_nor_hang() {
+    let t = Arc::new(toy());
+    let mock = MockLm::start(mock_config(&t, BosMode::PrependHidden)).expect("mock");
+    let mut o = opts(&t);
+    o.timeout = Duration::from_secs(1);
+    let b = OpenAiBackend::connect(&mock.url(), o)
+        .await
+        .expect("connect");
+    b.probe().await.expect("probe");
+    let (ctx, conts) = question(&t, "answer: ").await;
+    for ra in [
+        "1e30",
+        "18446744073709551615",
+        "99999999999999999999999999",
+        "-5",
+        "NaN",
+        "inf",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Sat, 01 Jan 0001 00:00:00 GMT",
+        "soon",
+    ] {
+        mock.push_script([Scripted {
+            status: 503,
+            retry_after: Some(ra.into()),
+            body: "overloaded".into(),
+        }]);
+        let t0 = Instant::now();
+        let r =
+            tokio::time::timeout(Duration::from_secs(15), b.loglikelihood(&ctx, &conts[0])).await;
+        let elapsed = t0.elapsed();
+        let r = r.unwrap_or_else(|_| panic!("Retry-After: {ra:?} still waited after {elapsed:?}"));
+        r.unwrap_or_else(|e| panic!("Retry-After: {ra:?}: {e}"));
+        assert!(elapsed < Duration::from_secs(5), "{ra:?}: {elapsed:?}");
+    }
+}
+
+/// Issue 8: `--model http://user:pass@host/v1` stored and printed the password. The model reference has
+/// none; the server still gets the credentials (as Basic authentication).
+#[tokio::test]
+async fn credentials_in_the_url_are_used_but_never_shown() {
+    let t = Arc::new(toy());
+    let mock = MockLm::start(mock_config(&t, BosMode::PrependHidden)).expect("mock");
+    let url = mock.url().replacen("http://", "http://alice:s3cr%40t@", 1);
+    let b = OpenAiBackend::connect(&url, opts(&t))
+        .await
+        .expect("connect");
+    b.probe().await.expect("probe");
+    let m = b.model_ref();
+    assert_eq!(m.location, mock.url());
+    for shown in [
+        format!("{m:?}"),
+        format!("{:?}", b.probe().await.expect("probe")),
+        b.probe().await.expect("probe").render(),
+    ] {
+        assert!(!shown.contains("s3cr"), "{shown}");
+        assert!(!shown.contains("alice"), "{shown}");
+    }
+}
+
 fn http_date(secs: u64) -> String {
     let days = secs / 86400;
     let rem = secs % 86400;

@@ -104,10 +104,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let command_line = std::env::args()
-        .map(|a| shell_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ");
+    // Recorded, written and printed: no credentials (the backend alone uses the real URL).
+    let command_line = yardstick_core::redact_command_line(
+        &std::env::args()
+            .map(|a| shell_quote(&a))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     let limit = match args.limit {
         None => None,
         Some(l) if l <= 0.0 || !l.is_finite() => anyhow::bail!("--limit must be positive, got {l}"),
@@ -133,7 +136,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         git_rev: git_rev(),
         model_args: format!(
             "base_url={},model={},max_length={},num_concurrent={}",
-            args.model,
+            yardstick_core::redact_url(&args.model),
             args.model_name.clone().unwrap_or_default(),
             args.max_length.unwrap_or(2048),
             args.concurrency
@@ -178,13 +181,13 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .await
-    .with_context(|| format!("connecting to {}", args.model))?;
+    .with_context(|| format!("connecting to {}", yardstick_core::redact_url(&args.model)))?;
     let openai = Arc::new(backend);
     let backend: Arc<dyn Backend> = openai.clone();
     let probe = backend
         .probe()
         .await
-        .with_context(|| format!("probing {}", args.model))?;
+        .with_context(|| format!("probing {}", yardstick_core::redact_url(&args.model)))?;
     if !silent {
         eprintln!("{}", probe.render());
     }
