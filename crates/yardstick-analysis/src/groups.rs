@@ -2,6 +2,7 @@
 
 use crate::attribution::AttributionMode;
 use crate::dataset::ModelInfo;
+use crate::error::{AnalysisError, Result};
 use crate::query::Query;
 use crate::registry::Registry;
 use chrono::NaiveDate;
@@ -106,4 +107,52 @@ where
         }
     }
     (a, b, ex)
+}
+
+/// Fail when a group is empty only because every model it matches also matches the other query (models
+/// in both groups are left out of both): `--between country=US --and country=US`, or `--and` a subset of
+/// `--between`. Saying "group A has no model" there would hide the cause.
+pub fn check_not_nested<'a, I>(registry: &Registry, spec: &GroupSpec, models: I) -> Result<()>
+where
+    I: IntoIterator<Item = &'a ModelInfo>,
+{
+    let (a, b, ex) = split(registry, spec, models);
+    if ex.in_both.is_empty() || (!a.is_empty() && !b.is_empty()) {
+        return Ok(());
+    }
+    let shown: Vec<&str> = ex.in_both.iter().take(5).map(String::as_str).collect();
+    let both = format!(
+        "{} model(s) match both queries ({}{}) and a model in both groups is left out of both",
+        ex.in_both.len(),
+        shown.join(", "),
+        if ex.in_both.len() > 5 { ", …" } else { "" }
+    );
+    let which = match (a.is_empty(), b.is_empty()) {
+        (true, true) => format!(
+            "groups A ({}) and B ({}) overlap completely: every model matching either query matches both",
+            spec.a.text, spec.b.text
+        ),
+        (true, false) => format!(
+            "group A ({}) has no model of its own: every model it matches also matches group B ({})",
+            spec.a.text, spec.b.text
+        ),
+        _ => format!(
+            "group B ({}) has no model of its own: every model it matches also matches group A ({})",
+            spec.b.text, spec.a.text
+        ),
+    };
+    Err(AnalysisError::Usage(format!(
+        "{which}; {both}. Make the two queries disjoint (e.g. --between country=US --and country=CN)"
+    )))
+}
+
+/// Bootstrap replicates beyond [`crate::MAX_REPLICATES`] are refused (they would only cost memory).
+pub fn check_replicates(replicates: usize) -> Result<()> {
+    if replicates > crate::MAX_REPLICATES {
+        return Err(AnalysisError::Usage(format!(
+            "--replicates {replicates} is more than the {} allowed",
+            crate::MAX_REPLICATES
+        )));
+    }
+    Ok(())
 }

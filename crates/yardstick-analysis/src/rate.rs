@@ -165,7 +165,35 @@ pub struct RateReport {
     pub models: usize,
     pub method: String,
     pub level: f64,
+    /// The ridge penalty on θ (absent when 0: the plain MLE).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ridge: f64,
     pub ratings: Vec<Rating>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// Options of `yardstick rate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateOptions {
+    /// Bootstrap intervals with this many replicates instead of sandwich intervals.
+    pub bootstrap: Option<usize>,
+    pub seed: u64,
+    pub level: f64,
+    /// Ridge penalty λ/2·Σθ² (0: the plain MLE, which is infinite when a model wins or loses everything).
+    pub ridge: f64,
+}
+
+/// A statistics error, with what to do about a non-identifiable fit in terms of this command's options.
+fn rate_error(e: yardstick_stats::StatsError, ridge: f64) -> AnalysisError {
+    match e {
+        yardstick_stats::StatsError::Degenerate { .. } if ridge == 0.0 => AnalysisError::Usage(format!(
+            "statistics: {e} (here: --ridge, e.g. --ridge 0.01, which shrinks every rating slightly towards the mean)"
+        )),
+        e => AnalysisError::Stats(e),
+    }
 }
 
 /// Fit Bradley–Terry (Elo scale, 1000 + 400/ln10·θ, Σθ = 0) with sandwich CIs, or bootstrap CIs when
@@ -174,23 +202,46 @@ pub fn rate(
     registry: &Registry,
     set: &BattleSet,
     file: &str,
-    bootstrap: Option<usize>,
-    seed: u64,
-    level: f64,
+    opts: &RateOptions,
 ) -> Result<RateReport> {
+    let RateOptions {
+        bootstrap,
+        seed,
+        level,
+        ridge,
+    } = *opts;
+    if let Some(b) = bootstrap {
+        crate::groups::check_replicates(b)?;
+    }
     let n = set.models.len();
     let rows = aggregate_battles(n, &set.battles)?;
     let options = BtOptions {
         level,
+        ridge,
         ..BtOptions::default()
     };
-    let fit = fit_bradley_terry(n, &rows, &options)?;
+    let fit = fit_bradley_terry(n, &rows, &options).map_err(|e| rate_error(e, ridge))?;
+    let estimator = if ridge > 0.0 {
+        format!("Bradley–Terry with ridge penalty {ridge}")
+    } else {
+        "Bradley–Terry MLE".to_string()
+    };
     let (ratings, method) = match bootstrap {
         Some(b) => (
-            bootstrap_intervals(n, &rows, &fit, &options, &BootstrapConfig::new(b, seed, level))?,
-            format!("Bradley–Terry MLE; percentile bootstrap over battles ({b} replicates, seed {seed})"),
+            bootstrap_intervals(
+                n,
+                &rows,
+                &fit,
+                &options,
+                &BootstrapConfig::new(b, seed, level),
+            )
+            .map_err(|e| rate_error(e, ridge))?,
+            format!("{estimator}; percentile bootstrap over battles ({b} replicates, seed {seed})"),
         ),
-        None => (sandwich_intervals(n, &rows, &fit, &options)?, "Bradley–Terry MLE; sandwich (robust) intervals".to_string()),
+        None => (
+            sandwich_intervals(n, &rows, &fit, &options).map_err(|e| rate_error(e, ridge))?,
+            format!("{estimator}; sandwich (robust) intervals"),
+        ),
     };
     let mut count = vec![0u64; n];
     for b in &set.battles {
@@ -227,6 +278,7 @@ pub fn rate(
         models: n,
         method,
         level,
+        ridge,
         ratings: out,
     })
 }

@@ -582,3 +582,227 @@ fn lmarena_import_and_arena_trend() {
     json.extend(["--since", "2025-03-01", "--json"]);
     assert_ok(&t.snap("trend_arena_json", &json));
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Regressions of issue 8 (analysis output)
+
+/// Overlapping groups: the error says that every model matched both queries, not only "group A has no
+/// model".
+#[test]
+fn overlapping_groups_are_named_as_the_cause() {
+    let t = Session::new();
+    let db = t.path("y.db");
+    assert_ok(&t.run(&["import", s(&fixtures().join("lm_eval")), "--store", s(&db)]));
+    for (name, and) in [
+        ("error_gap_same_group", "country=US"),
+        ("error_gap_nested_group", "country=US & open_weights"),
+    ] {
+        let o = t.snap(
+            name,
+            &[
+                "gap",
+                "--between",
+                "country=US",
+                "--and",
+                and,
+                "--benchmark",
+                "mmlu",
+                "--store",
+                s(&db),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("match both queries"), "{err}");
+    }
+    let o = t.snap(
+        "error_trend_same_group",
+        &[
+            "trend",
+            "--between",
+            "country=CN",
+            "--and",
+            "country=CN",
+            "--metric",
+            "mmlu",
+            "--store",
+            s(&db),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("overlap completely"));
+}
+
+/// `rate` advised "set ridge > 0" without such an option: now `--ridge` exists and the advice names it.
+#[test]
+fn rate_ridge_option_exists_and_is_advised() {
+    let t = Session::new();
+    let battles = fixtures().join("battles/battles.jsonl");
+    let o = t.run(&["rate", "--battles", s(&battles), "--bootstrap", "200"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--ridge"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_ok(&t.snap(
+        "rate_bootstrap_ridge_json",
+        &[
+            "rate",
+            "--battles",
+            s(&battles),
+            "--bootstrap",
+            "200",
+            "--ridge",
+            "0.01",
+            "--json",
+        ],
+    ));
+    t.snap(
+        "error_rate_negative_ridge",
+        &["rate", "--battles", s(&battles), "--ridge=-1"],
+    );
+}
+
+/// Replicates are bounded at the command line (4e9 used to abort on a 32 GB allocation, 2^64−1 to panic).
+#[test]
+fn replicates_are_bounded() {
+    let t = Session::new();
+    let db = t.path("y.db");
+    assert_ok(&t.run(&["import", s(&fixtures().join("lm_eval")), "--store", s(&db)]));
+    for (name, n) in [
+        ("error_gap_replicates_4e9", "4000000000"),
+        ("error_gap_replicates_u64_max", "18446744073709551615"),
+        ("error_gap_replicates_too_few", "10"),
+    ] {
+        let o = t.snap(
+            name,
+            &[
+                "gap",
+                "--between",
+                "country=CN",
+                "--and",
+                "country=US",
+                "--replicates",
+                n,
+                "--store",
+                s(&db),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2));
+    }
+    let o = t.snap(
+        "error_trend_replicates_too_many",
+        &[
+            "trend",
+            "--between",
+            "country=CN",
+            "--and",
+            "country=US",
+            "--metric",
+            "mmlu",
+            "--replicates",
+            "1000001",
+            "--store",
+            s(&db),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let battles = fixtures().join("battles/battles.jsonl");
+    let o = t.snap(
+        "error_rate_bootstrap_too_many",
+        &[
+            "rate",
+            "--battles",
+            s(&battles),
+            "--bootstrap",
+            "4000000000",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// `--plot` does not overwrite an existing file unless `--force` is given.
+#[test]
+fn plot_refuses_to_overwrite_without_force() {
+    let t = Session::new();
+    let battles = fixtures().join("battles/battles.jsonl");
+    let svg = t.path("ratings.svg");
+    std::fs::write(&svg, "keep me").expect("write");
+    let o = t.snap(
+        "error_plot_exists",
+        &["rate", "--battles", s(&battles), "--plot", s(&svg)],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&svg).expect("read"), "keep me");
+    assert_ok(&t.snap(
+        "rate_plot_force",
+        &[
+            "rate",
+            "--battles",
+            s(&battles),
+            "--plot",
+            s(&svg),
+            "--force",
+        ],
+    ));
+    assert!(std::fs::read_to_string(&svg)
+        .expect("read")
+        .contains("<svg"));
+}
+
+/// The reporting commands open the store read-only: they neither turn a file that is not a store into
+/// one nor change a store (here: one in rollback-journal mode, which a writable open switched to WAL).
+#[test]
+fn reporting_commands_open_the_store_read_only() {
+    let t = Session::new();
+    let empty = t.path("empty.db");
+    std::fs::write(&empty, b"").expect("write");
+    let o = t.snap("error_runs_not_a_store", &["runs", "--store", s(&empty)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::metadata(&empty).expect("stat").len(), 0);
+
+    let db = t.path("y.db");
+    assert_ok(&t.run(&["import", s(&fixtures().join("lm_eval")), "--store", s(&db)]));
+    {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=DELETE", [], |r| r.get(0))
+            .expect("journal mode");
+        assert_eq!(mode, "delete");
+    }
+    let before = std::fs::read(&db).expect("read");
+    let store = s(&db);
+    let group = ["--between", "country=CN", "--and", "country=US"];
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["runs", "--store", store],
+        vec!["results", "--store", store],
+        vec!["models", "list", "--observed", "--store", store],
+        vec![
+            "models",
+            "show",
+            "Qwen/Qwen2.5-7B-Instruct",
+            "--store",
+            store,
+        ],
+        [
+            &["gap"],
+            &group[..],
+            &["--replicates", "200", "--store", store],
+        ]
+        .concat(),
+        [
+            &["trend"],
+            &group[..],
+            &["--metric", "mmlu", "--store", store],
+        ]
+        .concat(),
+    ];
+    for args in &commands {
+        t.run(args);
+        assert!(
+            std::fs::read(&db).expect("read") == before,
+            "`yardstick {}` changed the store",
+            args.join(" ")
+        );
+    }
+    assert!(!t.path("y.db-wal").exists());
+}
