@@ -156,3 +156,65 @@ pub fn check_replicates(replicates: usize) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::Dataset;
+    use yardstick_store::observations::ModelRow;
+
+    fn spec(a: &str, b: &str) -> GroupSpec {
+        GroupSpec {
+            a: Query::parse(a).expect("query A"),
+            b: Query::parse(b).expect("query B"),
+            attribution: AttributionMode::Developer,
+            official_only: false,
+            as_of: None,
+        }
+    }
+
+    fn data(reg: &Registry) -> Dataset {
+        let rows = [
+            "meta-llama/Llama-3.1-8B-Instruct",
+            "Qwen/Qwen2.5-7B-Instruct",
+        ]
+        .iter()
+        .map(|m| ModelRow {
+            source: "test".into(),
+            model: m.to_string(),
+            ..Default::default()
+        })
+        .collect();
+        Dataset::from_rows(reg, rows, vec![])
+    }
+
+    #[test]
+    fn groups_without_a_model_of_their_own_are_refused_with_the_cause() {
+        let reg = Registry::with_user_file(None).expect("built-in registry");
+        let d = data(&reg);
+        let err = check_not_nested(&reg, &spec("country=US", "country=US"), &d.models)
+            .expect_err("identical groups");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("overlap completely") && msg.contains("1 model(s) match both queries"),
+            "{msg}"
+        );
+        let err = check_not_nested(&reg, &spec("country=US,CN", "country=CN"), &d.models)
+            .expect_err("B inside A");
+        assert!(
+            err.to_string()
+                .starts_with("group B (country=CN) has no model of its own"),
+            "{err}"
+        );
+        check_not_nested(&reg, &spec("country=US", "country=CN"), &d.models).expect("disjoint");
+        // An empty group with no overlap is left to the analysis (its message names the data).
+        check_not_nested(&reg, &spec("country=FR", "country=CN"), &d.models).expect("no overlap");
+    }
+
+    #[test]
+    fn replicates_are_bounded() {
+        check_replicates(crate::MAX_REPLICATES).expect("the maximum is allowed");
+        let err = check_replicates(4_000_000_000).expect_err("too many");
+        assert!(err.to_string().contains("1000000"), "{err}");
+    }
+}

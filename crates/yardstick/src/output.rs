@@ -78,15 +78,20 @@ pub struct PlotArgs {
 }
 
 impl PlotArgs {
-    /// Refuse to overwrite an existing file without --force (checked before any work is done).
+    /// Checked before any work is done: a .svg or .png path in an existing directory, and no existing file
+    /// unless --force.
     pub fn check(&self) -> anyhow::Result<()> {
-        match &self.plot {
-            Some(p) if p.exists() && !self.force => bail!(
+        let Some(p) = &self.plot else {
+            return Ok(());
+        };
+        yardstick_analysis::plot::check_path(p)?;
+        if p.exists() && !self.force {
+            bail!(
                 "--plot {}: the file exists; pass --force to overwrite it, or choose another path",
                 p.display()
-            ),
-            _ => Ok(()),
+            );
         }
+        Ok(())
     }
 }
 

@@ -180,6 +180,15 @@ fn help() {
 }
 
 #[test]
+fn subcommand_help() {
+    let t = Session::new();
+    for cmd in ["gap", "trend", "rate", "import", "runs", "results"] {
+        assert_ok(&t.snap(&format!("help_{cmd}"), &[cmd, "--help"]));
+    }
+    assert_ok(&t.snap("help_models_list", &["models", "list", "--help"]));
+}
+
+#[test]
 fn tasks_list() {
     let t = Session::new();
     assert_ok(&t.snap("tasks_list", &["tasks", "list"]));
@@ -733,6 +742,11 @@ fn plot_refuses_to_overwrite_without_force() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&svg).expect("read"), "keep me");
+    let o = t.snap(
+        "error_plot_bad_extension",
+        &["rate", "--battles", s(&battles), "--plot", "ratings.pdf"],
+    );
+    assert_eq!(o.status.code(), Some(2));
     assert_ok(&t.snap(
         "rate_plot_force",
         &[
