@@ -186,11 +186,38 @@ pub struct RateOptions {
     pub ridge: f64,
 }
 
-/// A statistics error, with what to do about a non-identifiable fit in terms of this command's options.
-fn rate_error(e: yardstick_stats::StatsError, ridge: f64) -> AnalysisError {
+/// Model numbers named in a statistics error, as "0 = name, 1 = name, …" (at most `MAX_LEGEND`).
+fn legend(models: &[String]) -> String {
+    const MAX_LEGEND: usize = 12;
+    let shown: Vec<String> = models
+        .iter()
+        .take(MAX_LEGEND)
+        .enumerate()
+        .map(|(i, m)| format!("{i} = {m}"))
+        .collect();
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if models.len() > MAX_LEGEND {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
+/// A statistics error, with the model numbers it uses named, and what to do about a non-identifiable fit
+/// in terms of this command's options.
+fn rate_error(e: yardstick_stats::StatsError, ridge: f64, models: &[String]) -> AnalysisError {
     match e {
-        yardstick_stats::StatsError::Degenerate { .. } if ridge == 0.0 => AnalysisError::Usage(format!(
-            "statistics: {e} (here: --ridge, e.g. --ridge 0.01, which shrinks every rating slightly towards the mean)"
+        yardstick_stats::StatsError::Degenerate { .. } => AnalysisError::Usage(format!(
+            "statistics: {e}{}. Models by number, in order of first appearance: {}",
+            if ridge == 0.0 {
+                " (here: --ridge, e.g. --ridge 0.01, which shrinks every rating slightly towards the mean)"
+            } else {
+                ""
+            },
+            legend(models)
         )),
         e => AnalysisError::Stats(e),
     }
@@ -220,7 +247,8 @@ pub fn rate(
         ridge,
         ..BtOptions::default()
     };
-    let fit = fit_bradley_terry(n, &rows, &options).map_err(|e| rate_error(e, ridge))?;
+    let fit =
+        fit_bradley_terry(n, &rows, &options).map_err(|e| rate_error(e, ridge, &set.models))?;
     let estimator = if ridge > 0.0 {
         format!("Bradley–Terry with ridge penalty {ridge}")
     } else {
@@ -235,11 +263,12 @@ pub fn rate(
                 &options,
                 &BootstrapConfig::new(b, seed, level),
             )
-            .map_err(|e| rate_error(e, ridge))?,
+            .map_err(|e| rate_error(e, ridge, &set.models))?,
             format!("{estimator}; percentile bootstrap over battles ({b} replicates, seed {seed})"),
         ),
         None => (
-            sandwich_intervals(n, &rows, &fit, &options).map_err(|e| rate_error(e, ridge))?,
+            sandwich_intervals(n, &rows, &fit, &options)
+                .map_err(|e| rate_error(e, ridge, &set.models))?,
             format!("{estimator}; sandwich (robust) intervals"),
         ),
     };
@@ -314,5 +343,52 @@ impl RateReport {
             ));
         }
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "top" beats both others every time: no finite MLE without a ridge.
+    fn sweep() -> BattleSet {
+        let mut battles = Vec::new();
+        for _ in 0..5 {
+            battles.push(Battle::new(0, 1, Outcome::AWins));
+            battles.push(Battle::new(0, 2, Outcome::AWins));
+            battles.push(Battle::new(1, 2, Outcome::AWins));
+            battles.push(Battle::new(1, 2, Outcome::BWins));
+        }
+        BattleSet {
+            models: vec!["top".into(), "mid".into(), "low".into()],
+            battles,
+            ties: 0,
+        }
+    }
+
+    #[test]
+    fn a_sweep_needs_the_ridge_option_and_names_the_models() {
+        let reg = Registry::with_user_file(None).expect("built-in registry");
+        let opts = RateOptions {
+            bootstrap: None,
+            seed: 1,
+            level: 0.95,
+            ridge: 0.0,
+        };
+        let err = rate(&reg, &sweep(), "sweep.jsonl", &opts)
+            .expect_err("no finite MLE")
+            .to_string();
+        assert!(
+            err.contains("--ridge 0.01") && err.contains("0 = top, 1 = mid, 2 = low"),
+            "{err}"
+        );
+        let ridged = RateOptions {
+            ridge: 0.01,
+            ..opts
+        };
+        let r = rate(&reg, &sweep(), "sweep.jsonl", &ridged).expect("finite with a ridge");
+        assert_eq!(r.ratings[0].model, "top");
+        assert!(r.ratings.iter().all(|x| x.rating.is_finite()));
+        assert!(r.method.contains("ridge penalty 0.01"), "{}", r.method);
     }
 }
