@@ -50,6 +50,10 @@ pub enum AnalysisError {
     #[error("{what}: {message}")]
     Invalid { what: String, message: String },
 
+    /// A command-line choice is not valid; the message says what to choose instead.
+    #[error("{0}")]
+    Usage(String),
+
     /// The data do not support the requested analysis (e.g. no model of a group has the benchmark).
     #[error("{0}")]
     NoData(String),
@@ -60,8 +64,16 @@ pub enum AnalysisError {
     #[error(transparent)]
     Store(#[from] yardstick_store::StoreError),
 
+    /// Not a `#[source]`: the message already holds the statistics error, and a chain printer (`{:#}`)
+    /// would print it twice.
     #[error("statistics: {0}")]
-    Stats(#[from] yardstick_stats::StatsError),
+    Stats(yardstick_stats::StatsError),
+}
+
+impl From<yardstick_stats::StatsError> for AnalysisError {
+    fn from(e: yardstick_stats::StatsError) -> Self {
+        AnalysisError::Stats(e)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, AnalysisError>;

@@ -26,6 +26,7 @@ use crate::registry::Registry;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use yardstick_stats::{BootstrapConfig, BootstrapResult, GapEstimand, ModelScore};
+use yardstick_store::Store;
 
 /// Which gap is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -94,6 +95,45 @@ pub enum GapTarget {
     Dimension(Dimension),
     /// Named benchmark ids (`all` = every benchmark of the chosen source).
     Benchmarks(Vec<String>),
+}
+
+impl GapTarget {
+    /// The target of `--dimension D` or `--benchmark B,…` (`all`: every benchmark), else every dimension.
+    pub fn from_args(dimension: Option<&str>, benchmarks: &[String]) -> Result<GapTarget> {
+        if let Some(d) = dimension {
+            return Dimension::parse(d)
+                .map(GapTarget::Dimension)
+                .ok_or_else(|| {
+                    AnalysisError::Usage(format!(
+                        "unknown dimension '{d}'; choose one of {}",
+                        Dimension::ALL
+                            .iter()
+                            .map(|d| d.id())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                });
+        }
+        if benchmarks.is_empty() {
+            return Ok(GapTarget::AllDimensions);
+        }
+        Ok(GapTarget::Benchmarks(
+            benchmarks
+                .iter()
+                .map(|b| b.trim().to_lowercase())
+                .filter(|b| !b.is_empty())
+                .collect(),
+        ))
+    }
+
+    /// Whether per-item data of benchmark `b` may be needed.
+    pub fn wants(&self, b: &str) -> bool {
+        match self {
+            GapTarget::Benchmarks(list) => list.iter().any(|x| x == "all" || x == b),
+            GapTarget::Dimension(d) => crate::catalog::benchmarks_of(*d).iter().any(|x| x.id == b),
+            GapTarget::AllDimensions => true,
+        }
+    }
 }
 
 /// Options of `yardstick gap`.
@@ -166,6 +206,18 @@ pub struct GapReport {
     pub notes: Vec<String>,
 }
 
+/// Load the scores and the per-item tables `opts` needs from `store` and compute the gap report.
+pub fn gap_from_store(store: &Store, registry: &Registry, opts: &GapOptions) -> Result<GapReport> {
+    let data = Dataset::load(store, registry)?;
+    let tables = crate::items::load_item_tables(
+        store,
+        opts.source.as_deref(),
+        &|b: &str| opts.target.wants(b),
+        opts.metric.as_deref(),
+    )?;
+    gap(registry, &data, &tables, opts)
+}
+
 /// Compute the gap report. `items` are the per-item tables available (see [`crate::items::load_item_tables`]).
 pub fn gap(
     registry: &Registry,
@@ -173,6 +225,8 @@ pub fn gap(
     items: &[ItemTable],
     opts: &GapOptions,
 ) -> Result<GapReport> {
+    crate::groups::check_replicates(opts.replicates)?;
+    crate::groups::check_not_nested(registry, &opts.groups, &data.models)?;
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     // Which benchmarks and dimensions to look at, per source.

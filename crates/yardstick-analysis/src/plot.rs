@@ -29,6 +29,19 @@ enum Kind {
     Png,
 }
 
+/// Check before any work is done that a chart can be written to `path`: a `.svg` or `.png` name in an
+/// existing directory.
+pub fn check_path(path: &Path) -> Result<()> {
+    kind(path)?;
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.exists() => Err(AnalysisError::Plot {
+            path: path.to_path_buf(),
+            message: format!("directory {} does not exist", dir.display()),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn kind(path: &Path) -> Result<Kind> {
     match path
         .extension()

@@ -165,7 +165,62 @@ pub struct RateReport {
     pub models: usize,
     pub method: String,
     pub level: f64,
+    /// The ridge penalty on θ (absent when 0: the plain MLE).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ridge: f64,
     pub ratings: Vec<Rating>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// Options of `yardstick rate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateOptions {
+    /// Bootstrap intervals with this many replicates instead of sandwich intervals.
+    pub bootstrap: Option<usize>,
+    pub seed: u64,
+    pub level: f64,
+    /// Ridge penalty λ/2·Σθ² (0: the plain MLE, which is infinite when a model wins or loses everything).
+    pub ridge: f64,
+}
+
+/// Model numbers named in a statistics error, as "0 = name, 1 = name, …" (at most `MAX_LEGEND`).
+fn legend(models: &[String]) -> String {
+    const MAX_LEGEND: usize = 12;
+    let shown: Vec<String> = models
+        .iter()
+        .take(MAX_LEGEND)
+        .enumerate()
+        .map(|(i, m)| format!("{i} = {m}"))
+        .collect();
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if models.len() > MAX_LEGEND {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
+/// A statistics error, with the model numbers it uses named, and what to do about a non-identifiable fit
+/// in terms of this command's options.
+fn rate_error(e: yardstick_stats::StatsError, ridge: f64, models: &[String]) -> AnalysisError {
+    match e {
+        yardstick_stats::StatsError::Degenerate { .. } => AnalysisError::Usage(format!(
+            "statistics: {e}{}. Models by number, in order of first appearance: {}",
+            if ridge == 0.0 {
+                " (here: --ridge, e.g. --ridge 0.01, which shrinks every rating slightly towards the mean)"
+            } else {
+                ""
+            },
+            legend(models)
+        )),
+        e => AnalysisError::Stats(e),
+    }
 }
 
 /// Fit Bradley–Terry (Elo scale, 1000 + 400/ln10·θ, Σθ = 0) with sandwich CIs, or bootstrap CIs when
@@ -174,23 +229,48 @@ pub fn rate(
     registry: &Registry,
     set: &BattleSet,
     file: &str,
-    bootstrap: Option<usize>,
-    seed: u64,
-    level: f64,
+    opts: &RateOptions,
 ) -> Result<RateReport> {
+    let RateOptions {
+        bootstrap,
+        seed,
+        level,
+        ridge,
+    } = *opts;
+    if let Some(b) = bootstrap {
+        crate::groups::check_replicates(b)?;
+    }
     let n = set.models.len();
     let rows = aggregate_battles(n, &set.battles)?;
     let options = BtOptions {
         level,
+        ridge,
         ..BtOptions::default()
     };
-    let fit = fit_bradley_terry(n, &rows, &options)?;
+    let fit =
+        fit_bradley_terry(n, &rows, &options).map_err(|e| rate_error(e, ridge, &set.models))?;
+    let estimator = if ridge > 0.0 {
+        format!("Bradley–Terry with ridge penalty {ridge}")
+    } else {
+        "Bradley–Terry MLE".to_string()
+    };
     let (ratings, method) = match bootstrap {
         Some(b) => (
-            bootstrap_intervals(n, &rows, &fit, &options, &BootstrapConfig::new(b, seed, level))?,
-            format!("Bradley–Terry MLE; percentile bootstrap over battles ({b} replicates, seed {seed})"),
+            bootstrap_intervals(
+                n,
+                &rows,
+                &fit,
+                &options,
+                &BootstrapConfig::new(b, seed, level),
+            )
+            .map_err(|e| rate_error(e, ridge, &set.models))?,
+            format!("{estimator}; percentile bootstrap over battles ({b} replicates, seed {seed})"),
         ),
-        None => (sandwich_intervals(n, &rows, &fit, &options)?, "Bradley–Terry MLE; sandwich (robust) intervals".to_string()),
+        None => (
+            sandwich_intervals(n, &rows, &fit, &options)
+                .map_err(|e| rate_error(e, ridge, &set.models))?,
+            format!("{estimator}; sandwich (robust) intervals"),
+        ),
     };
     let mut count = vec![0u64; n];
     for b in &set.battles {
@@ -227,6 +307,7 @@ pub fn rate(
         models: n,
         method,
         level,
+        ridge,
         ratings: out,
     })
 }
@@ -262,5 +343,52 @@ impl RateReport {
             ));
         }
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// "top" beats both others every time: no finite MLE without a ridge.
+    fn sweep() -> BattleSet {
+        let mut battles = Vec::new();
+        for _ in 0..5 {
+            battles.push(Battle::new(0, 1, Outcome::AWins));
+            battles.push(Battle::new(0, 2, Outcome::AWins));
+            battles.push(Battle::new(1, 2, Outcome::AWins));
+            battles.push(Battle::new(1, 2, Outcome::BWins));
+        }
+        BattleSet {
+            models: vec!["top".into(), "mid".into(), "low".into()],
+            battles,
+            ties: 0,
+        }
+    }
+
+    #[test]
+    fn a_sweep_needs_the_ridge_option_and_names_the_models() {
+        let reg = Registry::with_user_file(None).expect("built-in registry");
+        let opts = RateOptions {
+            bootstrap: None,
+            seed: 1,
+            level: 0.95,
+            ridge: 0.0,
+        };
+        let err = rate(&reg, &sweep(), "sweep.jsonl", &opts)
+            .expect_err("no finite MLE")
+            .to_string();
+        assert!(
+            err.contains("--ridge 0.01") && err.contains("0 = top, 1 = mid, 2 = low"),
+            "{err}"
+        );
+        let ridged = RateOptions {
+            ridge: 0.01,
+            ..opts
+        };
+        let r = rate(&reg, &sweep(), "sweep.jsonl", &ridged).expect("finite with a ridge");
+        assert_eq!(r.ratings[0].model, "top");
+        assert!(r.ratings.iter().all(|x| x.rating.is_finite()));
+        assert!(r.method.contains("ridge penalty 0.01"), "{}", r.method);
     }
 }

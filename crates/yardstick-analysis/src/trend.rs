@@ -145,6 +145,8 @@ pub fn metric_benchmark(metric: &str) -> String {
 
 /// Frontier trend of a release-dated metric.
 pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result<TrendReport> {
+    crate::groups::check_replicates(opts.replicates)?;
+    crate::groups::check_not_nested(registry, &opts.groups, &data.models)?;
     let bench = metric_benchmark(&opts.metric);
     let mut sources = data.sources_with(&bench);
     if sources.is_empty() {
@@ -724,6 +726,7 @@ pub fn arena_trend(
     data: &Dataset,
     opts: &TrendOptions,
 ) -> Result<ArenaTrendReport> {
+    crate::groups::check_not_nested(registry, &opts.groups, &data.models)?;
     let bench = metric_benchmark(&opts.metric);
     let source = opts
         .source
@@ -924,4 +927,50 @@ impl ArenaTrendReport {
 /// Whether a metric is an arena rating (per-snapshot analysis).
 pub fn is_arena_metric(metric: &str) -> bool {
     metric_benchmark(metric).starts_with("arena-elo")
+}
+
+/// Result of `yardstick trend`: a frontier trend of a release-dated metric, or the arena gap per
+/// leaderboard snapshot. Its JSON is that of the report inside.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TrendOutput {
+    Release(Box<TrendReport>),
+    Arena(Box<ArenaTrendReport>),
+}
+
+impl crate::report::Report for TrendOutput {
+    fn write_text(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            TrendOutput::Release(r) => r.write_text(w),
+            TrendOutput::Arena(r) => r.write_text(w),
+        }
+    }
+    fn plot(&self, path: &std::path::Path) -> Result<()> {
+        match self {
+            TrendOutput::Release(r) => r.plot(path),
+            TrendOutput::Arena(r) => r.plot(path),
+        }
+    }
+}
+
+/// Load the store's scores and compute the trend of `opts.metric` (an arena metric gives the per-snapshot
+/// arena trend).
+pub fn trend_from_store(
+    store: &yardstick_store::Store,
+    registry: &Registry,
+    opts: &TrendOptions,
+) -> Result<TrendOutput> {
+    if let (Some(s), Some(u)) = (opts.since, opts.until) {
+        if u < s {
+            return Err(AnalysisError::Usage(format!(
+                "--until {u} is before --since {s}"
+            )));
+        }
+    }
+    let data = Dataset::load(store, registry)?;
+    if is_arena_metric(&opts.metric) {
+        arena_trend(registry, &data, opts).map(|r| TrendOutput::Arena(Box::new(r)))
+    } else {
+        trend(registry, &data, opts).map(|r| TrendOutput::Release(Box::new(r)))
+    }
 }

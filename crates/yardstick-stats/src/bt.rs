@@ -664,6 +664,9 @@ pub fn bootstrap_intervals(
                     other => other,
                 })
         })
+        .collect::<Vec<Result<Vec<f64>>>>()
+        // The first failing replicate by index, not by thread timing: the same error on every run.
+        .into_iter()
         .collect::<Result<Vec<_>>>()?;
     let alpha = 1.0 - config.level;
     let mut se = Vec::with_capacity(n_models);

@@ -73,6 +73,76 @@ impl Store {
         Self::init(conn, path)
     }
 
+    /// Open an existing store for reading only (the reporting commands: `runs`, `results`, `gap`, `trend`,
+    /// …): nothing is created, and the database is never written — it may sit on a read-only filesystem or
+    /// be shared with a run in progress. A store whose schema lacks migrations of this version (written by
+    /// an older Yardstick) is upgraded first through a short writable connection, as [`Store::open`] would.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        let path = path.as_ref().to_path_buf();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = || {
+            Connection::open_with_flags(&path, flags).map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })
+        };
+        let store = Store {
+            conn: ReentrantMutex::new(open()?),
+            path: path.clone(),
+        };
+        store
+            .conn()
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(|e| store.sql_err("busy_timeout", e))?;
+        if store.pending_migrations()? == 0 {
+            return Ok(store);
+        }
+        drop(store);
+        drop(Self::open(&path)?);
+        Ok(Store {
+            conn: ReentrantMutex::new(open()?),
+            path,
+        })
+    }
+
+    /// How many of this version's migrations the database has not had yet.
+    fn pending_migrations(&self) -> Result<usize> {
+        let has_table: bool = self
+            .conn()
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql_err("read the schema", e))?;
+        if !has_table {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                message:
+                    "not a Yardstick store (it has no schema_migrations table); pass the store \
+                          `yardstick run` or `yardstick import` wrote with --store PATH"
+                        .into(),
+            });
+        }
+        let mut pending = 0;
+        for m in ledger::MIGRATIONS
+            .iter()
+            .chain(observations::MIGRATIONS.iter())
+        {
+            let done: bool = self
+                .conn()
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
+                    [m.name],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.sql_err("read schema_migrations", e))?;
+            pending += usize::from(!done);
+        }
+        Ok(pending)
+    }
+
     /// An in-memory store (tests, dry runs).
     pub fn open_in_memory() -> Result<Self> {
         let path = PathBuf::from(":memory:");
@@ -191,5 +261,34 @@ impl Store {
             context: context.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod read_only_tests {
+    use super::*;
+
+    #[test]
+    fn read_only_open_never_writes_and_refuses_non_stores() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        drop(Store::open(&path).expect("create"));
+        let ro = Store::open_read_only(&path).expect("open read-only");
+        let err = ro
+            .conn()
+            .execute_batch("CREATE TABLE t (x INTEGER)")
+            .expect_err("a read-only store refuses writes");
+        assert!(err.to_string().contains("readonly"), "{err}");
+
+        let missing = dir.path().join("none.db");
+        assert!(Store::open_read_only(&missing).is_err());
+        assert!(!missing.exists(), "a read-only open creates nothing");
+
+        let empty = dir.path().join("empty.db");
+        std::fs::write(&empty, b"").expect("write");
+        let err = Store::open_read_only(&empty)
+            .err()
+            .expect("an empty file is no store");
+        assert!(err.to_string().contains("not a Yardstick store"), "{err}");
     }
 }

@@ -1,6 +1,7 @@
 //! `yardstick`: evaluate language models and measure the gaps between groups of them.
 
 mod commands;
+mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};

@@ -1,15 +1,19 @@
 //! `yardstick tasks list` and `yardstick tasks show NAME`: what can be run, and exactly how it is prompted.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::output::{emit_text_or_json, OutputArgs};
 use anyhow::Context;
 use clap::Subcommand;
+use serde::Serialize;
 use serde_json::{json, Value};
+use yardstick_analysis::Report;
 use yardstick_core::RequestArgs;
 use yardstick_tasks::data::DataOptions;
-use yardstick_tasks::{EntryKind, PreparedTask, SelectionNode, TaskConfig, TaskIndex};
+use yardstick_tasks::{DocRequests, EntryKind, PreparedTask, SelectionNode, TaskConfig, TaskIndex};
 
 #[derive(Subcommand, Debug)]
 pub enum TasksCommand {
@@ -18,9 +22,8 @@ pub enum TasksCommand {
         /// Directory of lm-eval task YAMLs (repeatable); they override built-ins of the same name
         #[arg(long = "include-path", value_name = "DIR")]
         include_path: Vec<PathBuf>,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Only names matching this glob (e.g. 'mmlu_*')
         pattern: Option<String>,
     },
@@ -37,9 +40,8 @@ pub enum TasksCommand {
         /// Few-shot examples (overrides the task's default unless it sets 0)
         #[arg(long = "num-fewshot", value_name = "K")]
         num_fewshot: Option<usize>,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
 }
 
@@ -47,16 +49,16 @@ pub fn run(cmd: TasksCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         TasksCommand::List {
             include_path,
-            json,
+            output,
             pattern,
-        } => list(&include_path, json, pattern.as_deref()),
+        } => list(&include_path, output, pattern.as_deref()),
         TasksCommand::Show {
             name,
             include_path,
             data_dir,
             num_fewshot,
-            json,
-        } => show(&name, &include_path, data_dir, num_fewshot, json),
+            output,
+        } => show(&name, &include_path, data_dir, num_fewshot, output),
     }
 }
 
@@ -69,9 +71,65 @@ fn kind_str(k: EntryKind) -> &'static str {
     }
 }
 
+/// One entry of `yardstick tasks list`.
+#[derive(Serialize)]
+struct TaskEntry {
+    name: String,
+    kind: &'static str,
+    output_type: Option<String>,
+    source: Option<String>,
+    members: BTreeSet<String>,
+    tags: Vec<String>,
+    /// Output type (tasks) or member count (tags), for the table.
+    #[serde(skip)]
+    detail: String,
+}
+
+/// Result of `yardstick tasks list`; its JSON is the array of entries.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct TaskListing {
+    entries: Vec<TaskEntry>,
+}
+
+impl Report for TaskListing {
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let width = self
+            .entries
+            .iter()
+            .map(|e| e.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        writeln!(
+            out,
+            "{:width$}  {:6}  {:22}  SOURCE",
+            "NAME", "KIND", "OUTPUT TYPE / MEMBERS"
+        )?;
+        for e in &self.entries {
+            writeln!(
+                out,
+                "{:width$}  {:6}  {:22}  {}",
+                e.name,
+                e.kind,
+                e.detail,
+                e.source.as_deref().unwrap_or_default()
+            )?;
+        }
+        let count = |k: &str| self.entries.iter().filter(|e| e.kind == k).count();
+        writeln!(
+            out,
+            "{} tasks, {} groups, {} tags",
+            count("task") + count("python-task"),
+            count("group"),
+            count("tag")
+        )
+    }
+}
+
 fn list(
     include_path: &[PathBuf],
-    as_json: bool,
+    output: OutputArgs,
     pattern: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let index = TaskIndex::load(include_path).context("indexing tasks")?;
@@ -79,62 +137,32 @@ fn list(
     for b in index.broken() {
         eprintln!("warning: skipped {}", b.error);
     }
-    let mut out = std::io::stdout().lock();
-    if as_json {
-        let rows: Vec<Value> = entries
-            .iter()
-            .map(|e| {
-                json!({
-                    "name": e.name,
-                    "kind": kind_str(e.kind),
-                    "output_type": if e.kind == EntryKind::Task { index.output_type(&e.name) } else { None },
-                    "source": e.source.as_ref().map(|s| s.display()),
-                    "members": e.members,
-                    "tags": e.tags,
-                })
-            })
-            .collect();
-        serde_json::to_writer_pretty(&mut out, &rows)?;
-        writeln!(out)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let width = entries
+    let entries = entries
         .iter()
-        .map(|e| e.name.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    writeln!(
-        out,
-        "{:width$}  {:6}  {:22}  SOURCE",
-        "NAME", "KIND", "OUTPUT TYPE / MEMBERS"
-    )?;
-    for e in &entries {
-        let detail = match e.kind {
-            EntryKind::Task | EntryKind::PythonTask => {
-                index.output_type(&e.name).unwrap_or_default()
+        .map(|e| {
+            let output_type = match e.kind {
+                EntryKind::Task | EntryKind::PythonTask => index.output_type(&e.name),
+                _ => None,
+            };
+            TaskEntry {
+                name: e.name.clone(),
+                kind: kind_str(e.kind),
+                output_type: if e.kind == EntryKind::Task {
+                    output_type.clone()
+                } else {
+                    None
+                },
+                source: e.source.as_ref().map(|s| s.display()),
+                members: e.members.clone(),
+                tags: e.tags.clone(),
+                detail: match e.kind {
+                    EntryKind::Tag => format!("{} tasks", e.members.len()),
+                    _ => output_type.unwrap_or_default(),
+                },
             }
-            EntryKind::Tag => format!("{} tasks", e.members.len()),
-            EntryKind::Group => String::new(),
-        };
-        let source = e.source.as_ref().map(|s| s.display()).unwrap_or_default();
-        writeln!(
-            out,
-            "{:width$}  {:6}  {:22}  {}",
-            e.name,
-            kind_str(e.kind),
-            detail,
-            source
-        )?;
-    }
-    let count = |k| entries.iter().filter(|e| e.kind == k).count();
-    writeln!(
-        out,
-        "{} tasks, {} groups, {} tags",
-        count(EntryKind::Task) + count(EntryKind::PythonTask),
-        count(EntryKind::Group),
-        count(EntryKind::Tag)
-    )?;
+        })
+        .collect();
+    emit_text_or_json(&TaskListing { entries }, output)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -156,12 +184,124 @@ fn group_json(node: &SelectionNode) -> Value {
     }
 }
 
+/// Result of `yardstick tasks show NAME`: the resolved task (and its groups) and its first rendered doc.
+#[derive(Serialize)]
+struct TaskShow<'a> {
+    groups: Vec<Value>,
+    tasks: Vec<String>,
+    config: Value,
+    num_fewshot: u64,
+    version: Option<&'a Value>,
+    /// The first doc's prompt and requests, `{"error": …}` when it cannot be rendered.
+    prompt: Value,
+    #[serde(skip)]
+    task: &'a TaskConfig,
+    #[serde(skip)]
+    rendered: Option<(&'a PreparedTask, &'a DocRequests)>,
+}
+
+impl TaskShow<'_> {
+    fn write_prompt(p: &PreparedTask, d: &DocRequests, out: &mut dyn Write) -> std::io::Result<()> {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "# data: {} docs in `{}`; {}",
+            p.n_docs_total(),
+            p.eval_split(),
+            p.data_sources().join("; ")
+        )?;
+        let shots = if d.fewshot_ids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", few-shot examples {:?} of `{}`",
+                d.fewshot_ids,
+                p.fewshot_split().unwrap_or("samples")
+            )
+        };
+        writeln!(
+            out,
+            "# doc {}: {}-shot prompt{shots}",
+            d.doc_id,
+            p.num_fewshot()
+        )?;
+        writeln!(out, "----- prompt -----")?;
+        writeln!(out, "{}", d.context)?;
+        writeln!(out, "----- requests -----")?;
+        for inst in &d.instances {
+            match &inst.args {
+                RequestArgs::Loglikelihood {
+                    context,
+                    continuation,
+                } => {
+                    let ctx = if context.is_empty() {
+                        " (unconditional)"
+                    } else {
+                        ""
+                    };
+                    writeln!(out, "[{}] continuation {continuation:?}{ctx}", inst.idx)?;
+                }
+                RequestArgs::LoglikelihoodRolling { text } => writeln!(
+                    out,
+                    "[{}] rolling text of {} chars",
+                    inst.idx,
+                    text.chars().count()
+                )?,
+                RequestArgs::GenerateUntil { params, .. } => writeln!(
+                    out,
+                    "[{}] generate until {:?}, max {} tokens",
+                    inst.idx, params.until, params.max_gen_toks
+                )?,
+            }
+        }
+        writeln!(out, "target: {} ({:?})", d.target_value, d.target)
+    }
+}
+
+impl Report for TaskShow<'_> {
+    fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for g in &self.groups {
+            writeln!(out, "# group")?;
+            write!(out, "{}", yardstick_tasks::config::to_yaml(g))?;
+            writeln!(out)?;
+        }
+        let task = self.task;
+        if self.tasks.len() > 1 {
+            writeln!(
+                out,
+                "# {} tasks; showing the first: {}",
+                self.tasks.len(),
+                task.task
+            )?;
+        }
+        writeln!(out, "# task {} ({})", task.task, task.config_source)?;
+        write!(out, "{}", task.to_yaml(Some(self.num_fewshot)))?;
+        match self.rendered {
+            Some((p, d)) => Self::write_prompt(p, d, out),
+            None => Ok(()),
+        }
+    }
+}
+
+fn prompt_json(prepared: &PreparedTask, d: &DocRequests) -> Value {
+    json!({
+        "doc_id": d.doc_id,
+        "context": d.context,
+        "requests": d.instances.iter().map(|i| serde_json::to_value(&i.args).unwrap_or(Value::Null)).collect::<Vec<_>>(),
+        "choices": d.choices,
+        "target": d.target_value,
+        "fewshot_ids": d.fewshot_ids,
+        "data_sources": prepared.data_sources(),
+        "n_docs": prepared.n_docs_total(),
+    })
+}
+
 fn show(
     name: &str,
     include_path: &[PathBuf],
     data_dir: Option<PathBuf>,
     num_fewshot: Option<usize>,
-    as_json: bool,
+    output: OutputArgs,
 ) -> anyhow::Result<ExitCode> {
     let index = TaskIndex::load(include_path).context("indexing tasks")?;
     let selection = index.resolve(&[name])?;
@@ -190,110 +330,29 @@ fn show(
         Ok(p) => p.docs().next().transpose().map_err(anyhow::Error::from),
         Err(e) => Err(anyhow::anyhow!("{e}")),
     };
-
-    let mut out = std::io::stdout().lock();
-    if as_json {
-        let prompt = match (&prepared, &first) {
-            (Ok(p), Ok(Some(d))) => json!({
-                "doc_id": d.doc_id,
-                "context": d.context,
-                "requests": d.instances.iter().map(|i| serde_json::to_value(&i.args).unwrap_or(Value::Null)).collect::<Vec<_>>(),
-                "choices": d.choices,
-                "target": d.target_value,
-                "fewshot_ids": d.fewshot_ids,
-                "data_sources": p.data_sources(),
-                "n_docs": p.n_docs_total(),
-            }),
+    let rendered = match (&prepared, &first) {
+        (Ok(p), Ok(Some(d))) => Some((p, d)),
+        _ => None,
+    };
+    let report = TaskShow {
+        groups,
+        tasks: tasks.iter().map(|t| t.task.clone()).collect(),
+        config: task.to_lm_eval_dict(Some(n_shot)),
+        num_fewshot: n_shot,
+        version: task.version(),
+        prompt: match (rendered, &first) {
+            (Some((p, d)), _) => prompt_json(p, d),
             (_, Err(e)) => json!({"error": format!("{e:#}")}),
             _ => Value::Null,
-        };
-        let v = json!({
-            "groups": groups,
-            "tasks": tasks.iter().map(|t| t.task.clone()).collect::<Vec<_>>(),
-            "config": task.to_lm_eval_dict(Some(n_shot)),
-            "num_fewshot": n_shot,
-            "version": task.version(),
-            "prompt": prompt,
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
-        writeln!(out)?;
-    } else {
-        for g in &groups {
-            writeln!(out, "# group")?;
-            write!(out, "{}", yardstick_tasks::config::to_yaml(g))?;
-            writeln!(out)?;
-        }
-        if tasks.len() > 1 {
-            writeln!(
-                out,
-                "# {} tasks; showing the first: {}",
-                tasks.len(),
-                task.task
-            )?;
-        }
-        writeln!(out, "# task {} ({})", task.task, task.config_source)?;
-        write!(out, "{}", task.to_yaml(Some(n_shot)))?;
-        if let (Ok(p), Ok(Some(d))) = (&prepared, &first) {
-            writeln!(out)?;
-            writeln!(
-                out,
-                "# data: {} docs in `{}`; {}",
-                p.n_docs_total(),
-                p.eval_split(),
-                p.data_sources().join("; ")
-            )?;
-            let shots = if d.fewshot_ids.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", few-shot examples {:?} of `{}`",
-                    d.fewshot_ids,
-                    p.fewshot_split().unwrap_or("samples")
-                )
-            };
-            writeln!(
-                out,
-                "# doc {}: {}-shot prompt{shots}",
-                d.doc_id,
-                p.num_fewshot()
-            )?;
-            writeln!(out, "----- prompt -----")?;
-            writeln!(out, "{}", d.context)?;
-            writeln!(out, "----- requests -----")?;
-            for inst in &d.instances {
-                match &inst.args {
-                    RequestArgs::Loglikelihood {
-                        context,
-                        continuation,
-                    } => {
-                        let ctx = if context.is_empty() {
-                            " (unconditional)"
-                        } else {
-                            ""
-                        };
-                        writeln!(out, "[{}] continuation {continuation:?}{ctx}", inst.idx)?;
-                    }
-                    RequestArgs::LoglikelihoodRolling { text } => writeln!(
-                        out,
-                        "[{}] rolling text of {} chars",
-                        inst.idx,
-                        text.chars().count()
-                    )?,
-                    RequestArgs::GenerateUntil { params, .. } => writeln!(
-                        out,
-                        "[{}] generate until {:?}, max {} tokens",
-                        inst.idx, params.until, params.max_gen_toks
-                    )?,
-                }
-            }
-            writeln!(out, "target: {} ({:?})", d.target_value, d.target)?;
-        }
-    }
-    drop(out);
+        },
+        task,
+        rendered,
+    };
+    emit_text_or_json(&report, output)?;
     match first {
         Ok(_) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            if !as_json {
+            if !output.json {
                 eprintln!("error: cannot render a prompt: {e:#}");
             }
             Ok(ExitCode::from(2))
