@@ -15,22 +15,7 @@ use yardstick_stats::{TrendVerdict, DAYS_PER_MONTH};
 use yardstick_store::Store;
 
 fn shared_data() -> Option<PathBuf> {
-    let p = match std::env::var_os("YARDSTICK_SHARED_DATA") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    };
-    if p.join("leaderboards").is_dir() {
-        return Some(p);
-    }
-    let why = format!(
-        "shared data not found at {} (set YARDSTICK_SHARED_DATA)",
-        p.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{why}");
-    }
-    println!("SKIP: {why}");
-    None
+    yardstick_testkit::require_shared_data_with("leaderboards")
 }
 
 fn spec(a: &str, b: &str, attribution: AttributionMode, official_only: bool) -> GroupSpec {

@@ -2,10 +2,6 @@
 //! `json.dumps(..., ensure_ascii=False)` with and without `indent=2`, `repr(str)` / `str(list)`,
 //! numpy's `str(ndarray)`, truthfulqa's `process_results_mc2`, and lm-eval's `exact_match`.
 
-#[path = "scoring_support/mod.rs"]
-mod scoring_support;
-
-use scoring_support::*;
 use yardstick_core::python::json::{parse, PyJson};
 use yardstick_core::python::text::repr_str;
 use yardstick_core::Target;
@@ -15,6 +11,7 @@ use yardstick_engine::scoring::exact_match::{ExactMatch, ExactMatchOptions};
 use yardstick_engine::scoring::numpy::{softmax, NumpyExp};
 use yardstick_engine::scoring::process::probability_mass_of_true;
 use yardstick_engine::scoring::MetricValue;
+use yardstick_testkit::python::*;
 
 const TRICKY_DOCS: &str = r#"[
  {"question": "Ünïcode «quotes» \"dq\" 'sq' \\ back\\slash", "n": 3, "f": 0.1, "tiny": 1e-07, "big": 1e16, "bigger": 1.2345678901234567e+300, "neg": -2.5, "whole": 2.0},

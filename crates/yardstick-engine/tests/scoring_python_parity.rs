@@ -2,9 +2,6 @@
 //! MT19937 (`random.Random(i).random()` and `.choices`), `sum()` (3.11 sequential and ≥3.12
 //! Neumaier), `x ** 2`, `repr(float)`, `np.sum`, `np.exp`, and lm-eval's bootstrap stderr.
 
-mod scoring_support;
-
-use scoring_support::*;
 use yardstick_core::python::py_float_repr;
 use yardstick_engine::scoring::aggregate::{
     aggregate_metric, bootstrap_replicates, Aggregation, StderrValue,
@@ -12,6 +9,7 @@ use yardstick_engine::scoring::aggregate::{
 use yardstick_engine::scoring::numpy::{self, NumpyExp};
 use yardstick_engine::scoring::pyfloat::{py_pow2, py_sum, PySum};
 use yardstick_engine::scoring::{MetricValue, NumericEnv, PyRandom};
+use yardstick_testkit::python::*;
 
 #[test]
 fn mt19937_random_and_choices_match_cpython() {
@@ -328,8 +326,7 @@ fn bootstrap_matches_plain_python() {
 
 #[test]
 fn lm_eval_metrics_functions_agree_when_peer_available() {
-    let Some(py) = peer_python() else {
-        println!("SKIP: no lm-eval peer python (YARDSTICK_PEER_PYTHON)");
+    let Some(py) = peer_python_with_lm_eval() else {
         return;
     };
     let lls: Vec<f64> = (0..300)
@@ -405,8 +402,7 @@ print(sys.version_info[0], sys.version_info[1])\nprint(' '.join(out))\n"
 
 #[test]
 fn lm_eval_group_and_other_aggregations_agree_when_peer_available() {
-    let Some(py) = peer_python() else {
-        println!("SKIP: no lm-eval peer python (YARDSTICK_PEER_PYTHON)");
+    let Some(py) = peer_python_with_lm_eval() else {
         return;
     };
     use yardstick_engine::scoring::aggregate::{

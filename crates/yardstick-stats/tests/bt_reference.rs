@@ -1,11 +1,11 @@
-//! Bradley–Terry: Rust fit vs an independent NumPy implementation (`scripts/bt_reference.py`).
+//! Bradley–Terry: Rust fit vs an independent NumPy implementation (`scripts/oracles/bt_reference.py`).
 //!
 //! The interpreter is `$YARDSTICK_PYTHON` (else `$YARDSTICK_PEER_PYTHON` from `scripts/setup-peers`, else
 //! `python3`). If NumPy cannot be imported the test fails
 //! when `CI` is set and prints `SKIP: <reason>` otherwise.
 
 use std::io::Write;
-use std::path::PathBuf;
+
 use std::process::{Command, Stdio};
 use yardstick_stats::*;
 
@@ -59,36 +59,18 @@ fn battles_json(battles: &[Battle]) -> String {
     serde_json::json!({ "n_models": MODELS, "battles": list }).to_string()
 }
 
-/// Skip (locally) or fail (CI) when the Python side is unavailable.
-fn unavailable(reason: &str) {
-    if std::env::var_os("CI").is_some() {
-        panic!("numpy missing: run scripts/setup-peers or pip install numpy ({reason})");
-    }
-    println!("SKIP: {reason}");
-}
-
 #[test]
 fn bradley_terry_matches_numpy_reference() {
-    // $YARDSTICK_PYTHON, else the peers' venv that scripts/setup-peers exports (it has NumPy), else python3.
-    let python = std::env::var("YARDSTICK_PYTHON")
-        .or_else(|_| std::env::var("YARDSTICK_PEER_PYTHON"))
-        .unwrap_or_else(|_| "python3".to_string());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bt_reference.py");
+    // python3 with NumPy, else the peers' virtualenv (scripts/setup-peers); SKIP, or fail under CI.
+    let Some(python) = yardstick_testkit::python::python3_with("bradley_terry", &["numpy"]) else {
+        return;
+    };
+    let script = yardstick_testkit::workspace_root().join("scripts/oracles/bt_reference.py");
     assert!(
         script.exists(),
         "reference script not found at {}",
         script.display()
     );
-    match Command::new(&python).args(["-c", "import numpy"]).output() {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => {
-            return unavailable(&format!(
-                "`{python} -c 'import numpy'` failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-        Err(e) => return unavailable(&format!("cannot run `{python}`: {e}")),
-    }
 
     let battles = synthetic_battles();
     let mut child = Command::new(&python)

@@ -7,6 +7,7 @@
 pub mod fault_proxy;
 pub mod http_util;
 pub mod mock_lm;
+pub mod python;
 pub mod ref_server;
 pub mod toy;
 
@@ -64,4 +65,18 @@ pub fn require_shared_data() -> Option<PathBuf> {
         ));
         None
     }
+}
+
+/// The shared data directory when it holds `sub` (e.g. `leaderboards`, `benchmarks`); otherwise skip (or
+/// fail in CI) and return None.
+pub fn require_shared_data_with(sub: &str) -> Option<PathBuf> {
+    let data = require_shared_data()?;
+    if data.join(sub).exists() {
+        return Some(data);
+    }
+    skip_or_fail(&format!(
+        "{} has no {sub} (set YARDSTICK_SHARED_DATA)",
+        data.display()
+    ));
+    None
 }

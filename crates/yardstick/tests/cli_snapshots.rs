@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
-use yardstick_testkit::{require_shared_data, MockConfig, MockLm};
+use yardstick_testkit::{MockConfig, MockLm};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_yardstick"));
@@ -62,14 +62,7 @@ impl Session {
 
     /// A session on the shared data, or None (SKIP, or a failure in CI) when it is absent.
     fn with_data() -> Option<Session> {
-        let data = require_shared_data()?;
-        if !data.join("leaderboards").is_dir() {
-            yardstick_testkit::skip_or_fail(&format!(
-                "{} has no leaderboards/ (set YARDSTICK_SHARED_DATA)",
-                data.display()
-            ));
-            return None;
-        }
+        let data = yardstick_testkit::require_shared_data_with("leaderboards")?;
         Some(Session {
             data: Some(data),
             ..Session::new()

@@ -51,9 +51,9 @@ pub enum EvalError {
     #[error(transparent)]
     Tokenizer(#[from] yardstick_backends::TokenizerError),
     #[error(transparent)]
-    Exec(#[from] schedule::ExecError),
+    Exec(Box<schedule::ExecError>),
     #[error(transparent)]
-    Ledger(#[from] LedgerError),
+    Ledger(Box<LedgerError>),
     #[error("scoring task {task}: {source}")]
     Scoring {
         task: String,
@@ -65,6 +65,18 @@ pub enum EvalError {
     Unsupported(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<schedule::ExecError> for EvalError {
+    fn from(e: schedule::ExecError) -> Self {
+        EvalError::Exec(Box::new(e))
+    }
+}
+
+impl From<LedgerError> for EvalError {
+    fn from(e: LedgerError) -> Self {
+        EvalError::Ledger(Box::new(e))
+    }
 }
 
 /// What a finished (or interrupted) evaluation produced.

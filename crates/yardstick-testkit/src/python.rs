@@ -1,7 +1,6 @@
-//! Helpers shared by the scoring/output tests: running a Python interpreter (the reference for
-//! CPython float/random/json semantics and numpy), skipping when it is absent outside CI.
-
-#![allow(dead_code)]
+//! Python as a test oracle: running an interpreter (the reference for CPython float/random/json semantics
+//! and NumPy), finding one with the modules a test needs (or the peers' virtualenv), and skipping when it
+//! is absent outside CI (failing under CI, where it is required).
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -55,10 +54,9 @@ pub fn python3_with(test: &str, modules: &[&str]) -> Option<String> {
     {
         return Some(peer);
     }
-    if std::env::var_os("CI").is_some() {
-        panic!("{test}: {py} with modules {modules:?} is required under CI");
-    }
-    println!("SKIP: {test}: {py} with modules {modules:?} not available");
+    crate::skip_or_fail(&format!(
+        "{test}: {py} with modules {modules:?} not available (run scripts/setup-peers)"
+    ));
     None
 }
 
@@ -72,26 +70,21 @@ pub fn optional_python(cmd: &str, modules: &[&str]) -> Option<String> {
     }
 }
 
-/// The python of the lm-eval peer virtualenv (`YARDSTICK_PEER_PYTHON`, or the value recorded in
-/// `~/.cache/yardstick/peers.env`), when it can import lm_eval.
-pub fn peer_python() -> Option<String> {
-    let from_env = std::env::var("YARDSTICK_PEER_PYTHON").ok();
-    let from_file = || -> Option<String> {
-        let home = std::env::var("HOME").ok()?;
-        let text = std::fs::read_to_string(format!("{home}/.cache/yardstick/peers.env")).ok()?;
-        text.lines().find_map(|l| {
-            let l = l.trim().trim_start_matches("export ");
-            l.strip_prefix("YARDSTICK_PEER_PYTHON=")
-                .map(|v| v.trim_matches('"').trim_matches('\'').to_string())
-        })
+/// The python of the lm-eval peer virtualenv ([`crate::peer_python`]), when it can import lm_eval;
+/// otherwise SKIP (or fail under CI, which always has the peers) and `None`.
+pub fn peer_python_with_lm_eval() -> Option<String> {
+    let Some(py) = crate::peer_python() else {
+        crate::skip_or_fail(
+            "no lm-eval peer python (set YARDSTICK_PEER_PYTHON or run scripts/setup-peers)",
+        );
+        return None;
     };
-    let py = from_env.or_else(from_file)?;
+    let py = py.to_string_lossy().into_owned();
     if python_has(&py, &["lm_eval.api.metrics"]) {
-        Some(py)
-    } else {
-        println!("SKIP: peer python {py} cannot import lm_eval");
-        None
+        return Some(py);
     }
+    crate::skip_or_fail(&format!("peer python {py} cannot import lm_eval"));
+    None
 }
 
 /// f64s as exact hex bit patterns, one per line (for passing to Python without any rounding).
