@@ -57,6 +57,63 @@ pub fn wls(
     level: f64,
 ) -> Result<WlsFit> {
     check_level(level)?;
+    let p = check_design(y, x)?;
+    let w = checked_weights(y.len(), weights)?;
+    if let Some(c) = clusters {
+        check_same_len("wls: y vs cluster ids", y.len(), c.len())?;
+    }
+    let used: Vec<usize> = (0..y.len()).filter(|&i| w[i] > 0.0).collect();
+    let n = used.len();
+    if n <= p {
+        return Err(StatsError::TooFew {
+            what: "wls: observations with positive weight (must exceed columns)",
+            needed: p + 1,
+            got: n,
+        });
+    }
+    let (coef, bread) = weighted_least_squares(y, x, &w, &used, p)?;
+    let residuals: Vec<f64> = y
+        .iter()
+        .zip(x)
+        .map(|(yi, row)| yi - dot(row, &coef))
+        .collect();
+
+    let (cluster_of, g) = cluster_ids(clusters, &used)?;
+    let scores = cluster_scores(x, &w, &residuals, &used, &cluster_of, g);
+    let meat = outer_product_sum(&scores, p);
+    let (nf, pf, gf) = (n as f64, p as f64, g as f64);
+    let (kind, factor, df) = if clusters.is_some() {
+        (
+            RobustKind::ClusterCr1,
+            gf / (gf - 1.0) * (nf - 1.0) / (nf - pf),
+            gf - 1.0,
+        )
+    } else {
+        (RobustKind::Hc1, nf / (nf - pf), nf - pf)
+    };
+    let mut covariance = sandwich(&bread, &meat, p);
+    covariance.iter_mut().for_each(|v| *v *= factor);
+    let classical_se = classical_se(&w, &residuals, &used, &bread, p);
+    let inference = coefficient_inference(&coef, &covariance, df, level)?;
+    Ok(WlsFit {
+        coef,
+        se: inference.se,
+        t: inference.t,
+        p: inference.p,
+        ci: inference.ci,
+        df,
+        classical_se,
+        covariance,
+        residuals,
+        n,
+        n_clusters: g,
+        kind,
+    })
+}
+
+/// Check `y` (non-empty, finite) against the design `x` (one finite row of the same p > 0 regressors per
+/// observation). Returns p.
+fn check_design(y: &[f64], x: &[Vec<f64>]) -> Result<usize> {
     if y.is_empty() {
         return Err(StatsError::Empty { what: "wls: y" });
     }
@@ -78,39 +135,41 @@ pub fn wls(
             });
         }
     }
-    let w: Vec<f64> = match weights {
-        Some(w) => {
-            check_same_len("wls: y vs weights", y.len(), w.len())?;
-            for (index, &v) in w.iter().enumerate() {
-                if !(v.is_finite() && v >= 0.0) {
-                    return Err(StatsError::InvalidValue {
-                        what: "wls: weights",
-                        index,
-                        value: v,
-                        reason: "weights must be finite and >= 0",
-                    });
-                }
-            }
-            w.to_vec()
-        }
-        None => vec![1.0; y.len()],
+    Ok(p)
+}
+
+/// The weights of `n` observations (finite and >= 0), 1 each when not given.
+fn checked_weights(n: usize, weights: Option<&[f64]>) -> Result<Vec<f64>> {
+    let Some(w) = weights else {
+        return Ok(vec![1.0; n]);
     };
-    if let Some(c) = clusters {
-        check_same_len("wls: y vs cluster ids", y.len(), c.len())?;
+    check_same_len("wls: y vs weights", n, w.len())?;
+    for (index, &v) in w.iter().enumerate() {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(StatsError::InvalidValue {
+                what: "wls: weights",
+                index,
+                value: v,
+                reason: "weights must be finite and >= 0",
+            });
+        }
     }
-    let used: Vec<usize> = (0..y.len()).filter(|&i| w[i] > 0.0).collect();
+    Ok(w.to_vec())
+}
+
+/// β̂ by Householder QR on √W·X over the `used` observations, and the bread (XᵀWX)⁻¹ (p × p, row-major).
+fn weighted_least_squares(
+    y: &[f64],
+    x: &[Vec<f64>],
+    w: &[f64],
+    used: &[usize],
+    p: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
     let n = used.len();
-    if n <= p {
-        return Err(StatsError::TooFew {
-            what: "wls: observations with positive weight (must exceed columns)",
-            needed: p + 1,
-            got: n,
-        });
-    }
     // √W X and √W y
     let mut a = Vec::with_capacity(n * p);
     let mut b = Vec::with_capacity(n);
-    for &i in &used {
+    for &i in used {
         let sw = w[i].sqrt();
         a.extend(x[i].iter().map(|v| v * sw));
         b.push(y[i] * sw);
@@ -120,13 +179,13 @@ pub fn wls(
         reason: format!("design matrix is rank-deficient: column {col} is (numerically) a linear combination of earlier columns or zero"),
     })?;
     let bread = rinv_to_inverse(&rinv, p);
-    let residuals: Vec<f64> = y
-        .iter()
-        .zip(x)
-        .map(|(yi, row)| yi - dot(row, &coef))
-        .collect();
+    Ok((coef, bread))
+}
 
-    // Cluster scores u_g.
+/// The dense cluster id of each `used` observation and the number of clusters G (at least 2); without
+/// `clusters`, every observation is its own cluster.
+fn cluster_ids(clusters: Option<&[usize]>, used: &[usize]) -> Result<(Vec<usize>, usize)> {
+    let n = used.len();
     let (cluster_of, g) = match clusters {
         Some(c) => {
             let (ids, g) =
@@ -142,6 +201,19 @@ pub fn wls(
             got: g,
         });
     }
+    Ok((cluster_of, g))
+}
+
+/// Cluster scores u_g = Σ_{i∈g} wᵢ xᵢ eᵢ (G × p, row-major).
+fn cluster_scores(
+    x: &[Vec<f64>],
+    w: &[f64],
+    residuals: &[f64],
+    used: &[usize],
+    cluster_of: &[usize],
+    g: usize,
+) -> Vec<f64> {
+    let p = x[0].len();
     let mut scores = vec![0.0; g * p];
     for (t, &i) in used.iter().enumerate() {
         let f = w[i] * residuals[i];
@@ -150,6 +222,11 @@ pub fn wls(
             scores[base + j] += f * x[i][j];
         }
     }
+    scores
+}
+
+/// The meat Σ_g u_g u_gᵀ (p × p, row-major) of the scores (rows of p).
+fn outer_product_sum(scores: &[f64], p: usize) -> Vec<f64> {
     let mut meat = vec![0.0; p * p];
     for u in scores.chunks(p) {
         for j in 0..p {
@@ -158,26 +235,39 @@ pub fn wls(
             }
         }
     }
-    let (nf, pf, gf) = (n as f64, p as f64, g as f64);
-    let (kind, factor, df) = if clusters.is_some() {
-        (
-            RobustKind::ClusterCr1,
-            gf / (gf - 1.0) * (nf - 1.0) / (nf - pf),
-            gf - 1.0,
-        )
-    } else {
-        (RobustKind::Hc1, nf / (nf - pf), nf - pf)
-    };
-    let mut covariance = sandwich(&bread, &meat, p);
-    covariance.iter_mut().for_each(|v| *v *= factor);
+    meat
+}
+
+/// Classical SEs √(σ̂²·diag (XᵀWX)⁻¹), σ̂² = Σ wᵢeᵢ²/(n − p) over the `used` observations.
+fn classical_se(w: &[f64], residuals: &[f64], used: &[usize], bread: &[f64], p: usize) -> Vec<f64> {
+    let (nf, pf) = (used.len() as f64, p as f64);
     let sigma2 = used
         .iter()
         .map(|&i| w[i] * residuals[i] * residuals[i])
         .sum::<f64>()
         / (nf - pf);
-    let classical_se: Vec<f64> = (0..p)
+    (0..p)
         .map(|j| (sigma2 * bread[j * p + j]).max(0.0).sqrt())
-        .collect();
+        .collect()
+}
+
+/// Per-coefficient robust inference.
+struct Inference {
+    se: Vec<f64>,
+    t: Vec<f64>,
+    p: Vec<f64>,
+    ci: Vec<Interval>,
+}
+
+/// SEs from the diagonal of `covariance`, t-statistics, two-sided p-values and `level` intervals from
+/// Student-t with `df`.
+fn coefficient_inference(
+    coef: &[f64],
+    covariance: &[f64],
+    df: f64,
+    level: f64,
+) -> Result<Inference> {
+    let p = coef.len();
     let tcrit = t_two_sided_critical(level, df)?;
     let mut se = Vec::with_capacity(p);
     let mut tstat = Vec::with_capacity(p);
@@ -201,19 +291,11 @@ pub fn wls(
             level,
         });
     }
-    Ok(WlsFit {
-        coef,
+    Ok(Inference {
         se,
         t: tstat,
         p: pval,
         ci,
-        df,
-        classical_se,
-        covariance,
-        residuals,
-        n,
-        n_clusters: g,
-        kind,
     })
 }
 

@@ -51,6 +51,11 @@ pub struct ExportSummary {
     pub warnings: Vec<String>,
 }
 
+/// The `tokenizers` crate refused an exported `tokenizer.json` (the message is the crate's).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TokenizerJsonError(pub tokenizers::Error);
+
 /// The files of an exported tokenizer.
 #[derive(Clone, Debug)]
 pub struct ExportedTokenizer {
@@ -67,9 +72,9 @@ impl ExportedTokenizer {
     }
 
     /// Build the in-memory tokenizer (also validates that the `tokenizers` crate accepts the JSON).
-    pub fn to_tokenizer(&self) -> Result<tokenizers::Tokenizer, String> {
+    pub fn to_tokenizer(&self) -> Result<tokenizers::Tokenizer, TokenizerJsonError> {
         let mut t = tokenizers::Tokenizer::from_bytes(self.tokenizer_json_string().as_bytes())
-            .map_err(|e| e.to_string())?;
+            .map_err(TokenizerJsonError)?;
         t.set_encode_special_tokens(true);
         Ok(t)
     }
@@ -274,137 +279,14 @@ fn bpe_pre(pre: &str) -> Option<(Vec<&'static str>, bool, bool)> {
 /// Convert the GGUF's vocabulary (see the module docs).
 pub fn export_tokenizer(f: &GgufFile) -> Result<ExportedTokenizer, GgufError> {
     let mut warnings = Vec::new();
-    let model = f
-        .require(
-            "tokenizer.ggml.model",
-            "know which tokenizer the model uses",
-        )?
-        .as_str()
-        .ok_or_else(|| {
-            let v = f
-                .get("tokenizer.ggml.model")
-                .cloned()
-                .unwrap_or(GgufValue::Bool(false));
-            f.wrong_type("tokenizer.ggml.model", &v, "string")
-        })?
-        .to_string();
+    let model = model_name(f)?;
     let vocab = read_vocab(f, &mut warnings)?;
     let n = vocab.tokens.len();
     let pre = f.get_str("tokenizer.ggml.pre").map(str::to_string);
-    let bos = special_id(f, "tokenizer.ggml.bos_token_id", n, &mut warnings);
-    let eos = special_id(f, "tokenizer.ggml.eos_token_id", n, &mut warnings);
-    let unk = special_id(f, "tokenizer.ggml.unknown_token_id", n, &mut warnings);
-    let pad = special_id(f, "tokenizer.ggml.padding_token_id", n, &mut warnings);
-
-    let (model_json, normalizer, pre_tokenizer, decoder, default_add_bos, add_space_prefix, n_merges) = match model
-        .as_str()
-    {
-        "llama" => {
-            let scores = vocab.scores.clone().ok_or_else(|| GgufError::MissingKey {
-                path: f.path.clone(),
-                key: "tokenizer.ggml.scores".into(),
-                why: "derive the merges of a SentencePiece (\"llama\") vocabulary".into(),
-            })?;
-            let merges = spm_merges(&vocab.tokens, &scores);
-            let add_space_prefix = f.get_bool("tokenizer.ggml.add_space_prefix").unwrap_or(true);
-            let unk_token = unk.map(|u| vocab.tokens[u as usize].clone());
-            let has_bytes = vocab.types.contains(&TT_BYTE);
-            if !has_bytes {
-                warnings.push(
-                    "the vocabulary has no byte tokens (<0x00>…<0xFF>); characters outside the vocabulary \
-                     become the unknown token"
-                        .into(),
-                );
-            }
-            let n_merges = merges.len();
-            let model_json = json!({
-                "type": "BPE",
-                "dropout": null,
-                "unk_token": unk_token,
-                "continuing_subword_prefix": null,
-                "end_of_word_suffix": null,
-                "fuse_unk": true,
-                "byte_fallback": has_bytes,
-                "ignore_merges": false,
-                "vocab": vocab_json(&vocab.tokens),
-                "merges": merges.into_iter().map(|(a, b)| json!([a, b])).collect::<Vec<_>>(),
-            });
-            let mut norms = Vec::new();
-            if add_space_prefix {
-                norms.push(json!({"type": "Prepend", "prepend": "▁"}));
-            }
-            norms.push(json!({"type": "Replace", "pattern": {"String": " "}, "content": "▁"}));
-            let mut decs = vec![
-                json!({"type": "Replace", "pattern": {"String": "▁"}, "content": " "}),
-                json!({"type": "ByteFallback"}),
-                json!({"type": "Fuse"}),
-            ];
-            if add_space_prefix {
-                decs.push(json!({"type": "Strip", "content": " ", "start": 1, "stop": 0}));
-            }
-            (
-                model_json,
-                json!({"type": "Sequence", "normalizers": norms}),
-                Value::Null,
-                json!({"type": "Sequence", "decoders": decs}),
-                true,
-                add_space_prefix,
-                n_merges,
-            )
-        }
-        "gpt2" => {
-            let key = "tokenizer.ggml.merges";
-            let mv = f.require(key, "build a byte-level BPE tokenizer")?;
-            let raw = match mv.as_array() {
-                Some(GgufArray::String(m)) => m,
-                _ => return Err(f.wrong_type(key, mv, "array<string>")),
-            };
-            let mut merges = Vec::with_capacity(raw.len());
-            for (i, m) in raw.iter().enumerate() {
-                let (a, b) = m.split_once(' ').ok_or_else(|| GgufError::Unsupported {
-                    path: f.path.clone(),
-                    message: format!("merge #{i} {m:?} is not two pieces separated by a space"),
-                })?;
-                merges.push(json!([a, b]));
-            }
-            let pre_name = pre.clone().unwrap_or_else(|| "default".into());
-            let (regexes, ignore_merges, pre_add_bos) = bpe_pre(&pre_name).ok_or_else(|| GgufError::Unsupported {
-                path: f.path.clone(),
-                message: format!(
-                    "tokenizer.ggml.pre = {pre_name:?} is not supported by the exporter (supported: default, \
-                     llama3/llama-bpe, qwen2, gpt-2, starcoder, falcon, deepseek-coder, dbrx, smaug-bpe, \
-                     command-r, smollm, bloom, …); exporting with a different pre-tokenizer would tokenize \
-                     differently from llama.cpp"
-                ),
-            })?;
-            let mut pres: Vec<Value> = regexes
-                .iter()
-                .map(|r| json!({"type": "Split", "pattern": {"Regex": r}, "behavior": "Isolated", "invert": false}))
-                .collect();
-            pres.push(json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}));
-            let n_merges = merges.len();
-            let model_json = json!({
-                "type": "BPE",
-                "dropout": null,
-                "unk_token": null,
-                "continuing_subword_prefix": null,
-                "end_of_word_suffix": null,
-                "fuse_unk": false,
-                "byte_fallback": false,
-                "ignore_merges": ignore_merges,
-                "vocab": vocab_json(&vocab.tokens),
-                "merges": merges,
-            });
-            (
-                model_json,
-                Value::Null,
-                json!({"type": "Sequence", "pretokenizers": pres}),
-                json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}),
-                pre_add_bos,
-                false,
-                n_merges,
-            )
-        }
+    let mut specials = Specials::read(f, n, &mut warnings);
+    let pipeline = match model.as_str() {
+        "llama" => spm_pipeline(f, &vocab, specials.unk, &mut warnings)?,
+        "gpt2" => byte_level_pipeline(f, &vocab, pre.as_deref())?,
         other => {
             return Err(GgufError::Unsupported {
                 path: f.path.clone(),
@@ -415,19 +297,265 @@ pub fn export_tokenizer(f: &GgufFile) -> Result<ExportedTokenizer, GgufError> {
             })
         }
     };
-
-    let add_bos = f
+    specials.add_bos = f
         .get_bool("tokenizer.ggml.add_bos_token")
-        .unwrap_or(default_add_bos)
-        && bos.is_some();
-    let add_eos = f.get_bool("tokenizer.ggml.add_eos_token").unwrap_or(false) && eos.is_some();
+        .unwrap_or(pipeline.default_add_bos)
+        && specials.bos.is_some();
+    specials.add_eos =
+        f.get_bool("tokenizer.ggml.add_eos_token").unwrap_or(false) && specials.eos.is_some();
 
-    // Added tokens: control and unknown tokens (special) and user-defined ones (matched in raw text, as
-    // llama.cpp partitions them even without special parsing).
+    let (added, added_decoder) = added_tokens(&vocab, &specials);
+    let unused = vocab.types.iter().filter(|&&t| t == TT_UNUSED).count();
+    if unused > 0 {
+        warnings.push(format!("{unused} tokens are marked unused; they stay in the vocabulary as llama.cpp keeps them"));
+    }
+
+    let tokenizer_json = json!({
+        "version": "1.0",
+        "truncation": null,
+        "padding": null,
+        "added_tokens": added,
+        "normalizer": pipeline.normalizer,
+        "pre_tokenizer": pipeline.pre_tokenizer,
+        "post_processor": post_processor(&vocab.tokens, &specials),
+        "decoder": pipeline.decoder,
+        "model": pipeline.model,
+    });
+    let config = tokenizer_config(f, &vocab.tokens, &specials, added_decoder, &model, &pre);
+    let stm = special_tokens_map(&vocab.tokens, &specials);
+
+    let named = |id: Option<u32>| id.map(|b| (b, vocab.tokens[b as usize].clone()));
+    let summary = ExportSummary {
+        source: f.path.clone(),
+        model: model.clone(),
+        pre,
+        vocab_size: n,
+        merges: pipeline.merges,
+        bos: named(specials.bos),
+        eos: named(specials.eos),
+        unk: named(specials.unk),
+        pad: named(specials.pad),
+        add_bos: specials.add_bos,
+        add_eos: specials.add_eos,
+        add_space_prefix: pipeline.add_space_prefix,
+        added_tokens: tokenizer_json["added_tokens"]
+            .as_array()
+            .map_or(0, Vec::len),
+        warnings,
+    };
+    Ok(ExportedTokenizer {
+        tokenizer_json,
+        tokenizer_config: Value::Object(config),
+        special_tokens_map: Value::Object(stm),
+        summary,
+    })
+}
+
+/// `tokenizer.ggml.model`: which tokenizer the model uses.
+fn model_name(f: &GgufFile) -> Result<String, GgufError> {
+    Ok(f.require(
+        "tokenizer.ggml.model",
+        "know which tokenizer the model uses",
+    )?
+    .as_str()
+    .ok_or_else(|| {
+        let v = f
+            .get("tokenizer.ggml.model")
+            .cloned()
+            .unwrap_or(GgufValue::Bool(false));
+        f.wrong_type("tokenizer.ggml.model", &v, "string")
+    })?
+    .to_string())
+}
+
+/// The special tokens the GGUF names, and whether BOS / EOS are added to every encoding.
+struct Specials {
+    bos: Option<u32>,
+    eos: Option<u32>,
+    unk: Option<u32>,
+    pad: Option<u32>,
+    add_bos: bool,
+    add_eos: bool,
+}
+
+impl Specials {
+    /// The ids of `tokenizer.ggml.{bos,eos,unknown,padding}_token_id` (adding neither BOS nor EOS yet).
+    fn read(f: &GgufFile, n: usize, warnings: &mut Vec<String>) -> Specials {
+        Specials {
+            bos: special_id(f, "tokenizer.ggml.bos_token_id", n, warnings),
+            eos: special_id(f, "tokenizer.ggml.eos_token_id", n, warnings),
+            unk: special_id(f, "tokenizer.ggml.unknown_token_id", n, warnings),
+            pad: special_id(f, "tokenizer.ggml.padding_token_id", n, warnings),
+            add_bos: false,
+            add_eos: false,
+        }
+    }
+
+    /// `(transformers' key, token)` of each special token, in the order the configs list them.
+    fn named(&self, tokens: &[String]) -> [(&'static str, Option<String>); 4] {
+        let name = |id: Option<u32>| id.map(|i| tokens[i as usize].clone());
+        [
+            ("bos_token", name(self.bos)),
+            ("eos_token", name(self.eos)),
+            ("unk_token", name(self.unk)),
+            ("pad_token", name(self.pad)),
+        ]
+    }
+}
+
+/// The model, normalizer, pre-tokenizer and decoder of `tokenizer.json`, with what the summary reports.
+struct Pipeline {
+    model: Value,
+    normalizer: Value,
+    pre_tokenizer: Value,
+    decoder: Value,
+    /// Whether llama.cpp adds BOS when `tokenizer.ggml.add_bos_token` is absent.
+    default_add_bos: bool,
+    add_space_prefix: bool,
+    merges: usize,
+}
+
+/// `tokenizer.ggml.model = "llama"`: SentencePiece BPE with merges derived from the piece scores.
+fn spm_pipeline(
+    f: &GgufFile,
+    vocab: &Vocab,
+    unk: Option<u32>,
+    warnings: &mut Vec<String>,
+) -> Result<Pipeline, GgufError> {
+    let scores = vocab
+        .scores
+        .as_deref()
+        .ok_or_else(|| GgufError::MissingKey {
+            path: f.path.clone(),
+            key: "tokenizer.ggml.scores".into(),
+            why: "derive the merges of a SentencePiece (\"llama\") vocabulary".into(),
+        })?;
+    let merges = spm_merges(&vocab.tokens, scores);
+    let add_space_prefix = f
+        .get_bool("tokenizer.ggml.add_space_prefix")
+        .unwrap_or(true);
+    let unk_token = unk.map(|u| vocab.tokens[u as usize].clone());
+    let has_bytes = vocab.types.contains(&TT_BYTE);
+    if !has_bytes {
+        warnings.push(
+            "the vocabulary has no byte tokens (<0x00>…<0xFF>); characters outside the vocabulary \
+             become the unknown token"
+                .into(),
+        );
+    }
+    let n_merges = merges.len();
+    let model = json!({
+        "type": "BPE",
+        "dropout": null,
+        "unk_token": unk_token,
+        "continuing_subword_prefix": null,
+        "end_of_word_suffix": null,
+        "fuse_unk": true,
+        "byte_fallback": has_bytes,
+        "ignore_merges": false,
+        "vocab": vocab_json(&vocab.tokens),
+        "merges": merges.into_iter().map(|(a, b)| json!([a, b])).collect::<Vec<_>>(),
+    });
+    let mut norms = Vec::new();
+    if add_space_prefix {
+        norms.push(json!({"type": "Prepend", "prepend": "▁"}));
+    }
+    norms.push(json!({"type": "Replace", "pattern": {"String": " "}, "content": "▁"}));
+    let mut decs = vec![
+        json!({"type": "Replace", "pattern": {"String": "▁"}, "content": " "}),
+        json!({"type": "ByteFallback"}),
+        json!({"type": "Fuse"}),
+    ];
+    if add_space_prefix {
+        decs.push(json!({"type": "Strip", "content": " ", "start": 1, "stop": 0}));
+    }
+    Ok(Pipeline {
+        model,
+        normalizer: json!({"type": "Sequence", "normalizers": norms}),
+        pre_tokenizer: Value::Null,
+        decoder: json!({"type": "Sequence", "decoders": decs}),
+        default_add_bos: true,
+        add_space_prefix,
+        merges: n_merges,
+    })
+}
+
+/// `tokenizer.ggml.model = "gpt2"`: byte-level BPE with the GGUF's merges and the pre-tokenizer regexes
+/// llama.cpp uses for `tokenizer.ggml.pre` (`pre`, default "default").
+fn byte_level_pipeline(
+    f: &GgufFile,
+    vocab: &Vocab,
+    pre: Option<&str>,
+) -> Result<Pipeline, GgufError> {
+    let merges = byte_level_merges(f)?;
+    let pre_name = pre.unwrap_or("default");
+    let (regexes, ignore_merges, pre_add_bos) =
+        bpe_pre(pre_name).ok_or_else(|| GgufError::Unsupported {
+            path: f.path.clone(),
+            message: format!(
+                "tokenizer.ggml.pre = {pre_name:?} is not supported by the exporter (supported: default, \
+                 llama3/llama-bpe, qwen2, gpt-2, starcoder, falcon, deepseek-coder, dbrx, smaug-bpe, \
+                 command-r, smollm, bloom, …); exporting with a different pre-tokenizer would tokenize \
+                 differently from llama.cpp"
+            ),
+        })?;
+    let mut pres: Vec<Value> = regexes
+        .iter()
+        .map(|r| json!({"type": "Split", "pattern": {"Regex": r}, "behavior": "Isolated", "invert": false}))
+        .collect();
+    pres.push(json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}));
+    let n_merges = merges.len();
+    let model = json!({
+        "type": "BPE",
+        "dropout": null,
+        "unk_token": null,
+        "continuing_subword_prefix": null,
+        "end_of_word_suffix": null,
+        "fuse_unk": false,
+        "byte_fallback": false,
+        "ignore_merges": ignore_merges,
+        "vocab": vocab_json(&vocab.tokens),
+        "merges": merges,
+    });
+    Ok(Pipeline {
+        model,
+        normalizer: Value::Null,
+        pre_tokenizer: json!({"type": "Sequence", "pretokenizers": pres}),
+        decoder: json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true}),
+        default_add_bos: pre_add_bos,
+        add_space_prefix: false,
+        merges: n_merges,
+    })
+}
+
+/// `tokenizer.ggml.merges` as `[left, right]` pairs.
+fn byte_level_merges(f: &GgufFile) -> Result<Vec<Value>, GgufError> {
+    let key = "tokenizer.ggml.merges";
+    let mv = f.require(key, "build a byte-level BPE tokenizer")?;
+    let raw = match mv.as_array() {
+        Some(GgufArray::String(m)) => m,
+        _ => return Err(f.wrong_type(key, mv, "array<string>")),
+    };
+    let mut merges = Vec::with_capacity(raw.len());
+    for (i, m) in raw.iter().enumerate() {
+        let (a, b) = m.split_once(' ').ok_or_else(|| GgufError::Unsupported {
+            path: f.path.clone(),
+            message: format!("merge #{i} {m:?} is not two pieces separated by a space"),
+        })?;
+        merges.push(json!([a, b]));
+    }
+    Ok(merges)
+}
+
+/// Added tokens: control and unknown tokens (special) and user-defined ones (matched in raw text, as
+/// llama.cpp partitions them even without special parsing). Returns `tokenizer.json`'s `added_tokens` and
+/// `tokenizer_config.json`'s `added_tokens_decoder`.
+fn added_tokens(vocab: &Vocab, specials: &Specials) -> (Vec<Value>, Map<String, Value>) {
     let mut added = Vec::new();
     let mut added_decoder = Map::new();
+    let named = [specials.bos, specials.eos, specials.unk, specials.pad];
     for (i, (tok, &ty)) in vocab.tokens.iter().zip(&vocab.types).enumerate() {
-        let is_named_special = [bos, eos, unk, pad].contains(&Some(i as u32));
+        let is_named_special = named.contains(&Some(i as u32));
         let special =
             matches!(ty, TT_CONTROL | TT_UNKNOWN) || (is_named_special && ty != TT_USER_DEFINED);
         if !(special || ty == TT_USER_DEFINED) {
@@ -444,73 +572,67 @@ pub fn export_tokenizer(f: &GgufFile) -> Result<ExportedTokenizer, GgufError> {
         );
         added.push(entry);
     }
-    let unused = vocab.types.iter().filter(|&&t| t == TT_UNUSED).count();
-    if unused > 0 {
-        warnings.push(format!("{unused} tokens are marked unused; they stay in the vocabulary as llama.cpp keeps them"));
+    (added, added_decoder)
+}
+
+/// A `TemplateProcessing` post-processor adding BOS and/or EOS (null when neither is added).
+fn post_processor(tokens: &[String], specials: &Specials) -> Value {
+    let (add_bos, add_eos) = (specials.add_bos, specials.add_eos);
+    let (bos, eos) = (specials.bos, specials.eos);
+    if !(add_bos || add_eos) {
+        return Value::Null;
     }
+    let mut single = Vec::new();
+    let mut pair = Vec::new();
+    let mut special_tokens = Map::new();
+    if let (true, Some(b)) = (add_bos, bos) {
+        let t = &tokens[b as usize];
+        single.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
+        pair.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
+        special_tokens.insert(t.clone(), json!({"id": t, "ids": [b], "tokens": [t]}));
+    }
+    single.push(json!({"Sequence": {"id": "A", "type_id": 0}}));
+    pair.push(json!({"Sequence": {"id": "A", "type_id": 0}}));
+    if let (true, Some(e)) = (add_eos, eos) {
+        let t = &tokens[e as usize];
+        single.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
+        pair.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
+        special_tokens.insert(t.clone(), json!({"id": t, "ids": [e], "tokens": [t]}));
+    }
+    if let (true, Some(b)) = (add_bos, bos) {
+        let t = &tokens[b as usize];
+        pair.push(json!({"SpecialToken": {"id": t, "type_id": 1}}));
+    }
+    pair.push(json!({"Sequence": {"id": "B", "type_id": 1}}));
+    if let (true, Some(e)) = (add_eos, eos) {
+        let t = &tokens[e as usize];
+        pair.push(json!({"SpecialToken": {"id": t, "type_id": 1}}));
+    }
+    json!({"type": "TemplateProcessing", "single": single, "pair": pair, "special_tokens": special_tokens})
+}
 
-    let name = |id: Option<u32>| id.map(|i| vocab.tokens[i as usize].clone());
-    let post_processor = if add_bos || add_eos {
-        let mut single = Vec::new();
-        let mut pair = Vec::new();
-        let mut specials = Map::new();
-        if let (true, Some(b)) = (add_bos, bos) {
-            let t = &vocab.tokens[b as usize];
-            single.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
-            pair.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
-            specials.insert(t.clone(), json!({"id": t, "ids": [b], "tokens": [t]}));
-        }
-        single.push(json!({"Sequence": {"id": "A", "type_id": 0}}));
-        pair.push(json!({"Sequence": {"id": "A", "type_id": 0}}));
-        if let (true, Some(e)) = (add_eos, eos) {
-            let t = &vocab.tokens[e as usize];
-            single.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
-            pair.push(json!({"SpecialToken": {"id": t, "type_id": 0}}));
-            specials.insert(t.clone(), json!({"id": t, "ids": [e], "tokens": [t]}));
-        }
-        if let (true, Some(b)) = (add_bos, bos) {
-            let t = &vocab.tokens[b as usize];
-            pair.push(json!({"SpecialToken": {"id": t, "type_id": 1}}));
-        }
-        pair.push(json!({"Sequence": {"id": "B", "type_id": 1}}));
-        if let (true, Some(e)) = (add_eos, eos) {
-            let t = &vocab.tokens[e as usize];
-            pair.push(json!({"SpecialToken": {"id": t, "type_id": 1}}));
-        }
-        json!({"type": "TemplateProcessing", "single": single, "pair": pair, "special_tokens": specials})
-    } else {
-        Value::Null
-    };
-
-    let tokenizer_json = json!({
-        "version": "1.0",
-        "truncation": null,
-        "padding": null,
-        "added_tokens": added,
-        "normalizer": normalizer,
-        "pre_tokenizer": pre_tokenizer,
-        "post_processor": post_processor,
-        "decoder": decoder,
-        "model": model_json,
-    });
-
+/// `tokenizer_config.json`: a `PreTrainedTokenizerFast` that adds and parses special tokens as llama.cpp
+/// does, with the special tokens, `added_tokens_decoder`, the chat template and where it came from.
+fn tokenizer_config(
+    f: &GgufFile,
+    tokens: &[String],
+    specials: &Specials,
+    added_decoder: Map<String, Value>,
+    model: &str,
+    pre: &Option<String>,
+) -> Map<String, Value> {
     let arch = f.get_str("general.architecture").unwrap_or("llama");
     let ctx_len = f.get_i64(&format!("{arch}.context_length"));
     let mut config = Map::new();
     config.insert("tokenizer_class".into(), json!("PreTrainedTokenizerFast"));
-    config.insert("add_bos_token".into(), json!(add_bos));
-    config.insert("add_eos_token".into(), json!(add_eos));
+    config.insert("add_bos_token".into(), json!(specials.add_bos));
+    config.insert("add_eos_token".into(), json!(specials.add_eos));
     config.insert("legacy".into(), json!(true));
     config.insert("clean_up_tokenization_spaces".into(), json!(false));
     // llama.cpp tokenizes without parsing special tokens (`parse_special = false`): the literal text "<s>" is
     // text, not BOS. transformers does the same with split_special_tokens.
     config.insert("split_special_tokens".into(), json!(true));
-    for (k, v) in [
-        ("bos_token", name(bos)),
-        ("eos_token", name(eos)),
-        ("unk_token", name(unk)),
-        ("pad_token", name(pad)),
-    ] {
+    for (k, v) in specials.named(tokens) {
         config.insert(k.into(), v.map(Value::String).unwrap_or(Value::Null));
     }
     if let Some(c) = ctx_len {
@@ -525,42 +647,18 @@ pub fn export_tokenizer(f: &GgufFile) -> Result<ExportedTokenizer, GgufError> {
         json!({"source": f.path.file_name().map(|s| s.to_string_lossy().into_owned()),
                "tokenizer.ggml.model": model, "tokenizer.ggml.pre": pre}),
     );
+    config
+}
+
+/// `special_tokens_map.json`: the special tokens the GGUF names.
+fn special_tokens_map(tokens: &[String], specials: &Specials) -> Map<String, Value> {
     let mut stm = Map::new();
-    for (k, v) in [
-        ("bos_token", name(bos)),
-        ("eos_token", name(eos)),
-        ("unk_token", name(unk)),
-        ("pad_token", name(pad)),
-    ] {
+    for (k, v) in specials.named(tokens) {
         if let Some(v) = v {
             stm.insert(k.into(), json!(v));
         }
     }
-
-    let summary = ExportSummary {
-        source: f.path.clone(),
-        model: model.clone(),
-        pre,
-        vocab_size: n,
-        merges: n_merges,
-        bos: bos.map(|b| (b, vocab.tokens[b as usize].clone())),
-        eos: eos.map(|b| (b, vocab.tokens[b as usize].clone())),
-        unk: unk.map(|b| (b, vocab.tokens[b as usize].clone())),
-        pad: pad.map(|b| (b, vocab.tokens[b as usize].clone())),
-        add_bos,
-        add_eos,
-        add_space_prefix,
-        added_tokens: tokenizer_json["added_tokens"]
-            .as_array()
-            .map_or(0, Vec::len),
-        warnings,
-    };
-    Ok(ExportedTokenizer {
-        tokenizer_json,
-        tokenizer_config: Value::Object(config),
-        special_tokens_map: Value::Object(stm),
-        summary,
-    })
+    stm
 }
 
 fn vocab_json(tokens: &[String]) -> Value {

@@ -10,7 +10,7 @@ pub mod export;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use export::{export_tokenizer, ExportSummary, ExportedTokenizer};
+pub use export::{export_tokenizer, ExportSummary, ExportedTokenizer, TokenizerJsonError};
 
 /// Errors reading a GGUF file or converting its vocabulary.
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! reproduces ref_server.py's response shapes and other servers' habits.
 
 use super::*;
+use crate::probe::TokenizerCheck;
 use crate::tokenizer::tests::toy;
 use std::time::Instant;
 use yardstick_testkit::{BosMode, EchoMode, FaultConfig, FaultProxy, MockConfig, MockLm, Scripted};

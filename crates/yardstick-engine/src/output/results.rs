@@ -9,8 +9,8 @@ use indexmap::IndexMap;
 use super::samples::{task_hash, SampleHashes};
 use crate::scoring::aggregate::{StderrValue, TaskAggregate};
 use crate::scoring::groups::{
-    aggregate_groups, flatten, propagate_higher_is_better, propagate_num_fewshot, GroupResult,
-    Requested, TaskResultEntry,
+    aggregate_groups, flatten, propagate_higher_is_better, propagate_num_fewshot, GroupNode,
+    GroupResult, Requested, TaskResultEntry,
 };
 use crate::scoring::NumericEnv;
 use yardstick_core::python::json::PyJson;
@@ -202,7 +202,7 @@ pub fn compute_groups(
     aggregate_groups(requested, &entries, env)
 }
 
-/// Build the whole results document.
+/// Build the whole results document, key by key in lm-eval's order.
 pub fn build_results(
     tasks: &[TaskOutput],
     requested: &[Requested],
@@ -210,44 +210,14 @@ pub fn build_results(
     run: &RunMeta,
 ) -> PyJson {
     let (task_order, group_order) = flatten(requested);
-    let mut ordered: Vec<&TaskOutput> = Vec::with_capacity(tasks.len());
-    for name in &task_order {
-        if let Some(t) = tasks.iter().find(|t| &t.name == name) {
-            ordered.push(t);
-        }
-    }
-    for t in tasks {
-        if !task_order.contains(&t.name) {
-            ordered.push(t);
-        }
-    }
-
-    let mut results = PyJson::dict();
-    for t in &ordered {
-        results.insert(t.name.clone(), task_entry(t));
-    }
-    for g in groups {
-        results.insert(g.name.clone(), group_entry(g));
-    }
+    let ordered = order_tasks(tasks, &task_order);
 
     let mut doc = PyJson::dict();
-    doc.insert("results", results);
-    let with_agg: Vec<&GroupResult> = groups.iter().filter(|g| g.has_aggregation).collect();
-    if !with_agg.is_empty() {
-        let mut gd = PyJson::dict();
-        for g in with_agg {
-            gd.insert(g.name.clone(), group_entry(g));
-        }
+    doc.insert("results", results_block(&ordered, groups));
+    if let Some(gd) = groups_block(groups) {
         doc.insert("groups", gd);
     }
-    let mut subtasks = PyJson::dict();
-    for g in &group_order {
-        subtasks.insert(
-            g.name.clone(),
-            PyJson::List(g.child_names().into_iter().map(PyJson::Str).collect()),
-        );
-    }
-    doc.insert("group_subtasks", subtasks);
+    doc.insert("group_subtasks", group_subtasks_block(&group_order));
     doc.insert(
         "configs",
         sorted_dict(
@@ -257,7 +227,75 @@ pub fn build_results(
                 .collect(),
         ),
     );
+    doc.insert("versions", versions_block(&ordered, groups));
+    doc.insert("n-shot", n_shot_block(&ordered, requested));
+    doc.insert(
+        "higher_is_better",
+        higher_is_better_block(&ordered, requested),
+    );
+    doc.insert("n-samples", n_samples_block(&ordered));
+    insert_run_info(&mut doc, run);
+    doc.insert("task_hashes", task_hashes_block(&ordered));
+    insert_model_info(&mut doc, run);
+    doc.insert("yardstick", yardstick_block(&run.yardstick));
+    doc
+}
 
+/// The tasks in the requested order (`flatten`'s `task_order`), then any others in their given order.
+fn order_tasks<'a>(tasks: &'a [TaskOutput], task_order: &[String]) -> Vec<&'a TaskOutput> {
+    let mut ordered: Vec<&TaskOutput> = Vec::with_capacity(tasks.len());
+    for name in task_order {
+        if let Some(t) = tasks.iter().find(|t| &t.name == name) {
+            ordered.push(t);
+        }
+    }
+    for t in tasks {
+        if !task_order.contains(&t.name) {
+            ordered.push(t);
+        }
+    }
+    ordered
+}
+
+/// `results`: every task's entry, then every group's.
+fn results_block(ordered: &[&TaskOutput], groups: &[GroupResult]) -> PyJson {
+    let mut results = PyJson::dict();
+    for t in ordered {
+        results.insert(t.name.clone(), task_entry(t));
+    }
+    for g in groups {
+        results.insert(g.name.clone(), group_entry(g));
+    }
+    results
+}
+
+/// `groups`: the groups with an aggregation (None when there are none: the key is then absent).
+fn groups_block(groups: &[GroupResult]) -> Option<PyJson> {
+    let with_agg: Vec<&GroupResult> = groups.iter().filter(|g| g.has_aggregation).collect();
+    if with_agg.is_empty() {
+        return None;
+    }
+    let mut gd = PyJson::dict();
+    for g in with_agg {
+        gd.insert(g.name.clone(), group_entry(g));
+    }
+    Some(gd)
+}
+
+/// `group_subtasks`: each group's children.
+fn group_subtasks_block(group_order: &[&GroupNode]) -> PyJson {
+    let mut subtasks = PyJson::dict();
+    for g in group_order {
+        subtasks.insert(
+            g.name.clone(),
+            PyJson::List(g.child_names().into_iter().map(PyJson::Str).collect()),
+        );
+    }
+    subtasks
+}
+
+/// `versions`: tasks' and groups' versions, sorted by name.
+fn versions_block(ordered: &[&TaskOutput], groups: &[GroupResult]) -> PyJson {
     let mut versions: Vec<(String, PyJson)> = ordered
         .iter()
         .map(|t| (t.name.clone(), t.version.clone()))
@@ -265,64 +303,78 @@ pub fn build_results(
     for g in groups {
         versions.push((g.name.clone(), PyJson::str(g.version.clone())));
     }
-    doc.insert("versions", sorted_dict(versions));
+    sorted_dict(versions)
+}
 
+/// `n-shot`: tasks' `num_fewshot`, propagated to groups, sorted by name.
+fn n_shot_block(ordered: &[&TaskOutput], requested: &[Requested]) -> PyJson {
     let mut n_shot: IndexMap<String, i64> = ordered
         .iter()
         .map(|t| (t.name.clone(), t.num_fewshot))
         .collect();
     propagate_num_fewshot(requested, &mut n_shot);
-    doc.insert(
-        "n-shot",
-        sorted_dict(
-            n_shot
-                .into_iter()
-                .map(|(k, v)| (k, PyJson::from(v)))
-                .collect(),
-        ),
-    );
+    sorted_dict(
+        n_shot
+            .into_iter()
+            .map(|(k, v)| (k, PyJson::from(v)))
+            .collect(),
+    )
+}
 
+/// `higher_is_better`: tasks' metric directions, propagated to groups, sorted by name.
+fn higher_is_better_block(ordered: &[&TaskOutput], requested: &[Requested]) -> PyJson {
     let mut hib: IndexMap<String, IndexMap<String, Option<bool>>> = ordered
         .iter()
         .map(|t| (t.name.clone(), t.higher_is_better.clone()))
         .collect();
     propagate_higher_is_better(requested, &mut hib);
-    doc.insert(
-        "higher_is_better",
-        sorted_dict(
-            hib.into_iter()
-                .map(|(k, m)| {
-                    (
-                        k,
-                        PyJson::Dict(m.into_iter().map(|(mk, v)| (mk, PyJson::from(v))).collect()),
-                    )
-                })
-                .collect(),
-        ),
-    );
+    sorted_dict(
+        hib.into_iter()
+            .map(|(k, m)| {
+                (
+                    k,
+                    PyJson::Dict(m.into_iter().map(|(mk, v)| (mk, PyJson::from(v))).collect()),
+                )
+            })
+            .collect(),
+    )
+}
 
+/// `n-samples`: each task's `original` and `effective` sample counts.
+fn n_samples_block(ordered: &[&TaskOutput]) -> PyJson {
     let mut n_samples = PyJson::dict();
-    for t in &ordered {
+    for t in ordered {
         let mut c = PyJson::dict();
         c.insert("original", PyJson::from(t.n_samples_original));
         c.insert("effective", PyJson::from(t.aggregate.sample_len));
         n_samples.insert(t.name.clone(), c);
     }
-    doc.insert("n-samples", n_samples);
+    n_samples
+}
 
+/// `config`, `git_hash`, `date`, then the environment keys (`add_env_info`, `add_tokenizer_info`).
+fn insert_run_info(doc: &mut PyJson, run: &RunMeta) {
     doc.insert("config", run.config.clone());
     doc.insert("git_hash", PyJson::from(run.git_hash.clone()));
     doc.insert("date", PyJson::Float(run.date));
     for (k, v) in &run.env_info {
         doc.insert(k.clone(), v.clone());
     }
+}
+
+/// `task_hashes`: the hash of each task's logged samples (tasks without logged samples left out).
+fn task_hashes_block(ordered: &[&TaskOutput]) -> PyJson {
     let mut hashes = PyJson::dict();
-    for t in &ordered {
+    for t in ordered {
         if let Some(h) = &t.sample_hashes {
             hashes.insert(t.name.clone(), PyJson::Str(task_hash(h)));
         }
     }
-    doc.insert("task_hashes", hashes);
+    hashes
+}
+
+/// `model_source` … `total_evaluation_time_seconds` (`EvaluationTracker.save_results_aggregated`).
+fn insert_model_info(doc: &mut PyJson, run: &RunMeta) {
     doc.insert("model_source", PyJson::str(run.model_source.clone()));
     doc.insert("model_name", PyJson::str(run.model_name.clone()));
     doc.insert(
@@ -360,8 +412,10 @@ pub fn build_results(
         "total_evaluation_time_seconds",
         PyJson::Str(py_float_repr(run.total_evaluation_time_seconds)),
     );
+}
 
-    let y = &run.yardstick;
+/// `yardstick`: Yardstick's own provenance.
+fn yardstick_block(y: &YardstickMeta) -> PyJson {
     let mut yb = PyJson::dict();
     yb.insert("tool_version", PyJson::str(y.tool_version.clone()));
     yb.insert(
@@ -375,8 +429,7 @@ pub fn build_results(
     for (k, v) in &y.extra {
         yb.insert(k.clone(), v.clone());
     }
-    doc.insert("yardstick", yb);
-    doc
+    yb
 }
 
 /// `datetime.now().isoformat().replace(":", "-")` for a local time: microseconds only when non-zero.

@@ -89,93 +89,37 @@ pub fn multiple_choice(
         });
     }
     let lls: Vec<f64> = input.results.iter().map(|r| r.logprob).collect();
-    let is_greedy: Vec<bool> = input.results.iter().map(|r| r.is_greedy).collect();
-    let by_chars: Vec<f64> = input
-        .choices
-        .iter()
-        .zip(&lls)
-        .map(|(c, ll)| ll / c.chars().count() as f64)
-        .collect();
-    let by_bytes: Vec<f64> = input
-        .choices
-        .iter()
-        .zip(&lls)
-        .map(|(c, ll)| ll / c.len() as f64)
-        .collect();
-    let pred = numpy::argmax(&lls).ok_or(ScoringError::NoChoices)? as i64;
-    let pred_norm = numpy::argmax(&by_chars).ok_or(ScoringError::NoChoices)? as i64;
-    let pred_byte = numpy::argmax(&by_bytes).ok_or(ScoringError::NoChoices)? as i64;
-
+    let preds = Predictions::of(input.choices, &lls)?;
     let gold = normalise_gold(input.gold, input.choices, input.multiple_target)?;
-    let hit = |p: i64| -> f64 {
-        let ok = match &gold {
-            Gold::Index(g) => p == *g,
-            Gold::Indices(v) => v.contains(&p),
-        };
-        if ok {
-            1.0
-        } else {
-            0.0
-        }
-    };
-    let greedy_at = |g: i64| -> Result<bool, ScoringError> {
-        py_index(&is_greedy, g)
-            .copied()
-            .ok_or_else(|| ScoringError::BadGold {
-                metric: "exact_match".into(),
-                gold: g.to_string(),
-                why: format!("index out of range for {n} choices (lm-eval raises IndexError)"),
-            })
+    let gold_pred = || MetricValue::GoldPred {
+        gold: gold.clone(),
+        pred: preds.raw,
     };
 
     let mut out: DocMetrics = Vec::new();
     if wants(metrics, "acc") {
-        out.push(("acc".into(), MetricValue::float(hit(pred))));
+        out.push(("acc".into(), MetricValue::float(hit(&gold, preds.raw))));
     }
     if wants(metrics, "f1") {
-        out.push((
-            "f1".into(),
-            MetricValue::GoldPred {
-                gold: gold.clone(),
-                pred,
-            },
-        ));
+        out.push(("f1".into(), gold_pred()));
     }
     if wants(metrics, "mcc") {
-        out.push((
-            "mcc".into(),
-            MetricValue::GoldPred {
-                gold: gold.clone(),
-                pred,
-            },
-        ));
+        out.push(("mcc".into(), gold_pred()));
     }
     if wants(metrics, "acc_norm") {
-        out.push(("acc_norm".into(), MetricValue::float(hit(pred_norm))));
+        out.push((
+            "acc_norm".into(),
+            MetricValue::float(hit(&gold, preds.by_chars)),
+        ));
     }
     if wants(metrics, "acc_bytes") {
-        out.push(("acc_bytes".into(), MetricValue::float(hit(pred_byte))));
+        out.push((
+            "acc_bytes".into(),
+            MetricValue::float(hit(&gold, preds.by_bytes)),
+        ));
     }
     if wants(metrics, "exact_match") {
-        let v = match &gold {
-            Gold::Index(g) => {
-                if *g == -100 {
-                    0
-                } else {
-                    greedy_at(*g)? as i64
-                }
-            }
-            Gold::Indices(gs) => {
-                let mut any = false;
-                for &g in gs {
-                    if g != -100 && greedy_at(g)? {
-                        any = true;
-                        break;
-                    }
-                }
-                any as i64
-            }
-        };
+        let v = exact_match_of_greedy(input.results, &gold)?;
         out.push(("exact_match".into(), MetricValue::int(v)));
     }
     if wants(metrics, "brier_score") {
@@ -197,42 +141,128 @@ pub fn multiple_choice(
         ));
     }
     if wants(metrics, "acc_mutual_info") {
-        let unconditional = input
-            .unconditional
-            .ok_or_else(|| ScoringError::ResultCount {
-                metric: "acc_mutual_info".into(),
-                expected: n,
-                got: 0,
-            })?;
-        if unconditional.len() != n {
-            return Err(ScoringError::ResultCount {
-                metric: "acc_mutual_info".into(),
-                expected: n,
-                got: unconditional.len(),
-            });
-        }
-        let mi: Vec<f64> = lls
-            .iter()
-            .zip(unconditional)
-            .map(|(c, u)| c - u.logprob)
-            .collect();
-        let pred_mi = numpy::argmax(&mi).ok_or(ScoringError::NoChoices)? as i64;
-        // lm-eval compares with `==` even for a list gold: numpy broadcasts, which works for one
-        // element and raises for more.
-        let v = match &gold {
-            Gold::Index(g) => (pred_mi == *g) as u8 as f64,
-            Gold::Indices(v) if v.len() == 1 => (pred_mi == v[0]) as u8 as f64,
-            Gold::Indices(_) => {
-                return Err(ScoringError::BadGold {
-                    metric: "acc_mutual_info".into(),
-                    gold: gold.to_string(),
-                    why: "a multi-element list gold (lm-eval raises: truth value of an array is ambiguous)".into(),
-                })
-            }
-        };
+        let v = acc_mutual_info(&lls, input.unconditional, &gold)?;
         out.push(("acc_mutual_info".into(), MetricValue::float(v)));
     }
     Ok(out)
+}
+
+/// The predicted choice (numpy's `argmax`) of the raw log-likelihoods and of the ones normalised by the
+/// choice's length in code points (`acc_norm`) and in UTF-8 bytes (`acc_bytes`).
+struct Predictions {
+    raw: i64,
+    by_chars: i64,
+    by_bytes: i64,
+}
+
+impl Predictions {
+    fn of(choices: &[String], lls: &[f64]) -> Result<Predictions, ScoringError> {
+        let by_chars: Vec<f64> = choices
+            .iter()
+            .zip(lls)
+            .map(|(c, ll)| ll / c.chars().count() as f64)
+            .collect();
+        let by_bytes: Vec<f64> = choices
+            .iter()
+            .zip(lls)
+            .map(|(c, ll)| ll / c.len() as f64)
+            .collect();
+        Ok(Predictions {
+            raw: numpy::argmax(lls).ok_or(ScoringError::NoChoices)? as i64,
+            by_chars: numpy::argmax(&by_chars).ok_or(ScoringError::NoChoices)? as i64,
+            by_bytes: numpy::argmax(&by_bytes).ok_or(ScoringError::NoChoices)? as i64,
+        })
+    }
+}
+
+/// 1.0 when the prediction `p` is the gold (or one of the golds), else 0.0.
+fn hit(gold: &Gold, p: i64) -> f64 {
+    let ok = match gold {
+        Gold::Index(g) => p == *g,
+        Gold::Indices(v) => v.contains(&p),
+    };
+    if ok {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// `exact_match` of a multiple-choice document: whether the gold choice (any gold choice of a list) was
+/// the greedy continuation; 0 for an out-of-range gold (−100).
+fn exact_match_of_greedy(
+    results: &[LoglikelihoodResult],
+    gold: &Gold,
+) -> Result<i64, ScoringError> {
+    let n = results.len();
+    let is_greedy: Vec<bool> = results.iter().map(|r| r.is_greedy).collect();
+    let greedy_at = |g: i64| -> Result<bool, ScoringError> {
+        py_index(&is_greedy, g)
+            .copied()
+            .ok_or_else(|| ScoringError::BadGold {
+                metric: "exact_match".into(),
+                gold: g.to_string(),
+                why: format!("index out of range for {n} choices (lm-eval raises IndexError)"),
+            })
+    };
+    Ok(match gold {
+        Gold::Index(g) => {
+            if *g == -100 {
+                0
+            } else {
+                greedy_at(*g)? as i64
+            }
+        }
+        Gold::Indices(gs) => {
+            let mut any = false;
+            for &g in gs {
+                if g != -100 && greedy_at(g)? {
+                    any = true;
+                    break;
+                }
+            }
+            any as i64
+        }
+    })
+}
+
+/// `acc_mutual_info`: whether the choice with the largest `ll(choice | context) − ll(choice)` is the gold.
+fn acc_mutual_info(
+    lls: &[f64],
+    unconditional: Option<&[LoglikelihoodResult]>,
+    gold: &Gold,
+) -> Result<f64, ScoringError> {
+    let n = lls.len();
+    let unconditional = unconditional.ok_or_else(|| ScoringError::ResultCount {
+        metric: "acc_mutual_info".into(),
+        expected: n,
+        got: 0,
+    })?;
+    if unconditional.len() != n {
+        return Err(ScoringError::ResultCount {
+            metric: "acc_mutual_info".into(),
+            expected: n,
+            got: unconditional.len(),
+        });
+    }
+    let mi: Vec<f64> = lls
+        .iter()
+        .zip(unconditional)
+        .map(|(c, u)| c - u.logprob)
+        .collect();
+    let pred_mi = numpy::argmax(&mi).ok_or(ScoringError::NoChoices)? as i64;
+    // lm-eval compares with `==` even for a list gold: numpy broadcasts, which works for one
+    // element and raises for more.
+    match gold {
+        Gold::Index(g) => Ok((pred_mi == *g) as u8 as f64),
+        Gold::Indices(v) if v.len() == 1 => Ok((pred_mi == v[0]) as u8 as f64),
+        Gold::Indices(_) => Err(ScoringError::BadGold {
+            metric: "acc_mutual_info".into(),
+            gold: gold.to_string(),
+            why: "a multi-element list gold (lm-eval raises: truth value of an array is ambiguous)"
+                .into(),
+        }),
+    }
 }
 
 /// `process_results` for `output_type: loglikelihood`: `perplexity` (the log-likelihood itself) and
