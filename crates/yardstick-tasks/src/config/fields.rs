@@ -9,6 +9,7 @@ use crate::error::{Result, TaskError};
 use crate::functions::{self, BuiltinFunction, FunctionKind};
 use crate::yaml::{FunctionTag, RawMap, RawValue, SourcePath, YamlCache};
 
+/// A raw mapping with the file each key came from.
 #[derive(Clone, Debug, Default)]
 pub struct RawConfig {
     pub map: RawMap,
@@ -27,6 +28,7 @@ impl RawConfig {
     }
 }
 
+/// Reads one task's (or group's) raw mapping into typed values; every error names the file and field.
 pub(crate) struct Builder<'a> {
     pub cache: &'a YamlCache,
     pub raw: &'a RawConfig,
@@ -49,41 +51,123 @@ impl Builder<'_> {
         self.raw.map.get(key)
     }
 
-    pub(super) fn opt_str(&self, key: &str) -> Result<Option<String>> {
+    // -- Typed reads. Each takes the field's name (`key`, as messages show it: `fewshot_config.split`,
+    // `metric_list[2]`) and its value, and returns the value or "expected {what}, found {type}" at the
+    // file and line of the field.
+
+    /// The error for a value of the wrong type: "expected {what}, found {type}".
+    pub(super) fn expected(&self, key: &str, what: &str, found: &RawValue) -> TaskError {
+        self.err(key, format!("expected {what}, found {}", found.type_name()))
+    }
+
+    /// `read` applied to `key`'s value; `None` when the key is absent or null.
+    pub(super) fn opt<'s, T>(
+        &'s self,
+        key: &str,
+        read: impl FnOnce(&'s RawValue) -> Result<T>,
+    ) -> Result<Option<T>> {
         match self.get(key) {
             None | Some(RawValue::Null) => Ok(None),
-            Some(RawValue::Str(s)) => Ok(Some(s.clone())),
-            Some(RawValue::Int(i)) if key.ends_with("_split") || key == "dataset_name" => {
-                Ok(Some(i.to_string()))
-            }
-            Some(RawValue::Function(f)) => Err(self.function_error(key, f)),
-            Some(other) => Err(self.err(
-                key,
-                format!("expected a string, found {}", other.type_name()),
-            )),
+            Some(v) => read(v).map(Some),
         }
     }
 
+    /// A string.
+    pub(super) fn string(&self, key: &str, v: &RawValue, what: &str) -> Result<String> {
+        match v {
+            RawValue::Str(s) => Ok(s.clone()),
+            other => Err(self.expected(key, what, other)),
+        }
+    }
+
+    /// An integer of at least `min`.
+    pub(super) fn int_at_least(
+        &self,
+        key: &str,
+        v: &RawValue,
+        min: i64,
+        what: &str,
+    ) -> Result<i64> {
+        match v {
+            RawValue::Int(i) if *i >= min => Ok(*i),
+            other => Err(self.expected(key, what, other)),
+        }
+    }
+
+    /// A list.
+    pub(super) fn seq<'v>(&self, key: &str, v: &'v RawValue, what: &str) -> Result<&'v [RawValue]> {
+        match v {
+            RawValue::Seq(items) => Ok(items),
+            other => Err(self.expected(key, what, other)),
+        }
+    }
+
+    /// A mapping.
+    pub(super) fn mapping<'v>(&self, key: &str, v: &'v RawValue, what: &str) -> Result<&'v RawMap> {
+        match v {
+            RawValue::Map(m) => Ok(m),
+            other => Err(self.expected(key, what, other)),
+        }
+    }
+
+    /// A `!function` tag.
+    pub(super) fn function<'v>(
+        &self,
+        key: &str,
+        v: &'v RawValue,
+        what: &str,
+    ) -> Result<&'v FunctionTag> {
+        match v {
+            RawValue::Function(tag) => Ok(tag),
+            other => Err(self.expected(key, what, other)),
+        }
+    }
+
+    /// An optional string field; a `*_split` or `dataset_name` may be written as an integer.
+    pub(super) fn opt_str(&self, key: &str) -> Result<Option<String>> {
+        self.opt(key, |v| match v {
+            RawValue::Int(i) if key.ends_with("_split") || key == "dataset_name" => {
+                Ok(i.to_string())
+            }
+            RawValue::Function(f) => Err(self.function_error(key, f)),
+            v => self.string(key, v, "a string"),
+        })
+    }
+
+    /// An optional boolean (YAML 1.1 `yes`/`no`/`on`/`off` and integers accepted, as PyYAML does).
     pub(super) fn opt_bool(&self, key: &str, default: bool) -> Result<bool> {
-        match self.get(key) {
-            None | Some(RawValue::Null) => Ok(default),
-            Some(RawValue::Bool(b)) => Ok(*b),
-            Some(RawValue::Int(i)) => Ok(*i != 0),
-            Some(RawValue::Str(s))
+        let value = self.opt(key, |v| match v {
+            RawValue::Bool(b) => Ok(*b),
+            RawValue::Int(i) => Ok(*i != 0),
+            RawValue::Str(s)
                 if matches!(s.as_str(), "yes" | "Yes" | "YES" | "on" | "On" | "ON") =>
             {
                 Ok(true)
             }
-            Some(RawValue::Str(s))
+            RawValue::Str(s)
                 if matches!(s.as_str(), "no" | "No" | "NO" | "off" | "Off" | "OFF") =>
             {
                 Ok(false)
             }
-            Some(other) => Err(self.err(
-                key,
-                format!("expected true or false, found {}", other.type_name()),
-            )),
-        }
+            other => Err(self.expected(key, "true or false", other)),
+        })?;
+        Ok(value.unwrap_or(default))
+    }
+
+    /// An optional mapping, as JSON.
+    pub(super) fn opt_map(&self, key: &str) -> Result<Option<Map<String, Value>>> {
+        self.opt(key, |v| {
+            self.mapping(key, v, "a mapping")?;
+            self.json_object(key, v)
+        })
+    }
+
+    /// A mapping value as a JSON object (refusing `!function` tags inside it).
+    pub(super) fn json_object(&self, key: &str, v: &RawValue) -> Result<Map<String, Value>> {
+        Ok(match self.json(key, v)? {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        })
     }
 
     pub(super) fn json(&self, key: &str, v: &RawValue) -> Result<Value> {
@@ -91,20 +175,6 @@ impl Builder<'_> {
             return Err(self.function_error(key, f));
         }
         Ok(v.to_json())
-    }
-
-    pub(super) fn opt_map(&self, key: &str) -> Result<Option<Map<String, Value>>> {
-        match self.get(key) {
-            None | Some(RawValue::Null) => Ok(None),
-            Some(v @ RawValue::Map(_)) => match self.json(key, v)? {
-                Value::Object(m) => Ok(Some(m)),
-                _ => Ok(None),
-            },
-            Some(other) => Err(self.err(
-                key,
-                format!("expected a mapping, found {}", other.type_name()),
-            )),
-        }
     }
 
     /// Resolve a function tag to a native port, or explain why it cannot be used.
@@ -173,6 +243,7 @@ impl Builder<'_> {
         }
     }
 
+    /// A `doc_to_*` value: a column name or template, a constant, or a native function.
     pub(super) fn doc_field(
         &self,
         key: &str,
@@ -185,12 +256,9 @@ impl Builder<'_> {
             RawValue::Bool(b) => DocField::Int(*b as i64),
             RawValue::Seq(_) => match self.json(key, v)? {
                 Value::Array(a) => DocField::List(a),
-                _ => unreachable_list(),
+                _ => DocField::List(Vec::new()),
             },
-            RawValue::Map(_) => match self.json(key, v)? {
-                Value::Object(m) => DocField::Dict(m),
-                _ => DocField::Dict(Map::new()),
-            },
+            RawValue::Map(_) => DocField::Dict(self.json_object(key, v)?),
             RawValue::Function(tag) => {
                 let f = self.native(key, tag)?;
                 if !kind_ok(f.kind) {
@@ -202,54 +270,59 @@ impl Builder<'_> {
                 DocField::Native(f)
             }
             other => {
-                return Err(self.err(
-                    key,
-                    format!(
-                        "expected a column name, template, int or list, found {}",
-                        other.type_name()
-                    ),
-                ))
+                return Err(self.expected(key, "a column name, template, int or list", other));
             }
         })
     }
 
+    /// An optional `doc_to_*` field of the task.
     pub(super) fn opt_doc_field(&self, key: &str) -> Result<Option<DocField>> {
-        match self.get(key) {
-            None | Some(RawValue::Null) => Ok(None),
-            Some(v) => self
-                .doc_field(key, v, |k| matches!(k, FunctionKind::DocTo(_)))
-                .map(Some),
-        }
+        self.opt(key, |v| {
+            self.doc_field(key, v, |k| matches!(k, FunctionKind::DocTo(_)))
+        })
     }
 
+    /// A `process_docs` value (`None` when absent or null): a native `process_docs` function.
     pub(super) fn process_docs_fn(
         &self,
         key: &str,
         v: Option<&RawValue>,
     ) -> Result<Option<&'static BuiltinFunction>> {
-        match v {
-            None | Some(RawValue::Null) => Ok(None),
-            Some(RawValue::Function(tag)) => {
-                let f = self.native(key, tag)?;
-                match f.kind {
-                    FunctionKind::ProcessDocs(_) => Ok(Some(f)),
-                    _ => Err(self.err(
-                        key,
-                        format!(
-                            "native function `{}` is not a process_docs function",
-                            f.name
-                        ),
-                    )),
-                }
-            }
-            Some(other) => Err(self.err(
+        let Some(v) = v.filter(|v| **v != RawValue::Null) else {
+            return Ok(None);
+        };
+        let f = self.native(
+            key,
+            self.function(key, v, "`!function` (a Python function)")?,
+        )?;
+        match f.kind {
+            FunctionKind::ProcessDocs(_) => Ok(Some(f)),
+            _ => Err(self.err(
                 key,
                 format!(
-                    "expected `!function` (a Python function), found {}",
-                    other.type_name()
+                    "native function `{}` is not a process_docs function",
+                    f.name
                 ),
             )),
         }
+    }
+
+    /// `process_results`: the name of a native scoring routine.
+    pub(super) fn process_results_fn(&self) -> Result<Option<&'static str>> {
+        const KEY: &str = "process_results";
+        self.opt(KEY, |v| {
+            let f = self.native(KEY, self.function(KEY, v, "`!function`")?)?;
+            match f.kind {
+                FunctionKind::ProcessResults(name) => Ok(name),
+                _ => Err(self.err(
+                    KEY,
+                    format!(
+                        "native function `{}` is not a process_results function",
+                        f.name
+                    ),
+                )),
+            }
+        })
     }
 
     pub(super) fn unsupported(&self, field: &str, message: &str) -> TaskError {
@@ -266,8 +339,4 @@ impl Builder<'_> {
             message: message.to_string(),
         }
     }
-}
-
-fn unreachable_list() -> DocField {
-    DocField::List(Vec::new())
 }

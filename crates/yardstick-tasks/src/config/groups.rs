@@ -74,105 +74,99 @@ pub(crate) fn build_group_config(
     config_source: String,
 ) -> Result<GroupConfig> {
     let group_alias = b.opt_str("group_alias")?;
-    let aggregate_metric_list = match b.get("aggregate_metric_list") {
-        None | Some(RawValue::Null) => None,
-        Some(v) => {
-            let items: Vec<&RawValue> = match v {
-                RawValue::Seq(items) => items.iter().collect(),
-                RawValue::Map(_) => vec![v],
-                other => {
-                    return Err(b.err(
-                        "aggregate_metric_list",
-                        format!("expected a list of mappings, found {}", other.type_name()),
-                    ))
-                }
-            };
-            let mut out = Vec::new();
-            for (i, item) in items.into_iter().enumerate() {
-                let field = format!("aggregate_metric_list[{i}]");
-                let RawValue::Map(m) = item else {
-                    return Err(b.err(&field, "expected a mapping with `metric`"));
-                };
-                for key in m.keys() {
-                    if !matches!(
-                        key.as_str(),
-                        "metric" | "aggregation" | "weight_by_size" | "filter_list"
-                    ) {
-                        return Err(b.err(&field, format!("unknown key `{key}` (expected metric, aggregation, weight_by_size, filter_list)")));
-                    }
-                }
-                let metric = match m.get("metric") {
-                    Some(RawValue::Str(s)) => s.clone(),
-                    _ => return Err(b.err(&field, "missing `metric`")),
-                };
-                let aggregation = match m.get("aggregation") {
-                    None => "mean".to_string(),
-                    Some(RawValue::Str(s)) if s == "mean" => s.clone(),
-                    Some(RawValue::Function(tag)) => {
-                        return Err(b.function_error(&format!("{field}.aggregation"), tag))
-                    }
-                    Some(other) => {
-                        return Err(b.err(
-                            &field,
-                            format!(
-                                "Currently, 'mean' is the only pre-defined aggregation. Got {}",
-                                crate::pyvalue::repr(&other.to_json())
-                            ),
-                        ))
-                    }
-                };
-                let weight_by_size = m.get("weight_by_size").is_none_or(RawValue::truthy);
-                let filter_list = match m.get("filter_list") {
-                    None | Some(RawValue::Null) => None,
-                    Some(RawValue::Str(s)) => Some(vec![s.clone()]),
-                    Some(RawValue::Seq(items)) => Some(
-                        items
-                            .iter()
-                            .map(|x| {
-                                x.as_str()
-                                    .map(str::to_string)
-                                    .ok_or_else(|| b.err(&field, "filter_list must name filters"))
-                            })
-                            .collect::<Result<_>>()?,
-                    ),
-                    Some(other) => {
-                        return Err(b.err(
-                            &field,
-                            format!(
-                                "filter_list: expected a name or list, found {}",
-                                other.type_name()
-                            ),
-                        ))
-                    }
-                };
-                out.push(AggregateMetric {
-                    metric,
-                    aggregation,
-                    weight_by_size,
-                    filter_list,
-                });
-            }
-            Some(out)
-        }
-    };
-    let metadata = match b.get("metadata") {
-        None | Some(RawValue::Null) => Map::new(),
-        Some(v @ RawValue::Map(_)) => match b.json("metadata", v)? {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        },
-        Some(other) => {
-            return Err(b.err(
-                "metadata",
-                format!("expected a mapping, found {}", other.type_name()),
-            ))
-        }
-    };
+    let aggregate_metric_list = b.opt("aggregate_metric_list", |v| {
+        let items: Vec<&RawValue> = match v {
+            RawValue::Seq(items) => items.iter().collect(),
+            RawValue::Map(_) => vec![v],
+            other => return Err(b.expected("aggregate_metric_list", "a list of mappings", other)),
+        };
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| aggregate_metric(b, &format!("aggregate_metric_list[{i}]"), item))
+            .collect()
+    })?;
+    let metadata = b
+        .opt("metadata", |v| {
+            b.mapping("metadata", v, "a mapping")?;
+            b.json_object("metadata", v)
+        })?
+        .unwrap_or_default();
     Ok(GroupConfig {
         group: name.to_string(),
         group_alias,
         aggregate_metric_list,
         metadata,
         config_source,
+    })
+}
+
+/// One `aggregate_metric_list` entry (lm-eval `AggMetricConfig`).
+fn aggregate_metric(b: &Builder<'_>, field: &str, item: &RawValue) -> Result<AggregateMetric> {
+    let RawValue::Map(m) = item else {
+        return Err(b.err(field, "expected a mapping with `metric`"));
+    };
+    for key in m.keys() {
+        if !matches!(
+            key.as_str(),
+            "metric" | "aggregation" | "weight_by_size" | "filter_list"
+        ) {
+            return Err(b.err(
+                field,
+                format!(
+                    "unknown key `{key}` (expected metric, aggregation, weight_by_size, filter_list)"
+                ),
+            ));
+        }
+    }
+    let metric = match m.get("metric") {
+        Some(RawValue::Str(s)) => s.clone(),
+        _ => return Err(b.err(field, "missing `metric`")),
+    };
+    let aggregation = match m.get("aggregation") {
+        None => "mean".to_string(),
+        Some(RawValue::Str(s)) if s == "mean" => s.clone(),
+        Some(RawValue::Function(tag)) => {
+            return Err(b.function_error(&format!("{field}.aggregation"), tag))
+        }
+        Some(other) => {
+            return Err(b.err(
+                field,
+                format!(
+                    "Currently, 'mean' is the only pre-defined aggregation. Got {}",
+                    crate::pyvalue::repr(&other.to_json())
+                ),
+            ))
+        }
+    };
+    let weight_by_size = m.get("weight_by_size").is_none_or(RawValue::truthy);
+    let filter_list = match m.get("filter_list") {
+        None | Some(RawValue::Null) => None,
+        Some(RawValue::Str(s)) => Some(vec![s.clone()]),
+        Some(RawValue::Seq(items)) => Some(
+            items
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| b.err(field, "filter_list must name filters"))
+                })
+                .collect::<Result<_>>()?,
+        ),
+        Some(other) => {
+            return Err(b.err(
+                field,
+                format!(
+                    "filter_list: expected a name or list, found {}",
+                    other.type_name()
+                ),
+            ))
+        }
+    };
+    Ok(AggregateMetric {
+        metric,
+        aggregation,
+        weight_by_size,
+        filter_list,
     })
 }
