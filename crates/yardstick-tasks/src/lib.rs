@@ -48,7 +48,7 @@ pub use config::{
 };
 pub use error::TaskError;
 pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};
-pub use prepare::{DocRequests, InMemoryData, Limit, PreparedTask};
+pub use prepare::{DocRequests, InMemoryData, Limit, LimitError, PreparedTask};
 pub use prompt::{ChatMessage, Message, Role};
 
 /// lm-eval's default few-shot seed (`fewshot_random_seed`).

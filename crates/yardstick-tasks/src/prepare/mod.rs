@@ -5,6 +5,7 @@
 
 mod context;
 mod fewshot;
+mod limit;
 mod render;
 mod requests;
 
@@ -22,53 +23,9 @@ use crate::prompt::Message;
 use crate::pyvalue;
 use crate::sampler::Sampler;
 use crate::yaml::SourcePath;
+pub use limit::{Limit, LimitError};
 use render::{compile_templates, is_int, Renderer};
 use requests::DocParts;
-
-/// `--limit`: a count of docs, or a fraction (< 1.0) of the eval split (`ceil(len * limit)`); always the
-/// first docs. A limit that comes to 0 means "all docs", as in lm-eval.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Limit {
-    Count(usize),
-    Fraction(f64),
-}
-
-impl Limit {
-    /// How many docs of `total` are evaluated.
-    pub fn resolve(&self, total: usize) -> usize {
-        let n = match *self {
-            Limit::Count(n) => n,
-            Limit::Fraction(f) if f < 1.0 => (total as f64 * f).ceil() as usize,
-            Limit::Fraction(f) => f as usize,
-        };
-        if n == 0 {
-            total
-        } else {
-            n.min(total)
-        }
-    }
-}
-
-impl std::str::FromStr for Limit {
-    type Err = String;
-    /// Like lm-eval's `--limit` (a float): `< 1.0` is a fraction, otherwise a count (truncated).
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let s = s.trim();
-        if let Ok(n) = s.parse::<usize>() {
-            return Ok(Limit::Count(n));
-        }
-        match s.parse::<f64>() {
-            Ok(f) if f.is_finite() && f >= 0.0 => Ok(if f < 1.0 {
-                Limit::Fraction(f)
-            } else {
-                Limit::Count(f as usize)
-            }),
-            _ => Err(format!(
-                "invalid limit `{s}`: expected a count or a fraction below 1.0"
-            )),
-        }
-    }
-}
 
 /// Everything about one evaluated doc.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
