@@ -53,8 +53,8 @@ pub struct DataOptions {
 }
 
 impl DataOptions {
-    /// From the environment: `HF_HOME` (unless `HF_HUB_CACHE` is set, which then wins, as in
-    /// `huggingface_hub`), and offline when `HF_HUB_OFFLINE` or `HF_DATASETS_OFFLINE` is `1`/`true`/`yes`/`on`.
+    /// From the environment: `HF_HOME` (unless `HF_HUB_CACHE` or `HUGGINGFACE_HUB_CACHE` is set, which
+    /// then wins, as in `huggingface_hub`), and offline when `HF_HUB_OFFLINE` or `HF_DATASETS_OFFLINE` is `1`/`true`/`yes`/`on`.
     pub fn from_env() -> Self {
         let set = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
         let truthy = |k: &str| {
@@ -69,7 +69,10 @@ impl DataOptions {
         };
         DataOptions {
             data_dir: None,
-            hf_home: if set("HF_HUB_CACHE").is_some() {
+            hf_home: if set("HF_HUB_CACHE")
+                .or_else(|| set("HUGGINGFACE_HUB_CACHE"))
+                .is_some()
+            {
                 None
             } else {
                 set("HF_HOME").map(PathBuf::from)
