@@ -64,9 +64,6 @@ pub const GROUP_FIELDS: &[&str] = &[
     "metadata",
 ];
 
-// ---------------------------------------------------------------------------------------------------
-// Building a TaskConfig from a raw mapping.
-
 /// Build a [`GroupConfig`] from a group's own keys.
 pub(crate) fn build_group_config(
     b: &Builder<'_>,

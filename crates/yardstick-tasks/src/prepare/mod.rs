@@ -2,6 +2,10 @@
 //! sampler set up. [`PreparedTask::docs`] then yields, for each evaluated doc in order, its prompt, its
 //! requests, its gold target and the few-shot examples used — exactly as lm-eval 0.4.13's
 //! `ConfigurableTask.fewshot_context` + `construct_requests` would (plain text, no chat template).
+//!
+//! Along lm-eval's own seams: `render` evaluates the `doc_to_*` fields; `fewshot` draws and renders
+//! the few-shot turns (`ContextSampler`); `context` assembles the contexts (`fewshot_context`);
+//! `requests` builds the instances and gold target (`construct_requests`); `limit` parses `--limit`.
 
 mod context;
 mod fewshot;
