@@ -1,7 +1,9 @@
 //! Domain types shared by every Yardstick crate: documents, requests, responses, samples, model references
-//! and the content hashing that keys the ledger. No IO lives here.
+//! and the content hashing that keys the ledger. No IO lives here (only [`hf_cache`] reads environment
+//! variables).
 
 pub mod hash;
+pub mod hf_cache;
 pub mod python;
 pub mod redact;
 pub mod request;

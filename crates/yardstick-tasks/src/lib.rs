@@ -9,8 +9,8 @@
 //!   requests ([`yardstick_core::Instance`]), gold target and few-shot ids.
 //!
 //! The Python behaviours prompts depend on are reproduced natively: Jinja with Python `str()` output
-//! and string methods ([`jinja`]), `repr`/`ast.literal_eval` ([`pyvalue`]) and the Python functions of
-//! the built-in tasks ([`functions`]); `random.Random.sample`, `str` methods and `json.dumps` come
+//! and string methods ([`jinja`]) and the Python functions of the built-in tasks ([`functions`]);
+//! `random.Random.sample`, `str` methods, `repr`/`ast.literal_eval` of values and `json.dumps` come
 //! from [`yardstick_core::python`].
 //!
 //! ```no_run
@@ -37,10 +37,13 @@ pub mod index;
 pub mod jinja;
 pub mod prepare;
 pub mod prompt;
-pub mod pyvalue;
 pub mod sampler;
 mod suggest;
 pub mod yaml;
+
+/// Python `repr`/`str` of values and `ast.literal_eval`: moved to [`yardstick_core::python::value`],
+/// re-exported under its old name.
+pub use yardstick_core::python::value as pyvalue;
 
 pub use config::{
     AggregateMetric, DocField, FewshotConfig, FilterPipeline, FilterStep, GroupConfig,
@@ -49,7 +52,7 @@ pub use config::{
 pub use error::TaskError;
 pub use functions::ResultsProcessor;
 pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};
-pub use prepare::{DocRequests, InMemoryData, Limit, PreparedTask};
+pub use prepare::{DocRequests, InMemoryData, Limit, LimitError, PreparedTask};
 pub use prompt::{ChatMessage, Message, Role};
 
 /// lm-eval's default few-shot seed (`fewshot_random_seed`).

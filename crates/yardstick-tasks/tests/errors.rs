@@ -313,3 +313,73 @@ fn too_few_fewshot_examples() {
     let msg = p.docs().next().unwrap().unwrap_err().to_string();
     assert!(msg.contains("task `t`: few-shot sampling for doc 0: 3 few-shot examples requested but the pool has 1"), "{msg}");
 }
+
+#[test]
+fn wrongly_typed_fields_say_expected_and_found_with_file_and_line() {
+    let cases = [
+        (
+            "description: [a]\n",
+            "field `description`: expected a string (a Jinja template), found a list",
+        ),
+        (
+            "repeats: 0\n",
+            "field `repeats`: expected a positive integer, found an integer",
+        ),
+        (
+            "metric_list: acc\n",
+            "field `metric_list`: expected a list, found a string",
+        ),
+        (
+            "metric_list: [acc]\n",
+            "field `metric_list[0]`: expected a mapping with `metric`, found a string",
+        ),
+        (
+            "filter_list: {a: 1}\n",
+            "field `filter_list`: expected a list, found a mapping",
+        ),
+        (
+            "fewshot_config: 3\n",
+            "field `fewshot_config`: expected a mapping, found an integer",
+        ),
+        (
+            "fewshot_config:\n  split: [a]\n",
+            "field `fewshot_config.split`: expected a string, found a list",
+        ),
+        (
+            "fewshot_config:\n  samples: x\n",
+            "field `fewshot_config.samples`: expected a list of docs, found a string",
+        ),
+        (
+            "target_delimiter: 1\n",
+            "field `target_delimiter`: expected a string, found an integer",
+        ),
+        (
+            "unsafe_code: maybe\n",
+            "field `unsafe_code`: expected true or false, found a string",
+        ),
+        (
+            "dataset_kwargs: [a]\n",
+            "field `dataset_kwargs`: expected a mapping, found a list",
+        ),
+        (
+            "process_docs: 1\n",
+            "field `process_docs`: expected `!function` (a Python function), found an integer",
+        ),
+        (
+            "process_results: x\n",
+            "field `process_results`: expected `!function`, found a string",
+        ),
+    ];
+    for (i, (extra, expected)) in cases.iter().enumerate() {
+        let name = format!("t{i}");
+        let dir = dir_with(&[("t.yaml", &format!("task: {name}\ndataset_path: x\n{extra}"))]);
+        let err = index(dir.path())
+            .resolve(&[name.as_str()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("t.yaml:3:1: {expected}")),
+            "{extra:?}: {err}"
+        );
+    }
+}

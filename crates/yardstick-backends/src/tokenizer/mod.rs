@@ -273,11 +273,12 @@ impl Tokenizer {
         })
     }
 
-    /// Find `org/name` in the local Hugging Face hub cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else
-    /// `~/.cache/huggingface/hub`): `models--org--name/snapshots/<rev>/tokenizer.json`, preferring the
-    /// revision `refs/main` points at.
+    /// Find `org/name` in the local Hugging Face hub caches ([`yardstick_core::hf_cache::hub_cache_dirs`]:
+    /// `$HF_HUB_CACHE`, `$HUGGINGFACE_HUB_CACHE`, `$HF_HOME/hub`, `$XDG_CACHE_HOME/huggingface/hub`,
+    /// `~/.cache/huggingface/hub`, in that order): `models--org--name/snapshots/<rev>/tokenizer.json`,
+    /// preferring the revision `refs/main` points at.
     pub fn from_hub_cache(repo: &str) -> Result<Tokenizer, TokenizerError> {
-        let dirs = hub_cache_dirs();
+        let dirs = yardstick_core::hf_cache::hub_cache_dirs(None);
         let folder = format!("models--{}", repo.replace('/', "--"));
         let mut looked = Vec::new();
         for hub in &dirs {
@@ -658,24 +659,6 @@ impl Tokenizer {
 fn sha2_hasher() -> sha2::Sha256 {
     use sha2::Digest;
     sha2::Sha256::new()
-}
-
-/// Candidate hub cache directories, in priority order.
-pub fn hub_cache_dirs() -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    if let Some(p) = std::env::var_os("HF_HUB_CACHE").filter(|p| !p.is_empty()) {
-        v.push(PathBuf::from(p));
-    }
-    if let Some(p) = std::env::var_os("HUGGINGFACE_HUB_CACHE").filter(|p| !p.is_empty()) {
-        v.push(PathBuf::from(p));
-    }
-    if let Some(p) = std::env::var_os("HF_HOME").filter(|p| !p.is_empty()) {
-        v.push(PathBuf::from(p).join("hub"));
-    }
-    if let Some(h) = std::env::var_os("HOME") {
-        v.push(PathBuf::from(h).join(".cache/huggingface/hub"));
-    }
-    v
 }
 
 impl ServerTokenizer {

@@ -6,6 +6,8 @@
 //! - [`float`] — `repr(float)`;
 //! - [`json`] — `json.dumps(…, ensure_ascii=False)` with and without `indent`, and lm-eval's
 //!   `doc_hash`;
+//! - [`value`] — `str()` / `repr()` of JSON values (lists, dicts, `True`, `None`, float `repr`) and
+//!   `ast.literal_eval` back to JSON (for Jinja output and `doc_to_choice` round trips);
 //! - [`py_index`] — `seq[i]` with Python's negative indices.
 //!
 //! Everything here is pure (no IO).
@@ -14,6 +16,7 @@ pub mod float;
 pub mod json;
 pub mod random;
 pub mod text;
+pub mod value;
 
 pub use float::py_float_repr;
 pub use json::PyJson;

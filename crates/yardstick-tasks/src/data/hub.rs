@@ -35,32 +35,11 @@ use super::DataOptions;
 /// Data file extensions `datasets` recognises that this crate can read (with optional `.gz`).
 pub(crate) const DATA_EXTENSIONS: &[&str] = &["parquet", "jsonl", "json", "csv", "tsv", "txt"];
 
-/// The hub cache directory: `opts.hf_home/hub` when given, else `$HF_HUB_CACHE`, else
-/// `$HUGGINGFACE_HUB_CACHE`, else `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub`, else
-/// `~/.cache/huggingface/hub`.
+/// The hub cache directory: `opts.hf_home/hub` when given, else as `huggingface_hub` resolves it
+/// (`$HF_HUB_CACHE`, `$HUGGINGFACE_HUB_CACHE`, `$HF_HOME/hub`, `$XDG_CACHE_HOME/huggingface/hub`,
+/// `~/.cache/huggingface/hub`; see [`yardstick_core::hf_cache`]).
 pub fn hub_cache_dir(opts: &DataOptions) -> PathBuf {
-    if let Some(home) = &opts.hf_home {
-        return home.join("hub");
-    }
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(p) = env("HF_HUB_CACHE").or_else(|| env("HUGGINGFACE_HUB_CACHE")) {
-        return p;
-    }
-    if let Some(h) = env("HF_HOME") {
-        return h.join("hub");
-    }
-    if let Some(x) = env("XDG_CACHE_HOME") {
-        return x.join("huggingface").join("hub");
-    }
-    env("HOME")
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".cache")
-        .join("huggingface")
-        .join("hub")
+    yardstick_core::hf_cache::hub_cache_dir(opts.hf_home.as_deref())
 }
 
 /// `datasets--org--name` for `org/name`.

@@ -53,8 +53,8 @@ pub struct DataOptions {
 }
 
 impl DataOptions {
-    /// From the environment: `HF_HOME` (unless `HF_HUB_CACHE` is set, which then wins, as in
-    /// `huggingface_hub`), and offline when `HF_HUB_OFFLINE` or `HF_DATASETS_OFFLINE` is `1`/`true`/`yes`/`on`.
+    /// From the environment: `HF_HOME` (unless `HF_HUB_CACHE` or `HUGGINGFACE_HUB_CACHE` is set, which
+    /// then wins, as in `huggingface_hub`), and offline when `HF_HUB_OFFLINE` or `HF_DATASETS_OFFLINE` is `1`/`true`/`yes`/`on`.
     pub fn from_env() -> Self {
         let set = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
         let truthy = |k: &str| {
@@ -69,7 +69,10 @@ impl DataOptions {
         };
         DataOptions {
             data_dir: None,
-            hf_home: if set("HF_HUB_CACHE").is_some() {
+            hf_home: if set("HF_HUB_CACHE")
+                .or_else(|| set("HUGGINGFACE_HUB_CACHE"))
+                .is_some()
+            {
                 None
             } else {
                 set("HF_HOME").map(PathBuf::from)
@@ -598,6 +601,8 @@ fn resolve_checkout(
     }
 }
 
+/// Where `spec`'s data is, trying in order: a packaged loader's files, a local directory, `--data-dir`
+/// (release layouts, then repository copies), the HF hub cache. `looked` collects what was tried.
 fn find(
     spec: &DatasetSpec,
     split: Option<&str>,
@@ -605,41 +610,9 @@ fn find(
     looked: &mut Vec<String>,
 ) -> Result<Option<Found>, DataError> {
     let base = base_dir(spec);
-
     // 1. Packaged loaders.
     if let Some(format) = builder_format(&spec.path) {
-        let root = match &spec.data_dir {
-            Some(d) if Path::new(d).is_absolute() => PathBuf::from(d),
-            Some(d) => base.join(d),
-            None => base.clone(),
-        };
-        let splits = match &spec.data_files {
-            Some(df) => resolve_local_data_files(&root, df, looked)?,
-            None if spec.data_dir.is_some() => match hub::resolve_repo(&root, &hub::list_files(&root), None)? {
-                Resolution::Found(s) => abs_splits(&root, s),
-                Resolution::Missing(why) => {
-                    looked.push(why);
-                    Vec::new()
-                }
-            },
-            None => {
-                return Err(DataError::InvalidSpec(format!(
-                    "dataset_path '{}' needs dataset_kwargs.data_files (or data_dir) naming the files to read",
-                    spec.path
-                )))
-            }
-        };
-        if splits.iter().all(|(_, f)| f.is_empty()) {
-            if looked.is_empty() {
-                looked.push(format!("{} (no data files)", root.display()));
-            }
-            return Ok(None);
-        }
-        return Ok(Some(Found::Files {
-            desc: format!("{} loader, data_files under {}", spec.path, root.display()),
-            splits,
-            format: Some(format),
-        }));
+        return find_packaged(spec, format, &base, looked);
     }
     if matches!(
         spec.path.as_str(),
@@ -650,8 +623,71 @@ fn find(
             spec.path
         )));
     }
-
     // 2. A local directory.
+    if let Some(found) = find_local(spec, &base, looked)? {
+        return Ok(Some(found));
+    }
+    // 3. --data-dir: original release layouts, then local repository copies.
+    if let Some(dd) = &opts.data_dir {
+        if let Some(found) = find_release(spec, split, dd, looked)? {
+            return Ok(Some(found));
+        }
+        if let Some(found) = find_data_dir_copy(spec, dd, looked)? {
+            return Ok(Some(found));
+        }
+    }
+    // 4. The HF hub cache.
+    find_in_hub_cache(spec, opts, looked)
+}
+
+/// A packaged loader (`json`, `csv`, `parquet`, `text`): `data_files` (or `data_dir`) under the YAML's
+/// directory.
+fn find_packaged(
+    spec: &DatasetSpec,
+    format: Format,
+    base: &Path,
+    looked: &mut Vec<String>,
+) -> Result<Option<Found>, DataError> {
+    let root = match &spec.data_dir {
+        Some(d) if Path::new(d).is_absolute() => PathBuf::from(d),
+        Some(d) => base.join(d),
+        None => base.to_path_buf(),
+    };
+    let splits = match &spec.data_files {
+        Some(df) => resolve_local_data_files(&root, df, looked)?,
+        None if spec.data_dir.is_some() => match hub::resolve_repo(&root, &hub::list_files(&root), None)? {
+            Resolution::Found(s) => abs_splits(&root, s),
+            Resolution::Missing(why) => {
+                looked.push(why);
+                Vec::new()
+            }
+        },
+        None => {
+            return Err(DataError::InvalidSpec(format!(
+                "dataset_path '{}' needs dataset_kwargs.data_files (or data_dir) naming the files to read",
+                spec.path
+            )))
+        }
+    };
+    if splits.iter().all(|(_, f)| f.is_empty()) {
+        if looked.is_empty() {
+            looked.push(format!("{} (no data files)", root.display()));
+        }
+        return Ok(None);
+    }
+    Ok(Some(Found::Files {
+        desc: format!("{} loader, data_files under {}", spec.path, root.display()),
+        splits,
+        format: Some(format),
+    }))
+}
+
+/// `dataset_path` naming a local directory (relative to the YAML's directory).
+fn find_local(
+    spec: &DatasetSpec,
+    base: &Path,
+    looked: &mut Vec<String>,
+) -> Result<Option<Found>, DataError> {
     let local = if Path::new(&spec.path).is_absolute() {
         PathBuf::from(&spec.path)
     } else {
@@ -666,83 +702,104 @@ fn find(
             }));
         }
     }
+    Ok(None)
+}
 
-    // 3. --data-dir: original release layouts, then local repository copies.
-    if let Some(dd) = &opts.data_dir {
-        if let Some(layout) = release::find_layout(&spec.path) {
-            let root = dd.join(layout.dir);
-            let config = match spec
-                .name
-                .clone()
-                .or_else(|| layout.default_config.map(str::to_string))
-            {
-                Some(c) => c,
-                None => {
-                    let configs = (layout.configs)(&root);
-                    return Err(DataError::InvalidSpec(format!(
-                        "dataset {} needs a config (dataset_name); available under {}: {}",
-                        spec.path,
-                        root.display(),
-                        if configs.is_empty() {
-                            "none found".to_string()
-                        } else {
-                            configs.join(", ")
-                        }
-                    )));
+/// An original release layout under `--data-dir` (see [`release`]).
+fn find_release(
+    spec: &DatasetSpec,
+    split: Option<&str>,
+    dd: &Path,
+    looked: &mut Vec<String>,
+) -> Result<Option<Found>, DataError> {
+    let Some(layout) = release::find_layout(&spec.path) else {
+        return Ok(None);
+    };
+    let root = dd.join(layout.dir);
+    let config = match spec
+        .name
+        .clone()
+        .or_else(|| layout.default_config.map(str::to_string))
+    {
+        Some(c) => c,
+        None => {
+            let configs = (layout.configs)(&root);
+            return Err(DataError::InvalidSpec(format!(
+                "dataset {} needs a config (dataset_name); available under {}: {}",
+                spec.path,
+                root.display(),
+                if configs.is_empty() {
+                    "none found".to_string()
+                } else {
+                    configs.join(", ")
                 }
-            };
-            let present = match split {
-                Some(s) => match (layout.locate)(&root, &config, s) {
-                    Ok(_) | Err(release::Miss::UnknownSplit(_)) => true,
-                    Err(release::Miss::UnknownConfig(msg)) => {
-                        return Err(DataError::InvalidSpec(msg))
-                    }
-                    Err(release::Miss::Absent(paths)) => {
-                        looked.extend(paths.iter().map(|p| p.display().to_string()));
-                        if paths.is_empty() {
-                            looked.push(root.display().to_string());
-                        }
-                        false
-                    }
-                },
-                None => {
-                    let any = layout
-                        .splits
-                        .iter()
-                        .any(|s| (layout.locate)(&root, &config, s).is_ok());
-                    if !any {
-                        looked.push(format!(
-                            "{} (no files for config '{config}')",
-                            root.display()
-                        ));
-                    }
-                    any
+            )));
+        }
+    };
+    let present = match split {
+        Some(s) => match (layout.locate)(&root, &config, s) {
+            Ok(_) | Err(release::Miss::UnknownSplit(_)) => true,
+            Err(release::Miss::UnknownConfig(msg)) => return Err(DataError::InvalidSpec(msg)),
+            Err(release::Miss::Absent(paths)) => {
+                looked.extend(paths.iter().map(|p| p.display().to_string()));
+                if paths.is_empty() {
+                    looked.push(root.display().to_string());
                 }
-            };
-            if present {
-                return Ok(Some(Found::Release {
-                    layout,
-                    root,
-                    config,
+                false
+            }
+        },
+        None => {
+            let any = layout
+                .splits
+                .iter()
+                .any(|s| (layout.locate)(&root, &config, s).is_ok());
+            if !any {
+                looked.push(format!(
+                    "{} (no files for config '{config}')",
+                    root.display()
+                ));
+            }
+            any
+        }
+    };
+    if present {
+        return Ok(Some(Found::Release {
+            layout,
+            root,
+            config,
+        }));
+    }
+    Ok(None)
+}
+
+/// A copy of the dataset's repository under `--data-dir` (`DIR/org/name` or `DIR/org--name`).
+fn find_data_dir_copy(
+    spec: &DatasetSpec,
+    dd: &Path,
+    looked: &mut Vec<String>,
+) -> Result<Option<Found>, DataError> {
+    for candidate in [dd.join(&spec.path), dd.join(spec.path.replace('/', "--"))] {
+        if candidate.is_dir() {
+            if let Some(splits) = resolve_checkout(spec, &candidate, looked)? {
+                return Ok(Some(Found::Files {
+                    desc: format!("dataset directory {} under --data-dir", candidate.display()),
+                    splits,
+                    format: None,
                 }));
             }
-        }
-        for candidate in [dd.join(&spec.path), dd.join(spec.path.replace('/', "--"))] {
-            if candidate.is_dir() {
-                if let Some(splits) = resolve_checkout(spec, &candidate, looked)? {
-                    return Ok(Some(Found::Files {
-                        desc: format!("dataset directory {} under --data-dir", candidate.display()),
-                        splits,
-                        format: None,
-                    }));
-                }
-            } else {
-                looked.push(candidate.display().to_string());
-            }
+        } else {
+            looked.push(candidate.display().to_string());
         }
     }
+    Ok(None)
+}
 
-    // 4. The HF hub cache.
+/// The HF hub cache: the revision's snapshot, else the `convert/parquet` export.
+fn find_in_hub_cache(
+    spec: &DatasetSpec,
+    opts: &DataOptions,
+    looked: &mut Vec<String>,
+) -> Result<Option<Found>, DataError> {
     let hub_dir = hub::hub_cache_dir(opts);
     let repo_dir = hub_dir.join(hub::repo_folder_name(&spec.path));
     if !repo_dir.is_dir() {

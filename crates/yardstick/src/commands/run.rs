@@ -31,8 +31,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub num_fewshot: Option<usize>,
     /// Evaluate only the first N documents of each task (a value below 1 is a fraction)
-    #[arg(long)]
-    pub limit: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, value_parser = str::parse::<Limit>)]
+    pub limit: Option<Limit>,
     /// Requests in flight at once
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
@@ -111,15 +111,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(" "),
     );
-    let limit = match args.limit {
-        None => None,
-        Some(l) if l <= 0.0 || !l.is_finite() => anyhow::bail!("--limit must be positive, got {l}"),
-        Some(l) if l < 1.0 => Some(Limit::Fraction(l)),
-        Some(l) if l.fract() == 0.0 => Some(Limit::Count(l as usize)),
-        Some(l) => {
-            anyhow::bail!("--limit {l}: give a whole number of documents, or a fraction below 1")
-        }
-    };
+    let limit = args.limit;
     let mut data = DataOptions::from_env();
     data.data_dir = args.data_dir.clone();
     let opts = EvalOptions {

@@ -1,12 +1,12 @@
-//! Python `str()`/`repr()` of values and `ast.literal_eval`, as lm-evaluation-harness relies on them.
+//! Python `str()`/`repr()` of JSON values and `ast.literal_eval`, as lm-evaluation-harness relies on them.
 //!
 //! A Jinja template renders a value with Python's `str()`: a list becomes `['a', "b's"]`, `True`
 //! stays `True`, `None` is `None`, a float prints its shortest round-trip `repr`. lm-eval then
 //! `ast.literal_eval`s the rendered `doc_to_choice` (and list-looking `doc_to_target`) strings. Both
 //! directions are reproduced here over `serde_json::Value` (tuples and sets parse to arrays).
 
+use super::{py_float_repr, text::repr_str};
 use serde_json::Value;
-use yardstick_core::python::{py_float_repr, text::repr_str};
 
 fn repr_number(n: &serde_json::Number) -> String {
     if let Some(i) = n.as_i64() {
