@@ -12,22 +12,7 @@ use yardstick_tasks::data::{
 };
 
 fn benchmarks() -> Option<PathBuf> {
-    let dir = std::env::var_os("YARDSTICK_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-        .join("benchmarks");
-    if dir.join("mmlu").is_dir() {
-        return Some(dir);
-    }
-    let why = format!(
-        "SKIP: no shared benchmark data at {} (set YARDSTICK_SHARED_DATA)",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{why}; CI is set, so this is a failure");
-    }
-    eprintln!("{why}");
-    None
+    yardstick_testkit::require_shared_data_with("benchmarks/mmlu").map(|d| d.join("benchmarks"))
 }
 
 fn opts(dir: PathBuf) -> DataOptions {
@@ -552,37 +537,19 @@ fn other_release_mappings() {
     );
 }
 
-/// A Python with `datasets` (lm-eval's virtualenv): `$YARDSTICK_PEER_PYTHON`, else the
-/// `YARDSTICK_PEER_PYTHON=` line of `~/.cache/yardstick/peers.env`.
-fn peer_python() -> Option<String> {
-    if let Some(p) = std::env::var("YARDSTICK_PEER_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty())
-    {
-        return Some(p);
-    }
-    let home = std::env::var_os("HOME")?;
-    let env =
-        std::fs::read_to_string(PathBuf::from(home).join(".cache/yardstick/peers.env")).ok()?;
-    env.lines().find_map(|l| {
-        let l = l.trim().trim_start_matches("export ").trim();
-        l.strip_prefix("YARDSTICK_PEER_PYTHON=")
-            .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
-    })
-}
 
-/// Every mapped split, rebuilt in Python the way the HF builders build it (scripts/check-data-mapping.py),
+/// Every mapped split, rebuilt in Python the way the HF builders build it (scripts/oracles/check-data-mapping.py),
 /// must equal ours row for row, value for value, in column order.
 #[test]
 fn cross_check_with_python() {
     let Some(dir) = benchmarks() else { return };
-    let Some(python) = peer_python() else {
-        eprintln!("SKIP: no YARDSTICK_PEER_PYTHON (a Python with `datasets`); the cross-check with Python did not run");
+    let Some(python) = yardstick_testkit::require_peer_python() else {
         return;
     };
+    let python = python.display().to_string();
     let out = tempfile::tempdir().unwrap();
     let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check-data-mapping.py");
+        yardstick_testkit::workspace_root().join("scripts/oracles/check-data-mapping.py");
     let status = std::process::Command::new(&python)
         .arg(&script)
         .arg(&dir)

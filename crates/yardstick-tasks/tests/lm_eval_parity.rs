@@ -1,4 +1,4 @@
-//! Byte-for-byte parity with lm-evaluation-harness 0.4.13 itself: `scripts/dump-lm-eval-prompts.py`
+//! Byte-for-byte parity with lm-evaluation-harness 0.4.13 itself: `scripts/oracles/dump-lm-eval-prompts.py`
 //! runs lm-eval's TaskManager + `build_all_requests` (offline, on the same data files) and this test
 //! compares every request argument, target, doc and group with Yardstick's.
 //!
@@ -19,37 +19,16 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn peer_python() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("YARDSTICK_PEER_PYTHON") {
-        return Some(PathBuf::from(p));
-    }
-    let home = std::env::var_os("HOME")?;
-    let env = std::fs::read_to_string(Path::new(&home).join(".cache/yardstick/peers.env")).ok()?;
-    env.lines().find_map(|l| {
-        l.strip_prefix("export YARDSTICK_PEER_PYTHON=")
-            .map(|p| PathBuf::from(p.trim()))
-    })
-}
-
+/// The peers' Python and the shared benchmark data; SKIP (or a failure under CI) when either is missing.
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let data = repo_root().join("../shared/data/benchmarks");
-    let py = peer_python().filter(|p| p.exists());
-    match (py, data.is_dir()) {
-        (Some(py), true) => Some((py, data)),
-        _ => {
-            assert!(
-                std::env::var("YARDSTICK_REQUIRE_PEERS").is_err(),
-                "peer lm-eval or shared data missing"
-            );
-            eprintln!("SKIP: lm-eval peer virtualenv or ../shared/data not available");
-            None
-        }
-    }
+    let data = yardstick_testkit::require_shared_data_with("benchmarks")?;
+    let py = yardstick_testkit::require_peer_python()?;
+    Some((py, data.join("benchmarks")))
 }
 
 fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
     let out = Command::new(py)
-        .arg(repo_root().join("scripts/dump-lm-eval-prompts.py"))
+        .arg(repo_root().join("scripts/oracles/dump-lm-eval-prompts.py"))
         .args(args)
         .output()
         .expect("run dump-lm-eval-prompts.py");

@@ -9,13 +9,7 @@ use yardstick_tasks::data::DataOptions;
 use yardstick_tasks::{PreparedTask, TaskIndex};
 
 fn data_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/benchmarks");
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!("SKIP: {} not found", d.display());
-        None
-    }
+    yardstick_testkit::require_shared_data_with("benchmarks").map(|d| d.join("benchmarks"))
 }
 
 fn opts(dir: PathBuf) -> DataOptions {

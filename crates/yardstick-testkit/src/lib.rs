@@ -80,3 +80,25 @@ pub fn require_shared_data_with(sub: &str) -> Option<PathBuf> {
     ));
     None
 }
+
+/// The peers' Python (lm-eval's virtualenv, [`peer_python`]) when it exists; otherwise skip (or fail in CI,
+/// which always has the peers) and return None.
+pub fn require_peer_python() -> Option<PathBuf> {
+    match peer_python() {
+        Some(p) if p.exists() => Some(p),
+        Some(p) => {
+            skip_or_fail(&format!(
+                "the peers' python {} does not exist (run scripts/setup-peers)",
+                p.display()
+            ));
+            None
+        }
+        None => {
+            skip_or_fail(
+                "no peers' python (set YARDSTICK_PEER_PYTHON or run scripts/setup-peers, which writes \
+                 ~/.cache/yardstick/peers.env)",
+            );
+            None
+        }
+    }
+}

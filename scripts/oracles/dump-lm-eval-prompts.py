@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dump the requests lm-evaluation-harness 0.4.13 builds for some tasks, as JSON lines, offline.
 
-  $YARDSTICK_PEER_PYTHON scripts/dump-lm-eval-prompts.py --tasks mmlu_anatomy,truthfulqa_mc1 \\
+  $YARDSTICK_PEER_PYTHON scripts/oracles/dump-lm-eval-prompts.py --tasks mmlu_anatomy,truthfulqa_mc1 \\
       [--num-fewshot K] [--limit N] [--seed 1234] [--include-path DIR] [--dataset-dir ORG/NAME[/CONFIG]=DIR]
 
 Datasets come from scripts/lm_eval_local.py's offline stand-in for `datasets.load_dataset` (the original
@@ -24,7 +24,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts/: lm_eval_local
 
 
 def install_datasets(dataset_dirs):
