@@ -537,7 +537,6 @@ fn other_release_mappings() {
     );
 }
 
-
 /// Every mapped split, rebuilt in Python the way the HF builders build it (scripts/oracles/check-data-mapping.py),
 /// must equal ours row for row, value for value, in column order.
 #[test]
@@ -548,8 +547,7 @@ fn cross_check_with_python() {
     };
     let python = python.display().to_string();
     let out = tempfile::tempdir().unwrap();
-    let script =
-        yardstick_testkit::workspace_root().join("scripts/oracles/check-data-mapping.py");
+    let script = yardstick_testkit::workspace_root().join("scripts/oracles/check-data-mapping.py");
     let status = std::process::Command::new(&python)
         .arg(&script)
         .arg(&dir)
