@@ -15,7 +15,7 @@ use yardstick_backends::RequestPolicy;
 use yardstick_core::ModelRef;
 use yardstick_store::ledger::{AggregateRecord, RunStatus};
 use yardstick_store::Store;
-use yardstick_tasks::{Limit, SelectionNode};
+use yardstick_tasks::{Limit, Selection, SelectionNode};
 
 /// Everything the endings need to know about the run.
 pub(crate) struct Ending<'a> {
@@ -230,6 +230,12 @@ fn group_records(groups: &[scoring::GroupResult]) -> Vec<AggregateRecord> {
             })
         })
         .collect()
+}
+
+/// What the user asked for (tasks and groups, as lm-eval's results file lists them), from the resolved
+/// selection.
+pub fn requested(selection: &Selection) -> Vec<scoring::groups::Requested> {
+    selection.roots.iter().map(to_requested).collect()
 }
 
 fn to_requested(node: &SelectionNode) -> scoring::groups::Requested {

@@ -15,6 +15,7 @@
 //! [`RequestPolicy`]: yardstick_backends::RequestPolicy
 
 mod finish;
+pub use finish::requested;
 pub mod plan;
 mod producer;
 mod requests;
