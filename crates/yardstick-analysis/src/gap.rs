@@ -374,6 +374,9 @@ type ScoreWithSe = (f64, Option<f64>, &'static str);
 /// Inner `Err(String)`: this (source, target) has no usable data; the reason becomes a note.
 type RowResult = std::result::Result<GapRow, String>;
 
+/// Per benchmark: model → (score, se, se basis).
+type BenchScores = Vec<HashMap<String, ScoreWithSe>>;
+
 fn model_level_row(
     registry: &Registry,
     data: &Dataset,
@@ -384,37 +387,9 @@ fn model_level_row(
     opts: &GapOptions,
 ) -> Result<RowResult> {
     let mut notes = Vec::new();
-    // Per benchmark: model → (score, se, se basis), and the item counts seen.
-    let mut per_bench: Vec<HashMap<String, ScoreWithSe>> = Vec::new();
-    let mut items_seen: Vec<Vec<u64>> = Vec::new();
     let mut spec = opts.groups.clone();
-    for b in all_benches {
-        let snapshot = latest_snapshot(data, source, b, opts.groups.as_of);
-        if let Some(s) = &snapshot {
-            notes.push(format!("{b}: snapshot {s}"));
-            // A leaderboard snapshot already holds only what existed on its date; --as-of chose the snapshot.
-            spec.as_of = None;
-        }
-        let mut map = HashMap::new();
-        let mut seen = Vec::new();
-        for s in data.latest_scores(source, b, snapshot.as_deref()) {
-            let n = s.n_items.or_else(|| items_for(b, source).map(u64::from));
-            let (se, basis) = match (s.stderr, n) {
-                (Some(se), _) => (Some(se), "source stderr"),
-                (None, Some(n)) if !is_index(b) && (0.0..=1.0).contains(&s.score) && n > 0 => {
-                    seen.push(n);
-                    (
-                        Some(yardstick_stats::agresti_coull_se(s.score, n)?),
-                        "binomial from item count",
-                    )
-                }
-                _ => (None, "unknown"),
-            };
-            map.insert(s.model.clone(), (s.score, se, basis));
-        }
-        per_bench.push(map);
-        items_seen.push(seen);
-    }
+    let (per_bench, items_seen) =
+        model_level_scores(data, source, all_benches, opts, &mut spec, &mut notes)?;
     // Group membership does not depend on the benchmarks; split once.
     let with_any: Vec<&ModelInfo> = data
         .models
@@ -423,46 +398,11 @@ fn model_level_row(
         .collect();
     let (a_all, b_all, ex) = split(registry, &spec, with_any);
     notes.extend(ex.describe());
-    // A dimension compares models on the same benchmarks. When not every model has every benchmark of the
-    // dimension, use the subset that keeps at least 3 models per group with the most benchmarks (then the most
-    // models), and say which were left out.
-    let has_all = |m: &ModelInfo, mask: u32| {
-        per_bench
-            .iter()
-            .enumerate()
-            .all(|(i, pb)| mask & (1 << i) == 0 || pb.contains_key(&m.name))
-    };
-    let full: u32 = if all_benches.len() >= 32 {
-        u32::MAX
-    } else {
-        (1u32 << all_benches.len()) - 1
-    };
-    // (A dimension has a handful of benchmarks; beyond 16 the subset search is skipped.)
-    let mask = if all_benches.len() == 1 || all_benches.len() > 16 {
-        full
-    } else {
-        let mut best: Option<((bool, u32, usize), u32)> = None;
-        for mask in 1..=full {
-            let na = a_all.iter().filter(|m| has_all(m, mask)).count();
-            let nb = b_all.iter().filter(|m| has_all(m, mask)).count();
-            let min = na.min(nb);
-            if min == 0 {
-                continue;
-            }
-            let score = (min >= 3, mask.count_ones(), min);
-            if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                best = Some((score, mask));
-            }
-        }
-        match best {
-            Some((_, m)) => m,
-            None => {
-                return Ok(Err(format!(
-                    "no benchmark of {} has models of both groups",
-                    all_benches.join(", ")
-                )))
-            }
-        }
+    let Some(mask) = benchmark_mask(&a_all, &b_all, &per_bench) else {
+        return Ok(Err(format!(
+            "no benchmark of {} has models of both groups",
+            all_benches.join(", ")
+        )));
     };
     let chosen: Vec<usize> = (0..all_benches.len())
         .filter(|i| mask & (1 << i) != 0)
@@ -479,8 +419,16 @@ fn model_level_row(
             dropped.join(", ")
         ));
     }
-    let a: Vec<&ModelInfo> = a_all.iter().copied().filter(|m| has_all(m, mask)).collect();
-    let b: Vec<&ModelInfo> = b_all.iter().copied().filter(|m| has_all(m, mask)).collect();
+    let a: Vec<&ModelInfo> = a_all
+        .iter()
+        .copied()
+        .filter(|m| has_benchmarks(&per_bench, m, mask))
+        .collect();
+    let b: Vec<&ModelInfo> = b_all
+        .iter()
+        .copied()
+        .filter(|m| has_benchmarks(&per_bench, m, mask))
+        .collect();
     let lacking = a_all.len() + b_all.len() - a.len() - b.len();
     if lacking > 0 {
         notes.push(format!(
@@ -496,47 +444,10 @@ fn model_level_row(
         )));
     }
     let index = benches.iter().any(|x| is_index(x));
-    let combine = |m: &ModelInfo| -> GapModel {
-        if chosen.len() == 1 {
-            let (s, se, _) = per_bench[chosen[0]][&m.name];
-            return GapModel {
-                name: m.name.clone(),
-                score: s,
-                se,
-            };
-        }
-        // Dimension: equal-weighted mean of baseline-normalised scores.
-        let k = chosen.len() as f64;
-        let mut score = 0.0;
-        let mut var = 0.0;
-        let mut known = true;
-        for &bi in &chosen {
-            let (s, se, _) = per_bench[bi][&m.name];
-            let base = if index {
-                0.0
-            } else {
-                baseline_for(&all_benches[bi], source)
-            };
-            score += crate::catalog::normalise(s, base) / k;
-            match se {
-                Some(se) => var += (se / (1.0 - base) / k).powi(2),
-                None => known = false,
-            }
-        }
-        GapModel {
-            name: m.name.clone(),
-            score,
-            se: known.then(|| var.sqrt()),
-        }
-    };
-    let ma: Vec<GapModel> = a.iter().map(|m| combine(m)).collect();
-    let mb: Vec<GapModel> = b.iter().map(|m| combine(m)).collect();
-    let mut basis_counts: HashMap<&str, usize> = HashMap::new();
-    for m in a.iter().chain(b.iter()) {
-        for &bi in &chosen {
-            *basis_counts.entry(per_bench[bi][&m.name].2).or_default() += 1;
-        }
-    }
+    let combine =
+        |m: &&ModelInfo| combined_score(m, &chosen, &per_bench, all_benches, source, index);
+    let ma: Vec<GapModel> = a.iter().map(combine).collect();
+    let mb: Vec<GapModel> = b.iter().map(combine).collect();
     let unknown_se = ma
         .iter()
         .chain(mb.iter())
@@ -559,36 +470,9 @@ fn model_level_row(
     } else {
         Some(boot.p_two_sided())
     };
-    let mut basis: Vec<String> = basis_counts
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect();
-    basis.sort();
-    // Items per model, per benchmark (the median count where sources vary).
-    let per_bench_items: Vec<(String, u64)> = chosen
-        .iter()
-        .filter(|&&bi| !items_seen[bi].is_empty())
-        .map(|&bi| {
-            (
-                all_benches[bi].clone(),
-                median_u64(&mut items_seen[bi].clone()),
-            )
-        })
-        .collect();
-    let n_items = (!per_bench_items.is_empty())
-        .then(|| per_bench_items.iter().map(|(_, n)| *n as usize).sum());
-    let items_note = match per_bench_items.as_slice() {
-        [] => format!("SE basis ({})", basis.join(", ")),
-        [(_, n)] => format!("{n} per model; SE basis ({})", basis.join(", ")),
-        many => format!(
-            "{} per model; SE basis ({})",
-            many.iter()
-                .map(|(b, n)| format!("{b} {n}"))
-                .collect::<Vec<_>>()
-                .join(" + "),
-            basis.join(", ")
-        ),
-    };
+    let models: Vec<&ModelInfo> = a.iter().chain(b.iter()).copied().collect();
+    let (n_items, items_note) =
+        items_summary(&models, &chosen, &per_bench, &items_seen, all_benches);
     let mean = |v: &[GapModel]| v.iter().map(|m| m.score).sum::<f64>() / v.len() as f64;
     let low = opts.estimand == Estimand::Population && ma.len().min(mb.len()) < 8;
     if low {
@@ -627,6 +511,185 @@ fn model_level_row(
         models_b: mb,
         notes,
     }))
+}
+
+/// Every benchmark's latest scores in `source` with their standard errors, and the item counts behind the
+/// binomial ones. A benchmark read from a leaderboard snapshot is noted, and clears `spec.as_of` (the
+/// snapshot already holds only what existed on its date).
+fn model_level_scores(
+    data: &Dataset,
+    source: &str,
+    all_benches: &[String],
+    opts: &GapOptions,
+    spec: &mut GroupSpec,
+    notes: &mut Vec<String>,
+) -> Result<(BenchScores, Vec<Vec<u64>>)> {
+    let mut per_bench: BenchScores = Vec::new();
+    let mut items_seen: Vec<Vec<u64>> = Vec::new();
+    for b in all_benches {
+        let snapshot = latest_snapshot(data, source, b, opts.groups.as_of);
+        if let Some(s) = &snapshot {
+            notes.push(format!("{b}: snapshot {s}"));
+            // A leaderboard snapshot already holds only what existed on its date; --as-of chose the snapshot.
+            spec.as_of = None;
+        }
+        let mut map = HashMap::new();
+        let mut seen = Vec::new();
+        for s in data.latest_scores(source, b, snapshot.as_deref()) {
+            let n = s.n_items.or_else(|| items_for(b, source).map(u64::from));
+            let (se, basis) = match (s.stderr, n) {
+                (Some(se), _) => (Some(se), "source stderr"),
+                (None, Some(n)) if !is_index(b) && (0.0..=1.0).contains(&s.score) && n > 0 => {
+                    seen.push(n);
+                    (
+                        Some(yardstick_stats::agresti_coull_se(s.score, n)?),
+                        "binomial from item count",
+                    )
+                }
+                _ => (None, "unknown"),
+            };
+            map.insert(s.model.clone(), (s.score, se, basis));
+        }
+        per_bench.push(map);
+        items_seen.push(seen);
+    }
+    Ok((per_bench, items_seen))
+}
+
+/// Whether `m` has a score on every benchmark in `mask`.
+fn has_benchmarks(per_bench: &BenchScores, m: &ModelInfo, mask: u32) -> bool {
+    per_bench
+        .iter()
+        .enumerate()
+        .all(|(i, pb)| mask & (1 << i) == 0 || pb.contains_key(&m.name))
+}
+
+/// The benchmarks (a bit mask) the groups are compared on. A dimension compares models on the same
+/// benchmarks: when not every model has every benchmark of the dimension, the subset that keeps at least 3
+/// models per group with the most benchmarks (then the most models). `None`: no benchmark has models of
+/// both groups.
+fn benchmark_mask(
+    a_all: &[&ModelInfo],
+    b_all: &[&ModelInfo],
+    per_bench: &BenchScores,
+) -> Option<u32> {
+    let n = per_bench.len();
+    let full: u32 = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+    // (A dimension has a handful of benchmarks; beyond 16 the subset search is skipped.)
+    if n == 1 || n > 16 {
+        return Some(full);
+    }
+    let mut best: Option<((bool, u32, usize), u32)> = None;
+    for mask in 1..=full {
+        let na = a_all
+            .iter()
+            .filter(|m| has_benchmarks(per_bench, m, mask))
+            .count();
+        let nb = b_all
+            .iter()
+            .filter(|m| has_benchmarks(per_bench, m, mask))
+            .count();
+        let min = na.min(nb);
+        if min == 0 {
+            continue;
+        }
+        let score = (min >= 3, mask.count_ones(), min);
+        if best.as_ref().is_none_or(|(s, _)| score > *s) {
+            best = Some((score, mask));
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
+/// A model's score on the chosen benchmarks: the score itself for one benchmark; for a dimension, the
+/// equal-weighted mean of baseline-normalised scores (with its propagated SE when every SE is known).
+fn combined_score(
+    m: &ModelInfo,
+    chosen: &[usize],
+    per_bench: &BenchScores,
+    all_benches: &[String],
+    source: &str,
+    index: bool,
+) -> GapModel {
+    if chosen.len() == 1 {
+        let (s, se, _) = per_bench[chosen[0]][&m.name];
+        return GapModel {
+            name: m.name.clone(),
+            score: s,
+            se,
+        };
+    }
+    // Dimension: equal-weighted mean of baseline-normalised scores.
+    let k = chosen.len() as f64;
+    let mut score = 0.0;
+    let mut var = 0.0;
+    let mut known = true;
+    for &bi in chosen {
+        let (s, se, _) = per_bench[bi][&m.name];
+        let base = if index {
+            0.0
+        } else {
+            baseline_for(&all_benches[bi], source)
+        };
+        score += crate::catalog::normalise(s, base) / k;
+        match se {
+            Some(se) => var += (se / (1.0 - base) / k).powi(2),
+            None => known = false,
+        }
+    }
+    GapModel {
+        name: m.name.clone(),
+        score,
+        se: known.then(|| var.sqrt()),
+    }
+}
+
+/// The row's item count (summed over benchmarks) and its note: items per model, per benchmark (the median
+/// count where sources vary), and how many scores' SE came from where.
+fn items_summary(
+    models: &[&ModelInfo],
+    chosen: &[usize],
+    per_bench: &BenchScores,
+    items_seen: &[Vec<u64>],
+    all_benches: &[String],
+) -> (Option<usize>, String) {
+    let mut basis_counts: HashMap<&str, usize> = HashMap::new();
+    for m in models {
+        for &bi in chosen {
+            *basis_counts.entry(per_bench[bi][&m.name].2).or_default() += 1;
+        }
+    }
+    let mut basis: Vec<String> = basis_counts
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    basis.sort();
+    // Items per model, per benchmark (the median count where sources vary).
+    let per_bench_items: Vec<(String, u64)> = chosen
+        .iter()
+        .filter(|&&bi| !items_seen[bi].is_empty())
+        .map(|&bi| {
+            (
+                all_benches[bi].clone(),
+                median_u64(&mut items_seen[bi].clone()),
+            )
+        })
+        .collect();
+    let n_items = (!per_bench_items.is_empty())
+        .then(|| per_bench_items.iter().map(|(_, n)| *n as usize).sum());
+    let items_note = match per_bench_items.as_slice() {
+        [] => format!("SE basis ({})", basis.join(", ")),
+        [(_, n)] => format!("{n} per model; SE basis ({})", basis.join(", ")),
+        many => format!(
+            "{} per model; SE basis ({})",
+            many.iter()
+                .map(|(b, n)| format!("{b} {n}"))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            basis.join(", ")
+        ),
+    };
+    (n_items, items_note)
 }
 
 fn median_u64(v: &mut [u64]) -> u64 {
@@ -680,41 +743,8 @@ fn paired_row(
     opts: &GapOptions,
 ) -> Result<RowResult> {
     let mut notes = Vec::new();
-    let with_all: BTreeSet<&String> = {
-        let mut it = tables
-            .iter()
-            .map(|t| t.scores.keys().collect::<BTreeSet<_>>());
-        let first = it.next().unwrap_or_default();
-        it.fold(first, |acc, s| acc.intersection(&s).copied().collect())
-    };
-    let fallback: Vec<ModelInfo>;
-    let candidates: Vec<&ModelInfo> = {
-        let known: Vec<&ModelInfo> = data
-            .models
-            .iter()
-            .filter(|m| m.source == source && with_all.contains(&m.name))
-            .collect();
-        if known.len() == with_all.len() {
-            known
-        } else {
-            // Models that only have items (no results row): describe them from their name.
-            fallback = with_all
-                .iter()
-                .filter(|n| data.model(source, n).is_none())
-                .map(|n| {
-                    let row = yardstick_store::observations::ModelRow {
-                        source: source.into(),
-                        model: (*n).clone(),
-                        ..Default::default()
-                    };
-                    Dataset::from_rows(registry, vec![row], vec![])
-                        .models
-                        .remove(0)
-                })
-                .collect();
-            known.into_iter().chain(fallback.iter()).collect()
-        }
-    };
+    let mut fallback = Vec::new();
+    let candidates = paired_candidates(registry, data, source, tables, &mut fallback);
     let (a, b, ex) = split(registry, &opts.groups, candidates);
     notes.extend(ex.describe());
     if a.is_empty() || b.is_empty() {
@@ -723,65 +753,16 @@ fn paired_row(
             if a.is_empty() { "A" } else { "B" }
         )));
     }
-    // Items every selected model answered, per benchmark.
     let selected: Vec<&str> = a.iter().chain(b.iter()).map(|m| m.name.as_str()).collect();
-    let mut columns: Vec<(usize, ItemKey)> = Vec::new();
-    let mut per_bench_n = Vec::new();
-    for (ti, t) in tables.iter().enumerate() {
-        let mut common: Option<BTreeSet<&ItemKey>> = None;
-        let mut union: BTreeSet<&ItemKey> = BTreeSet::new();
-        for name in &selected {
-            let keys: BTreeSet<&ItemKey> = t.scores[*name].keys().collect();
-            union.extend(keys.iter().copied());
-            common = Some(match common {
-                None => keys,
-                Some(c) => c.intersection(&keys).copied().collect(),
-            });
-        }
-        let common = common.unwrap_or_default();
-        if common.len() < union.len() {
-            notes.push(format!(
-                "{}: {} of {} items answered by every selected model are used",
-                t.benchmark,
-                common.len(),
-                union.len()
-            ));
-        }
-        if common.len() < 2 {
-            return Ok(Err(format!(
-                "{}: fewer than 2 items answered by every selected model",
-                t.benchmark
-            )));
-        }
-        per_bench_n.push(common.len());
-        columns.extend(common.into_iter().map(|k| (ti, k.clone())));
-    }
-    // Dimension rows: each item is rescaled so the plain mean over all items equals the equal-weighted mean of
-    // the benchmarks' baseline-normalised means.
-    let k = tables.len() as f64;
-    let total = columns.len() as f64;
-    let weight: Vec<(f64, f64)> = tables
-        .iter()
-        .enumerate()
-        .map(|(ti, t)| {
-            if tables.len() == 1 {
-                (0.0, 1.0)
-            } else {
-                let base = baseline_for(&t.benchmark, source);
-                (base, total / (k * per_bench_n[ti] as f64) / (1.0 - base))
-            }
-        })
-        .collect();
+    let SharedItems {
+        columns,
+        per_bench_n,
+    } = match shared_items(tables, &selected, &mut notes) {
+        Ok(c) => c,
+        Err(reason) => return Ok(Err(reason)),
+    };
     let order: Vec<&ModelInfo> = a.iter().chain(b.iter()).copied().collect();
-    let mut data_m = Vec::with_capacity(order.len() * columns.len());
-    for m in &order {
-        for (ti, key) in &columns {
-            let v = tables[*ti].scores[&m.name][key];
-            let (base, w) = weight[*ti];
-            data_m.push((v - base) * w);
-        }
-    }
-    let matrix = yardstick_stats::ScoreMatrix::new(order.len(), columns.len(), data_m)?;
+    let matrix = paired_matrix(tables, source, &columns, &per_bench_n, &order)?;
     let ga: Vec<usize> = (0..a.len()).collect();
     let gb: Vec<usize> = (a.len()..order.len()).collect();
     let means = matrix.model_means();
@@ -794,31 +775,7 @@ fn paired_row(
             })
             .collect()
     };
-    let (method, estimate, se, lower, upper, p) = match opts.estimand {
-        Estimand::Roster => {
-            let d = yardstick_stats::fixed_roster_gap(&matrix, &ga, &gb, opts.level)?;
-            (
-                Method::PairedItemsFixedRoster,
-                d.estimate,
-                d.se,
-                d.ci.lower,
-                d.ci.upper,
-                d.p,
-            )
-        }
-        Estimand::Population => {
-            let cfg = BootstrapConfig::new(opts.replicates, opts.seed, opts.level);
-            let r = yardstick_stats::two_way_gap_bootstrap(&matrix, &ga, &gb, &cfg)?;
-            (
-                Method::PairedItemsTwoWayBootstrap,
-                r.estimate,
-                r.se,
-                r.ci.lower,
-                r.ci.upper,
-                r.p_two_sided(),
-            )
-        }
-    };
+    let est = paired_estimate(&matrix, &ga, &gb, opts)?;
     let low = opts.estimand == Estimand::Population && a.len().min(b.len()) < 8;
     if low {
         notes.push(
@@ -841,17 +798,17 @@ fn paired_row(
         kind: kind.to_string(),
         target: target.to_string(),
         benchmarks: tables.iter().map(|t| t.benchmark.clone()).collect(),
-        method,
+        method: est.method,
         scale: if tables.len() > 1 {
             "normalised".into()
         } else {
             "raw".into()
         },
-        estimate,
-        se,
-        ci_lower: lower,
-        ci_upper: upper,
-        p: Some(p),
+        estimate: est.estimate,
+        se: est.se,
+        ci_lower: est.ci_lower,
+        ci_upper: est.ci_upper,
+        p: Some(est.p),
         p_holm: None,
         mean_a: mean(&ma),
         mean_b: mean(&mb),
@@ -865,6 +822,182 @@ fn paired_row(
         models_b: mb,
         notes,
     }))
+}
+
+/// The models of `source` with per-item data in every table. Models that only have items (no results row)
+/// are described from their name, in `fallback`.
+fn paired_candidates<'a>(
+    registry: &Registry,
+    data: &'a Dataset,
+    source: &str,
+    tables: &[&ItemTable],
+    fallback: &'a mut Vec<ModelInfo>,
+) -> Vec<&'a ModelInfo> {
+    let with_all: BTreeSet<&String> = {
+        let mut it = tables
+            .iter()
+            .map(|t| t.scores.keys().collect::<BTreeSet<_>>());
+        let first = it.next().unwrap_or_default();
+        it.fold(first, |acc, s| acc.intersection(&s).copied().collect())
+    };
+    let known: Vec<&ModelInfo> = data
+        .models
+        .iter()
+        .filter(|m| m.source == source && with_all.contains(&m.name))
+        .collect();
+    if known.len() == with_all.len() {
+        return known;
+    }
+    *fallback = with_all
+        .iter()
+        .filter(|n| data.model(source, n).is_none())
+        .map(|n| {
+            let row = yardstick_store::observations::ModelRow {
+                source: source.into(),
+                model: (*n).clone(),
+                ..Default::default()
+            };
+            Dataset::from_rows(registry, vec![row], vec![])
+                .models
+                .remove(0)
+        })
+        .collect();
+    let fallback: &'a [ModelInfo] = fallback;
+    known.into_iter().chain(fallback.iter()).collect()
+}
+
+/// The items every selected model answered, per benchmark.
+struct SharedItems {
+    /// (table index, item), table by table.
+    columns: Vec<(usize, ItemKey)>,
+    /// How many columns each table has.
+    per_bench_n: Vec<usize>,
+}
+
+/// The items every selected model answered, per benchmark. `Err`: a table has fewer than 2 such items (the
+/// reason).
+fn shared_items(
+    tables: &[&ItemTable],
+    selected: &[&str],
+    notes: &mut Vec<String>,
+) -> std::result::Result<SharedItems, String> {
+    let mut columns: Vec<(usize, ItemKey)> = Vec::new();
+    let mut per_bench_n = Vec::new();
+    for (ti, t) in tables.iter().enumerate() {
+        let mut common: Option<BTreeSet<&ItemKey>> = None;
+        let mut union: BTreeSet<&ItemKey> = BTreeSet::new();
+        for name in selected {
+            let keys: BTreeSet<&ItemKey> = t.scores[*name].keys().collect();
+            union.extend(keys.iter().copied());
+            common = Some(match common {
+                None => keys,
+                Some(c) => c.intersection(&keys).copied().collect(),
+            });
+        }
+        let common = common.unwrap_or_default();
+        if common.len() < union.len() {
+            notes.push(format!(
+                "{}: {} of {} items answered by every selected model are used",
+                t.benchmark,
+                common.len(),
+                union.len()
+            ));
+        }
+        if common.len() < 2 {
+            return Err(format!(
+                "{}: fewer than 2 items answered by every selected model",
+                t.benchmark
+            ));
+        }
+        per_bench_n.push(common.len());
+        columns.extend(common.into_iter().map(|k| (ti, k.clone())));
+    }
+    Ok(SharedItems {
+        columns,
+        per_bench_n,
+    })
+}
+
+/// The models × items score matrix, rows in `order`. Dimension rows: each item is rescaled so the plain mean
+/// over all items equals the equal-weighted mean of the benchmarks' baseline-normalised means.
+fn paired_matrix(
+    tables: &[&ItemTable],
+    source: &str,
+    columns: &[(usize, ItemKey)],
+    per_bench_n: &[usize],
+    order: &[&ModelInfo],
+) -> Result<yardstick_stats::ScoreMatrix> {
+    let k = tables.len() as f64;
+    let total = columns.len() as f64;
+    let weight: Vec<(f64, f64)> = tables
+        .iter()
+        .enumerate()
+        .map(|(ti, t)| {
+            if tables.len() == 1 {
+                (0.0, 1.0)
+            } else {
+                let base = baseline_for(&t.benchmark, source);
+                (base, total / (k * per_bench_n[ti] as f64) / (1.0 - base))
+            }
+        })
+        .collect();
+    let mut data_m = Vec::with_capacity(order.len() * columns.len());
+    for m in order {
+        for (ti, key) in columns {
+            let v = tables[*ti].scores[&m.name][key];
+            let (base, w) = weight[*ti];
+            data_m.push((v - base) * w);
+        }
+    }
+    Ok(yardstick_stats::ScoreMatrix::new(
+        order.len(),
+        columns.len(),
+        data_m,
+    )?)
+}
+
+/// The paired gap estimate of one row.
+struct PairedEstimate {
+    method: Method,
+    estimate: f64,
+    se: f64,
+    ci_lower: f64,
+    ci_upper: f64,
+    p: f64,
+}
+
+/// Fixed-roster per-item contrast (`roster`) or two-way bootstrap (`population`) of groups `ga` − `gb`.
+fn paired_estimate(
+    matrix: &yardstick_stats::ScoreMatrix,
+    ga: &[usize],
+    gb: &[usize],
+    opts: &GapOptions,
+) -> Result<PairedEstimate> {
+    Ok(match opts.estimand {
+        Estimand::Roster => {
+            let d = yardstick_stats::fixed_roster_gap(matrix, ga, gb, opts.level)?;
+            PairedEstimate {
+                method: Method::PairedItemsFixedRoster,
+                estimate: d.estimate,
+                se: d.se,
+                ci_lower: d.ci.lower,
+                ci_upper: d.ci.upper,
+                p: d.p,
+            }
+        }
+        Estimand::Population => {
+            let cfg = BootstrapConfig::new(opts.replicates, opts.seed, opts.level);
+            let r = yardstick_stats::two_way_gap_bootstrap(matrix, ga, gb, &cfg)?;
+            PairedEstimate {
+                method: Method::PairedItemsTwoWayBootstrap,
+                estimate: r.estimate,
+                se: r.se,
+                ci_lower: r.ci.lower,
+                ci_upper: r.ci.upper,
+                p: r.p_two_sided(),
+            }
+        }
+    })
 }
 
 impl GapReport {

@@ -138,6 +138,26 @@ fn draw_trend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &TrendReport
     let panels = root.split_evenly((3, 1));
     let x0 = day(r.since);
     let x1 = day(r.until).max(x0 + 1.0);
+    draw_frontier_panel(&panels[0], r, x0..x1)?;
+    draw_gap_panel(&panels[1], r, x0..x1)?;
+    draw_lag_panel(&panels[2], r, x0..x1)?;
+    Ok(())
+}
+
+/// The `(lo, hi)` of `vals`, padded.
+fn padded_range(vals: &[f64]) -> (f64, f64) {
+    padded(
+        vals.iter().copied().fold(f64::INFINITY, f64::min),
+        vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
+}
+
+/// Top panel: each group's frontier as a step line.
+fn draw_frontier_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &TrendReport,
+    xs: std::ops::Range<f64>,
+) -> DrawResult {
     let fa: Vec<(f64, Option<f64>)> = r
         .series
         .iter()
@@ -149,152 +169,161 @@ fn draw_trend<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r: &TrendReport
         .map(|d| (day(d.date), d.frontier_b))
         .collect();
     let ys: Vec<f64> = fa.iter().chain(fb.iter()).filter_map(|p| p.1).collect();
-    let (ylo, yhi) = padded(
-        ys.iter().copied().fold(f64::INFINITY, f64::min),
-        ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-    );
-    {
-        let mut chart = ChartBuilder::on(&panels[0])
-            .caption(
-                format!(
-                    "Frontier of {} ({}): best score released by each date",
-                    r.metric, r.source
-                ),
-                (FONT_NAME, 20),
-            )
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, ylo..yhi)
-            .map_err(pe)?;
+    let (ylo, yhi) = padded_range(&ys);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            format!(
+                "Frontier of {} ({}): best score released by each date",
+                r.metric, r.source
+            ),
+            (FONT_NAME, 20),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xs, ylo..yhi)
+        .map_err(pe)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&date_label)
+        .x_labels(10)
+        .y_desc(r.metric.clone())
+        .draw()
+        .map_err(pe)?;
+    chart
+        .draw_series(LineSeries::new(step_points(&fa), COLOR_A.stroke_width(2)))
+        .map_err(pe)?
+        .label(format!("A: {}", r.group_a))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLOR_A.stroke_width(2)));
+    chart
+        .draw_series(LineSeries::new(step_points(&fb), COLOR_B.stroke_width(2)))
+        .map_err(pe)?
+        .label(format!("B: {}", r.group_b))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLOR_B.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT_NAME, 14))
+        .draw()
+        .map_err(pe)?;
+    Ok(())
+}
+
+/// Middle panel: the frontier gap with its bootstrap band.
+fn draw_gap_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &TrendReport,
+    xs: std::ops::Range<f64>,
+) -> DrawResult {
+    let (x0, x1) = (xs.start, xs.end);
+    let gaps: Vec<(f64, f64)> = r
+        .series
+        .iter()
+        .filter_map(|d| d.gap.map(|g| (day(d.date), g)))
+        .collect();
+    let band: Vec<(f64, f64, f64)> = r
+        .series
+        .iter()
+        .filter_map(|d| Some((day(d.date), d.gap_lower?, d.gap_upper?)))
+        .collect();
+    let vals: Vec<f64> = gaps
+        .iter()
+        .map(|p| p.1)
+        .chain(band.iter().flat_map(|b| [b.1, b.2]))
+        .chain([0.0])
+        .collect();
+    let (lo, hi) = padded_range(&vals);
+    let mut chart = ChartBuilder::on(area)
+        .caption("Frontier gap F_A − F_B", (FONT_NAME, 20))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xs, lo..hi)
+        .map_err(pe)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&date_label)
+        .x_labels(10)
+        .y_desc("gap")
+        .draw()
+        .map_err(pe)?;
+    if !band.is_empty() {
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
+        poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
         chart
-            .configure_mesh()
-            .x_label_formatter(&date_label)
-            .x_labels(10)
-            .y_desc(r.metric.clone())
-            .draw()
-            .map_err(pe)?;
-        chart
-            .draw_series(LineSeries::new(step_points(&fa), COLOR_A.stroke_width(2)))
-            .map_err(pe)?
-            .label(format!("A: {}", r.group_a))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLOR_A.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(step_points(&fb), COLOR_B.stroke_width(2)))
-            .map_err(pe)?
-            .label(format!("B: {}", r.group_b))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], COLOR_B.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT_NAME, 14))
-            .draw()
+            .draw_series(std::iter::once(Polygon::new(poly, COLOR_GAP.mix(0.18))))
             .map_err(pe)?;
     }
-    {
-        let gaps: Vec<(f64, f64)> = r
-            .series
-            .iter()
-            .filter_map(|d| d.gap.map(|g| (day(d.date), g)))
-            .collect();
-        let band: Vec<(f64, f64, f64)> = r
-            .series
-            .iter()
-            .filter_map(|d| Some((day(d.date), d.gap_lower?, d.gap_upper?)))
-            .collect();
-        let vals: Vec<f64> = gaps
-            .iter()
-            .map(|p| p.1)
-            .chain(band.iter().flat_map(|b| [b.1, b.2]))
-            .chain([0.0])
-            .collect();
-        let (lo, hi) = padded(
-            vals.iter().copied().fold(f64::INFINITY, f64::min),
-            vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        let mut chart = ChartBuilder::on(&panels[1])
-            .caption("Frontier gap F_A − F_B", (FONT_NAME, 20))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, lo..hi)
-            .map_err(pe)?;
+    chart
+        .draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], BLACK.mix(0.5)))
+        .map_err(pe)?;
+    chart
+        .draw_series(LineSeries::new(gaps, COLOR_GAP.stroke_width(2)))
+        .map_err(pe)?;
+    Ok(())
+}
+
+/// Bottom panel: the lag of B behind A in months.
+fn draw_lag_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    r: &TrendReport,
+    xs: std::ops::Range<f64>,
+) -> DrawResult {
+    let (x0, x1) = (xs.start, xs.end);
+    let lags: Vec<(f64, f64)> = r
+        .series
+        .iter()
+        .filter_map(|d| d.lag_months.map(|l| (day(d.date), l)))
+        .collect();
+    let vals: Vec<f64> = lags.iter().map(|p| p.1).chain([0.0]).collect();
+    let (lo, hi) = padded_range(&vals);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "Lag of B behind A (months): when did A first reach B's best score?",
+            (FONT_NAME, 20),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xs, lo..hi)
+        .map_err(pe)?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&date_label)
+        .x_labels(10)
+        .y_desc("months")
+        .draw()
+        .map_err(pe)?;
+    chart
+        .draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], BLACK.mix(0.5)))
+        .map_err(pe)?;
+    for run in lag_runs(lags) {
         chart
-            .configure_mesh()
-            .x_label_formatter(&date_label)
-            .x_labels(10)
-            .y_desc("gap")
-            .draw()
+            .draw_series(LineSeries::new(run, COLOR_B.stroke_width(2)))
             .map_err(pe)?;
-        if !band.is_empty() {
-            let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.2)).collect();
-            poly.extend(band.iter().rev().map(|b| (b.0, b.1)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(poly, COLOR_GAP.mix(0.18))))
-                .map_err(pe)?;
-        }
-        chart
-            .draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], BLACK.mix(0.5)))
-            .map_err(pe)?;
-        chart
-            .draw_series(LineSeries::new(gaps, COLOR_GAP.stroke_width(2)))
-            .map_err(pe)?;
-    }
-    {
-        let lags: Vec<(f64, f64)> = r
-            .series
-            .iter()
-            .filter_map(|d| d.lag_months.map(|l| (day(d.date), l)))
-            .collect();
-        let vals: Vec<f64> = lags.iter().map(|p| p.1).chain([0.0]).collect();
-        let (lo, hi) = padded(
-            vals.iter().copied().fold(f64::INFINITY, f64::min),
-            vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        let mut chart = ChartBuilder::on(&panels[2])
-            .caption(
-                "Lag of B behind A (months): when did A first reach B's best score?",
-                (FONT_NAME, 20),
-            )
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, lo..hi)
-            .map_err(pe)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&date_label)
-            .x_labels(10)
-            .y_desc("months")
-            .draw()
-            .map_err(pe)?;
-        chart
-            .draw_series(LineSeries::new(vec![(x0, 0.0), (x1, 0.0)], BLACK.mix(0.5)))
-            .map_err(pe)?;
-        // One line per run of consecutive days: the lag falls abruptly when B releases a better model, and a
-        // thick polyline through such a drop would draw a miter spike.
-        let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-        for p in lags {
-            match runs.last_mut() {
-                Some(run)
-                    if run
-                        .last()
-                        .is_some_and(|q| p.0 - q.0 <= 1.0 && (p.1 - q.1).abs() < 0.5) =>
-                {
-                    run.push(p)
-                }
-                _ => runs.push(vec![p]),
-            }
-        }
-        for run in runs {
-            chart
-                .draw_series(LineSeries::new(run, COLOR_B.stroke_width(2)))
-                .map_err(pe)?;
-        }
     }
     Ok(())
+}
+
+/// One line per run of consecutive days: the lag falls abruptly when B releases a better model, and a thick
+/// polyline through such a drop would draw a miter spike.
+fn lag_runs(lags: Vec<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    for p in lags {
+        match runs.last_mut() {
+            Some(run)
+                if run
+                    .last()
+                    .is_some_and(|q| p.0 - q.0 <= 1.0 && (p.1 - q.1).abs() < 0.5) =>
+            {
+                run.push(p)
+            }
+            _ => runs.push(vec![p]),
+        }
+    }
+    runs
 }
 
 /// Best Elo per group per snapshot, and the gap with its CI.

@@ -238,7 +238,35 @@ fn parse_file(text: &str, origin: &str) -> Result<RegistryFile> {
     })
 }
 
+/// Lookup of a normalised key to an index.
+type KeyIndex = HashMap<String, usize>;
+
+/// The entries of all registry files, later files replacing earlier entries of the same id / model name.
+struct MergedEntries {
+    orgs: Vec<(OrgEntry, String)>,
+    models: Vec<(ModelEntry, String)>,
+    version: String,
+    inference_hosts: Vec<String>,
+}
+
 fn build(files: Vec<(RegistryFile, String)>) -> Result<Registry> {
+    let merged = merge_files(files);
+    let (orgs, by_alias, by_hf) = build_orgs(merged.orgs)?;
+    check_parents(&orgs)?;
+    let (models, model_by_name, model_by_hf) = build_models(merged.models, &orgs)?;
+    Ok(Registry {
+        version: merged.version,
+        inference_hosts: merged.inference_hosts,
+        orgs,
+        models,
+        by_alias,
+        by_hf,
+        model_by_name,
+        model_by_hf,
+    })
+}
+
+fn merge_files(files: Vec<(RegistryFile, String)>) -> MergedEntries {
     let mut org_entries: Vec<(OrgEntry, String)> = Vec::new();
     let mut model_entries: Vec<(ModelEntry, String)> = Vec::new();
     let mut version = String::new();
@@ -274,55 +302,29 @@ fn build(files: Vec<(RegistryFile, String)>) -> Result<Registry> {
             }
         }
     }
-    let mut orgs = Vec::with_capacity(org_entries.len());
-    let mut by_alias: HashMap<String, usize> = HashMap::new();
-    let mut by_hf: HashMap<String, usize> = HashMap::new();
-    for (e, origin) in org_entries {
+    MergedEntries {
+        orgs: org_entries,
+        models: model_entries,
+        version,
+        inference_hosts,
+    }
+}
+
+/// The organizations, with their alias and Hugging Face org lookups (no key may name two organizations).
+fn build_orgs(entries: Vec<(OrgEntry, String)>) -> Result<(Vec<Org>, KeyIndex, KeyIndex)> {
+    let mut orgs = Vec::with_capacity(entries.len());
+    let mut by_alias: KeyIndex = HashMap::new();
+    let mut by_hf: KeyIndex = HashMap::new();
+    for (e, origin) in entries {
+        let org = org_from_entry(e, origin)?;
         let err = |message: String| AnalysisError::Registry {
-            origin: origin.clone(),
+            origin: org.origin.clone(),
             message,
         };
-        if e.id.trim().is_empty() || e.name.trim().is_empty() {
-            return Err(err(format!(
-                "organization '{}': id and name must not be empty",
-                e.id
-            )));
-        }
-        if e.source.trim().is_empty() {
-            return Err(err(format!(
-                "organization '{}': every entry needs a `source` (a URL backing its country)",
-                e.id
-            )));
-        }
-        let country = country_code(&e.country).ok_or_else(|| {
-            err(format!(
-                "organization '{}': unknown country '{}'; use an ISO 3166-1 alpha-2 code such as {}",
-                e.id,
-                e.country,
-                known_codes().join(", ")
-            ))
-        })?;
-        let compile = |list: &[String], what: &str| -> Result<Vec<Regex>> {
-            list.iter()
-                .map(|p| {
-                    RegexBuilder::new(p)
-                        .case_insensitive(true)
-                        .build()
-                        .map_err(|x| {
-                            err(format!(
-                                "organization '{}': {what} '{p}' is not a valid regex: {x}",
-                                e.id
-                            ))
-                        })
-                })
-                .collect()
-        };
-        let patterns = compile(&e.model_patterns, "model_patterns")?;
-        let exclude = compile(&e.model_exclude, "model_exclude")?;
         let index = orgs.len();
-        for key in std::iter::once(&e.id)
-            .chain(std::iter::once(&e.name))
-            .chain(e.aliases.iter())
+        for key in std::iter::once(&org.id)
+            .chain(std::iter::once(&org.name))
+            .chain(org.aliases.iter())
         {
             let k = norm_alias(key);
             if let Some(&other) = by_alias.get(&k) {
@@ -330,38 +332,89 @@ fn build(files: Vec<(RegistryFile, String)>) -> Result<Registry> {
                     let other: &Org = &orgs[other];
                     return Err(err(format!(
                         "alias '{key}' of organization '{}' is also an alias of '{}' ({})",
-                        e.id, other.id, other.origin
+                        org.id, other.id, other.origin
                     )));
                 }
             }
             by_alias.insert(k, index);
         }
-        for h in &e.hf {
+        for h in &org.hf {
             let k = h.trim().to_lowercase();
             if let Some(&other) = by_hf.get(&k) {
                 return Err(err(format!(
                     "Hugging Face org '{h}' of organization '{}' is also listed for '{}'",
-                    e.id, orgs[other].id
+                    org.id, orgs[other].id
                 )));
             }
             by_hf.insert(k, index);
         }
-        orgs.push(Org {
-            id: e.id,
-            name: e.name,
-            country: country.to_string(),
-            aliases: e.aliases,
-            hf: e.hf,
-            model_patterns: e.model_patterns,
-            parent: e.parent,
-            source: e.source,
-            note: e.note,
-            origin,
-            patterns,
-            exclude,
-        });
+        orgs.push(org);
     }
-    for o in &orgs {
+    Ok((orgs, by_alias, by_hf))
+}
+
+/// One organization entry, checked: id, name and source present, a known country, valid patterns.
+fn org_from_entry(e: OrgEntry, origin: String) -> Result<Org> {
+    let err = |message: String| AnalysisError::Registry {
+        origin: origin.clone(),
+        message,
+    };
+    if e.id.trim().is_empty() || e.name.trim().is_empty() {
+        return Err(err(format!(
+            "organization '{}': id and name must not be empty",
+            e.id
+        )));
+    }
+    if e.source.trim().is_empty() {
+        return Err(err(format!(
+            "organization '{}': every entry needs a `source` (a URL backing its country)",
+            e.id
+        )));
+    }
+    let country = country_code(&e.country).ok_or_else(|| {
+        err(format!(
+            "organization '{}': unknown country '{}'; use an ISO 3166-1 alpha-2 code such as {}",
+            e.id,
+            e.country,
+            known_codes().join(", ")
+        ))
+    })?;
+    let compile = |list: &[String], what: &str| -> Result<Vec<Regex>> {
+        list.iter()
+            .map(|p| {
+                RegexBuilder::new(p)
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|x| {
+                        err(format!(
+                            "organization '{}': {what} '{p}' is not a valid regex: {x}",
+                            e.id
+                        ))
+                    })
+            })
+            .collect()
+    };
+    let patterns = compile(&e.model_patterns, "model_patterns")?;
+    let exclude = compile(&e.model_exclude, "model_exclude")?;
+    Ok(Org {
+        id: e.id,
+        name: e.name,
+        country: country.to_string(),
+        aliases: e.aliases,
+        hf: e.hf,
+        model_patterns: e.model_patterns,
+        parent: e.parent,
+        source: e.source,
+        note: e.note,
+        origin,
+        patterns,
+        exclude,
+    })
+}
+
+/// Every `parent` names a known organization.
+fn check_parents(orgs: &[Org]) -> Result<()> {
+    for o in orgs {
         if let Some(p) = &o.parent {
             if !orgs.iter().any(|x| &x.id == p) {
                 return Err(AnalysisError::Registry {
@@ -374,80 +427,85 @@ fn build(files: Vec<(RegistryFile, String)>) -> Result<Registry> {
             }
         }
     }
-    let mut models = Vec::with_capacity(model_entries.len());
-    let mut model_by_name: HashMap<String, usize> = HashMap::new();
-    let mut model_by_hf: HashMap<String, usize> = HashMap::new();
-    for (e, origin) in model_entries {
-        let err = |message: String| AnalysisError::Registry {
-            origin: origin.clone(),
-            message,
-        };
-        if !orgs.iter().any(|o| o.id == e.org) {
-            return Err(err(format!(
-                "model '{}': org '{}' is not a known organization id",
-                e.name, e.org
-            )));
-        }
-        if e.source.trim().is_empty() {
-            return Err(err(format!(
-                "model '{}': every entry needs a `source`",
-                e.name
-            )));
-        }
-        let released = match &e.released {
-            Some(d) => Some(parse_date(d).ok_or_else(|| {
-                err(format!(
-                    "model '{}': released '{d}' is not a date; write YYYY-MM-DD",
-                    e.name
-                ))
-            })?),
-            None => None,
-        };
-        for (what, v) in [
-            ("params_b", e.params_b),
-            ("active_params_b", e.active_params_b),
-        ] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(err(format!(
-                        "model '{}': {what} must be a positive number of billions, got {v}",
-                        e.name
-                    )));
-                }
-            }
-        }
+    Ok(())
+}
+
+/// The models, with their name/alias and Hugging Face id lookups.
+fn build_models(
+    entries: Vec<(ModelEntry, String)>,
+    orgs: &[Org],
+) -> Result<(Vec<RegistryModel>, KeyIndex, KeyIndex)> {
+    let mut models = Vec::with_capacity(entries.len());
+    let mut model_by_name: KeyIndex = HashMap::new();
+    let mut model_by_hf: KeyIndex = HashMap::new();
+    for (e, origin) in entries {
+        let model = model_from_entry(e, origin, orgs)?;
         let index = models.len();
-        for key in std::iter::once(&e.name).chain(e.aliases.iter()) {
+        for key in std::iter::once(&model.name).chain(model.aliases.iter()) {
             model_by_name.insert(norm_model(key), index);
         }
-        if let Some(h) = &e.hf {
+        if let Some(h) = &model.hf {
             model_by_hf.insert(norm_model(h), index);
         }
-        models.push(RegistryModel {
-            name: e.name,
-            org: e.org,
-            family: e.family,
-            released,
-            params_b: e.params_b,
-            active_params_b: e.active_params_b,
-            open_weights: e.open_weights,
-            license: e.license,
-            base: e.base,
-            hf: e.hf,
-            aliases: e.aliases,
-            source: e.source,
-            origin,
-        });
+        models.push(model);
     }
-    Ok(Registry {
-        version,
-        inference_hosts,
-        orgs,
-        models,
-        by_alias,
-        by_hf,
-        model_by_name,
-        model_by_hf,
+    Ok((models, model_by_name, model_by_hf))
+}
+
+/// One model entry, checked: a known org, a source, a valid release date and positive sizes.
+fn model_from_entry(e: ModelEntry, origin: String, orgs: &[Org]) -> Result<RegistryModel> {
+    let err = |message: String| AnalysisError::Registry {
+        origin: origin.clone(),
+        message,
+    };
+    if !orgs.iter().any(|o| o.id == e.org) {
+        return Err(err(format!(
+            "model '{}': org '{}' is not a known organization id",
+            e.name, e.org
+        )));
+    }
+    if e.source.trim().is_empty() {
+        return Err(err(format!(
+            "model '{}': every entry needs a `source`",
+            e.name
+        )));
+    }
+    let released = match &e.released {
+        Some(d) => Some(parse_date(d).ok_or_else(|| {
+            err(format!(
+                "model '{}': released '{d}' is not a date; write YYYY-MM-DD",
+                e.name
+            ))
+        })?),
+        None => None,
+    };
+    for (what, v) in [
+        ("params_b", e.params_b),
+        ("active_params_b", e.active_params_b),
+    ] {
+        if let Some(v) = v {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(err(format!(
+                    "model '{}': {what} must be a positive number of billions, got {v}",
+                    e.name
+                )));
+            }
+        }
+    }
+    Ok(RegistryModel {
+        name: e.name,
+        org: e.org,
+        family: e.family,
+        released,
+        params_b: e.params_b,
+        active_params_b: e.active_params_b,
+        open_weights: e.open_weights,
+        license: e.license,
+        base: e.base,
+        hf: e.hf,
+        aliases: e.aliases,
+        source: e.source,
+        origin,
     })
 }
 

@@ -27,6 +27,7 @@ use yardstick_stats::{
     percentile_interval, verdict_from_interval, TrendConvention, TrendVerdict, Xoshiro256PlusPlus,
     DAYS_PER_MONTH,
 };
+use yardstick_store::observations::ScoreRow;
 
 /// Longest daily series (20 years).
 const MAX_WINDOW_DAYS: i64 = 7305;
@@ -148,7 +149,70 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
     crate::groups::check_replicates(opts.replicates)?;
     crate::groups::check_not_nested(registry, &opts.groups, &data.models)?;
     let bench = metric_benchmark(&opts.metric);
-    let mut sources = data.sources_with(&bench);
+    let source = dated_source(data, opts, &bench)?;
+    let mut notes = Vec::new();
+    let (pa, pb) = group_points(registry, data, opts, &source, &bench, &mut notes)?;
+    let (since, until, days) = window_days(&pa, &pb, opts)?;
+    let scores_a: Vec<f64> = pa.iter().map(|p| p.score).collect();
+    let scores_b: Vec<f64> = pb.iter().map(|p| p.score).collect();
+    let series = frontier_series(&pa, &scores_a, &pb, &scores_b, &days);
+    let frontier_a = steps(&pa);
+    let frontier_b = steps(&pb);
+    let boot = bootstrap_band(&pa, &pb, &days, opts);
+    if boot.band.is_none() {
+        notes.push(format!(
+            "no model has a standard error for '{bench}': the frontier gap has no bootstrap band"
+        ));
+    }
+    let series: Vec<DayPoint> = series
+        .into_iter()
+        .zip(boot.gap_bands)
+        .map(|(mut d, b)| {
+            if let Some((l, u)) = b {
+                d.gap_lower = Some(l);
+                d.gap_upper = Some(u);
+            }
+            d
+        })
+        .collect();
+    let lag = lag_summary(&series, boot.lag_mean_ci);
+    let window: Vec<(&Point, f64)> = pa
+        .iter()
+        .map(|p| (p, 1.0))
+        .chain(pb.iter().map(|p| (p, 0.0)))
+        .filter(|(p, _)| p.date >= since && p.date <= until)
+        .collect();
+    let trend = match gap_trend(&window, opts.level) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            notes.push(format!("no trend estimate: {e}"));
+            None
+        }
+    };
+    Ok(TrendReport {
+        group_a: opts.groups.a.text.clone(),
+        group_b: opts.groups.b.text.clone(),
+        metric: bench,
+        source,
+        attribution: opts.groups.attribution.id().to_string(),
+        since,
+        until,
+        n_models_a: pa.len(),
+        n_models_b: pb.len(),
+        frontier_a,
+        frontier_b,
+        current_gap: series.last().and_then(|d| d.gap),
+        lag,
+        trend,
+        band: boot.band,
+        series,
+        notes,
+    })
+}
+
+/// The one source of `bench` (after `--source`) whose models carry release dates.
+fn dated_source(data: &Dataset, opts: &TrendOptions, bench: &str) -> Result<String> {
+    let mut sources = data.sources_with(bench);
     if sources.is_empty() {
         let mut all: Vec<String> = data.scores.iter().map(|s| s.benchmark.clone()).collect();
         all.sort();
@@ -182,28 +246,35 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
         })
         .cloned()
         .collect();
-    let source = match dated.as_slice() {
-        [one] => one.clone(),
-        [] => {
-            return Err(AnalysisError::NoData(format!(
+    match dated.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(AnalysisError::NoData(format!(
             "no model with a release date has '{}' (sources: {}); a frontier needs release dates",
             opts.metric,
             sources.join(", ")
-        )))
-        }
-        many => {
-            return Err(AnalysisError::invalid(
-                "--metric",
-                format!(
-                    "'{}' is in several sources with release dates ({}); choose one with --source",
-                    opts.metric,
-                    many.join(", ")
-                ),
-            ))
-        }
-    };
-    let mut notes = Vec::new();
-    let scores = data.latest_scores(&source, &bench, None);
+        ))),
+        many => Err(AnalysisError::invalid(
+            "--metric",
+            format!(
+                "'{}' is in several sources with release dates ({}); choose one with --source",
+                opts.metric,
+                many.join(", ")
+            ),
+        )),
+    }
+}
+
+/// The dated, scored models of `source` split into groups A and B, as points sorted by release date (best
+/// score first on a date). Notes the models left out; errors when a group has none.
+fn group_points(
+    registry: &Registry,
+    data: &Dataset,
+    opts: &TrendOptions,
+    source: &str,
+    bench: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Point>, Vec<Point>)> {
+    let scores = data.latest_scores(source, bench, None);
     let candidates: Vec<&ModelInfo> = data
         .models
         .iter()
@@ -227,29 +298,8 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
     spec.as_of = spec.as_of.or(opts.until);
     let (a, b, ex) = split(registry, &spec, dated_candidates);
     notes.extend(ex.describe());
-    let to_points = |ms: &[&ModelInfo]| -> Vec<Point> {
-        let mut v: Vec<Point> = ms
-            .iter()
-            .filter_map(|m| {
-                let s = scores.iter().find(|s| s.model == m.name)?;
-                Some(Point {
-                    date: m.release_date?,
-                    score: s.score,
-                    se: s.stderr,
-                    model: m.name.clone(),
-                    cluster: m
-                        .attributed(opts.groups.attribution)
-                        .org
-                        .clone()
-                        .unwrap_or_else(|| m.name.clone()),
-                })
-            })
-            .collect();
-        v.sort_by(|x, y| x.date.cmp(&y.date).then(y.score.total_cmp(&x.score)));
-        v
-    };
-    let pa = to_points(&a);
-    let pb = to_points(&b);
+    let pa = release_points(&a, &scores, opts);
+    let pb = release_points(&b, &scores, opts);
     if pa.is_empty() || pb.is_empty() {
         return Err(AnalysisError::NoData(format!(
             "group {} has no model with a '{}' score and a release date in {source}{}",
@@ -266,6 +316,38 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
             }
         )));
     }
+    Ok((pa, pb))
+}
+
+/// A group's models with a score and a release date, sorted by date (best score first on a date).
+fn release_points(ms: &[&ModelInfo], scores: &[&ScoreRow], opts: &TrendOptions) -> Vec<Point> {
+    let mut v: Vec<Point> = ms
+        .iter()
+        .filter_map(|m| {
+            let s = scores.iter().find(|s| s.model == m.name)?;
+            Some(Point {
+                date: m.release_date?,
+                score: s.score,
+                se: s.stderr,
+                model: m.name.clone(),
+                cluster: m
+                    .attributed(opts.groups.attribution)
+                    .org
+                    .clone()
+                    .unwrap_or_else(|| m.name.clone()),
+            })
+        })
+        .collect();
+    v.sort_by(|x, y| x.date.cmp(&y.date).then(y.score.total_cmp(&x.score)));
+    v
+}
+
+/// The window (`--since` / `--until`, defaulting to the first and last release) and its days.
+fn window_days(
+    pa: &[Point],
+    pb: &[Point],
+    opts: &TrendOptions,
+) -> Result<(NaiveDate, NaiveDate, Vec<NaiveDate>)> {
     let first_release = pa[0].date.min(pb[0].date);
     let last_release = pa
         .last()
@@ -283,127 +365,97 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
             ),
         ));
     }
-    let days: Vec<NaiveDate> = {
-        let mut v = Vec::new();
-        let mut d = since;
-        while d <= until {
-            v.push(d);
-            d += Duration::days(1);
-        }
-        v
-    };
-    let scores_a: Vec<f64> = pa.iter().map(|p| p.score).collect();
-    let scores_b: Vec<f64> = pb.iter().map(|p| p.score).collect();
-    let series = frontier_series(&pa, &scores_a, &pb, &scores_b, &days);
-    let frontier_a = steps(&pa);
-    let frontier_b = steps(&pb);
+    let mut days = Vec::new();
+    let mut d = since;
+    while d <= until {
+        days.push(d);
+        d += Duration::days(1);
+    }
+    Ok((since, until, days))
+}
 
-    // Bootstrap band where per-model uncertainty is known.
+/// The bootstrap band of the frontier gap and the interval of the mean lag.
+struct BootstrapBand {
+    /// How the band was computed; `None` when no model has a standard error (or under 2 replicates).
+    band: Option<String>,
+    /// Per day of the series.
+    gap_bands: Vec<Option<(f64, f64)>>,
+    lag_mean_ci: Option<(f64, f64)>,
+}
+
+/// Parametric bootstrap where per-model uncertainty is known: each model's score perturbed by its standard
+/// error, frontiers recomputed.
+fn bootstrap_band(
+    pa: &[Point],
+    pb: &[Point],
+    days: &[NaiveDate],
+    opts: &TrendOptions,
+) -> BootstrapBand {
     let with_se = pa
         .iter()
         .chain(pb.iter())
         .filter(|p| p.se.is_some())
         .count();
     let total = pa.len() + pb.len();
-    let mut band = None;
-    let mut gap_bands: Vec<Option<(f64, f64)>> = vec![None; days.len()];
-    let mut lag_mean_ci = None;
-    if with_se > 0 && opts.replicates >= 2 {
-        let reps: Vec<(Vec<Option<f64>>, Option<f64>)> = (0..opts.replicates)
-            .into_par_iter()
-            .map(|r| {
-                let mut rng = Xoshiro256PlusPlus::for_stream(opts.seed, 3, r as u64);
-                let mut perturb = |pts: &[Point]| -> Vec<f64> {
-                    pts.iter()
-                        .map(|p| p.score + p.se.unwrap_or(0.0) * rng.normal())
-                        .collect()
-                };
-                let sa = perturb(&pa);
-                let sb = perturb(&pb);
-                let s = frontier_series(&pa, &sa, &pb, &sb, &days);
-                let lags: Vec<f64> = s.iter().filter_map(|d| d.lag_months).collect();
-                let mean_lag =
-                    (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64);
-                (s.into_iter().map(|d| d.gap).collect(), mean_lag)
-            })
-            .collect();
-        for (di, slot) in gap_bands.iter_mut().enumerate() {
-            let vals: Vec<f64> = reps.iter().filter_map(|(g, _)| g[di]).collect();
-            if vals.len() == reps.len() {
-                if let Ok(ci) = percentile_interval(&vals, opts.level) {
-                    *slot = Some((ci.lower, ci.upper));
-                }
-            }
-        }
-        let lag_means: Vec<f64> = reps.iter().filter_map(|(_, l)| *l).collect();
-        if lag_means.len() == reps.len() {
-            if let Ok(ci) = percentile_interval(&lag_means, opts.level) {
-                lag_mean_ci = Some((ci.lower, ci.upper));
-            }
-        }
-        band = Some(format!(
-            "parametric bootstrap ({} replicates): each model's score perturbed by its standard error ({with_se} of {total} models have one; the others are held fixed), frontiers recomputed; {}% percentile band",
-            opts.replicates,
-            (opts.level * 100.0).round()
-        ));
-    } else {
-        notes.push(format!(
-            "no model has a standard error for '{bench}': the frontier gap has no bootstrap band"
-        ));
+    let mut out = BootstrapBand {
+        band: None,
+        gap_bands: vec![None; days.len()],
+        lag_mean_ci: None,
+    };
+    if with_se == 0 || opts.replicates < 2 {
+        return out;
     }
-    let series: Vec<DayPoint> = series
-        .into_iter()
-        .zip(gap_bands)
-        .map(|(mut d, b)| {
-            if let Some((l, u)) = b {
-                d.gap_lower = Some(l);
-                d.gap_upper = Some(u);
-            }
-            d
+    let reps: Vec<(Vec<Option<f64>>, Option<f64>)> = (0..opts.replicates)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = Xoshiro256PlusPlus::for_stream(opts.seed, 3, r as u64);
+            let mut perturb = |pts: &[Point]| -> Vec<f64> {
+                pts.iter()
+                    .map(|p| p.score + p.se.unwrap_or(0.0) * rng.normal())
+                    .collect()
+            };
+            let sa = perturb(pa);
+            let sb = perturb(pb);
+            let s = frontier_series(pa, &sa, pb, &sb, days);
+            let lags: Vec<f64> = s.iter().filter_map(|d| d.lag_months).collect();
+            let mean_lag = (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64);
+            (s.into_iter().map(|d| d.gap).collect(), mean_lag)
         })
         .collect();
+    for (di, slot) in out.gap_bands.iter_mut().enumerate() {
+        let vals: Vec<f64> = reps.iter().filter_map(|(g, _)| g[di]).collect();
+        if vals.len() == reps.len() {
+            if let Ok(ci) = percentile_interval(&vals, opts.level) {
+                *slot = Some((ci.lower, ci.upper));
+            }
+        }
+    }
+    let lag_means: Vec<f64> = reps.iter().filter_map(|(_, l)| *l).collect();
+    if lag_means.len() == reps.len() {
+        if let Ok(ci) = percentile_interval(&lag_means, opts.level) {
+            out.lag_mean_ci = Some((ci.lower, ci.upper));
+        }
+    }
+    out.band = Some(format!(
+        "parametric bootstrap ({} replicates): each model's score perturbed by its standard error ({with_se} of {total} models have one; the others are held fixed), frontiers recomputed; {}% percentile band",
+        opts.replicates,
+        (opts.level * 100.0).round()
+    ));
+    out
+}
+
+/// Summary of the daily lag series.
+fn lag_summary(series: &[DayPoint], mean_ci: Option<(f64, f64)>) -> LagSummary {
     let lags: Vec<f64> = series.iter().filter_map(|d| d.lag_months).collect();
-    let lag = LagSummary {
+    LagSummary {
         mean_months: (!lags.is_empty()).then(|| lags.iter().sum::<f64>() / lags.len() as f64),
         min_months: lags.iter().copied().reduce(f64::min),
         max_months: lags.iter().copied().reduce(f64::max),
         current_months: series.last().and_then(|d| d.lag_months),
         days: lags.len(),
         days_b_ahead_unreached: series.iter().filter(|d| d.b_ahead_unreached).count(),
-        mean_ci: lag_mean_ci,
-    };
-    let window: Vec<(&Point, f64)> = pa
-        .iter()
-        .map(|p| (p, 1.0))
-        .chain(pb.iter().map(|p| (p, 0.0)))
-        .filter(|(p, _)| p.date >= since && p.date <= until)
-        .collect();
-    let trend = match gap_trend(&window, opts.level) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            notes.push(format!("no trend estimate: {e}"));
-            None
-        }
-    };
-    Ok(TrendReport {
-        group_a: opts.groups.a.text.clone(),
-        group_b: opts.groups.b.text.clone(),
-        metric: bench,
-        source,
-        attribution: opts.groups.attribution.id().to_string(),
-        since,
-        until,
-        n_models_a: pa.len(),
-        n_models_b: pb.len(),
-        frontier_a,
-        frontier_b,
-        current_gap: series.last().and_then(|d| d.gap),
-        lag,
-        trend,
-        band,
-        series,
-        notes,
-    })
+        mean_ci,
+    }
 }
 
 /// Frontier steps (the models that raised the frontier), in date order.
@@ -759,40 +811,10 @@ pub fn arena_trend(
             continue;
         }
         let scores = data.latest_scores(&source, &bench, Some(&snap));
-        let models: Vec<&ModelInfo> = scores
-            .iter()
-            .filter_map(|s| data.model(&source, &s.model))
-            .collect();
-        let (a, b, _) = split(registry, &spec, models);
-        let best = |g: &[&ModelInfo]| {
-            g.iter()
-                .filter_map(|m| scores.iter().find(|s| s.model == m.name).copied())
-                .max_by(|x, y| x.score.total_cmp(&y.score))
-        };
-        let (Some(ba), Some(bb)) = (best(&a), best(&b)) else {
-            skipped += 1;
-            continue;
-        };
-        let se = match (ba.stderr, bb.stderr) {
-            (Some(x), Some(y)) => Some((x * x + y * y).sqrt()),
-            _ => None,
-        };
-        let gap = ba.score - bb.score;
-        out.push(SnapshotGap {
-            date,
-            best_a: ba.model.clone(),
-            score_a: ba.score,
-            ci_a: ba.ci_lower.zip(ba.ci_upper),
-            best_b: bb.model.clone(),
-            score_b: bb.score,
-            ci_b: bb.ci_lower.zip(bb.ci_upper),
-            gap,
-            se,
-            ci_lower: se.map(|s| gap - z * s),
-            ci_upper: se.map(|s| gap + z * s),
-            n_models_a: a.len(),
-            n_models_b: b.len(),
-        });
+        match snapshot_gap(registry, data, &spec, &source, &scores, date, z) {
+            Some(g) => out.push(g),
+            None => skipped += 1,
+        }
     }
     if skipped > 0 {
         notes.push(format!(
@@ -804,66 +826,8 @@ pub fn arena_trend(
             "no snapshot has a model of both groups".into(),
         ));
     }
-    // Trend of the per-snapshot gap over snapshot date. Consecutive snapshots share most battles, so they are
-    // clustered by calendar quarter; weights 1/SE².
     let trend = if out.len() >= 3 {
-        let epoch = out[0].date;
-        let days: Vec<f64> = out
-            .iter()
-            .map(|s| (s.date - epoch).num_days() as f64)
-            .collect();
-        let y: Vec<f64> = out.iter().map(|s| s.gap).collect();
-        let all_se = out.iter().all(|s| s.se.is_some_and(|x| x > 0.0));
-        let w: Option<Vec<f64>> = all_se.then(|| {
-            out.iter()
-                .map(|s| 1.0 / s.se.unwrap_or(1.0).powi(2))
-                .collect()
-        });
-        let quarters: Vec<String> = out
-            .iter()
-            .map(|s| {
-                format!(
-                    "{}Q{}",
-                    chrono::Datelike::year(&s.date),
-                    (chrono::Datelike::month(&s.date) - 1) / 3 + 1
-                )
-            })
-            .collect();
-        let clusters = yardstick_stats::dense_cluster_ids(&quarters);
-        let mean_gap = y.iter().sum::<f64>() / y.len() as f64;
-        match yardstick_stats::trend(
-            &y,
-            &days,
-            w.as_deref(),
-            Some(&clusters),
-            TrendConvention::for_signed_gap(mean_gap),
-            opts.level,
-        ) {
-            Ok(t) => {
-                let verdict_text = verdict_text(t.verdict, mean_gap);
-                Some(GapTrend {
-                    method: format!(
-                        "WLS of the snapshot gap on snapshot date ({}), CR1 SE clustered by calendar quarter ({} clusters)",
-                        if w.is_some() { "weights 1/SE²" } else { "unweighted" },
-                        t.n_clusters
-                    ),
-                    slope_per_month: t.slope_per_month,
-                    ci_lower_per_month: t.ci_per_month.lower,
-                    ci_upper_per_month: t.ci_per_month.upper,
-                    p: t.p,
-                    gap_at_centre: mean_gap,
-                    centre: epoch + Duration::days((days.iter().sum::<f64>() / days.len() as f64).round() as i64),
-                    verdict: t.verdict,
-                    verdict_text,
-                    n: t.n,
-                    n_clusters: t.n_clusters,
-                })
-            }
-            Err(e) => {
-                notes.push(format!("no trend estimate: {e}"));
-                None
-            }
-        }
+        arena_gap_trend(&out, opts.level, &mut notes)
     } else {
         None
     };
@@ -877,6 +841,114 @@ pub fn arena_trend(
         method: "per snapshot: best-rated model of each group; gap CI = gap ± z·√(SE_A² + SE_B²), SE = half-width of the snapshot's 95% interval / 1.96 (treats the two ratings as independent; the max over models is biased upward when many models are close)".into(),
         notes,
     })
+}
+
+/// The gap between the best-rated model of each group in one snapshot (`scores`); `None` when a group has
+/// no model in it.
+fn snapshot_gap(
+    registry: &Registry,
+    data: &Dataset,
+    spec: &GroupSpec,
+    source: &str,
+    scores: &[&ScoreRow],
+    date: NaiveDate,
+    z: f64,
+) -> Option<SnapshotGap> {
+    let models: Vec<&ModelInfo> = scores
+        .iter()
+        .filter_map(|s| data.model(source, &s.model))
+        .collect();
+    let (a, b, _) = split(registry, spec, models);
+    let best = |g: &[&ModelInfo]| {
+        g.iter()
+            .filter_map(|m| scores.iter().find(|s| s.model == m.name).copied())
+            .max_by(|x, y| x.score.total_cmp(&y.score))
+    };
+    let (Some(ba), Some(bb)) = (best(&a), best(&b)) else {
+        return None;
+    };
+    let se = match (ba.stderr, bb.stderr) {
+        (Some(x), Some(y)) => Some((x * x + y * y).sqrt()),
+        _ => None,
+    };
+    let gap = ba.score - bb.score;
+    Some(SnapshotGap {
+        date,
+        best_a: ba.model.clone(),
+        score_a: ba.score,
+        ci_a: ba.ci_lower.zip(ba.ci_upper),
+        best_b: bb.model.clone(),
+        score_b: bb.score,
+        ci_b: bb.ci_lower.zip(bb.ci_upper),
+        gap,
+        se,
+        ci_lower: se.map(|s| gap - z * s),
+        ci_upper: se.map(|s| gap + z * s),
+        n_models_a: a.len(),
+        n_models_b: b.len(),
+    })
+}
+
+/// Trend of the per-snapshot gap over snapshot date. Consecutive snapshots share most battles, so they are
+/// clustered by calendar quarter; weights 1/SE². A failed fit is noted and gives `None`.
+fn arena_gap_trend(out: &[SnapshotGap], level: f64, notes: &mut Vec<String>) -> Option<GapTrend> {
+    let epoch = out[0].date;
+    let days: Vec<f64> = out
+        .iter()
+        .map(|s| (s.date - epoch).num_days() as f64)
+        .collect();
+    let y: Vec<f64> = out.iter().map(|s| s.gap).collect();
+    let all_se = out.iter().all(|s| s.se.is_some_and(|x| x > 0.0));
+    let w: Option<Vec<f64>> = all_se.then(|| {
+        out.iter()
+            .map(|s| 1.0 / s.se.unwrap_or(1.0).powi(2))
+            .collect()
+    });
+    let quarters: Vec<String> = out
+        .iter()
+        .map(|s| {
+            format!(
+                "{}Q{}",
+                chrono::Datelike::year(&s.date),
+                (chrono::Datelike::month(&s.date) - 1) / 3 + 1
+            )
+        })
+        .collect();
+    let clusters = yardstick_stats::dense_cluster_ids(&quarters);
+    let mean_gap = y.iter().sum::<f64>() / y.len() as f64;
+    match yardstick_stats::trend(
+        &y,
+        &days,
+        w.as_deref(),
+        Some(&clusters),
+        TrendConvention::for_signed_gap(mean_gap),
+        level,
+    ) {
+        Ok(t) => {
+            let verdict_text = verdict_text(t.verdict, mean_gap);
+            Some(GapTrend {
+                method: format!(
+                    "WLS of the snapshot gap on snapshot date ({}), CR1 SE clustered by calendar quarter ({} clusters)",
+                    if w.is_some() { "weights 1/SE²" } else { "unweighted" },
+                    t.n_clusters
+                ),
+                slope_per_month: t.slope_per_month,
+                ci_lower_per_month: t.ci_per_month.lower,
+                ci_upper_per_month: t.ci_per_month.upper,
+                p: t.p,
+                gap_at_centre: mean_gap,
+                centre: epoch + Duration::days((days.iter().sum::<f64>() / days.len() as f64).round() as i64),
+                verdict: t.verdict,
+                verdict_text,
+                n: t.n,
+                n_clusters: t.n_clusters,
+            })
+        }
+        Err(e) => {
+            notes.push(format!("no trend estimate: {e}"));
+            None
+        }
+    }
 }
 
 impl ArenaTrendReport {

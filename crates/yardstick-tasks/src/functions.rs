@@ -38,6 +38,34 @@ pub enum DocTo {
     MmluProCotTarget,
 }
 
+/// Why a native function could not be applied to a doc.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FunctionError {
+    /// The function is not of the kind the field needs (`process_docs`, `doc_to_*`).
+    #[error("`{name}` is not a {expected} function")]
+    WrongKind {
+        name: &'static str,
+        /// `process_docs` or `doc_to_*`.
+        expected: &'static str,
+    },
+    #[error("the doc has no field `{field}`")]
+    MissingField { field: String },
+    #[error("field `{field}` is not a string: {value}")]
+    NotAString { field: String, value: Value },
+    #[error("field `{field}` is not a list")]
+    NotAList { field: &'static str },
+    /// An element of a list field (`an ending`, `option 2`) is not a string.
+    #[error("{element} is not a string")]
+    ElementNotAString { element: String },
+    /// HellaSwag's `int(label)` failed.
+    #[error("int({literal:?}): invalid literal for int() with base 10")]
+    LabelNotAnInt { literal: String },
+    #[error("label {value} is not an integer")]
+    LabelNotAnInteger { value: serde_json::Number },
+    #[error("field `label` is missing")]
+    LabelMissing,
+}
+
 /// One native function.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BuiltinFunction {
@@ -274,7 +302,7 @@ pub fn guess_for_user_reference(
 
 impl BuiltinFunction {
     /// Apply a `process_docs` function to a split.
-    pub fn process_docs(&self, docs: &[Doc]) -> Result<Vec<Doc>, String> {
+    pub fn process_docs(&self, docs: &[Doc]) -> Result<Vec<Doc>, FunctionError> {
         match self.kind {
             FunctionKind::ProcessDocs(ProcessDocs::Hellaswag) => {
                 docs.iter().map(hellaswag_process_doc).collect()
@@ -284,12 +312,15 @@ impl BuiltinFunction {
                 .filter(|d| d.get("category").and_then(Value::as_str) == Some(subject))
                 .cloned()
                 .collect()),
-            _ => Err(format!("`{}` is not a process_docs function", self.name)),
+            _ => Err(FunctionError::WrongKind {
+                name: self.name,
+                expected: "process_docs",
+            }),
         }
     }
 
     /// Apply a `doc_to_text`/`doc_to_target` function to a doc.
-    pub fn doc_to(&self, doc: &Doc) -> Result<Value, String> {
+    pub fn doc_to(&self, doc: &Doc) -> Result<Value, FunctionError> {
         match self.kind {
             FunctionKind::DocTo(DocTo::MmluProQuestion) => {
                 mmlu_pro_question(doc).map(Value::String)
@@ -300,16 +331,24 @@ impl BuiltinFunction {
                     cot.replace("A: Let's think step by step. ", ""),
                 ))
             }
-            _ => Err(format!("`{}` is not a doc_to_* function", self.name)),
+            _ => Err(FunctionError::WrongKind {
+                name: self.name,
+                expected: "doc_to_*",
+            }),
         }
     }
 }
 
-fn str_field<'a>(doc: &'a Doc, key: &str) -> Result<&'a str, String> {
+fn str_field<'a>(doc: &'a Doc, key: &str) -> Result<&'a str, FunctionError> {
     match doc.get(key) {
         Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(format!("field `{key}` is not a string: {other}")),
-        None => Err(format!("the doc has no field `{key}`")),
+        Some(other) => Err(FunctionError::NotAString {
+            field: key.to_string(),
+            value: other.clone(),
+        }),
+        None => Err(FunctionError::MissingField {
+            field: key.to_string(),
+        }),
     }
 }
 
@@ -325,7 +364,7 @@ pub fn hellaswag_preprocess(text: &str) -> String {
 
 /// HellaSwag's `_process_doc`: the original columns, then `query`, `choices` and `gold` (as
 /// `datasets.map` appends new columns).
-fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, String> {
+fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, FunctionError> {
     let ctx = format!(
         "{} {}",
         str_field(doc, "ctx_a")?,
@@ -334,24 +373,26 @@ fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, String> {
     let query = hellaswag_preprocess(&format!("{}: {}", str_field(doc, "activity_label")?, ctx));
     let endings = match doc.get("endings") {
         Some(Value::Array(e)) => e,
-        _ => return Err("field `endings` is not a list".into()),
+        _ => return Err(FunctionError::NotAList { field: "endings" }),
     };
     let choices: Vec<Value> = endings
         .iter()
         .map(|e| {
             e.as_str()
                 .map(|s| Value::String(hellaswag_preprocess(s)))
-                .ok_or_else(|| "an ending is not a string".to_string())
+                .ok_or_else(|| FunctionError::ElementNotAString {
+                    element: "an ending".into(),
+                })
         })
         .collect::<Result<_, _>>()?;
     let gold = match doc.get("label") {
         Some(Value::String(s)) => pystr::strip(s, None)
             .parse::<i64>()
-            .map_err(|_| format!("int({s:?}): invalid literal for int() with base 10"))?,
+            .map_err(|_| FunctionError::LabelNotAnInt { literal: s.clone() })?,
         Some(Value::Number(n)) => n
             .as_i64()
-            .ok_or_else(|| format!("label {n} is not an integer"))?,
-        _ => return Err("field `label` is missing".into()),
+            .ok_or_else(|| FunctionError::LabelNotAnInteger { value: n.clone() })?,
+        _ => return Err(FunctionError::LabelMissing),
     };
     let mut out = doc.clone();
     out.insert("query".into(), Value::String(query));
@@ -361,7 +402,7 @@ fn hellaswag_process_doc(doc: &Doc) -> Result<Doc, String> {
 }
 
 /// MMLU-Pro's `format_cot_example(example, including_answer=False)`.
-fn mmlu_pro_question(doc: &Doc) -> Result<String, String> {
+fn mmlu_pro_question(doc: &Doc) -> Result<String, FunctionError> {
     const LETTERS: [&str; 10] = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"];
     let mut prompt = String::from("Question:\n");
     prompt.push_str(str_field(doc, "question")?);
@@ -369,7 +410,7 @@ fn mmlu_pro_question(doc: &Doc) -> Result<String, String> {
     prompt.push_str("Options:\n");
     let options = match doc.get("options") {
         Some(Value::Array(o)) => o,
-        _ => return Err("field `options` is not a list".into()),
+        _ => return Err(FunctionError::NotAList { field: "options" }),
     };
     for (i, opt) in options.iter().enumerate() {
         if i >= LETTERS.len() {
@@ -377,7 +418,9 @@ fn mmlu_pro_question(doc: &Doc) -> Result<String, String> {
         }
         let opt = opt
             .as_str()
-            .ok_or_else(|| format!("option {i} is not a string"))?;
+            .ok_or_else(|| FunctionError::ElementNotAString {
+                element: format!("option {i}"),
+            })?;
         prompt.push_str(&format!("{}. {}\n", LETTERS[i], pystr::strip(opt, None)));
     }
     prompt.push_str("Answer: Let's think step by step.");

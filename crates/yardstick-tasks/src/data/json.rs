@@ -51,47 +51,70 @@ fn parse_rows(text: &str, path: &Path) -> Result<Vec<Map<String, Value>>, DataEr
     let text = strip_bom(text);
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
-        let value: Value = serde_json::from_str(text).map_err(|e| DataError::Json {
+        parse_array_rows(text, trimmed, path)
+    } else {
+        parse_json_lines_rows(text, trimmed, path)
+    }
+}
+
+/// A top-level JSON array: its objects, or `{"text": s}` per string.
+fn parse_array_rows(
+    text: &str,
+    trimmed: &str,
+    path: &Path,
+) -> Result<Vec<Map<String, Value>>, DataError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| DataError::Json {
+        path: path.to_path_buf(),
+        line: e.line() as u64,
+        column: e.column() as u64,
+        message: json_error_message(&e),
+    })?;
+    let Value::Array(items) = value else {
+        return Err(DataError::Json {
             path: path.to_path_buf(),
-            line: e.line() as u64,
-            column: e.column() as u64,
-            message: json_error_message(&e),
-        })?;
-        let Value::Array(items) = value else {
-            return Err(DataError::Json {
+            line: 1,
+            column: 1,
+            message: "expected a JSON array".into(),
+        });
+    };
+    let objects = array_of_objects(trimmed);
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match (objects, item) {
+            (true, Value::Object(m)) => Ok(m),
+            (false, Value::String(s)) => {
+                let mut m = Map::new();
+                m.insert("text".into(), Value::String(s));
+                Ok(m)
+            }
+            (_, other) => Err(DataError::Json {
                 path: path.to_path_buf(),
                 line: 1,
                 column: 1,
-                message: "expected a JSON array".into(),
-            });
-        };
-        // HF: a '{' before the first '"' in the first 100 bytes means "list of objects", else "list of strings".
-        let head = &trimmed.as_bytes()[..trimmed.len().min(100)];
-        let before_quote = head.split(|b| *b == b'"').next().unwrap_or(head);
-        let objects = before_quote.contains(&b'{');
-        return items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| match (objects, item) {
-                (true, Value::Object(m)) => Ok(m),
-                (false, Value::String(s)) => {
-                    let mut m = Map::new();
-                    m.insert("text".into(), Value::String(s));
-                    Ok(m)
-                }
-                (_, other) => Err(DataError::Json {
-                    path: path.to_path_buf(),
-                    line: 1,
-                    column: 1,
-                    message: format!(
-                        "element {i} of the top-level array is {}, expected {}",
-                        kind_name(&other),
-                        if objects { "an object" } else { "a string" }
-                    ),
-                }),
-            })
-            .collect();
-    }
+                message: format!(
+                    "element {i} of the top-level array is {}, expected {}",
+                    kind_name(&other),
+                    if objects { "an object" } else { "a string" }
+                ),
+            }),
+        })
+        .collect()
+}
+
+/// HF: a '{' before the first '"' in the first 100 bytes means "list of objects", else "list of strings".
+fn array_of_objects(trimmed: &str) -> bool {
+    let head = &trimmed.as_bytes()[..trimmed.len().min(100)];
+    let before_quote = head.split(|b| *b == b'"').next().unwrap_or(head);
+    before_quote.contains(&b'{')
+}
+
+/// JSON Lines: one object per non-blank line.
+fn parse_json_lines_rows(
+    text: &str,
+    trimmed: &str,
+    path: &Path,
+) -> Result<Vec<Map<String, Value>>, DataError> {
     let mut rows = Vec::new();
     for (i, line) in text.split('\n').enumerate() {
         if line.trim().is_empty() {
