@@ -61,6 +61,18 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// `context`, plus what to do when `source` says the disk is full.
+fn with_disk_full_hint(context: &str, source: &rusqlite::Error) -> String {
+    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        format!(
+            "{context} (the disk holding the store is full: free space there, then rerun the same command; \
+             everything stored so far is kept and reused)"
+        )
+    } else {
+        context.to_string()
+    }
+}
+
 /// How long a writer waits for another process's write to finish.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -244,7 +256,7 @@ impl Store {
     fn init(conn: Connection, path: PathBuf) -> Result<Self> {
         let sql_err = |context: &str, source| StoreError::Sql {
             path: path.clone(),
-            context: context.into(),
+            context: with_disk_full_hint(context, &source),
             source,
         };
         conn.busy_timeout(BUSY_TIMEOUT)
@@ -340,7 +352,7 @@ impl Store {
     pub(crate) fn sql_err(&self, context: &str, source: rusqlite::Error) -> StoreError {
         StoreError::Sql {
             path: self.path.clone(),
-            context: context.into(),
+            context: with_disk_full_hint(context, &source),
             source,
         }
     }
