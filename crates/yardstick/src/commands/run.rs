@@ -115,16 +115,21 @@ fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A second signal within this time of the first is taken for the same one, delivered twice.
+const SIGNAL_REPEAT: Duration = Duration::from_secs(1);
+
 /// The signal that interrupted a run, as `128 + signal number` (the shell's exit status for it); 0 = none.
 static INTERRUPTED_BY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 /// Ctrl-C (SIGINT), SIGTERM (a scheduler or `kill`) and SIGHUP (a closed terminal or SSH session) all end a
 /// run the same way: the requests in flight finish and are stored, the run is marked interrupted and the
-/// resume command printed; exit status 128 + the signal (130, 143, 129). A second signal exits at once.
+/// resume command printed; exit status 128 + the signal (130, 143, 129). A second signal (a second or more
+/// after the first) exits at once.
 fn install_interrupt_handlers(cancel: Arc<AtomicBool>, resume: String) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
+        let first_at = Arc::new(std::sync::Mutex::new(None::<std::time::Instant>));
         let mut streams = Vec::new();
         for (kind, code, name) in [
             (SignalKind::interrupt(), 130u8, "Ctrl-C"),
@@ -137,12 +142,24 @@ fn install_interrupt_handlers(cancel: Arc<AtomicBool>, resume: String) -> anyhow
         for (mut s, code, name) in streams {
             let cancel = cancel.clone();
             let resume = resume.clone();
+            let first_at = first_at.clone();
             tokio::spawn(async move {
                 while s.recv().await.is_some() {
                     let first = INTERRUPTED_BY
                         .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
                         .is_ok();
+                    if first {
+                        if let Ok(mut at) = first_at.lock() {
+                            *at = Some(std::time::Instant::now());
+                        }
+                    }
                     if !first || cancel.swap(true, Ordering::SeqCst) {
+                        // The same request delivered twice at once (timeout(1) signals its child and then
+                        // the process group; schedulers signal every process of a job) is not a second one.
+                        let since = first_at.lock().ok().and_then(|at| at.map(|t| t.elapsed()));
+                        if since.is_some_and(|d| d < SIGNAL_REPEAT) {
+                            continue;
+                        }
                         std::process::exit(i32::from(code));
                     }
                     eprintln!(
