@@ -265,3 +265,70 @@ fn out_of_range_values_are_refused() {
     let e = import(dir.path(), &[p]).expect_err("refused");
     assert!(e.contains("1e300") || e.contains("out of range"), "{e}");
 }
+
+/// Item 7: symbolic links in an imported directory are followed to files (and directories); dangling
+/// links, loops of links and links back to a directory already read are listed as skipped with the reason.
+#[cfg(unix)]
+#[test]
+fn symlinks_in_a_directory_are_followed_or_skipped_with_the_reason() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("in");
+    let outside = dir.path().join("elsewhere");
+    let target = write(
+        &outside,
+        "a_gpqa_diamond.csv",
+        format!(
+            "{EPOCH_HEADER}gpt-x,0.5,0.5,2024-05-13,OpenAI,United States of America,,,0.01,,,,a\n"
+        )
+        .as_bytes(),
+    );
+    std::fs::create_dir_all(&d).unwrap();
+    symlink(&target, d.join("linked_gpqa_diamond.csv")).unwrap();
+    symlink(dir.path().join("nowhere.csv"), d.join("dangling.csv")).unwrap();
+    symlink(d.join("loop_b"), d.join("loop_a")).unwrap();
+    symlink(d.join("loop_a"), d.join("loop_b")).unwrap();
+    symlink(&d, d.join("back_to_top")).unwrap();
+    let r = import(dir.path(), std::slice::from_ref(&d)).expect("directory import");
+    assert_eq!(r.files.len(), 1, "{r:#?}");
+    assert!(
+        r.files[0].path.ends_with("linked_gpqa_diamond.csv"),
+        "{r:#?}"
+    );
+    let reason = |name: &str| {
+        r.skipped
+            .iter()
+            .find(|s| s.path.ends_with(name))
+            .map(|s| s.reason.clone())
+            .unwrap_or_else(|| panic!("{name} not listed as skipped: {r:#?}"))
+    };
+    assert!(reason("dangling.csv").contains("dangling"), "{r:#?}");
+    assert!(reason("loop_a").contains("loop of links"), "{r:#?}");
+    assert!(reason("loop_b").contains("loop of links"), "{r:#?}");
+    assert!(reason("back_to_top").contains("already read"), "{r:#?}");
+    assert_eq!(r.skipped.len(), 4, "{r:#?}");
+}
+
+/// Item 4: a skipped file's reason quotes the file's text safe to print: no terminal escapes, no secrets.
+#[test]
+fn skip_reasons_quoting_a_file_are_safe_to_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("in");
+    write(
+        &d,
+        "b_math_level_5.csv",
+        format!(
+            "{EPOCH_HEADER}gpt-y,0.5,0.5,\x1b]0;PWNED\x07\x1b[2J sk-abcdefghijklmnopqrstu,OpenAI,United States of America,,,0.01,,,,b\n"
+        )
+        .as_bytes(),
+    );
+    let r = import(dir.path(), std::slice::from_ref(&d)).expect("directory import");
+    assert_eq!(r.skipped.len(), 1, "{r:#?}");
+    let reason = &r.skipped[0].reason;
+    assert!(
+        !reason.contains('\x1b') && !reason.contains('\x07'),
+        "{reason:?}"
+    );
+    assert!(!reason.contains("sk-abcdefghijklmnopqrstu"), "{reason}");
+    assert!(reason.contains("\\u{1b}]0;PWNED"), "{reason}");
+}

@@ -7,13 +7,16 @@ use std::time::Duration;
 /// How many characters of a response body an error quotes.
 pub const BODY_EXCERPT_CHARS: usize = 300;
 
-/// The first [`BODY_EXCERPT_CHARS`] characters of a body, on one line.
+/// The first [`BODY_EXCERPT_CHARS`] characters of a body, on one line, safe to print: secrets redacted and
+/// terminal escape/control characters made visible ([`yardstick_core::safe_to_print`]).
 pub fn excerpt(body: &str) -> String {
     let mut s: String = body.chars().take(BODY_EXCERPT_CHARS).collect();
-    if s.len() < body.len() {
+    let cut = s.len() < body.len();
+    s = yardstick_core::safe_to_print(&s.replace(['\n', '\r', '\t'], " "));
+    if cut {
         s.push('…');
     }
-    s.replace(['\n', '\r'], " ")
+    s
 }
 
 /// Errors of tokenizers (loading and encoding).
@@ -99,6 +102,20 @@ pub enum BackendError {
     },
     #[error(transparent)]
     Tokenizer(#[from] TokenizerError),
+    #[error(
+        "{url} redirected to another host ({location}); Yardstick does not follow redirects across hosts (the \
+         API key would go with them). If that host is the right server, pass it with --model"
+    )]
+    CrossHostRedirect { url: String, location: String },
+    #[error(
+        "{url} sent a response body of {size}, over Yardstick's limit of {limit} bytes; check that --model points \
+         at an OpenAI-compatible API (not a file server or a proxy's error page)"
+    )]
+    BodyTooLarge {
+        url: String,
+        size: String,
+        limit: u64,
+    },
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error("backend configuration: {0}")]

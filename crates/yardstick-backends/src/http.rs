@@ -442,6 +442,8 @@ pub struct ApiClient {
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub limiter: Arc<AdaptiveLimiter>,
+    /// The largest response body read ([`MAX_BODY_BYTES`]).
+    pub max_body_bytes: u64,
 }
 
 /// The API key: `YARDSTICK_API_KEY`, else `OPENAI_API_KEY` (empty values ignored).
@@ -465,6 +467,69 @@ enum Attempt {
     },
     /// No answer: connection refused (`connect`), dropped, or timed out.
     Transport { err: BackendError, connect: bool },
+    /// An answer that retrying cannot change (a redirect to another host, a body over the size cap).
+    Fatal(BackendError),
+}
+
+/// The largest response body read (64 MiB); a larger one is an error naming the URL and the size.
+pub const MAX_BODY_BYTES: u64 = 64 << 20;
+
+/// The redirect policy: a redirect to the same host (and port) is followed, up to 10 hops; one to another
+/// host is refused (the API key would follow the request there).
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let (from_host, from_port) = match attempt.previous().first() {
+            Some(u) => (u.host_str().map(str::to_string), u.port_or_known_default()),
+            None => (None, None),
+        };
+        let to = attempt.url();
+        if to.host_str().map(str::to_string) != from_host || to.port_or_known_default() != from_port
+        {
+            let location = yardstick_core::redact_url(to.as_str());
+            attempt.error(CrossHostRedirect(location))
+        } else if attempt.previous().len() > 10 {
+            attempt.error(CrossHostRedirect(String::new()))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Carried through reqwest's error from [`redirect_policy`]: where a refused redirect pointed (empty for
+/// too many redirects).
+#[derive(Debug)]
+struct CrossHostRedirect(String);
+
+impl std::fmt::Display for CrossHostRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redirect to {}", self.0)
+    }
+}
+
+impl std::error::Error for CrossHostRedirect {}
+
+/// The refused redirect inside a reqwest error, if that is what it is.
+fn refused_redirect(url: &str, e: &reqwest::Error) -> Option<BackendError> {
+    if !e.is_redirect() {
+        return None;
+    }
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if let Some(r) = s.downcast_ref::<CrossHostRedirect>() {
+            return Some(if r.0.is_empty() {
+                BackendError::Config(format!(
+                    "{url} redirected more than 10 times; pass the final server URL with --model"
+                ))
+            } else {
+                BackendError::CrossHostRedirect {
+                    url: url.to_string(),
+                    location: r.0.clone(),
+                }
+            });
+        }
+        src = s.source();
+    }
+    None
 }
 
 impl ApiClient {
@@ -480,6 +545,7 @@ impl ApiClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .connect_timeout(Duration::from_secs(10))
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| BackendError::Config(format!("cannot build the HTTP client: {e}")))?;
         let (url, basic_auth) = url.split_credentials();
@@ -495,6 +561,7 @@ impl ApiClient {
             retry,
             timeout,
             limiter,
+            max_body_bytes: MAX_BODY_BYTES,
         })
     }
 
@@ -548,13 +615,16 @@ impl ApiClient {
         } else if let Some(a) = &self.basic_auth {
             rb = rb.basic_auth(&a.user, a.password.as_ref());
         }
-        let resp = match rb.send().await {
+        let mut resp = match rb.send().await {
             Ok(r) => r,
             Err(e) => {
+                if let Some(err) = refused_redirect(url, &e) {
+                    return Attempt::Fatal(err);
+                }
                 return Attempt::Transport {
                     err: transport_error(url, &e, self.timeout, 1),
                     connect: e.is_connect(),
-                }
+                };
             }
         };
         let status = resp.status().as_u16();
@@ -565,14 +635,37 @@ impl ApiClient {
         let retry_after = retry_after_raw
             .as_deref()
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let text = match resp.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                return Attempt::Transport {
-                    err: transport_error(url, &e, self.timeout, 1),
-                    connect: false,
+        let too_large = |size: String| {
+            Attempt::Fatal(BackendError::BodyTooLarge {
+                url: url.to_string(),
+                size,
+                limit: self.max_body_bytes,
+            })
+        };
+        if let Some(n) = resp.content_length().filter(|n| *n > self.max_body_bytes) {
+            return too_large(format!("{n} bytes (its Content-Length)"));
+        }
+        let mut bytes: Vec<u8> = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if (bytes.len() + chunk.len()) as u64 > self.max_body_bytes {
+                        return too_large(format!("more than {} bytes", self.max_body_bytes));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    return Attempt::Transport {
+                        err: transport_error(url, &e, self.timeout, 1),
+                        connect: false,
+                    }
                 }
             }
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
         let retryable = match status {
             429 | 503 | 408 => true,
@@ -661,6 +754,7 @@ impl ApiClient {
                     }
                     (retry_after, format!("HTTP {status}: {}", excerpt(&body)))
                 }
+                Attempt::Fatal(err) => return Err(err),
                 Attempt::Transport { err, connect } => {
                     if (connect && !retry_refused) || attempts > self.retry.max_retries {
                         let err = match err {
@@ -1023,6 +1117,153 @@ mod tests {
             "{request}"
         );
         assert!(!c.url.api.contains("s3") && !c.url.root.contains("s3"));
+    }
+
+    /// A loopback server answering each of `n` connections with `answer(request head)` (raw HTTP).
+    fn raw_server(
+        n: usize,
+        answer: impl Fn(&str) -> Vec<u8> + Send + 'static,
+    ) -> (u16, std::thread::JoinHandle<usize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            listener.set_nonblocking(false).expect("blocking");
+            for _ in 0..n {
+                let Ok((mut sock, _)) = listener.accept() else {
+                    break;
+                };
+                let mut buf = vec![0u8; 4096];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => got.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let _ = sock.write_all(&answer(&String::from_utf8_lossy(&got)));
+                served += 1;
+            }
+            served
+        });
+        (port, handle)
+    }
+
+    fn client(port: u16, retries: u32) -> ApiClient {
+        let url = ServerUrl::parse(&format!("http://127.0.0.1:{port}/v1")).expect("url");
+        let retry = RetryPolicy {
+            max_retries: retries,
+            ..RetryPolicy::default()
+        };
+        ApiClient::new(
+            url,
+            Some("sk-test".into()),
+            1,
+            Duration::from_secs(5),
+            retry,
+        )
+        .expect("client")
+    }
+
+    #[tokio::test]
+    async fn redirects_to_another_host_are_refused_and_same_host_followed() {
+        let (port, server) = raw_server(1, |_| {
+            b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.2:9/v1/models?token=t0p\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+        });
+        let c = client(port, 3);
+        let err = c
+            .get_probe(&format!("{}/models", c.url.api))
+            .await
+            .expect_err("a cross-host redirect is refused");
+        let msg = err.to_string();
+        assert!(
+            matches!(err, BackendError::CrossHostRedirect { .. }),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("127.0.0.2:9") && msg.contains("--model"),
+            "{msg}"
+        );
+        assert!(!msg.contains("t0p"), "{msg}");
+        // not retried: the one connection was the only one
+        assert_eq!(server.join().expect("server"), 1);
+
+        let (port, server) = raw_server(2, |head| {
+            if head.starts_with("GET /v1/models ") {
+                b"HTTP/1.1 301 Moved\r\nlocation: /v1/models2\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec()
+            } else {
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_vec()
+            }
+        });
+        let c = client(port, 0);
+        let (status, body) = c
+            .get_probe(&format!("{}/models", c.url.api))
+            .await
+            .expect("a same-host redirect is followed");
+        assert_eq!((status, body.as_str()), (200, "{}"));
+        assert_eq!(server.join().expect("server"), 2);
+    }
+
+    #[tokio::test]
+    async fn response_bodies_are_size_capped() {
+        // declared too large
+        let (port, _server) = raw_server(1, |_| {
+            b"HTTP/1.1 200 OK\r\ncontent-length: 5000\r\nconnection: close\r\n\r\n".to_vec()
+        });
+        let mut c = client(port, 3);
+        c.max_body_bytes = 1000;
+        let err = c
+            .get_probe(&format!("{}/models", c.url.api))
+            .await
+            .expect_err("too large");
+        let msg = err.to_string();
+        assert!(matches!(err, BackendError::BodyTooLarge { .. }), "{msg}");
+        assert!(
+            msg.contains("5000 bytes") && msg.contains("/v1/models"),
+            "{msg}"
+        );
+        // streamed without a length
+        let (port, _server) = raw_server(1, |_| {
+            let mut r = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n".to_vec();
+            r.extend(std::iter::repeat_n(b'x', 5000));
+            r
+        });
+        let mut c = client(port, 3);
+        c.max_body_bytes = 1000;
+        let err = c
+            .get_probe(&format!("{}/models", c.url.api))
+            .await
+            .expect_err("too large");
+        assert!(err.to_string().contains("more than 1000 bytes"), "{err}");
+        assert_eq!(MAX_BODY_BYTES, 64 << 20);
+    }
+
+    #[tokio::test]
+    async fn server_bodies_in_errors_are_safe_to_print() {
+        let (port, _server) = raw_server(1, |_| {
+            let body = "{\"error\": \"bad key sk-live0123456789abcdef \x1b]0;owned\x07\x1b[2J\"}";
+            format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        });
+        let c = client(port, 0);
+        let err = c
+            .post_json(
+                &format!("{}/completions", c.url.api),
+                &serde_json::json!({}),
+            )
+            .await
+            .expect_err("401");
+        let msg = err.to_string();
+        assert!(!msg.contains('\x1b') && !msg.contains('\x07'), "{msg:?}");
+        assert!(!msg.contains("sk-live0123456789abcdef"), "{msg}");
+        assert!(
+            msg.contains("\\u{1b}]0;owned") && msg.contains("sk-REDACTED"),
+            "{msg}"
+        );
     }
 
     proptest::proptest! {

@@ -4,11 +4,13 @@
 
 pub mod hash;
 pub mod hf_cache;
+pub mod printable;
 pub mod python;
 pub mod redact;
 pub mod request;
 
 pub use hash::{sha256_hex, RequestKey};
+pub use printable::safe_to_print;
 pub use redact::{redact_command_line, redact_url};
 pub use request::{
     GenerationParams, Instance, LoglikelihoodResult, OutputType, RequestArgs, RequestKind,

@@ -30,6 +30,22 @@ pub enum Unit {
     },
 }
 
+/// The request a unit's error names: its key (a grouped question's first choice's, with the count).
+fn unit_request(unit: &Unit) -> String {
+    match unit {
+        Unit::Loglikelihood { members, .. } => match members.as_slice() {
+            [] => "(none)".to_string(),
+            [one] => one.key.0.clone(),
+            [first, rest @ ..] => format!(
+                "{} (and {} more choices of the question)",
+                first.key.0,
+                rest.len()
+            ),
+        },
+        Unit::Generation { key, .. } => key.0.clone(),
+    }
+}
+
 impl Unit {
     /// Requests answered by this unit.
     pub fn len(&self) -> usize {
@@ -146,8 +162,12 @@ impl ExecStats {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    #[error("model call failed: {0}")]
-    Model(#[from] BackendError),
+    #[error("model call for request {request} failed: {source}")]
+    Model {
+        /// The request key (the first of a grouped question's), as `yardstick runs`/the ledger name it.
+        request: String,
+        source: Box<BackendError>,
+    },
     #[error("backend returned {got} results for {expected} continuations (a backend bug)")]
     Arity { expected: usize, got: usize },
     #[error(transparent)]
@@ -294,7 +314,11 @@ impl Dispatcher {
         writer: &mut LedgerWriter,
         progress: &dyn Progress,
     ) -> Result<Vec<(RequestKey, Answer)>, ExecError> {
-        let rows = match (unit, res?) {
+        let res = res.map_err(|source| ExecError::Model {
+            request: unit_request(&unit),
+            source: Box::new(source),
+        })?;
+        let rows = match (unit, res) {
             (Unit::Loglikelihood { members, .. }, Returned::Loglikelihood(outcomes)) => {
                 loglikelihood_rows(members, outcomes)?
             }

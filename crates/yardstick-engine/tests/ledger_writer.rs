@@ -39,7 +39,9 @@ fn a_store_that_refuses_writes_is_reported_with_its_reason_and_path() {
     }
     let error = match error {
         Some(e) => e,
-        None => writer.finish().expect_err("a read-only store cannot take responses"),
+        None => writer
+            .finish()
+            .expect_err("a read-only store cannot take responses"),
     };
     assert!(matches!(error, LedgerError::Store(_)), "{error:?}");
     let msg = error.to_string();
@@ -52,7 +54,9 @@ fn responses_are_persisted_and_counted() {
     let store = Arc::new(Store::open_in_memory().unwrap());
     let mut writer = LedgerWriter::start(store.clone()).unwrap();
     for i in 0..10 {
-        writer.send(vec![row(&format!("k{i}")), row(&format!("j{i}"))]).unwrap();
+        writer
+            .send(vec![row(&format!("k{i}")), row(&format!("j{i}"))])
+            .unwrap();
     }
     assert_eq!(writer.finish().unwrap(), 20);
     assert_eq!(store.count_responses("fp").unwrap(), 20);

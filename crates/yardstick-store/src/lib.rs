@@ -35,6 +35,22 @@ pub enum StoreError {
     },
     #[error("store {}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error(
+        "store {} was written by a newer Yardstick: it has schema migration(s) this version ({version}) does \
+         not know: {}. Upgrade Yardstick to use it, or pass another --store PATH",
+        path.display(), unknown.join(", ")
+    )]
+    NewerSchema {
+        path: PathBuf,
+        version: &'static str,
+        unknown: Vec<String>,
+    },
+    #[error(
+        "store {} is read-only ({reason}); `yardstick run` and `yardstick import` write to it. Make it (and its \
+         directory) writable, or pass another --store PATH",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf, reason: String },
     #[error("store {}: stored JSON in {context} is invalid: {source}", path.display())]
     Json {
         path: PathBuf,
@@ -44,6 +60,18 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// `context`, plus what to do when `source` says the disk is full.
+fn with_disk_full_hint(context: &str, source: &rusqlite::Error) -> String {
+    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        format!(
+            "{context} (the disk holding the store is full: free space there, then rerun the same command; \
+             everything stored so far is kept and reused)"
+        )
+    } else {
+        context.to_string()
+    }
+}
 
 /// How long a writer waits for another process's write to finish.
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -95,6 +123,7 @@ impl Store {
             .conn()
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(|e| store.sql_err("busy_timeout", e))?;
+        store.check_not_newer()?;
         if store.pending_migrations()? == 0 {
             return Ok(store);
         }
@@ -104,6 +133,77 @@ impl Store {
             conn: ReentrantMutex::new(open()?),
             path,
         })
+    }
+
+    /// Names of every migration this version knows, in order.
+    pub fn known_migrations() -> impl Iterator<Item = &'static str> {
+        ledger::MIGRATIONS
+            .iter()
+            .chain(observations::MIGRATIONS.iter())
+            .map(|m| m.name)
+    }
+
+    /// The schema version: the applied migrations this version knows (a store is refused when it holds
+    /// one this version does not know: written by a newer Yardstick).
+    pub fn schema_version() -> usize {
+        Self::known_migrations().count()
+    }
+
+    /// Refuse a store written by a newer Yardstick: one whose `schema_migrations` names a migration this
+    /// version does not know. Its tables may have changed meaning, so neither reading nor writing is safe.
+    fn check_not_newer(&self) -> Result<()> {
+        let conn = self.conn();
+        let has_table: bool = conn
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql_err("read the schema", e))?;
+        if !has_table {
+            return Ok(());
+        }
+        let mut stmt = conn
+            .prepare("SELECT name FROM schema_migrations ORDER BY rowid")
+            .map_err(|e| self.sql_err("read schema_migrations", e))?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| self.sql_err("read schema_migrations", e))?;
+        let known: Vec<&str> = Self::known_migrations().collect();
+        let unknown: Vec<String> = names
+            .into_iter()
+            .filter(|n| !known.contains(&n.as_str()))
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                version: env!("CARGO_PKG_VERSION"),
+                unknown,
+            })
+        }
+    }
+
+    /// Refuse a store that cannot be written (a read-only file or filesystem) before anything is sent.
+    fn check_writable(&self) -> Result<()> {
+        let conn = self.conn();
+        if conn
+            .is_readonly(rusqlite::DatabaseName::Main)
+            .unwrap_or(false)
+        {
+            return Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+                reason: "the file or its filesystem does not allow writing".into(),
+            });
+        }
+        // A write lock taken and released: fails now on a directory where the journal cannot be created.
+        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
+            .map_err(|e| StoreError::ReadOnly {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })
     }
 
     /// How many of this version's migrations the database has not had yet.
@@ -156,7 +256,7 @@ impl Store {
     fn init(conn: Connection, path: PathBuf) -> Result<Self> {
         let sql_err = |context: &str, source| StoreError::Sql {
             path: path.clone(),
-            context: context.into(),
+            context: with_disk_full_hint(context, &source),
             source,
         };
         conn.busy_timeout(BUSY_TIMEOUT)
@@ -173,6 +273,8 @@ impl Store {
             conn: ReentrantMutex::new(conn),
             path,
         };
+        store.check_not_newer()?;
+        store.check_writable()?;
         store.migrate()?;
         Ok(store)
     }
@@ -250,7 +352,7 @@ impl Store {
     pub(crate) fn sql_err(&self, context: &str, source: rusqlite::Error) -> StoreError {
         StoreError::Sql {
             path: self.path.clone(),
-            context: context.into(),
+            context: with_disk_full_hint(context, &source),
             source,
         }
     }
@@ -267,6 +369,54 @@ impl Store {
 #[cfg(test)]
 mod read_only_tests {
     use super::*;
+
+    #[test]
+    fn a_store_from_a_newer_yardstick_is_refused_before_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        drop(Store::open(&path).expect("create"));
+        {
+            let conn = Connection::open(&path).expect("raw open");
+            conn.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future', datetime('now'))",
+                [],
+            )
+            .expect("insert");
+        }
+        for err in [
+            Store::open(&path).err().expect("refused"),
+            Store::open_read_only(&path)
+                .err()
+                .expect("refused read-only"),
+        ] {
+            let msg = err.to_string();
+            assert!(matches!(err, StoreError::NewerSchema { .. }), "{msg}");
+            assert!(
+                msg.contains("newer Yardstick") && msg.contains("9999_from_the_future"),
+                "{msg}"
+            );
+        }
+        assert_eq!(Store::schema_version(), Store::known_migrations().count());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_store_is_refused_at_open() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        drop(Store::open(&path).expect("create"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        // root writes whatever the mode says; the check is then moot
+        if std::fs::OpenOptions::new().write(true).open(&path).is_ok() {
+            eprintln!("skipped: this user can write read-only files (root)");
+            return;
+        }
+        let err = Store::open(&path).err().expect("refused");
+        assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
+        assert!(err.to_string().contains("read-only"), "{err}");
+        assert!(Store::open_read_only(&path).is_ok());
+    }
 
     #[test]
     fn read_only_open_never_writes_and_refuses_non_stores() {

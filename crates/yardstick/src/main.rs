@@ -101,7 +101,12 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {err:#}");
+            // Errors may quote a server's body or an imported file: safe to print (no terminal escapes,
+            // no secrets).
+            eprintln!(
+                "error: {}",
+                yardstick_core::safe_to_print(&format!("{err:#}"))
+            );
             ExitCode::from(2)
         }
     }

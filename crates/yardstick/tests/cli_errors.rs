@@ -293,3 +293,149 @@ fn tokenizer_that_disagrees_with_the_server_is_caught_by_the_probe() {
         assert_eq!(n, 0, "responses were stored despite the tokenizer mismatch");
     }
 }
+
+/// A one-question multiple-choice task in `dir` (no shared data needed); returns its name.
+fn local_task(dir: &Path) -> &'static str {
+    std::fs::write(
+        dir.join("data.jsonl"),
+        "{\"question\": \"2+2?\", \"choices\": [\"3\", \"4\"], \"answer\": 1}\n",
+    )
+    .expect("write data");
+    std::fs::write(
+        dir.join("probe.yaml"),
+        format!(
+            "task: local_probe\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: {}\ntest_split: test\n\
+             output_type: multiple_choice\ndoc_to_text: \"Q: {{{{question}}}}\\nA:\"\ndoc_to_choice: \"{{{{choices}}}}\"\n\
+             doc_to_target: answer\nmetric_list:\n  - metric: acc\n",
+            dir.join("data.jsonl").display()
+        ),
+    )
+    .expect("write yaml");
+    "local_probe"
+}
+
+/// A loopback listener that counts the connections made to it (none may be made before the checks).
+fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(s);
+        }
+    });
+    (url, count)
+}
+
+#[test]
+fn empty_task_lists_are_refused() {
+    for tasks in [",", "", "mmlu,,gsm8k", " "] {
+        let o = run(&["run", "--model", "http://127.0.0.1:9/v1", "--tasks", tasks]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "--tasks {tasks:?}: {}",
+            stderr(&o)
+        );
+        assert_fails_with(&o, &["empty task name", "--tasks mmlu,gsm8k"]);
+    }
+}
+
+#[test]
+fn unwritable_output_is_refused_before_any_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let task = local_task(tmp.path());
+    let not_a_dir = tmp.path().join("file");
+    std::fs::write(&not_a_dir, b"x").expect("write");
+    let (url, connections) = counting_server();
+    let o = yardstick()
+        .args([
+            "run",
+            "--model",
+            &url,
+            "--tasks",
+            task,
+            "--tokenizer",
+            "server",
+            "--include-path",
+        ])
+        .arg(tmp.path())
+        .arg("--store")
+        .arg(tmp.path().join("s.db"))
+        .arg("--output")
+        .arg(&not_a_dir)
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &["--output", "not a directory"]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+fn store_from_a_newer_yardstick_is_refused_before_any_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let task = local_task(tmp.path());
+    let db = tmp.path().join("s.db");
+    {
+        let store = yardstick_store::Store::open(&db).expect("store");
+        store
+            .conn()
+            .execute_batch(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', datetime('now'))",
+            )
+            .expect("insert");
+    }
+    let (url, connections) = counting_server();
+    let o = yardstick()
+        .args([
+            "run",
+            "--model",
+            &url,
+            "--tasks",
+            task,
+            "--tokenizer",
+            "server",
+            "--include-path",
+        ])
+        .arg(tmp.path())
+        .arg("--store")
+        .arg(&db)
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &["newer Yardstick", "9999_future", "--store"]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // the reporting commands refuse it too
+    let o = yardstick()
+        .arg("runs")
+        .arg("--store")
+        .arg(&db)
+        .output()
+        .expect("runs");
+    assert_fails_with(&o, &["newer Yardstick"]);
+}
+
+#[test]
+fn a_store_in_a_missing_directory_is_refused_before_any_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let task = local_task(tmp.path());
+    let (url, connections) = counting_server();
+    let o = yardstick()
+        .args([
+            "run",
+            "--model",
+            &url,
+            "--tasks",
+            task,
+            "--tokenizer",
+            "server",
+            "--include-path",
+        ])
+        .arg(tmp.path())
+        .arg("--store")
+        .arg(tmp.path().join("no/such/dir/s.db"))
+        .output()
+        .expect("run");
+    assert_fails_with(&o, &["cannot open store", "--store"]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

@@ -157,7 +157,8 @@ pub fn import_paths(store: &Store, registry: &Registry, paths: &[PathBuf]) -> Re
             .and_then(|meta| {
                 if meta.is_dir() {
                     let mut files = Vec::new();
-                    walk(p, &mut files)?;
+                    let mut walked = Vec::new();
+                    walk(p, &mut files, &mut report.skipped, &mut walked)?;
                     files.sort();
                     import_set(store, registry, &files, false, &mut report)
                 } else {
@@ -194,7 +195,28 @@ fn is_file_problem(e: &AnalysisError) -> bool {
     )
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The files under `dir`, recursively. A symbolic link is followed to the file or directory it points to;
+/// one that points nowhere (dangling), into a loop of links, or back to a directory already walked is
+/// listed in `skipped` with the reason. `walked` holds the canonical paths of the directories walked.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<SkippedFile>,
+    walked: &mut Vec<PathBuf>,
+) -> Result<()> {
+    if let Ok(canonical) = std::fs::canonicalize(dir) {
+        if walked.contains(&canonical) {
+            skipped.push(SkippedFile {
+                path: dir.display().to_string(),
+                reason: format!(
+                    "a symbolic link to {}, a directory already read (a loop of links); not read again",
+                    canonical.display()
+                ),
+            });
+            return Ok(());
+        }
+        walked.push(canonical);
+    }
     let entries = std::fs::read_dir(dir).map_err(|source| AnalysisError::Io {
         path: dir.to_path_buf(),
         source,
@@ -210,9 +232,35 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             source,
         })?;
         if ft.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, skipped, walked)?;
         } else if ft.is_file() {
             out.push(path);
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(&path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => walk(&path, out, skipped, walked)?,
+                Ok(meta) if meta.is_file() => out.push(path),
+                Ok(_) => skipped.push(SkippedFile {
+                    path: path.display().to_string(),
+                    reason: format!("a symbolic link to {target}, which is not a regular file"),
+                }),
+                Err(e) => {
+                    let why = if e.kind() == std::io::ErrorKind::NotFound {
+                        "which does not exist (a dangling link)".to_string()
+                    } else if e.raw_os_error() == Some(40) {
+                        // ELOOP
+                        "which leads into a loop of links".to_string()
+                    } else {
+                        format!("which cannot be followed: {e}")
+                    };
+                    skipped.push(SkippedFile {
+                        path: path.display().to_string(),
+                        reason: format!("a symbolic link to {target}, {why}"),
+                    });
+                }
+            }
         }
     }
     Ok(())
@@ -303,13 +351,15 @@ fn import_set(
     Ok(())
 }
 
+/// Why a file was skipped, safe to print (it may quote the file's text).
 fn short_reason(e: &AnalysisError) -> String {
-    match e {
+    let reason = match e {
         AnalysisError::UnknownFormat { detail, .. } => {
             format!("not a recognised results file ({detail})")
         }
         other => other.to_string(),
-    }
+    };
+    yardstick_core::safe_to_print(&reason)
 }
 
 /// Recognise a file's format from its content: a JSON document by its keys, a CSV by its header. A CSV
@@ -521,7 +571,12 @@ pub(crate) fn store_parsed(
         rows_without_score: parsed.rows_without_score,
         unattributed_count: unattributed.len() as u64,
         unattributed,
-        notes: parsed.notes,
+        // Notes quote the file's text: safe to print (no terminal escapes, no secrets).
+        notes: parsed
+            .notes
+            .iter()
+            .map(|n| yardstick_core::safe_to_print(n))
+            .collect(),
     })
 }
 

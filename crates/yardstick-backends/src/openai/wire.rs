@@ -63,7 +63,55 @@ pub fn parse_completion(body: &str, url: &str) -> Result<CompletionResponse, Bac
         });
     }
     r.choices.sort_by_key(|c| c.index);
+    check_logprobs(&r, url, body)?;
     Ok(r)
+}
+
+/// The largest log-probability accepted: a probability is at most 1, so its log is at most 0; the slack
+/// only forgives a server's rounding (`1e-7` for a certain token), never a real positive value.
+pub const MAX_LOGPROB: f64 = 1e-6;
+
+/// Every log-probability in the response (`token_logprobs` and the values of `top_logprobs`) is a finite
+/// number ≤ 0 ([`MAX_LOGPROB`]): a positive or non-finite value means a broken server or a proxy that
+/// rewrote the numbers, and scoring it would give a plausible-looking but wrong result.
+fn check_logprobs(r: &CompletionResponse, url: &str, body: &str) -> Result<(), BackendError> {
+    let bad = |what: String| BackendError::BadResponse {
+        url: url.to_string(),
+        what,
+        body: excerpt(body),
+    };
+    let valid = |v: f64| v.is_finite() && v <= MAX_LOGPROB;
+    for c in &r.choices {
+        let Some(lp) = &c.logprobs else { continue };
+        for (i, v) in lp.token_logprobs.iter().enumerate() {
+            if let Some(v) = v.filter(|v| !valid(*v)) {
+                return Err(bad(format!(
+                    "choice {} token_logprobs[{i}] = {v} is not a log-probability (must be a finite number ≤ 0); \
+                     the server or a proxy in between is broken — check its version and settings",
+                    c.index
+                )));
+            }
+        }
+        for (i, top) in lp.top_logprobs.iter().flatten().enumerate() {
+            for (tok, v) in top.iter().flatten() {
+                let ok = match v {
+                    Value::Number(n) => n.as_f64().is_some_and(valid),
+                    Value::Null => true,
+                    _ => false,
+                };
+                if !ok {
+                    return Err(bad(format!(
+                        "choice {} top_logprobs[{i}][{}] = {} is not a log-probability (must be a finite number \
+                         ≤ 0); the server or a proxy in between is broken — check its version and settings",
+                        c.index,
+                        yardstick_core::safe_to_print(&format!("{tok:?}")),
+                        yardstick_core::safe_to_print(&v.to_string())
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// lm-eval's left truncation for log-likelihood requests: with `L = max_length − 1` (lm-eval stores
@@ -436,6 +484,87 @@ mod tests {
         assert!(parse_completion(LLAMA_SERVER_ECHO, "u").is_err());
         let body = r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,-1.0,null,-1.0],"top_logprobs":[null,{},{},{}]}}]}"#;
         assert!(score_echo(&lp(body), 3, 1, 0, "u").is_err());
+    }
+
+    #[test]
+    fn positive_or_non_finite_logprobs_are_refused() {
+        let url = "http://127.0.0.1:1/v1/completions";
+        for (body, needle) in [
+            (
+                r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,0.5,-1.0],"top_logprobs":[null,{"a":0.5},{"b":-1.0}]}}]}"#,
+                "token_logprobs[1] = 0.5",
+            ),
+            (
+                r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,-0.5],"top_logprobs":[null,{"a":3.0}]}}]}"#,
+                "top_logprobs[1][\"a\"] = 3.0",
+            ),
+            (
+                r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,-0.5],"top_logprobs":[null,{"a":"NaN"}]}}]}"#,
+                "top_logprobs[1][\"a\"] = \"NaN\"",
+            ),
+        ] {
+            let err = parse_completion(body, url).expect_err(needle);
+            let msg = err.to_string();
+            assert!(
+                msg.contains(needle) && msg.contains("not a log-probability"),
+                "{msg}"
+            );
+            assert!(msg.contains(url), "{msg}");
+        }
+        // NaN and infinities are not JSON: refused as unreadable
+        for body in [
+            r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,NaN]}}]}"#,
+            r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,1e999]}}]}"#,
+        ] {
+            assert!(parse_completion(body, url).is_err(), "{body}");
+        }
+        // rounding slack and zero are accepted
+        let ok = r#"{"choices":[{"index":0,"logprobs":{"token_logprobs":[null,0.0,1e-9],"top_logprobs":[null,{"a":0.0},{"b":1e-9}]}}]}"#;
+        assert!(parse_completion(ok, url).is_ok());
+    }
+
+    proptest::proptest! {
+        /// Whatever a server sends, parsing a completions response and scoring it never panics: it is a
+        /// response or an error that names the URL.
+        #[test]
+        fn any_body_parses_or_errs_clearly(body in "\\PC{0,200}") {
+            let url = "http://127.0.0.1:1/v1/completions";
+            if let Err(e) = parse_completion(&body, url) {
+                proptest::prop_assert!(e.to_string().contains(url));
+            }
+        }
+
+        #[test]
+        fn any_logprobs_shape_parses_or_errs_clearly(
+            lps in proptest::collection::vec(proptest::option::of(proptest::num::f64::ANY), 0..8),
+            tops in proptest::collection::vec(proptest::option::of(proptest::num::f64::ANY), 0..8),
+            sent_len in 0usize..10,
+            ctxlen in 0usize..10,
+            offset in -2isize..3,
+            index in 0usize..3,
+        ) {
+            let url = "http://127.0.0.1:1/v1/completions";
+            let num = |v: &Option<f64>| v.filter(|v| v.is_finite()).map_or("null".to_string(), |v| format!("{v:?}"));
+            let top = |v: &Option<f64>| v.filter(|v| v.is_finite()).map_or("null".to_string(), |v| format!("{{\"t\":{v:?}}}"));
+            let body = format!(
+                r#"{{"choices":[{{"index":{index},"text":"","logprobs":{{"token_logprobs":[{}],"top_logprobs":[{}],"text_offset":[{}]}}}}]}}"#,
+                lps.iter().map(num).collect::<Vec<_>>().join(","),
+                tops.iter().map(top).collect::<Vec<_>>().join(","),
+                (0..lps.len()).map(|i| (i * 2).to_string()).collect::<Vec<_>>().join(","),
+            );
+            match parse_completion(&body, url) {
+                Err(e) => proptest::prop_assert!(e.to_string().contains(url)),
+                Ok(r) => {
+                    let lp = r.choices[0].logprobs.as_ref().expect("logprobs");
+                    for v in lp.token_logprobs.iter().flatten() {
+                        proptest::prop_assert!(v.is_finite() && *v <= MAX_LOGPROB);
+                    }
+                    let _ = score_echo(lp, sent_len, ctxlen, offset, url);
+                    let _ = lm_eval_literal(lp, ctxlen);
+                    let _ = score_text_offsets(lp, ctxlen, sent_len + ctxlen, url);
+                }
+            }
+        }
     }
 
     #[test]

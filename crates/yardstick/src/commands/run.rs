@@ -25,7 +25,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub model_name: Option<String>,
     /// Tasks, groups or tags, comma-separated (see `yardstick tasks list`)
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required = true, value_parser = task_name)]
     pub tasks: Vec<String>,
     /// Few-shot examples per prompt (default: each task's own; a task that fixes 0 keeps 0)
     #[arg(long)]
@@ -76,6 +76,115 @@ pub struct RunArgs {
     /// No progress output
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// One name of `--tasks`: not empty (`--tasks ,`, `--tasks ""` and `--tasks a,,b` are refused).
+fn task_name(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(
+            "an empty task name; give task, group or tag names separated by commas, e.g. --tasks mmlu,gsm8k \
+             (see `yardstick tasks list`)"
+                .into(),
+        );
+    }
+    Ok(t.to_string())
+}
+
+/// Fail before the first request when `--output DIR` cannot be written: create it and write (and remove)
+/// a probe file there.
+fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let what = || {
+        format!(
+            "--output {}: the directory for results_*.json and samples_*.jsonl cannot be written",
+            dir.display()
+        )
+    };
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "{}: it is not a directory; pass a directory with --output DIR",
+            what()
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("{}; create it or pass another --output DIR", what()))?;
+    let probe = dir.join(format!(".yardstick-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("{}; make it writable or pass another --output DIR", what()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// A second signal within this time of the first is taken for the same one, delivered twice.
+const SIGNAL_REPEAT: Duration = Duration::from_secs(1);
+
+/// The signal that interrupted a run, as `128 + signal number` (the shell's exit status for it); 0 = none.
+static INTERRUPTED_BY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Ctrl-C (SIGINT), SIGTERM (a scheduler or `kill`) and SIGHUP (a closed terminal or SSH session) all end a
+/// run the same way: the requests in flight finish and are stored, the run is marked interrupted and the
+/// resume command printed; exit status 128 + the signal (130, 143, 129). A second signal (a second or more
+/// after the first) exits at once.
+fn install_interrupt_handlers(cancel: Arc<AtomicBool>, resume: String) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let first_at = Arc::new(std::sync::Mutex::new(None::<std::time::Instant>));
+        let mut streams = Vec::new();
+        for (kind, code, name) in [
+            (SignalKind::interrupt(), 130u8, "Ctrl-C"),
+            (SignalKind::terminate(), 143, "SIGTERM"),
+            (SignalKind::hangup(), 129, "SIGHUP"),
+        ] {
+            let s = signal(kind).with_context(|| format!("listening for {name}"))?;
+            streams.push((s, code, name));
+        }
+        for (mut s, code, name) in streams {
+            let cancel = cancel.clone();
+            let resume = resume.clone();
+            let first_at = first_at.clone();
+            tokio::spawn(async move {
+                while s.recv().await.is_some() {
+                    let first = INTERRUPTED_BY
+                        .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok();
+                    if first {
+                        if let Ok(mut at) = first_at.lock() {
+                            *at = Some(std::time::Instant::now());
+                        }
+                    }
+                    if !first || cancel.swap(true, Ordering::SeqCst) {
+                        // The same request delivered twice at once (timeout(1) signals its child and then
+                        // the process group; schedulers signal every process of a job) is not a second one.
+                        let since = first_at.lock().ok().and_then(|at| at.map(|t| t.elapsed()));
+                        if since.is_some_and(|d| d < SIGNAL_REPEAT) {
+                            continue;
+                        }
+                        std::process::exit(i32::from(code));
+                    }
+                    eprintln!(
+                        "\ninterrupted ({name}): finishing the requests in flight and saving them (the same signal or \
+                         Ctrl-C again quits now).\nResume with:\n  {resume}"
+                    );
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            INTERRUPTED_BY.store(130, Ordering::SeqCst);
+            cancel.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\ninterrupted: finishing the requests in flight and saving them (Ctrl-C again to quit now).\n\
+                 Resume with:\n  {resume}"
+            );
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    Ok(())
 }
 
 fn git_rev() -> Option<String> {
@@ -143,9 +252,10 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     // Everything that can fail without a model fails first: tasks, YAML, data.
     let prep_opts = opts.clone();
-    let prepared = tokio::task::spawn_blocking(move || evaluate::prepare(&prep_opts))
-        .await
-        .context("preparing tasks")??;
+    let prepared =
+        tokio::task::spawn_blocking(move || evaluate::prepare(&prep_opts).map_err(Box::new))
+            .await
+            .context("preparing tasks")??;
     note(&format!(
         "prepared {} task(s), {} documents, about {} requests in {:.2}s",
         prepared.tasks.len(),
@@ -153,6 +263,18 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         prepared.estimated_requests(),
         prepared.prepare_seconds
     ));
+
+    // Then what a run writes: the store (openable, not from a newer Yardstick, writable) and --output.
+    let store = Arc::new(
+        Store::open(&args.store)
+            .with_context(|| format!("opening the store {}", args.store.display()))?,
+    );
+    if let Some(dir) = &args.output {
+        check_output_dir(dir)?;
+    }
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    install_interrupt_handlers(cancel.clone(), command_line.clone())?;
 
     let tokenizer = match &args.tokenizer {
         Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
@@ -184,28 +306,6 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", probe.render());
     }
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        let resume = command_line.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.store(true, Ordering::SeqCst);
-                eprintln!(
-                    "\ninterrupted: finishing the requests in flight and saving them (Ctrl-C again to quit now).\n\
-                     Resume with:\n  {resume}"
-                );
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
-    }
-
-    let store = Arc::new(
-        Store::open(&args.store)
-            .with_context(|| format!("opening the store {}", args.store.display()))?,
-    );
     let progress = RunProgress::new(progress::choose(silent));
     let outcome = evaluate::evaluate(
         &opts,
@@ -229,7 +329,11 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             outcome.requests_sent,
             command_line
         );
-        return Ok(ExitCode::from(130));
+        let code = match INTERRUPTED_BY.load(Ordering::SeqCst) {
+            0 => 130,
+            c => c,
+        };
+        return Ok(ExitCode::from(code));
     }
     if args.json {
         if let Some(r) = &outcome.results {
