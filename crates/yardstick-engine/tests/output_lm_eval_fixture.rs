@@ -9,24 +9,23 @@
 //!
 //! (the three YAMLs and `data.jsonl` are in the fixture directory; `dataset_kwargs.data_files` pointed
 //! at `/tmp/lmeval-fix/tasks/data.jsonl`). The dummy model returns random log-likelihoods, which the
-//! samples file records. This test re-scores every sample from those log-likelihoods and checks that
-//! each samples line, every hash, every metric and stderr, the group aggregation and the whole results
-//! document (apart from our added `yardstick` block) come out identical.
+//! samples file records. This test resolves and prepares the same YAMLs with `yardstick-tasks`, scores every
+//! document from those log-likelihoods through the engine's public `score_task` (the production path), and
+//! checks that each samples line, every hash, every metric and stderr, every task config, the group
+//! aggregation and the whole results document (apart from our added `yardstick` block) come out identical.
 
 use indexmap::IndexMap;
 use yardstick_core::python::json::{parse, PyJson};
-use yardstick_core::{Doc, LoglikelihoodResult, RequestArgs, Target};
+use yardstick_core::LoglikelihoodResult;
 use yardstick_engine::output::results::{
     build_results, compute_groups, RunMeta, TaskOutput, YardstickMeta,
 };
-use yardstick_engine::output::samples::{FilteredResp, RequestArgTuple, Resp, SampleRecord};
 use yardstick_engine::output::table::make_table;
-use yardstick_engine::scoring::aggregate::{
-    aggregate_task, default_higher_is_better, Aggregation, RawMetric,
-};
+use yardstick_engine::run::{requested, score_task, DocResults};
 use yardstick_engine::scoring::groups::{GroupAggMetric, GroupChild, GroupNode, Requested};
-use yardstick_engine::scoring::process::{multiple_choice, MultipleChoiceInput};
 use yardstick_engine::scoring::{NumericEnv, NumpyExp, PySum};
+use yardstick_tasks::data::DataOptions;
+use yardstick_tasks::{PreparedTask, TaskIndex};
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -45,119 +44,65 @@ fn env() -> NumericEnv {
     }
 }
 
-struct Scored {
-    output: TaskOutput,
-}
+/// Where lm-eval read the fixture's tasks from (its `config_source`) and where their YAMLs say the data is
+/// (`dataset_kwargs.data_files`): the YAMLs and the data are put there, so that the resolved task configs
+/// are the ones lm-eval dumped into `results.json`.
+const TASK_DIR: &str = "/tmp/lmeval-fix/tasks";
+const DATA_PATH: &str = "/tmp/lmeval-fix/tasks/data.jsonl";
 
-fn score_task(task: &str, alias: Option<&str>, results_doc: &PyJson) -> Scored {
-    let text = read(&format!("samples_{task}.jsonl"));
-    let metric_names = ["acc_norm", "acc", "exact_match"];
-    let mut raw: IndexMap<(String, String), Vec<yardstick_engine::scoring::MetricValue>> =
-        IndexMap::new();
-    let mut hashes = Vec::new();
-    for line in text.split_inclusive('\n') {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let doc: Doc = v["doc"].as_object().unwrap().clone();
-        let choices: Vec<String> = doc["choices"]
-            .as_array()
-            .unwrap()
+/// Score each task of `fix_group` through the production path — the task YAMLs resolved and prepared by
+/// `yardstick-tasks`, scored by the engine's public `score_task` — from the log-likelihoods lm-eval logged.
+fn score_tasks() -> (Vec<TaskOutput>, Vec<Requested>) {
+    std::fs::create_dir_all(TASK_DIR).unwrap();
+    std::fs::write(DATA_PATH, read("data.jsonl")).unwrap();
+    for yaml in ["fix_a.yaml", "fix_b.yaml", "fix_group.yaml"] {
+        std::fs::write(format!("{TASK_DIR}/{yaml}"), read(yaml)).unwrap();
+    }
+    let index = TaskIndex::load(&[std::path::PathBuf::from(TASK_DIR)]).unwrap();
+    let selection = index.resolve(&["fix_group".to_string()]).unwrap();
+    let data = DataOptions {
+        data_dir: None,
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
+    let mut outputs = Vec::new();
+    for cfg in selection.tasks() {
+        let task = PreparedTask::prepare(cfg, &data, None, 1234, None).unwrap();
+        let docs = task.all_docs().unwrap();
+        let text = read(&format!("samples_{}.jsonl", task.name()));
+        let logged: Vec<&str> = text.split_inclusive('\n').collect();
+        assert_eq!(logged.len(), docs.len(), "{} documents", task.name());
+        let results: Vec<DocResults> = logged
             .iter()
-            .map(|c| c.as_str().unwrap().to_string())
-            .collect();
-        let gold = Target::Index(doc["answer"].as_i64().unwrap());
-        let results: Vec<LoglikelihoodResult> = v["resps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let pair = &r[0];
-                LoglikelihoodResult {
-                    logprob: pair[0].as_str().unwrap().parse().unwrap(),
-                    is_greedy: pair[1].as_str().unwrap() == "True",
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let instances = v["resps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| LoglikelihoodResult {
+                        logprob: r[0][0].as_str().unwrap().parse().unwrap(),
+                        is_greedy: r[0][1].as_str().unwrap() == "True",
+                    })
+                    .collect();
+                DocResults {
+                    instances,
+                    request_keys: Vec::new(),
                 }
             })
             .collect();
-        let input = MultipleChoiceInput {
-            choices: &choices,
-            gold: &gold,
-            multiple_target: false,
-            results: &results,
-            unconditional: None,
-        };
-        let metrics = multiple_choice(&input, &metric_names, env().numpy_exp).unwrap();
-        let context = v["arguments"]["gen_args_0"]["arg_0"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let arguments = choices
-            .iter()
-            .map(|c| {
-                RequestArgTuple::from_request(
-                    &RequestArgs::Loglikelihood {
-                        context: context.clone(),
-                        continuation: format!(" {c}"),
-                    },
-                    None,
-                )
-            })
-            .collect();
-        let record = SampleRecord {
-            doc_id: v["doc_id"].as_u64().unwrap() as usize,
-            doc: &doc,
-            target: &gold,
-            arguments,
-            resps: results
-                .iter()
-                .map(|r| vec![Resp::Loglikelihood(*r)])
-                .collect(),
-            filtered_resps: results
-                .iter()
-                .map(|r| FilteredResp::One(Resp::Loglikelihood(*r)))
-                .collect(),
-            filter: "none",
-            metrics: &metrics,
-        };
-        assert_eq!(record.to_line(), line, "{task} samples line");
-        hashes.push(record.hashes());
-        for (k, val) in metrics {
-            raw.entry((k, "none".to_string())).or_default().push(val);
+        let scored = score_task(&task, &docs, &results, 100_000, env()).unwrap();
+        for (i, (ours, theirs)) in scored.lines.iter().zip(&logged).enumerate() {
+            assert_eq!(ours, theirs, "{} samples line {}", task.name(), i + 1);
         }
+        assert_eq!(scored.samples.len(), docs.len());
+        outputs.push(scored.output);
     }
-    let raw: Vec<RawMetric> = raw
-        .into_iter()
-        .map(|((metric, filter), values)| RawMetric {
-            aggregation: Aggregation::default_for_metric(&metric).unwrap(),
-            metric,
-            filter,
-            values,
-        })
-        .collect();
-    let aggregate = aggregate_task(&raw, 100_000, env()).unwrap();
-    let configs = results_doc.get("configs").unwrap();
-    Scored {
-        output: TaskOutput {
-            name: task.to_string(),
-            alias: alias.map(String::from),
-            version: results_doc
-                .get("versions")
-                .unwrap()
-                .get(task)
-                .unwrap()
-                .clone(),
-            config: configs.get(task).unwrap().clone(),
-            num_fewshot: 0,
-            higher_is_better: metric_names
-                .iter()
-                .map(|m| (m.to_string(), default_higher_is_better(m)))
-                .collect(),
-            aggregate,
-            n_samples_original: 3,
-            sample_hashes: Some(hashes),
-        },
-    }
+    (outputs, requested(&selection))
 }
 
-fn requested() -> Vec<Requested> {
+/// `fix_group` as lm-eval's results file describes it.
+fn expected_group() -> Vec<Requested> {
     vec![Requested::Group(GroupNode {
         name: "fix_group".into(),
         alias: None,
@@ -185,10 +130,13 @@ fn requested() -> Vec<Requested> {
 fn samples_results_and_hashes_match_lm_eval_0_4_13() {
     let fixture_text = read("results.json");
     let fixture = parse(&fixture_text).unwrap();
-    let a = score_task("fix_a", None, &fixture);
-    let b = score_task("fix_b", Some("Fix B"), &fixture);
-    let tasks = vec![a.output, b.output];
-    let groups = compute_groups(&tasks, &requested(), env());
+    let (tasks, from_selection) = score_tasks();
+    assert_eq!(
+        format!("{from_selection:?}"),
+        format!("{:?}", expected_group()),
+        "the group as the engine resolves it"
+    );
+    let groups = compute_groups(&tasks, &from_selection, env());
     let mut env_info = IndexMap::new();
     for k in [
         "pretty_env_info",
@@ -232,7 +180,7 @@ fn samples_results_and_hashes_match_lm_eval_0_4_13() {
             extra: IndexMap::new(),
         },
     };
-    let mut doc = build_results(&tasks, &requested(), &groups, &run);
+    let mut doc = build_results(&tasks, &from_selection, &groups, &run);
     if let PyJson::Dict(m) = &mut doc {
         assert!(m.shift_remove("yardstick").is_some());
     }

@@ -368,8 +368,58 @@ fn conform(v: Value, t: &Ty) -> Value {
     }
 }
 
+/// A float as `datasets` has it after writing it with pandas' ujson (`double_precision=10`) and reading it
+/// back: zero loses its sign; magnitudes in [1e-15, 1e16] are written in fixed notation rounded to 10
+/// decimals (`0.1234567890123` → `0.123456789`, `1e-11` → `0.0`); others in shortest exponential notation,
+/// unchanged. (pandas' ujson also reads numbers imprecisely, which can move a value sitting exactly on a
+/// rounding boundary of the 10th decimal by one unit; that is not reproduced.)
+fn ujson_float(v: f64) -> f64 {
+    if !v.is_finite() {
+        return v;
+    }
+    if v == 0.0 {
+        return 0.0;
+    }
+    let a = v.abs();
+    if !(1e-15..=1e16).contains(&a) {
+        return v;
+    }
+    format!("{v:.10}").parse().unwrap_or(v)
+}
+
+/// Every float of a value through [`ujson_float`].
+fn ujson_round_trip(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => n
+            .as_f64()
+            .map(ujson_float)
+            .and_then(Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or(Value::Number(n)),
+        Value::Array(items) => Value::Array(items.into_iter().map(ujson_round_trip).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, x)| (k, ujson_round_trip(x)))
+                .collect(),
+        ),
+        v => v,
+    }
+}
+
+fn has_raw(t: &Ty) -> bool {
+    match t {
+        Ty::Raw => true,
+        Ty::List(inner) => has_raw(inner),
+        Ty::Struct(fields) => fields.iter().any(|(_, t)| has_raw(t)),
+        _ => false,
+    }
+}
+
 /// Type rows as a table: union of columns in first-seen order, one type per column (see module docs).
-pub(crate) fn type_rows(rows: Vec<Map<String, Value>>) -> Vec<Doc> {
+/// `datasets` re-encodes rows with pandas' ujson before typing them when the file is a JSON array, or when
+/// any field is kept as JSON (mixed types): then every float goes through [`ujson_float`] (`reencoded`
+/// says the former; the latter is found here).
+pub(crate) fn type_rows(rows: Vec<Map<String, Value>>, reencoded: bool) -> Vec<Doc> {
     if rows.is_empty() {
         return Vec::new();
     }
@@ -389,6 +439,17 @@ pub(crate) fn type_rows(rows: Vec<Map<String, Value>>) -> Vec<Doc> {
             }
         }
     }
+    let rows: Vec<Map<String, Value>> = if reencoded || columns.iter().any(|(_, t)| has_raw(t)) {
+        rows.into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|(k, v)| (k, ujson_round_trip(v)))
+                    .collect()
+            })
+            .collect()
+    } else {
+        rows
+    };
     // Fast path: every row already has exactly the columns, in order, and no value needs converting.
     let trivial = columns
         .iter()
@@ -413,7 +474,8 @@ pub(crate) fn type_rows(rows: Vec<Map<String, Value>>) -> Vec<Doc> {
 
 /// Read a `.json` or `.jsonl` file as HF's `json` loader does.
 pub(crate) fn json_to_docs(text: &str, path: &Path) -> Result<Vec<Doc>, DataError> {
-    Ok(type_rows(parse_rows(text, path)?))
+    let array = strip_bom(text).trim_start().starts_with('[');
+    Ok(type_rows(parse_rows(text, path)?, array))
 }
 
 /// Read JSON Lines without any table typing (each line's object as written). For original-release files
@@ -505,5 +567,50 @@ mod tests {
             serde_json::to_string(&d).unwrap(),
             r#"[{"text":"a"},{"text":""},{"text":"b"},{"text":"c"}]"#
         );
+    }
+}
+
+#[cfg(test)]
+mod ujson_tests {
+    use super::*;
+
+    /// Values read back from `datasets.utils.json.ujson_dumps` (pandas 3.1) of each input, in the peers'
+    /// virtualenv.
+    #[test]
+    fn floats_as_pandas_ujson_writes_them() {
+        for (v, want) in [
+            (0.5f64, 0.5f64),
+            (0.1234567890123456, 0.123456789),
+            (1e16, 1e16),
+            (2.5e-07, 2.5e-07),
+            (-0.0, 0.0),
+            (1e300, 1e300),
+            (0.30000000000000004, 0.3),
+            (1e-11, 0.0),
+            (1e-15, 0.0),
+            (1e-16, 1e-16),
+            (123456.12345678901, 123456.123456789),
+            (1000000000000000.3, 1000000000000000.25),
+            (1e17, 1e17),
+            (1.2345678901234567e-5, 0.0000123457),
+        ] {
+            let got = ujson_float(v);
+            assert_eq!(got.to_bits(), want.to_bits(), "{v:e}: {got:e} vs {want:e}");
+        }
+    }
+
+    #[test]
+    fn a_batch_with_a_mixed_field_or_a_json_array_is_reencoded() {
+        let rows = |text: &str| parse_rows(text, Path::new("t.jsonl")).unwrap();
+        let plain = type_rows(rows("{\"x\": -0.0}\n{\"x\": 0.12345678901234}\n"), false);
+        assert!(plain[0]["x"].as_f64().unwrap().is_sign_negative());
+        let mixed = type_rows(
+            rows("{\"x\": -0.0, \"y\": [1, \"a\"]}\n{\"x\": 0.12345678901234, \"y\": []}\n"),
+            false,
+        );
+        assert!(mixed[0]["x"].as_f64().unwrap().is_sign_positive());
+        assert_eq!(mixed[1]["x"], serde_json::json!(0.123456789));
+        let array = json_to_docs("[{\"x\": 0.12345678901234}]", Path::new("t.json")).unwrap();
+        assert_eq!(array[0]["x"], serde_json::json!(0.123456789));
     }
 }

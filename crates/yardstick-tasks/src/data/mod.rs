@@ -356,7 +356,7 @@ fn read_files(files: &[PathBuf], forced: Option<Format>) -> Result<Vec<Doc>, Dat
         // Re-type across files so that every row has the union schema.
         let all: Vec<Doc> = rows.into_iter().flatten().collect();
         return Ok(if files.len() > 1 {
-            json::type_rows(all)
+            json::type_rows(all, false)
         } else {
             all
         });
