@@ -574,9 +574,11 @@ mod tests {
 mod ujson_tests {
     use super::*;
 
+    // the literals are the Python inputs as written
     /// Values read back from `datasets.utils.json.ujson_dumps` (pandas 3.1) of each input, in the peers'
     /// virtualenv.
     #[test]
+    #[allow(clippy::excessive_precision)]
     fn floats_as_pandas_ujson_writes_them() {
         for (v, want) in [
             (0.5f64, 0.5f64),
