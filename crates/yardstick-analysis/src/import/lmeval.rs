@@ -136,79 +136,10 @@ pub(crate) fn import_results(
             .collect(),
         _ => BTreeMap::new(),
     };
-    let n_samples =
-        |task: &str| -> Option<u64> { doc.get("n-samples")?.get(task)?.get("effective")?.as_u64() };
-
     let results_report = if let Some(prev) = observations::find_file(store, &sha)? {
         already(path, sha.clone(), Format::LmEvalResults, prev)
     } else {
-        let mut batch = ImportBatch::default();
-        let mut tasks_without_score = 0;
-        let date = doc
-            .get("date")
-            .and_then(Value::as_f64)
-            .and_then(|ts| chrono::DateTime::from_timestamp(ts as i64, 0))
-            .map(|d| d.date_naive().to_string());
-        let mut extra = Map::new();
-        for key in ["lm_eval_version", "git_hash", "model_source"] {
-            if let Some(v) = doc.get(key).filter(|v| !v.is_null()) {
-                extra.insert(key.into(), v.clone());
-            }
-        }
-        batch.models.push(ModelRow {
-            source: SOURCE_LM_EVAL.into(),
-            model: model.clone(),
-            extra_json: Value::Object(extra).to_string(),
-            file_sha256: sha.clone(),
-            row_number: 1,
-            ..Default::default()
-        });
-        for (task, entry) in results {
-            let Value::Object(entry) = entry else {
-                continue;
-            };
-            let is_group = groups.get(task).is_some_and(|s| !s.is_empty());
-            let canonical = benchmark_of_task(task);
-            let stripped = task.strip_prefix("leaderboard_").unwrap_or(task);
-            let bench_id = if is_group || canonical == stripped {
-                canonical.clone()
-            } else {
-                task.clone()
-            };
-            let Some((key, value)) = pick_metric(&canonical, entry) else {
-                tasks_without_score += 1;
-                continue;
-            };
-            let stderr_key = key.replacen(',', "_stderr,", 1);
-            let stderr = entry.get(&stderr_key).and_then(Value::as_f64);
-            let n = if is_group {
-                group_samples(task, &groups, &n_samples)
-            } else {
-                n_samples(task)
-            };
-            batch.scores.push(ScoreRow {
-                source: SOURCE_LM_EVAL.into(),
-                model: model.clone(),
-                benchmark: bench_id,
-                variant: task.clone(),
-                score: value,
-                stderr,
-                n_items: n,
-                evaluated_at: date.clone(),
-                file_sha256: sha.clone(),
-                row_number: 1,
-                column_name: format!("results.{task}.{key}"),
-                ..Default::default()
-            });
-        }
-        let parsed = Parsed {
-            rows_read: results.len() as u64,
-            rows_without_score: tasks_without_score,
-            row_models: vec![(1, model.clone())],
-            snapshot_date: None,
-            batch,
-            notes,
-        };
+        let parsed = results_parsed(&doc, results, &groups, &model, &sha, notes);
         store_parsed(
             store,
             registry,
@@ -219,7 +150,107 @@ pub(crate) fn import_results(
         )?
     };
 
-    // Samples files beside the results file, for the tasks it lists.
+    let (samples_reports, samples_failed) = import_samples(store, registry, path, results, &model)?;
+    Ok(ImportedResults {
+        results: results_report,
+        samples: samples_reports,
+        samples_failed,
+    })
+}
+
+/// The scores of a results file: one per task or group (its primary metric and stderr), with the file's
+/// model and date.
+fn results_parsed(
+    doc: &Map<String, Value>,
+    results: &Map<String, Value>,
+    groups: &BTreeMap<String, Vec<String>>,
+    model: &str,
+    sha: &str,
+    notes: Vec<String>,
+) -> Parsed {
+    let n_samples =
+        |task: &str| -> Option<u64> { doc.get("n-samples")?.get(task)?.get("effective")?.as_u64() };
+    let model = model.to_string();
+    let sha = sha.to_string();
+    let mut batch = ImportBatch::default();
+    let mut tasks_without_score = 0;
+    let date = doc
+        .get("date")
+        .and_then(Value::as_f64)
+        .and_then(|ts| chrono::DateTime::from_timestamp(ts as i64, 0))
+        .map(|d| d.date_naive().to_string());
+    let mut extra = Map::new();
+    for key in ["lm_eval_version", "git_hash", "model_source"] {
+        if let Some(v) = doc.get(key).filter(|v| !v.is_null()) {
+            extra.insert(key.into(), v.clone());
+        }
+    }
+    batch.models.push(ModelRow {
+        source: SOURCE_LM_EVAL.into(),
+        model: model.clone(),
+        extra_json: Value::Object(extra).to_string(),
+        file_sha256: sha.clone(),
+        row_number: 1,
+        ..Default::default()
+    });
+    for (task, entry) in results {
+        let Value::Object(entry) = entry else {
+            continue;
+        };
+        let is_group = groups.get(task).is_some_and(|s| !s.is_empty());
+        let canonical = benchmark_of_task(task);
+        let stripped = task.strip_prefix("leaderboard_").unwrap_or(task);
+        let bench_id = if is_group || canonical == stripped {
+            canonical.clone()
+        } else {
+            task.clone()
+        };
+        let Some((key, value)) = pick_metric(&canonical, entry) else {
+            tasks_without_score += 1;
+            continue;
+        };
+        let stderr_key = key.replacen(',', "_stderr,", 1);
+        let stderr = entry.get(&stderr_key).and_then(Value::as_f64);
+        let n = if is_group {
+            group_samples(task, groups, &n_samples)
+        } else {
+            n_samples(task)
+        };
+        batch.scores.push(ScoreRow {
+            source: SOURCE_LM_EVAL.into(),
+            model: model.clone(),
+            benchmark: bench_id,
+            variant: task.clone(),
+            score: value,
+            stderr,
+            n_items: n,
+            evaluated_at: date.clone(),
+            file_sha256: sha.clone(),
+            row_number: 1,
+            column_name: format!("results.{task}.{key}"),
+            ..Default::default()
+        });
+    }
+    Parsed {
+        rows_read: results.len() as u64,
+        rows_without_score: tasks_without_score,
+        row_models: vec![(1, model.clone())],
+        snapshot_date: None,
+        batch,
+        notes,
+    }
+}
+type SamplesReports = (Vec<(PathBuf, FileReport)>, Vec<(PathBuf, AnalysisError)>);
+
+/// The samples files beside a results file, for the tasks it lists: each imported (or found already
+/// imported), or listed as failed with its reason; only a store error stops the import.
+fn import_samples(
+    store: &Store,
+    registry: &Registry,
+    path: &Path,
+    results: &Map<String, Value>,
+    model: &str,
+) -> Result<SamplesReports> {
     let mut samples_reports = Vec::new();
     let mut samples_failed = Vec::new();
     for (task, spath) in samples_files(path, results)? {
@@ -242,7 +273,7 @@ pub(crate) fn import_results(
             ));
             continue;
         }
-        let items = match read_samples(&spath, &sbytes, &ssha, &model, &task) {
+        let items = match read_samples(&spath, &sbytes, &ssha, model, &task) {
             Ok(x) => x,
             Err(e) => {
                 samples_failed.push((spath, e));
@@ -268,11 +299,7 @@ pub(crate) fn import_results(
             Err(e) => samples_failed.push((spath, e)),
         }
     }
-    Ok(ImportedResults {
-        results: results_report,
-        samples: samples_reports,
-        samples_failed,
-    })
+    Ok((samples_reports, samples_failed))
 }
 
 /// The evaluated model: `model_name`, else `pretrained=`/`model=` in `config.model_args`, else the directory
