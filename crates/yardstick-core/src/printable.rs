@@ -2,7 +2,7 @@
 //! write into a message: secrets redacted, terminal escape and other control characters neutralised.
 //! No IO.
 
-use crate::redact::{redact_url, REDACTED};
+use crate::redact::REDACTED;
 
 /// Words after which (followed by `=` or `:`, optionally quoted) a value is a secret, compared
 /// case-insensitively.
@@ -48,7 +48,7 @@ pub fn is_unsafe_char(c: char) -> bool {
 
 /// `text` with secret-looking parts replaced by `REDACTED`: API keys of the `sk-…` form, `Bearer …`
 /// tokens, the values after secret words (`api_key=…`, `"password": "…"`, `Authorization: …`) and the
-/// credentials of URLs ([`redact_url`]).
+/// credentials of URLs ([`crate::redact::redact_url`]).
 pub fn redact_secrets(text: &str) -> String {
     let redacted_urls = redact_urls(text);
     let chars: Vec<char> = redacted_urls.chars().collect();
@@ -136,28 +136,11 @@ pub fn redact_secrets(text: &str) -> String {
     out
 }
 
-/// Every `scheme://…` URL in free text through [`redact_url`] (a URL ends at whitespace, a quote or `>`).
+/// Every `scheme://…` URL in free text through [`crate::redact::redact_url`] (a URL ends at whitespace, a quote or `>`).
 fn redact_urls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let scheme_start = rest[..i]
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-            .last()
-            .map(|(j, _)| j)
-            .unwrap_or(i);
-        let end = rest[i + 3..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '>' | '<'))
-            .map(|e| i + 3 + e)
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..scheme_start]);
-        out.push_str(&redact_url(&rest[scheme_start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    crate::redact::redact_urls_in(text, |c| {
+        c.is_whitespace() || matches!(c, '\'' | '"' | '>' | '<')
+    })
 }
 
 #[cfg(test)]

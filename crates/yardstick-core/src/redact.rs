@@ -111,8 +111,14 @@ pub fn percent_decode(s: &str) -> String {
 ///            "yardstick run --model 'http://h/v1' --tasks x");
 /// ```
 pub fn redact_command_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
+    redact_urls_in(line, |c| c.is_whitespace() || matches!(c, '\'' | '"'))
+}
+
+/// Every `scheme://…` URL inside `text` passed through [`redact_url`]; a URL ends at a character for which
+/// `ends_url` holds (or at the end of the text).
+pub fn redact_urls_in(text: &str, ends_url: impl Fn(char) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
     while let Some(i) = rest.find("://") {
         // the scheme: the run of scheme characters just before "://"
         let scheme_start = rest[..i]
@@ -123,7 +129,7 @@ pub fn redact_command_line(line: &str) -> String {
             .map(|(j, _)| j)
             .unwrap_or(i);
         let end = rest[i + 3..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"'))
+            .find(&ends_url)
             .map(|e| i + 3 + e)
             .unwrap_or(rest.len());
         out.push_str(&rest[..scheme_start]);

@@ -163,6 +163,23 @@ impl Fixture {
         (outcome, self.mock.completions() - before)
     }
 
+    /// Run `tasks` to the end (no cancel, no progress).
+    async fn run_plain(
+        &self,
+        tasks: &[&str],
+        store: &Arc<Store>,
+        grouped: bool,
+    ) -> (RunOutcome, u64) {
+        self.run(
+            tasks,
+            store,
+            grouped,
+            &NoProgress,
+            Arc::new(AtomicBool::new(false)),
+        )
+        .await
+    }
+
     /// The oracle: for each question, the letter the fake model ranks highest after its prompt, from the
     /// model's logits directly (no backend, no engine). The boost adds the same to every letter, so it does
     /// not change which letter wins.
@@ -227,30 +244,14 @@ fn samples(store: &Store, run_id: &str) -> HashMap<(String, i64), (String, Strin
 async fn grouped_scoring_matches_the_oracle_and_per_choice_requests() {
     let fx = Fixture::new();
     let grouped_store = Arc::new(Store::open_in_memory().unwrap());
-    let (grouped, grouped_calls) = fx
-        .run(
-            &["toy_mc"],
-            &grouped_store,
-            true,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .await;
+    let (grouped, grouped_calls) = fx.run_plain(&["toy_mc"], &grouped_store, true).await;
     assert_eq!(grouped.requests_total, (N_DOCS * 4) as u64);
     assert_eq!(grouped.requests_sent, (N_DOCS * 4) as u64);
     let acc = metric(&grouped, "toy_mc", "acc");
     assert_eq!(acc, fx.oracle_acc(), "acc against the logits oracle");
 
     let single_store = Arc::new(Store::open_in_memory().unwrap());
-    let (single, single_calls) = fx
-        .run(
-            &["toy_mc"],
-            &single_store,
-            false,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .await;
+    let (single, single_calls) = fx.run_plain(&["toy_mc"], &single_store, false).await;
     assert_eq!(
         single_calls,
         (N_DOCS * 4) as u64,
@@ -274,13 +275,7 @@ async fn shared_prompts_are_sent_once_and_a_rerun_sends_nothing() {
     let fx = Fixture::new();
     let store = Arc::new(Store::open_in_memory().unwrap());
     let (first, calls) = fx
-        .run(
-            &["toy_mc", "toy_mc_copy"],
-            &store,
-            false,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
+        .run_plain(&["toy_mc", "toy_mc_copy"], &store, false)
         .await;
     assert_eq!(
         first.requests_total,
@@ -295,13 +290,7 @@ async fn shared_prompts_are_sent_once_and_a_rerun_sends_nothing() {
     );
 
     let (again, calls) = fx
-        .run(
-            &["toy_mc", "toy_mc_copy"],
-            &store,
-            false,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
+        .run_plain(&["toy_mc", "toy_mc_copy"], &store, false)
         .await;
     assert!(again.resumed);
     assert_eq!(again.requests_sent, 0);
@@ -309,15 +298,7 @@ async fn shared_prompts_are_sent_once_and_a_rerun_sends_nothing() {
     assert_eq!(calls, 0, "nothing computed twice");
     assert_eq!(first.table, again.table);
     // a run of one of the tasks alone is a new run that reuses every response
-    let (alone, calls) = fx
-        .run(
-            &["toy_mc_copy"],
-            &store,
-            true,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .await;
+    let (alone, calls) = fx.run_plain(&["toy_mc_copy"], &store, true).await;
     assert!(!alone.resumed);
     assert_eq!(alone.requests_sent, 0);
     assert_eq!(calls, 0);
@@ -371,15 +352,7 @@ async fn an_interrupted_run_resumes_sending_only_what_is_missing() {
         "an interrupted run is not on the leaderboard"
     );
 
-    let (resumed, calls) = fx
-        .run(
-            &["toy_mc"],
-            &store,
-            false,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .await;
+    let (resumed, calls) = fx.run_plain(&["toy_mc"], &store, false).await;
     assert!(resumed.resumed);
     assert_eq!(resumed.run_id, cut.run_id);
     assert_eq!(resumed.requests_reused, stored);
@@ -389,15 +362,7 @@ async fn an_interrupted_run_resumes_sending_only_what_is_missing() {
 
     // identical to a run that was never interrupted
     let clean_store = Arc::new(Store::open_in_memory().unwrap());
-    let (clean, _) = fx
-        .run(
-            &["toy_mc"],
-            &clean_store,
-            false,
-            &NoProgress,
-            Arc::new(AtomicBool::new(false)),
-        )
-        .await;
+    let (clean, _) = fx.run_plain(&["toy_mc"], &clean_store, false).await;
     assert_eq!(
         samples(&store, &resumed.run_id),
         samples(&clean_store, &clean.run_id)
