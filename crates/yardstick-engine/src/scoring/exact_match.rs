@@ -4,8 +4,8 @@
 //! `ignore_numbers` (ASCII digits removed); then string equality (numpy's, which ignores trailing NUL
 //! characters). With several references (`multiple_target`) the document scores 1.0 when any matches.
 
-use fancy_regex::Regex;
-
+pub use super::pyre::python_pattern_to_fancy;
+use super::pyre::PyRegex;
 use super::{MetricValue, ScoringError};
 
 /// The metric's keyword arguments from the task's `metric_list` entry.
@@ -24,74 +24,8 @@ pub struct ExactMatchOptions {
 /// A compiled `exact_match` metric.
 #[derive(Debug)]
 pub struct ExactMatch {
-    regexes: Vec<Regex>,
+    regexes: Vec<PyRegex>,
     options: ExactMatchOptions,
-}
-
-/// Rewrite a Python `re` pattern so that fancy-regex matches what Python matches: outside character
-/// classes and without the MULTILINE flag, `$` also matches just before a final newline, and `\Z` is
-/// the absolute end.
-pub fn python_pattern_to_fancy(pattern: &str) -> String {
-    let multiline = has_inline_multiline(pattern);
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut chars = pattern.chars().peekable();
-    let mut in_class = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let next = chars.next();
-                match next {
-                    Some('Z') if !in_class => out.push_str("\\z"),
-                    Some(n) => {
-                        out.push('\\');
-                        out.push(n);
-                    }
-                    None => out.push('\\'),
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push('[');
-                // a ']' right after '[' or '[^' is literal
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push_str("\\]");
-                    chars.next();
-                }
-            }
-            '[' if in_class => out.push_str("\\["),
-            ']' if in_class => {
-                in_class = false;
-                out.push(']');
-            }
-            '$' if !in_class && !multiline => out.push_str("(?:(?=\\n\\z)|\\z)"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-fn has_inline_multiline(pattern: &str) -> bool {
-    // Python only accepts global inline flags like (?m) / (?im) (and scoped (?m:...)); treat any
-    // flag group containing 'm' as multiline.
-    let bytes = pattern.as_bytes();
-    let mut i = 0;
-    while i + 2 < bytes.len() {
-        if bytes[i] == b'(' && bytes[i + 1] == b'?' {
-            let mut j = i + 2;
-            while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
-                if bytes[j] == b'm' {
-                    return true;
-                }
-                j += 1;
-            }
-        }
-        i += 1;
-    }
-    false
 }
 
 const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -100,10 +34,9 @@ impl ExactMatch {
     pub fn new(options: ExactMatchOptions) -> Result<Self, ScoringError> {
         let mut regexes = Vec::with_capacity(options.regexes_to_ignore.len());
         for p in &options.regexes_to_ignore {
-            let translated = python_pattern_to_fancy(p);
-            let re = Regex::new(&translated).map_err(|e| ScoringError::BadRegex {
+            let re = PyRegex::new(p).map_err(|why| ScoringError::BadRegex {
                 pattern: p.clone(),
-                why: e.to_string(),
+                why,
             })?;
             regexes.push(re);
         }
@@ -112,14 +45,11 @@ impl ExactMatch {
 
     fn strip_regexes(&self, s: &str) -> Result<String, ScoringError> {
         let mut cur = s.to_string();
-        for (re, pattern) in self.regexes.iter().zip(&self.options.regexes_to_ignore) {
-            let replaced = re
-                .try_replacen(&cur, 0, "")
-                .map_err(|e| ScoringError::BadRegex {
-                    pattern: pattern.clone(),
-                    why: e.to_string(),
-                })?;
-            cur = replaced.into_owned();
+        for re in &self.regexes {
+            cur = re.remove_all(&cur).map_err(|why| ScoringError::BadRegex {
+                pattern: re.pattern().to_string(),
+                why,
+            })?;
         }
         Ok(cur)
     }

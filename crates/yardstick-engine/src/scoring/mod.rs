@@ -10,15 +10,20 @@
 
 pub mod aggregate;
 pub mod exact_match;
+pub mod filters;
+pub mod generation;
 pub mod groups;
 pub mod numpy;
 pub mod process;
 pub mod pyfloat;
+pub mod pyre;
 
 pub use aggregate::{
     aggregate_metric, aggregate_task, Aggregation, MetricAggregate, StderrValue, TaskAggregate,
 };
 pub use exact_match::{ExactMatch, ExactMatchOptions};
+pub use filters::{FilterChain, Filtered};
+pub use generation::GenerationScorer;
 pub use groups::{aggregate_groups, GroupAggMetric, GroupNode, GroupResult, TaskResultEntry};
 pub use numpy::NumpyExp;
 pub use process::{
@@ -106,6 +111,19 @@ pub enum ScoringError {
     BadRegex { pattern: String, why: String },
     #[error("probability mass of the true answers (mc2): {0}")]
     Mc2(String),
+    #[error("filter '{filter}' of task {task}, step {step}: {why}")]
+    Filter {
+        task: String,
+        filter: String,
+        step: String,
+        why: String,
+    },
+    #[error("metric '{metric}' of task {task}: {why}")]
+    Generation {
+        task: String,
+        metric: String,
+        why: String,
+    },
 }
 
 /// The gold of a multiple-choice document after lm-eval's normalisation: an index (−100 when it was
