@@ -3,7 +3,8 @@
 //!
 //! * `multi_choice_regex` (lm-eval's `MultiChoiceRegexFilter`) and `bbh.MultiChoiceRegexFilter`: three
 //!   stages, each tried when the previous one found nothing: (1) the filter's regex; (2) the text of
-//!   any choice (after the ignore rules), turned into its letter `(A)`, `(B)`, …; (3) a bare letter
+//!   any choice (after the ignore rules; the longest escaped choice tried first, as lm-eval 0.4.13
+//!   does), turned into its letter `(A)`, `(B)`, …; (3) a bare letter
 //!   after a colon, `: B` → `(B)`. lm-eval's version takes the choices from `doc["choices"]`; BBH's
 //!   parses them out of `doc["input"]` (`(A) text` lines) and fails where a tuple match has no
 //!   non-empty group.
@@ -258,6 +259,8 @@ impl MultiChoice {
             letter_to_target.insert(next.to_string(), format!("({next})"));
             next = char::from_u32(next as u32 + 1).unwrap_or(char::MAX);
         }
+        // longest pattern first (stable), so that a choice that is a prefix of another cannot shadow it
+        fallback_patterns.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
         let by_text = compile_regex(&fallback_patterns.join("|"))?;
         let by_letter = compile_regex(&format!(":[\\s]*({})", letters.join("|")))?;
         let none = HashMap::new();

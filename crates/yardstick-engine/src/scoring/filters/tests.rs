@@ -299,6 +299,12 @@ fn multi_choice_regex_stages() {
         one("(B)")
     );
     assert_eq!(run_doc(&c, &["berlin"], mc_doc()).unwrap(), one("(C)"));
+    // a choice that is a prefix of another does not shadow it (longest first)
+    let doc = json!({"choices": ["Guilty", "Guilty of Romance"]});
+    assert_eq!(
+        run_doc(&c, &["guilty of romance"], doc).unwrap(),
+        one("(B)")
+    );
     // stage 3: a bare letter after a colon
     assert_eq!(run_doc(&c, &["Answer:\tA"], mc_doc()).unwrap(), one("(A)"));
     // nothing
