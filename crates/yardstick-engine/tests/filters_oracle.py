@@ -84,6 +84,10 @@ HAND = [
     ("The answer is 1.5.", "1.5"), ("The answer is .5", ".5"), ("Answer:\tE", "(E)"),
     ("\x1c The answer is 3 \x1f", "3"), ("The answer is 3\r\n", "3"), ("答案：15", "15"),
     ("最终答案是 $20。", "20"), ("The answer is 20%.", "20"), ("So the answer is (F).", "(F)"),
+    ("one hundred and five apples", "105"), ("two thousand twenty", "2020"), ("three point five", "3.5"),
+    ("thousand thousand", "0"), ("forty-two", "42"), ("The count is twelve, I think", "12"),
+    ("ninety nine bottles", "99"), ("a million and one", "1000001"), ("seventy seven point zero one", "77.01"),
+    ("one two three four five", "1"), ("sixteen hundred", "1600"), ("eighteen, nineteen", "19"),
     ("cherry apple banana", "cherry apple banana"), ("apple\nbanana\ncherry", "apple banana cherry"),
 ]
 LETTERS = ["So the answer is ({L}).", "The answer is {L}.", "Answer: {L}", "({L})", "I pick {L}"]

@@ -11,7 +11,7 @@
 //! * `bbh.MapRegexFilter`: the first of several regexes that matches decides the value.
 //! * `bbh.WordSortFilter`: the words of the question's list, in the order of their last mention.
 //!
-//! `bbh.NumberParseRegexFilter` (numbers written as English words) is not ported.
+//! `bbh.NumberParseRegexFilter` (numbers written as English words) is in [`super::numbers`].
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -29,10 +29,16 @@ use crate::scoring::pyre::{Found, PyRegex};
 pub(crate) const BBH_MULTI_CHOICE: &str = "bbh.MultiChoiceRegexFilter";
 pub(crate) const BBH_MAP_REGEX: &str = "bbh.MapRegexFilter";
 pub(crate) const BBH_WORD_SORT: &str = "bbh.WordSortFilter";
+pub(crate) const BBH_NUMBER_PARSE: &str = "bbh.NumberParseRegexFilter";
 
 /// The names under which the BBH zero-shot filter classes (`!function utils.X` in
 /// `lm_eval/tasks/bbh/{cot_zeroshot,zeroshot}/`) are available as built-in filters.
-pub const BBH_FILTERS: &[&str] = &[BBH_MULTI_CHOICE, BBH_MAP_REGEX, BBH_WORD_SORT];
+pub const BBH_FILTERS: &[&str] = &[
+    BBH_MULTI_CHOICE,
+    BBH_MAP_REGEX,
+    BBH_WORD_SORT,
+    BBH_NUMBER_PARSE,
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {
@@ -168,14 +174,44 @@ fn doc_str<'d>(doc: &'d Doc, field: &str) -> Result<&'d str, String> {
     }
 }
 
+/// BBH's `find_match` without a conversion table.
+pub(crate) fn find_match_bbh(
+    re: &PyRegex,
+    text: &str,
+    group_select: i64,
+) -> Result<String, String> {
+    find_match(Variant::Bbh, re, text, group_select, &HashMap::new())
+}
+
+/// The constructor arguments of `MultiChoiceRegexFilter` (lm-eval's and BBH's `ExtendedRegexFilter`).
+#[derive(Debug)]
+pub(crate) struct MultiChoiceArgs {
+    pub(crate) re: PyRegex,
+    pub(crate) group_select: i64,
+    pub(crate) fallback: Value,
+    ignores: Ignores,
+}
+
+impl MultiChoiceArgs {
+    pub(crate) fn compile(kwargs: &Map<String, Value>) -> Result<Self, String> {
+        let kw = Kwargs::new(kwargs, MULTI_CHOICE_ARGS)?;
+        Ok(MultiChoiceArgs {
+            re: compile_regex(&kw.str_or("regex_pattern", DEFAULT_PATTERN)?)?,
+            group_select: kw.int_or("group_select", 0)?,
+            fallback: kw
+                .get("fallback")
+                .cloned()
+                .unwrap_or_else(|| Value::String(DEFAULT_FALLBACK.into())),
+            ignores: Ignores::compile(&kw)?,
+        })
+    }
+}
+
 /// `multi_choice_regex` and BBH's `MultiChoiceRegexFilter`.
 #[derive(Debug)]
 pub(crate) struct MultiChoice {
     variant: Variant,
-    re: PyRegex,
-    group_select: i64,
-    fallback: Value,
-    ignores: Ignores,
+    args: MultiChoiceArgs,
 }
 
 const MULTI_CHOICE_ARGS: &[&str] = &[
@@ -197,16 +233,9 @@ impl MultiChoice {
     }
 
     fn compile(variant: Variant, kwargs: &Map<String, Value>) -> Result<Self, String> {
-        let kw = Kwargs::new(kwargs, MULTI_CHOICE_ARGS)?;
         Ok(MultiChoice {
             variant,
-            re: compile_regex(&kw.str_or("regex_pattern", DEFAULT_PATTERN)?)?,
-            group_select: kw.int_or("group_select", 0)?,
-            fallback: kw
-                .get("fallback")
-                .cloned()
-                .unwrap_or_else(|| Value::String(DEFAULT_FALLBACK.into())),
-            ignores: Ignores::compile(&kw)?,
+            args: MultiChoiceArgs::compile(kwargs)?,
         })
     }
 
@@ -252,7 +281,7 @@ impl MultiChoice {
         let mut letter_to_target = HashMap::new();
         let mut next = 'A';
         for c in &choices {
-            let m = self.ignores.apply(strip(c, None))?;
+            let m = self.args.ignores.apply(strip(c, None))?;
             fallback_patterns.push(py_re_escape(&m));
             choice_to_alpha.insert(m, format!("({next})"));
             letters.push(next.to_string());
@@ -276,17 +305,17 @@ impl MultiChoice {
                     ))
                 }
             };
-            let gs = self.group_select;
-            let mut m = find_match(self.variant, &self.re, text, gs, &none)?;
+            let gs = self.args.group_select;
+            let mut m = find_match(self.variant, &self.args.re, text, gs, &none)?;
             if m.is_empty() {
-                let ignored = self.ignores.apply_value(&resp)?.unwrap_or_default();
+                let ignored = self.args.ignores.apply_value(&resp)?.unwrap_or_default();
                 m = find_match(self.variant, &by_text, &ignored, gs, &choice_to_alpha)?;
                 if m.is_empty() {
                     m = find_match(self.variant, &by_letter, text, gs, &letter_to_target)?;
                 }
             }
             out.push(if m.is_empty() {
-                self.fallback.clone()
+                self.args.fallback.clone()
             } else {
                 Value::String(m)
             });

@@ -13,6 +13,7 @@
 //! the filter classes of lm-eval's BBH zero-shot tasks (see [`choice`]).
 
 mod choice;
+mod numbers;
 mod steps;
 
 use serde_json::{Map, Value};

@@ -6,6 +6,7 @@ use yardstick_core::python::text::{lower, strip, upper};
 use yardstick_core::Doc;
 
 use super::choice::{self, MapRegex, MultiChoice, WordSort};
+use super::numbers::NumberParse;
 use super::{py_iter, repr, Kwargs};
 use crate::scoring::pyre::{Found, PyRegex};
 
@@ -42,6 +43,7 @@ pub(crate) enum Step {
     MultiChoice(MultiChoice),
     MapRegex(MapRegex),
     WordSort(WordSort),
+    NumberParse(NumberParse),
 }
 
 /// `RegexFilter`: `findall`, the `group_select`-th match, the first non-empty group of a tuple,
@@ -122,6 +124,7 @@ impl Step {
             "multi_choice_regex" => Step::MultiChoice(MultiChoice::compile_lm_eval(kwargs)?),
             choice::BBH_MULTI_CHOICE => Step::MultiChoice(MultiChoice::compile_bbh(kwargs)?),
             choice::BBH_MAP_REGEX => Step::MapRegex(MapRegex::compile(kwargs)?),
+            choice::BBH_NUMBER_PARSE => Step::NumberParse(NumberParse::compile(kwargs)?),
             choice::BBH_WORD_SORT => {
                 none(kwargs)?;
                 Step::WordSort(WordSort)
@@ -164,6 +167,7 @@ impl Step {
             Step::MultiChoice(m) => m.apply(v, doc),
             Step::MapRegex(m) => each(v, |x| m.apply_one(x)),
             Step::WordSort(w) => w.apply(v, doc),
+            Step::NumberParse(n) => each(v, |x| n.apply_one(x)),
         }
     }
 }
