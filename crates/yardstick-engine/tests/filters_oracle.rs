@@ -133,3 +133,103 @@ fn filters_and_exact_match_match_lm_eval() {
     assert!(cases.len() >= 10 && compared > 5000, "too little compared");
     assert!(mismatches.is_empty(), "{} mismatches", mismatches.len());
 }
+
+/// Python `re.findall` / `re.sub(p, "", s)` against [`yardstick_engine::scoring::pyre::PyRegex`] on
+/// patterns where the two syntaxes or character classes differ.
+#[test]
+fn python_re_findall_and_sub_match() {
+    use yardstick_engine::scoring::pyre::{Found, PyRegex};
+    let Some(py) = peer_python_with_lm_eval() else {
+        return;
+    };
+    let patterns = [
+        r"x*",
+        r"|a",
+        r"(\d+)$",
+        r"\d+\Z",
+        r"(?s).*#### ",
+        r"\.$",
+        r"(?m)^\d",
+        r"\w+",
+        r"\W+",
+        r"\bis\b",
+        r"\B\d",
+        r"\s+",
+        r"\S+",
+        r"[\s,]+",
+        r"a{,2}",
+        r"{x}",
+        r"a{2,}",
+        r"[[]",
+        r"\<\>",
+        r"(?P<n>\d)(?P=n)",
+        r"(?<=is )(.*?)(?=\.|$)",
+        r"(a)|(b)|(\d)",
+        r"^(.*?)\s*$",
+        r"(?i)ANSWER",
+        r"[^\S\r\n]+",
+        r"[\W\d]+",
+        r"答案是\s*(\d+)",
+        r"(-?[$0-9.,]{2,})|(-?[0-9]+)",
+        r".*?",
+        r"\$?\d+(?:\.\d+)?",
+    ];
+    let texts = [
+        "",
+        "\n",
+        "abxd",
+        "The answer is 42.\n",
+        "1\n2\n",
+        "#### 1,234.\n",
+        "a 11 b 22\u{1c}x",
+        "कि is\u{a0}done",
+        "x²y_z‿w",
+        "{x} a{ aaa",
+        "答案是 12。\r\n答案是１３",
+        "(a) b 3 ANSWER answer",
+        "$1,000.50 and -7",
+        "<>\u{1f} \t\r\n end",
+    ];
+    let cases: Vec<(&str, &str)> = patterns
+        .iter()
+        .flat_map(|p| texts.iter().map(move |t| (*p, *t)))
+        .collect();
+    let code = r#"
+import json, re, sys, warnings
+warnings.simplefilter("ignore")
+out = []
+for p, t in json.load(sys.stdin):
+    try:
+        out.append({"findall": [list(x) if isinstance(x, tuple) else x for x in re.findall(p, t)],
+                    "sub": re.sub(p, "", t)})
+    except re.error as e:
+        out.append({"error": str(e)})
+json.dump(out, sys.stdout, ensure_ascii=False)
+"#;
+    let input = serde_json::to_string(&cases).unwrap();
+    let out: Vec<Value> = serde_json::from_str(&run_python(&py, code, &input).unwrap()).unwrap();
+    let mut bad = Vec::new();
+    for ((p, t), want) in cases.iter().zip(&out) {
+        let re = PyRegex::new(p);
+        let got = re.as_ref().map_err(Clone::clone).and_then(|re| {
+            let f: Vec<Value> = re
+                .findall(t)?
+                .into_iter()
+                .map(|x| match x {
+                    Found::Str(s) => Value::String(s),
+                    Found::Tuple(g) => serde_json::json!(g),
+                })
+                .collect();
+            Ok(serde_json::json!({"findall": f, "sub": re.remove_all(t)?}))
+        });
+        match (got, want.get("error")) {
+            (Ok(g), None) if g == *want => {}
+            (Err(_), Some(_)) => {}
+            (g, _) => bad.push(format!("{p:?} on {t:?}: python {want}, ours {g:?}")),
+        }
+    }
+    for b in bad.iter().take(20) {
+        println!("MISMATCH {b}");
+    }
+    assert!(bad.is_empty(), "{} of {} differ", bad.len(), cases.len());
+}

@@ -5,7 +5,8 @@
 //! What the translation covers (outside a `(?m)` pattern for `$`):
 //! * `$` also matches just before a final newline; `\Z` is the absolute end;
 //! * `\s` is Python's whitespace (Unicode `White_Space` plus U+001C..U+001F), `\w` is a letter, a
-//!   number or `_` (Python's `str.isalnum()`), `\b` / `\B` are boundaries of that `\w`;
+//!   number or `_` (Python's `str.isalnum()`), `\b` / `\B` are boundaries of that `\w`; `\S` and
+//!   `\W` inside a class are nested negated classes of the same sets;
 //! * `\<` and `\>` are the literal characters (word boundaries in fancy-regex);
 //! * a `{` that does not start a valid repetition is a literal, and `{,n}` means `{0,n}`;
 //! * inside a character class, `[`, `&` and `~` are literals (set operators in fancy-regex);
@@ -92,6 +93,9 @@ fn translate_escape(n: char, in_class: bool, out: &mut String) {
         ('w', false) => out.push_str(&format!("[{WORD}]")),
         ('W', false) => out.push_str(&format!("[^{WORD}]")),
         ('w', true) => out.push_str(WORD),
+        // nested classes (fancy-regex accepts them inside a class)
+        ('S', true) => out.push_str(&format!("[^\\s{SPACE_EXTRA}]")),
+        ('W', true) => out.push_str(&format!("[^{WORD}]")),
         ('b', false) => out.push_str(&format!(
             "(?:(?<=[{WORD}])(?![{WORD}])|(?<![{WORD}])(?=[{WORD}]))"
         )),
