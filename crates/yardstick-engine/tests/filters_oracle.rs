@@ -233,3 +233,99 @@ json.dump(out, sys.stdout, ensure_ascii=False)
     }
     assert!(bad.is_empty(), "{} of {} differ", bad.len(), cases.len());
 }
+
+/// The generate_until branch of lm-eval's `process_results` (exact_match) against
+/// [`GenerationScorer`] where the filtered value is a list or the task has several targets.
+#[test]
+fn exact_match_on_lists_and_multiple_targets_matches_lm_eval() {
+    let Some(py) = peer_python_with_lm_eval() else {
+        return;
+    };
+    let kwargs = [
+        serde_json::json!({}),
+        serde_json::json!({"ignore_case": true}),
+        serde_json::json!({"regexes_to_ignore": []}),
+        serde_json::json!({"regexes_to_ignore": [","], "ignore_case": true}),
+        serde_json::json!({"ignore_punctuation": true, "ignore_numbers": true}),
+    ];
+    let results = [
+        serde_json::json!("a"),
+        serde_json::json!("A,"),
+        serde_json::json!(["a"]),
+        serde_json::json!(["b", "a"]),
+        serde_json::json!(["a", "x", "A"]),
+        serde_json::json!([]),
+    ];
+    let golds = [
+        (false, serde_json::json!("a")),
+        (true, serde_json::json!(["a"])),
+        (true, serde_json::json!(["a", "b"])),
+        (true, serde_json::json!(["b", "a", "c"])),
+        (true, serde_json::json!(["a", "a"])),
+        (true, serde_json::json!([])),
+    ];
+    let mut cases = Vec::new();
+    for k in &kwargs {
+        for r in &results {
+            for (multi, g) in &golds {
+                cases
+                    .push(serde_json::json!({"kwargs": k, "result": r, "multi": multi, "gold": g}));
+            }
+        }
+    }
+    let code = r#"
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from lm_eval.api.registry import get_metric
+fn = get_metric("exact_match")
+out = []
+for c in json.load(sys.stdin):
+    gold, result, kw = c["gold"], c["result"], c["kwargs"]
+    try:
+        if c["multi"]:
+            gold = list(gold)
+            preds = [result for _ in range(len(gold))]
+            s = fn(references=gold, predictions=preds, **kw)["exact_match"]
+            out.append(repr(1.0 if s > 0.0 else 0.0))
+        else:
+            try:
+                s = fn(references=[gold], predictions=[result], **kw)
+            except TypeError:
+                s = fn([gold, result])
+            out.append(repr(float(s["exact_match"])))
+    except Exception as e:
+        out.append({"error": type(e).__name__})
+json.dump(out, sys.stdout)
+"#;
+    let input = serde_json::to_string(&cases).unwrap();
+    let out: Vec<Value> = serde_json::from_str(&run_python(&py, code, &input).unwrap()).unwrap();
+    let mut bad = Vec::new();
+    for (c, want) in cases.iter().zip(&out) {
+        let metric = ResolvedMetric {
+            name: "exact_match".into(),
+            aggregation: Some("mean".into()),
+            higher_is_better: Some(true),
+            kwargs: c["kwargs"].as_object().unwrap().clone(),
+        };
+        let multi = c["multi"].as_bool().unwrap();
+        let scorer = GenerationScorer::new("t", &[metric], multi).unwrap();
+        let filtered: Filtered = match &c["result"] {
+            Value::String(s) => Filtered::One(s.clone()),
+            v => Filtered::Many(serde_json::from_value(v.clone()).unwrap()),
+        };
+        let target = match &c["gold"] {
+            Value::String(s) => Target::Text(s.clone()),
+            v => Target::Texts(serde_json::from_value(v.clone()).unwrap()),
+        };
+        let got = scorer.score(&target, &filtered).map(|m| em_of(&m));
+        match (got, want.as_str()) {
+            (Ok(g), Some(w)) if g == w => {}
+            (Err(_), None) => {}
+            (g, _) => bad.push(format!("{c}: lm-eval {want}, ours {g:?}")),
+        }
+    }
+    for b in bad.iter().take(20) {
+        println!("MISMATCH {b}");
+    }
+    assert!(bad.is_empty(), "{} of {} differ", bad.len(), cases.len());
+}

@@ -188,6 +188,18 @@ impl ExactMatchMetric {
         self.em.matches(p, g).map_err(|e| e.to_string())
     }
 
+    /// numpy makes an empty list a float array, which `np.char.lower` / `np.char.translate` refuse.
+    fn check_empty_arrays(&self, empty: bool) -> Result<(), String> {
+        if self.flags && empty {
+            return Err(
+                "an empty list of responses or targets is a float array to numpy, which \
+                        the ignore_* options cannot process (Python raises TypeError)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     fn list_with_regexes(&self) -> Result<f64, String> {
         Err(
             "the filtered response is a list, and exact_match's regexes_to_ignore only apply to \
@@ -198,6 +210,11 @@ impl ExactMatchMetric {
 
     /// `exact_match(references=[gold], predictions=[result])`.
     fn single(&self, filtered: &Filtered, gold: &str) -> Result<f64, String> {
+        if let Filtered::Many(v) = filtered {
+            if self.regex_count == 0 {
+                self.check_empty_arrays(v.is_empty())?;
+            }
+        }
         match filtered {
             Filtered::One(s) if self.python_lists() => Ok(bool_f(s == gold)),
             Filtered::One(s) => Ok(bool_f(self.matches(s, gold)?)),
@@ -218,6 +235,10 @@ impl ExactMatchMetric {
     /// `exact_match(references=golds, predictions=[result] * len(golds)) > 0`.
     fn multiple(&self, filtered: &Filtered, golds: &[String]) -> Result<f64, String> {
         let n = golds.len();
+        let no_responses = matches!(filtered, Filtered::Many(v) if v.is_empty());
+        if !(self.regex_count > 0 && matches!(filtered, Filtered::Many(_))) {
+            self.check_empty_arrays(n == 0 || no_responses)?;
+        }
         match filtered {
             Filtered::One(s) if self.python_lists() => Ok(bool_f(golds.iter().all(|g| g == s))),
             Filtered::One(s) => {
@@ -230,6 +251,8 @@ impl ExactMatchMetric {
             }
             Filtered::Many(_) if self.regex_count > 0 => self.list_with_regexes(),
             Filtered::Many(_) if self.python_lists() => Ok(bool_f(n == 0)),
+            // an empty float array compared with a string array is just False
+            Filtered::Many(_) if n == 0 => Ok(0.0),
             Filtered::Many(v) => {
                 let k = v.len();
                 // numpy broadcasts (n, k) against (n,)
