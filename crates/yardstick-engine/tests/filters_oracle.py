@@ -88,6 +88,9 @@ HAND = [
     ("thousand thousand", "0"), ("forty-two", "42"), ("The count is twelve, I think", "12"),
     ("ninety nine bottles", "99"), ("a million and one", "1000001"), ("seventy seven point zero one", "77.01"),
     ("one two three four five", "1"), ("sixteen hundred", "1600"), ("eighteen, nineteen", "19"),
+    ("Person: John Smith, Mary\nLocation: Kenya, none\norg: UN $$ date: 2020", "per: john smith"),
+    ("PERSONS : Ada $$ Countries: none $$ company:ACME, Inc.$$", "per: ada"),
+    ("time: noon\n\nplaces: Lagos,Abuja, NONE", "date: noon"), ("per:loc: x", "per: x"),
     ("cherry apple banana", "cherry apple banana"), ("apple\nbanana\ncherry", "apple banana cherry"),
 ]
 LETTERS = ["So the answer is ({L}).", "The answer is {L}.", "Answer: {L}", "({L})", "I pick {L}"]
@@ -232,6 +235,7 @@ def main():
                                         {"function": "map", "mapping_dict": {"yes": "1", "no": "0"},
                                          "default_value": "?"}, {"function": "take_first"}]},
         {"name": "upper", "filter": [{"function": "uppercase"}, {"function": "take_first"}]},
+        {"name": "span", "filter": [{"function": "format_span"}, {"function": "take_first"}]},
     ])
     multi = [([items[i][0], items[(i + 1) % len(items)][0], items[(i + 7) % len(items)][0]], items[i][1])
              for i in range(len(items))]

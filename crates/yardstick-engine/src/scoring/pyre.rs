@@ -264,11 +264,17 @@ impl PyRegex {
 
     /// `re.sub(pattern, "", text)`.
     pub fn remove_all(&self, text: &str) -> Result<String, String> {
+        self.replace_all_literal(text, "")
+    }
+
+    /// `re.sub(pattern, replacement, text)` for a replacement without backslashes (taken literally).
+    pub fn replace_all_literal(&self, text: &str, replacement: &str) -> Result<String, String> {
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         self.for_each_match(text, |caps| {
             if let Some(m) = caps.get(0) {
                 out.push_str(&text[last..m.start()]);
+                out.push_str(replacement);
                 last = m.end();
             }
         })?;

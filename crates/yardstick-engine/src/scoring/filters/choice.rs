@@ -153,7 +153,7 @@ fn find_match(
 }
 
 /// Python's `re.escape`.
-fn py_re_escape(s: &str) -> String {
+pub(crate) fn py_re_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     for c in s.chars() {
         if "()[]{}?*+-|^$\\.&~# \t\n\r\u{0b}\u{0c}".contains(c) {

@@ -9,11 +9,13 @@
 //! non-string) are errors naming the task, the pipeline and the step.
 //!
 //! Supported: lm-eval's registered filters `regex`, `take_first`, `take_first_k`, `majority_vote`,
-//! `remove_whitespace`, `lowercase`, `uppercase`, `map`, `multi_choice_regex`, and native ports of
+//! `remove_whitespace`, `lowercase`, `uppercase`, `map`, `multi_choice_regex`, `format_span` (not
+//! `regex_pos`, whose per-response lists of tags Yardstick cannot score), and native ports of
 //! the filter classes of lm-eval's BBH zero-shot tasks (see [`choice`]).
 
 mod choice;
 mod numbers;
+mod span;
 mod steps;
 
 use serde_json::{Map, Value};

@@ -21,6 +21,7 @@ pub(crate) const LM_EVAL_FILTERS: &[&str] = &[
     "uppercase",
     "map",
     "multi_choice_regex",
+    "format_span",
 ];
 
 /// lm-eval's `RegexFilter` defaults.
@@ -44,6 +45,7 @@ pub(crate) enum Step {
     MapRegex(MapRegex),
     WordSort(WordSort),
     NumberParse(NumberParse),
+    FormatSpan,
 }
 
 /// `RegexFilter`: `findall`, the `group_select`-th match, the first non-empty group of a tuple,
@@ -129,6 +131,17 @@ impl Step {
                 none(kwargs)?;
                 Step::WordSort(WordSort)
             }
+            "format_span" => {
+                none(kwargs)?;
+                Step::FormatSpan
+            }
+            "regex_pos" => {
+                return Err(
+                    "`regex_pos` is not supported: it yields a list of tags per response, \
+                     which Yardstick's generation scoring does not handle"
+                        .into(),
+                )
+            }
             "custom" => {
                 return Err(
                     "Python filter functions are not supported; port the function to a \
@@ -168,6 +181,7 @@ impl Step {
             Step::MapRegex(m) => each(v, |x| m.apply_one(x)),
             Step::WordSort(w) => w.apply(v, doc),
             Step::NumberParse(n) => each(v, |x| n.apply_one(x)),
+            Step::FormatSpan => each(v, super::span::format_span),
         }
     }
 }

@@ -354,3 +354,17 @@ fn bbh_filters() {
         one("fig pear apple")
     );
 }
+
+#[test]
+fn format_span() {
+    let c = chain(json!([{"function": "format_span"}, {"function": "take_first"}]));
+    assert_eq!(
+        run(
+            &c,
+            &["Person: John Smith, none\nLocation: Kenya $$ org: UN$$"]
+        )
+        .unwrap(),
+        one("per: john smith $ loc: kenya $ org: un")
+    );
+    assert!(compile_err(json!([{"function": "regex_pos"}])).contains("not supported"));
+}
