@@ -174,8 +174,9 @@ pub struct PyRegex {
     pattern: String,
     re: Regex,
     /// `\G(?:pattern)(?!\G)`: a non-empty match at the search position (what Python looks for after an
-    /// empty match, before moving on).
-    non_empty_here: Regex,
+    /// empty match, before moving on). `None` if that wrapper does not compile; the search then just
+    /// moves on, which differs only for patterns that prefer an empty match where a longer one exists.
+    non_empty_here: Option<Regex>,
 }
 
 impl PyRegex {
@@ -183,8 +184,7 @@ impl PyRegex {
     pub fn new(pattern: &str) -> Result<Self, String> {
         let translated = python_pattern_to_fancy(pattern);
         let re = Regex::new(&translated).map_err(|e| e.to_string())?;
-        let non_empty_here =
-            Regex::new(&format!("\\G(?:{translated})(?!\\G)")).map_err(|e| e.to_string())?;
+        let non_empty_here = Regex::new(&format!("\\G(?:{translated})(?!\\G)")).ok();
         Ok(PyRegex {
             pattern: pattern.to_string(),
             re,
@@ -214,11 +214,11 @@ impl PyRegex {
         let mut must_advance = false;
         while pos <= text.len() {
             let caps = if must_advance {
-                match self
-                    .non_empty_here
-                    .captures_from_pos(text, pos)
-                    .map_err(|e| e.to_string())?
-                {
+                let here = match &self.non_empty_here {
+                    Some(re) => re.captures_from_pos(text, pos).map_err(|e| e.to_string())?,
+                    None => None,
+                };
+                match here {
                     Some(c) => Some(c),
                     None => {
                         let Some(next) = text[pos..].chars().next() else {
