@@ -20,6 +20,15 @@ fn opts(dir: PathBuf) -> DataOptions {
     }
 }
 
+/// (dataset, config, split, rows, columns)
+type Case = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    usize,
+    &'static [&'static str],
+);
+
 fn keys(d: &serde_json::Map<String, Value>) -> Vec<&str> {
     d.keys().map(String::as_str).collect()
 }
@@ -28,7 +37,7 @@ fn keys(d: &serde_json::Map<String, Value>) -> Vec<&str> {
 fn counts_and_columns() {
     let Some(dir) = benchmarks() else { return };
     let o = opts(dir);
-    let cases: &[(&str, Option<&str>, &str, usize, &[&str])] = &[
+    let cases: &[Case] = &[
         (
             "openai/gsm8k",
             Some("main"),
