@@ -34,6 +34,12 @@ files were produced by running those loading scripts):
     way here, so the one file whose choices pandas parses as floats (dev/college_actuarial_science.csv) gives
     the same strings (str(0.23) == "0.23"; checked: for all 11,917 rows the result equals the CSV text).
 
+* Second batch (the same mappings as crates/yardstick-tasks/src/data/MAPPINGS.md): openai/gsm8k main train/test
+  (json loader), juletxara/mgsm en/zh test (mgsm.py; no train: exemplars.py is not in the release),
+  weitianwen/cmath validation (= cmath_dev.jsonl, json loader), SaylorTwift/bbh (examples of each task file),
+  allenai/ai2_arc ARC-Challenge/ARC-Easy train/test/validation (ai2_arc.py), ceval/ceval-exam val/dev
+  (ceval-exam.py: pandas, id int32), TIGER-Lab/MMLU-Pro test/validation (json loader).
+
 * truthfulqa/truthful_qa (also the legacy id truthful_qa), config multiple_choice; lm-eval: truthfulqa_mc1,
   truthfulqa_mc2.
     split validation (817 rows)  <-  mc_task.json (the classic 817-question release)
@@ -101,7 +107,9 @@ class UnsupportedDataset(RuntimeError):
 def _unsupported(path, name, why):
     raise UnsupportedDataset(
         f"lm_eval_local: dataset path={path!r} name={name!r} is not available offline ({why}). "
-        "Served: cais/mmlu/<subject>, haonan-li/cmmlu/<subject>, truthfulqa/truthful_qa/{multiple_choice,generation}.")
+        "Served: cais/mmlu/<subject>, haonan-li/cmmlu/<subject>, truthfulqa/truthful_qa/{multiple_choice,generation}, "
+        "openai/gsm8k/main, juletxara/mgsm/{zh,en}, weitianwen/cmath, SaylorTwift/bbh/<task>, "
+        "allenai/ai2_arc/{ARC-Challenge,ARC-Easy}, ceval/ceval-exam/<subject>, TIGER-Lab/MMLU-Pro.")
 
 
 # ---- builders: each returns {split: Dataset} ----------------------------------------------------------------
@@ -217,12 +225,159 @@ def _truthfulqa(name):
     _unsupported("truthfulqa/truthful_qa", name, "config must be multiple_choice or generation")
 
 
+# ---- second batch: gsm8k, mgsm, cmath, bbh, ai2_arc, ceval-exam, MMLU-Pro (see MAPPINGS.md) -------------------
+
+_ORIGINAL_LOAD = None
+
+
+def _original_load():
+    """datasets.load_dataset as it was before install() replaced it (for the packaged json loader)."""
+    global _ORIGINAL_LOAD
+    if _ORIGINAL_LOAD is None:
+        import datasets
+        _ORIGINAL_LOAD = datasets.load_dataset
+    return _ORIGINAL_LOAD
+
+
+def _json_splits(files):
+    """The packaged `json` loader on the release files (what the hub parquet of these JSON datasets holds)."""
+    present = {k: str(v) for k, v in files.items() if v.is_file()}
+    if not present:
+        raise FileNotFoundError(f"lm_eval_local: none of {[str(v) for v in files.values()]} exists")
+    return dict(_original_load()("json", data_files=present))
+
+
+def _through_arrow_writer(rows, features, split):
+    """Rows written by datasets' ArrowWriter with the builder's features, as a GeneratorBasedBuilder does
+    (so pandas numbers in a Value("string") column are cast to text the Arrow way)."""
+    import tempfile
+    import datasets
+    from datasets.arrow_writer import ArrowWriter
+    path = os.path.join(tempfile.mkdtemp(prefix="lm_eval_local-"), f"{split}.arrow")
+    with ArrowWriter(features=features, path=path) as w:
+        for r in rows:
+            w.write(features.encode_example(r))
+        w.finalize()
+    return datasets.Dataset.from_file(path, split=split)
+
+
+def _gsm8k(name):
+    if name != "main":
+        _unsupported("openai/gsm8k", name, "only the 'main' config is in the release files")
+    b = data_root() / "gsm8k"
+    return _json_splits({"train": b / "train.jsonl", "test": b / "test.jsonl"})
+
+
+MGSM_LANGS = ["en", "es", "fr", "de", "ru", "zh", "ja", "th", "sw", "bn", "te"]
+
+
+def _mgsm(name):
+    """juletxara/mgsm's mgsm.py: test from mgsm_<lang>.tsv (csv.reader, tab, quotechar '"'); the train split
+    (exemplars.py) is not in the release copy and is left out."""
+    import datasets
+    if name not in MGSM_LANGS:
+        _unsupported("juletxara/mgsm", name, f"config must be one of {MGSM_LANGS}")
+    f = data_root() / "mgsm" / f"mgsm_{name}.tsv"
+    if not f.is_file():
+        raise FileNotFoundError(f"lm_eval_local: {f} is not in the release copy (only zh and en are)")
+    features = datasets.Features({"question": datasets.Value("string"), "answer": datasets.Value("string"),
+                                  "answer_number": datasets.Value("int32"),
+                                  "equation_solution": datasets.Value("string")})
+    cols = {k: [] for k in features}
+    with open(f, encoding="utf-8") as fh:
+        for row in csv.reader(fh, quotechar='"', delimiter="\t"):
+            cols["question"].append(row[0]); cols["answer"].append(None)
+            cols["answer_number"].append(int(row[1].replace(",", ""))); cols["equation_solution"].append(None)
+    return {"test": datasets.Dataset.from_dict(cols, features=features, split="test")}
+
+
+def _cmath(name):
+    if name not in (None, "default"):
+        _unsupported("weitianwen/cmath", name, "only the 'default' config")
+    return _json_splits({"validation": data_root() / "cmath" / "cmath_dev.jsonl"})
+
+
+def _bbh(name):
+    import datasets
+    f = data_root() / "bbh" / "bbh" / f"{name}.json"
+    if not f.is_file():
+        _unsupported("SaylorTwift/bbh", name, f"no {f}")
+    with open(f, encoding="utf-8") as fh:
+        ex = json.load(fh)["examples"]
+    S = datasets.Value("string")
+    cols = {"input": [e["input"] for e in ex], "target": [e["target"] for e in ex]}
+    return {"test": datasets.Dataset.from_dict(cols, features=datasets.Features({"input": S, "target": S}),
+                                               split="test")}
+
+
+def _arc(name):
+    """allenai/ai2_arc (ai2_arc.py): question = stem, choices = {text, label} lists."""
+    import datasets
+    if name not in ("ARC-Challenge", "ARC-Easy"):
+        _unsupported("allenai/ai2_arc", name, "config must be ARC-Challenge or ARC-Easy")
+    S = datasets.Value("string")
+    features = datasets.Features({"id": S, "question": S,
+                                  "choices": datasets.Sequence({"text": S, "label": S}), "answerKey": S})
+    out = {}
+    for split, part in (("train", "Train"), ("test", "Test"), ("validation", "Dev")):
+        cols = {k: [] for k in features}
+        with open(data_root() / "arc" / name / f"{name}-{part}.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                d = json.loads(line)
+                cols["id"].append(d["id"]); cols["question"].append(d["question"]["stem"])
+                cols["choices"].append({"text": [c["text"] for c in d["question"]["choices"]],
+                                        "label": [c["label"] for c in d["question"]["choices"]]})
+                cols["answerKey"].append(d["answerKey"])
+        out[split] = datasets.Dataset.from_dict(cols, features=features, split=split)
+    return out
+
+
+def _ceval(name):
+    """ceval/ceval-exam (ceval-exam.py): pd.read_csv, missing answer/explanation filled with "", id int32,
+    the rest strings; val and dev (the test CSVs were not copied)."""
+    import datasets
+    import pandas as pd
+    b = data_root() / "ceval"
+    if not (b / "val" / f"{name}_val.csv").is_file():
+        _unsupported("ceval/ceval-exam", name, f"no {b / 'val' / (name + '_val.csv')}")
+    S = datasets.Value("string")
+    features = datasets.Features({"id": datasets.Value("int32"), "question": S, "A": S, "B": S, "C": S, "D": S,
+                                  "answer": S, "explanation": S})
+    out = {}
+    for split in ("val", "dev"):
+        df = pd.read_csv(b / split / f"{name}_{split}.csv", encoding="utf-8")
+        rows = []
+        for inst in df.to_dict(orient="records"):
+            inst.setdefault("answer", "")
+            inst.setdefault("explanation", "")
+            rows.append(inst)
+        out[split] = _through_arrow_writer(rows, features, split)
+    return out
+
+
+def _mmlu_pro(name):
+    if name not in (None, "default"):
+        _unsupported("TIGER-Lab/MMLU-Pro", name, "only the 'default' config")
+    b = data_root() / "mmlu_pro"
+    return _json_splits({"test": b / "test.jsonl", "validation": b / "validation.jsonl"})
+
+
 BUILDERS = {
     "cais/mmlu": _mmlu,
     "hendrycks_test": _mmlu,
     "haonan-li/cmmlu": _cmmlu,
     "truthfulqa/truthful_qa": _truthfulqa,
     "truthful_qa": _truthfulqa,
+    "openai/gsm8k": _gsm8k,
+    "gsm8k": _gsm8k,
+    "juletxara/mgsm": _mgsm,
+    "weitianwen/cmath": _cmath,
+    "SaylorTwift/bbh": _bbh,
+    "lukaemon/bbh": _bbh,
+    "allenai/ai2_arc": _arc,
+    "ai2_arc": _arc,
+    "ceval/ceval-exam": _ceval,
+    "TIGER-Lab/MMLU-Pro": _mmlu_pro,
 }
 IGNORED_KWARGS = {"trust_remote_code", "revision", "download_mode", "cache_dir", "verification_mode",
                   "keep_in_memory", "token", "use_auth_token", "num_proc", "streaming"}
@@ -255,6 +410,7 @@ def offline_load_dataset(path=None, name=None, data_dir=None, data_files=None, s
 def install():
     import datasets
     import datasets.load
+    _original_load()
     datasets.load_dataset = offline_load_dataset
     datasets.load.load_dataset = offline_load_dataset
 
@@ -281,8 +437,13 @@ def selftest():
     print("haonan-li/cmmlu agronomy dev[0]:", cm[0])
     tq = datasets.load_dataset("truthfulqa/truthful_qa", "multiple_choice")["validation"]
     print("truthful_qa multiple_choice validation[0]:", json.dumps(tq[0], ensure_ascii=False)[:300])
+    for path, name in (("openai/gsm8k", "main"), ("juletxara/mgsm", "zh"), ("weitianwen/cmath", None),
+                       ("SaylorTwift/bbh", "navigate"), ("allenai/ai2_arc", "ARC-Easy"),
+                       ("ceval/ceval-exam", "accountant"), ("TIGER-Lab/MMLU-Pro", None)):
+        dd = datasets.load_dataset(path, name)
+        print(path, name, {k: len(v) for k, v in dd.items()})
     try:
-        datasets.load_dataset("gsm8k", "main")
+        datasets.load_dataset("hendrycks/competition_math", "main")
     except UnsupportedDataset as e:
         print("unsupported (expected):", e)
 

@@ -17,7 +17,10 @@ Each builder below reproduces the logic of the corresponding HF dataset script /
 - truthfulqa/truthful_qa: truthful_qa.py (json.load / csv.DictReader with utf-8-sig, _split_csv_list);
 - openai/gsm8k, google/IFEval, HuggingFaceH4/MATH-500: the packaged `json` loader on the same files;
 - openai/openai_humaneval, google-research-datasets/mbpp: their scripts' feature order (mbpp task_id ranges);
-- bbh: the examples of each task file.
+- bbh: the examples of each task file;
+- juletxara/mgsm (mgsm.py: csv.reader with tab and quotechar '"', answer_number int32, answer and
+  equation_solution null), weitianwen/cmath and TIGER-Lab/MMLU-Pro (json loader), allenai/ai2_arc (ai2_arc.py),
+  ceval/ceval-exam (ceval-exam.py: pandas, missing answer/explanation filled with "", written through ArrowWriter).
 """
 
 import csv
@@ -195,6 +198,53 @@ def others(root, out, cases):
         write(out, cases, "SaylorTwift/bbh", os.path.basename(path)[:-5], "test", from_list(rows, bbh_feats))
 
 
+def second_batch(root, out, cases, tmp):
+    """gsm8k train, juletxara/mgsm, weitianwen/cmath, allenai/ai2_arc, ceval/ceval-exam, TIGER-Lab/MMLU-Pro."""
+    write(out, cases, "openai/gsm8k", "main", "train", json_loader(f"{root}/gsm8k/train.jsonl", "train"))
+    mgsm_feats = Features({"question": Value("string"), "answer": Value("string"),
+                           "answer_number": Value("int32"), "equation_solution": Value("string")})
+    for lang in ["en", "zh"]:
+        rows = []
+        with open(f"{root}/mgsm/mgsm_{lang}.tsv", encoding="utf-8") as f:  # mgsm.py's reader
+            for row in csv.reader(f, quotechar='"', delimiter="\t"):
+                rows.append({"question": row[0], "answer": None, "answer_number": int(row[1].replace(",", "")),
+                             "equation_solution": None})
+        write(out, cases, "juletxara/mgsm", lang, "test", from_list(rows, mgsm_feats))
+    write(out, cases, "weitianwen/cmath", "default", "validation",
+          json_loader(f"{root}/cmath/cmath_dev.jsonl", "validation"))
+    S = Value("string")
+    arc_feats = Features({"id": S, "question": S, "choices": Sequence({"text": S, "label": S}), "answerKey": S})
+    for config in ["ARC-Challenge", "ARC-Easy"]:
+        for split, part in [("train", "Train"), ("test", "Test"), ("validation", "Dev")]:
+            rows = []
+            for d in jsonl_rows(f"{root}/arc/{config}/{config}-{part}.jsonl"):  # ai2_arc.py
+                ch = d["question"]["choices"]
+                rows.append({"id": d["id"], "question": d["question"]["stem"],
+                             "choices": {"text": [c["text"] for c in ch], "label": [c["label"] for c in ch]},
+                             "answerKey": d["answerKey"]})
+            write(out, cases, "allenai/ai2_arc", config, split, from_list(rows, arc_feats))
+    ceval_feats = Features({"id": Value("int32"), "question": S, "A": S, "B": S, "C": S, "D": S, "answer": S,
+                            "explanation": S})
+    for split in ["val", "dev"]:
+        for path in sorted(glob.glob(f"{root}/ceval/{split}/*_{split}.csv")):
+            subject = os.path.basename(path)[: -len(f"_{split}.csv")]
+            df = pd.read_csv(path, encoding="utf-8")  # ceval-exam.py
+            rows = []
+            for inst in df.to_dict(orient="records"):
+                inst.setdefault("answer", "")
+                inst.setdefault("explanation", "")
+                rows.append(inst)
+            arrow = os.path.join(tmp, "ceval.arrow")
+            with ArrowWriter(features=ceval_feats, path=arrow) as w:
+                for r in rows:
+                    w.write(r)
+                w.finalize()
+            write(out, cases, "ceval/ceval-exam", subject, split, list(datasets.Dataset.from_file(arrow)))
+    for split in ["test", "validation"]:
+        write(out, cases, "TIGER-Lab/MMLU-Pro", "default", split,
+              json_loader(f"{root}/mmlu_pro/{split}.jsonl", split))
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -208,6 +258,7 @@ def main():
         cmmlu(f"{root}/cmmlu", out, cases, tmp)
         truthfulqa(f"{root}/truthfulqa", out, cases)
         others(root, out, cases)
+        second_batch(root, out, cases, tmp)
     print(f"datasets {datasets.__version__}, pandas {pd.__version__}: wrote {out}/cases.jsonl")
 
 

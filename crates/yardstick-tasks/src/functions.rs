@@ -20,6 +20,9 @@ pub enum FunctionKind {
     DocTo(DocTo),
     /// `process_results(doc, results)`: implemented by the scoring engine under this name.
     ProcessResults(&'static str),
+    /// A filter class in a `filter_list` step (`function: !function utils.X`): see
+    /// [`crate::native_filters`].
+    Filter(crate::native_filters::NativeFilterKind),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +83,18 @@ pub struct BuiltinFunction {
     pub used_by: &'static str,
 }
 
+macro_rules! bbh_filter {
+    ($dir:literal, $class:literal, $kind:ident, $used:literal) => {
+        BuiltinFunction {
+            name: concat!("bbh.", $class),
+            dir: $dir,
+            qualname: concat!("utils.", $class),
+            kind: FunctionKind::Filter(crate::native_filters::NativeFilterKind::$kind),
+            used_by: $used,
+        }
+    };
+}
+
 macro_rules! mmlu_pro_category {
     ($name:literal, $qual:literal, $subject:literal, $task:literal) => {
         BuiltinFunction {
@@ -94,6 +109,55 @@ macro_rules! mmlu_pro_category {
 
 /// Every native function.
 pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
+    // bbh/zeroshot/utils.py and bbh/cot_zeroshot/utils.py (identical files): one native filter each.
+    bbh_filter!(
+        "bbh/zeroshot",
+        "MultiChoiceRegexFilter",
+        BbhMultiChoiceRegex,
+        "bbh_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/zeroshot",
+        "MapRegexFilter",
+        BbhMapRegex,
+        "bbh_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/zeroshot",
+        "NumberParseRegexFilter",
+        BbhNumberParseRegex,
+        "bbh_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/zeroshot",
+        "WordSortFilter",
+        BbhWordSort,
+        "bbh_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/cot_zeroshot",
+        "MultiChoiceRegexFilter",
+        BbhMultiChoiceRegex,
+        "bbh_cot_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/cot_zeroshot",
+        "MapRegexFilter",
+        BbhMapRegex,
+        "bbh_cot_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/cot_zeroshot",
+        "NumberParseRegexFilter",
+        BbhNumberParseRegex,
+        "bbh_cot_zeroshot"
+    ),
+    bbh_filter!(
+        "bbh/cot_zeroshot",
+        "WordSortFilter",
+        BbhWordSort,
+        "bbh_cot_zeroshot"
+    ),
     BuiltinFunction {
         name: "hellaswag.process_docs",
         dir: "hellaswag",
@@ -280,6 +344,15 @@ pub fn lookup_builtin_reference(dir: &str, qualname: &str) -> Option<&'static Bu
 /// The native function named `name` (`!builtin name`).
 pub fn lookup(name: &str) -> Option<&'static BuiltinFunction> {
     BUILTIN_FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// The native filter a filter step's `function` names (`bbh.MultiChoiceRegexFilter`), if it is one; the
+/// filter engine builds it with [`crate::native_filters::NativeFilter::build`].
+pub fn native_filter(function: &str) -> Option<crate::native_filters::NativeFilterKind> {
+    match lookup(function)?.kind {
+        FunctionKind::Filter(k) => Some(k),
+        _ => None,
+    }
 }
 
 /// The native function a user's copy of an lm-eval YAML probably means (same qualified name, and

@@ -35,6 +35,7 @@ pub mod error;
 pub mod functions;
 pub mod index;
 pub mod jinja;
+pub mod native_filters;
 pub mod prepare;
 pub mod prompt;
 pub mod sampler;

@@ -238,10 +238,29 @@ impl Builder<'_> {
         let mut steps = Vec::new();
         for (j, st) in steps_raw.iter().enumerate() {
             let sfield = format!("{field}.filter[{j}]");
-            let Value::Object(mut sm) = self.json(&sfield, st)? else {
+            // `function: !function utils.X` (a Python filter class): its native port, by name.
+            let mut native = None;
+            let mut st = st.clone();
+            if let RawValue::Map(sm) = &mut st {
+                if let Some(RawValue::Function(tag)) = sm.get("function") {
+                    let f = self.native(&format!("{sfield}.function"), tag)?;
+                    if !matches!(f.kind, FunctionKind::Filter(_)) {
+                        return Err(self.err(
+                            &sfield,
+                            format!("native function `{}` is not a filter", f.name),
+                        ));
+                    }
+                    native = Some(f.name.to_string());
+                    sm.shift_remove("function");
+                }
+            }
+            let Value::Object(mut sm) = self.json(&sfield, &st)? else {
                 return Err(self.err(&sfield, "expected a mapping with `function`"));
             };
-            let function = match sm.shift_remove("function") {
+            let function = match native
+                .map(Value::String)
+                .or_else(|| sm.shift_remove("function"))
+            {
                 Some(Value::String(s)) => s,
                 _ => return Err(self.err(&sfield, "missing `function`")),
             };

@@ -109,7 +109,15 @@ impl TaskConfig {
                                 .iter()
                                 .map(|st| {
                                     let mut m = Map::new();
-                                    m.insert("function".into(), Value::String(st.function.clone()));
+                                    // A native filter class shows as `!builtin <name>`, like native functions.
+                                    let function = if crate::functions::native_filter(&st.function)
+                                        .is_some()
+                                    {
+                                        format!("!builtin {}", st.function)
+                                    } else {
+                                        st.function.clone()
+                                    };
+                                    m.insert("function".into(), Value::String(function));
                                     m.extend(st.kwargs.clone());
                                     Value::Object(m)
                                 })

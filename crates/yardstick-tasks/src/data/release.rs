@@ -8,12 +8,17 @@
 //! | `cais/mmlu` (`hails/mmlu_no_train`) | 57 subjects, `all` | `test`, `validation`, `dev` | `mmlu/{test,val,dev}/<subject>_{test,val,dev}.csv` |
 //! | `haonan-li/cmmlu` | 67 subjects | `test`, `dev` | `cmmlu/{test,dev}/<subject>.csv` |
 //! | `truthfulqa/truthful_qa` (`truthful_qa`) | `multiple_choice`, `generation` | `validation` | `truthfulqa/data/hf-013686a/{mc_task.json,TruthfulQA.csv}` (else `data/v1/`) |
-//! | `openai/gsm8k` (`gsm8k`) | `main` | `test` | `gsm8k/test.jsonl` |
+//! | `openai/gsm8k` (`gsm8k`) | `main` | `train`, `test` | `gsm8k/{train,test}.jsonl` |
 //! | `google/IFEval` | `default` | `train` | `ifeval/input_data.jsonl` |
 //! | `openai/openai_humaneval` (`openai_humaneval`) | `openai_humaneval` | `test` | `humaneval/HumanEval.jsonl.gz` |
 //! | `google-research-datasets/mbpp` (`mbpp`) | `full` | `train`, `test`, `validation`, `prompt` | `mbpp/mbpp.jsonl` |
 //! | `HuggingFaceH4/MATH-500` | `default` | `test` | `math500/test.jsonl` |
 //! | `SaylorTwift/bbh`, `lukaemon/bbh` | 27 tasks | `test` | `bbh/bbh/<task>.json` |
+//! | `juletxara/mgsm` | 11 languages | `test` (`train`: not in the release) | `mgsm/mgsm_<lang>.tsv` |
+//! | `weitianwen/cmath` | `default` | `validation` (`test`: not in the release) | `cmath/cmath_dev.jsonl` |
+//! | `allenai/ai2_arc` (`ai2_arc`) | `ARC-Challenge`, `ARC-Easy` | `train`, `test`, `validation` | `arc/<config>/<config>-{Train,Test,Dev}.jsonl` |
+//! | `ceval/ceval-exam` | 52 subjects | `val`, `dev` (`test`: not copied) | `ceval/{val,dev}/<subject>_{val,dev}.csv` |
+//! | `TIGER-Lab/MMLU-Pro` | `default` | `test`, `validation` | `mmlu_pro/{test,validation}.jsonl` |
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +30,8 @@ use super::csv::{cell_as_feature_string, infer_column, parse_python_csv, strip_b
 use super::error::DataError;
 use super::json::{json_to_docs, jsonl_objects};
 use super::read_text;
+
+mod more;
 
 /// Where one split of one config lives, and how it becomes docs.
 pub(crate) struct Located {
@@ -99,7 +106,7 @@ pub(crate) static LAYOUTS: &[ReleaseLayout] = &[
         dir: "gsm8k",
         default_config: None,
         configs: |_| vec!["main".into()],
-        splits: &["test"],
+        splits: &["train", "test"],
         locate: gsm8k_locate,
     },
     ReleaseLayout {
@@ -133,6 +140,46 @@ pub(crate) static LAYOUTS: &[ReleaseLayout] = &[
         configs: |_| vec!["default".into()],
         splits: &["test"],
         locate: math500_locate,
+    },
+    ReleaseLayout {
+        ids: &["juletxara/mgsm"],
+        dir: "mgsm",
+        default_config: None,
+        configs: more::mgsm_configs,
+        splits: &["train", "test"],
+        locate: more::mgsm_locate,
+    },
+    ReleaseLayout {
+        ids: &["weitianwen/cmath"],
+        dir: "cmath",
+        default_config: Some("default"),
+        configs: |_| vec!["default".into()],
+        splits: &["test", "validation"],
+        locate: more::cmath_locate,
+    },
+    ReleaseLayout {
+        ids: &["allenai/ai2_arc", "ai2_arc"],
+        dir: "arc",
+        default_config: None,
+        configs: |_| vec!["ARC-Challenge".into(), "ARC-Easy".into()],
+        splits: &["train", "test", "validation"],
+        locate: more::arc_locate,
+    },
+    ReleaseLayout {
+        ids: &["ceval/ceval-exam"],
+        dir: "ceval",
+        default_config: None,
+        configs: more::ceval_configs,
+        splits: &["test", "val", "dev"],
+        locate: more::ceval_locate,
+    },
+    ReleaseLayout {
+        ids: &["tiger-lab/mmlu-pro"],
+        dir: "mmlu_pro",
+        default_config: Some("default"),
+        configs: |_| vec!["default".into()],
+        splits: &["test", "validation"],
+        locate: more::mmlu_pro_locate,
     },
     ReleaseLayout {
         ids: &["saylortwift/bbh", "lukaemon/bbh"],
@@ -640,11 +687,11 @@ fn gsm8k_locate(root: &Path, config: &str, split: &str) -> Result<Located, Miss>
             "openai/gsm8k config '{config}' is not in the release files (only 'main')"
         )));
     }
-    if split != "test" {
-        return Err(Miss::Absent(vec![root.join(format!("{split}.jsonl"))]));
+    if !matches!(split, "train" | "test") {
+        return Err(unknown_split(&["train", "test"]));
     }
     located(
-        vec![root.join("test.jsonl")],
+        vec![root.join(format!("{split}.jsonl"))],
         |l| {
             let path = &l.files[0];
             select_columns(
