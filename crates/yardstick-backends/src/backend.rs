@@ -80,6 +80,23 @@ pub struct RequestPolicy {
     pub add_special_tokens: bool,
     /// `max_seq_len` of `loglikelihood_rolling` windows (lm-eval's `get_rolling_token_windows`).
     pub rolling_window: usize,
+    /// The `seed` every request carries (lm-eval's API payloads: 1234): part of generation request keys.
+    pub seed: u64,
+    /// What a generation prompt is sent as.
+    pub prompts: PromptKind,
+}
+
+/// What a backend takes as a generation prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptKind {
+    /// Token ids of the rendered prompt (lm-eval's `tokenized_requests`, the completions default).
+    Tokens,
+    /// The rendered prompt as text.
+    Text,
+    /// A chat message list (a chat completions endpoint): the prompt is its JSON text, as lm-eval's
+    /// `JsonChatStr` holds it.
+    Messages,
 }
 
 /// A generation prompt.
@@ -87,13 +104,22 @@ pub struct RequestPolicy {
 pub enum GenPrompt {
     Tokens(Vec<u32>),
     Text(String),
+    /// The JSON text of a chat message list (`[{"role": …, "content": …}, …]`).
+    Messages(String),
 }
 
 /// One generation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GenerationOutcome {
+    /// The answer: the generated text, after the reasoning is removed (`think_end_token`).
     pub text: String,
+    /// The generated text as the server sent it, when the reasoning was removed from it.
+    pub raw_text: Option<String>,
     pub finish_reason: Option<String>,
+    /// Reasoning the server reported apart from the answer (`reasoning_content`).
+    pub reasoning: Option<String>,
+    /// Reasoning tokens the server counted (`usage.completion_tokens_details.reasoning_tokens`).
+    pub reasoning_tokens: Option<u32>,
     pub stats: CallStats,
     pub raw_response: Arc<str>,
 }
@@ -105,8 +131,8 @@ pub trait Backend: Send + Sync {
     fn probe(&self) -> BoxFuture<'_, Result<ProbeReport, BackendError>>;
     /// How the engine must build requests for this backend (encoding, truncation, rolling windows).
     fn request_policy(&self) -> RequestPolicy;
-    /// The tokenizer whose ids the backend expects.
-    fn tokenizer(&self) -> &Arc<Tokenizer>;
+    /// The tokenizer whose ids the backend expects (none for a chat endpoint without one).
+    fn tokenizer(&self) -> Option<&Arc<Tokenizer>>;
     /// Stable identity of model + tokenizer (hex sha256), part of every request key.
     fn fingerprint(&self) -> String;
     fn model_ref(&self) -> ModelRef;

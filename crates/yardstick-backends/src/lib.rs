@@ -21,10 +21,11 @@ pub mod probe;
 pub mod tokenizer;
 
 pub use backend::{
-    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
+    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, PromptKind,
     RequestPolicy, ScoringPath,
 };
 pub use error::{BackendError, TokenizerError};
+pub use openai::chat::ChatBackend;
 pub use openai::{
     check_tokenizer_against_server, BackendCounters, OpenAiBackend, OpenAiOptions, TokenizerChoice,
 };

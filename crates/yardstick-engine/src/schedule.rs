@@ -339,6 +339,8 @@ impl Dispatcher {
                 request: serde_json::json!({"prompt": match prompt {
                     GenPrompt::Tokens(t) => serde_json::json!(t),
                     GenPrompt::Text(s) => serde_json::json!(s),
+                    GenPrompt::Messages(m) => serde_json::from_str(&m)
+                        .unwrap_or_else(|_| serde_json::json!(m)),
                 }, "params": params}),
                 raw: g.raw_response,
                 stats: g.stats,

@@ -87,7 +87,7 @@ fn score_tasks() -> (Vec<TaskOutput>, Vec<Requested>) {
                     .collect();
                 DocResults {
                     instances,
-                    request_keys: Vec::new(),
+                    ..Default::default()
                 }
             })
             .collect();

@@ -140,6 +140,7 @@ impl Fixture {
             command_line: "yardstick run (test)".into(),
             git_rev: None,
             model_args: "test".into(),
+            format: Default::default(),
         }
     }
 

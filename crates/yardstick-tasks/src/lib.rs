@@ -29,6 +29,7 @@
 //! ```
 
 pub mod builtin;
+pub mod chat_template;
 pub mod config;
 pub mod data;
 pub mod error;
@@ -53,7 +54,10 @@ pub use config::{
 pub use error::TaskError;
 pub use functions::ResultsProcessor;
 pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};
-pub use prepare::{DocRequests, InMemoryData, Limit, LimitError, PreparedTask};
+pub use prepare::{
+    ChatFormat, ChatRenderer, DocRequests, InMemoryData, Limit, LimitError, PreparedTask,
+    PromptFormat,
+};
 pub use prompt::{ChatMessage, Message, Role};
 
 /// lm-eval's default few-shot seed (`fewshot_random_seed`).

@@ -187,6 +187,24 @@ pub fn multiturn_to_singleturn(messages: &[Message]) -> Vec<ChatMessage> {
     out
 }
 
+/// `json.dumps([{"role": …, "content": …}, …], ensure_ascii=False)`: the message list as lm-eval hands it
+/// to a chat completions backend (and logs it as the request's context).
+pub fn messages_json(messages: &[ChatMessage]) -> String {
+    let mut out = String::from("[");
+    for (i, m) in messages.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str("{\"role\": ");
+        out.push_str(&serde_json::Value::from(m.role.as_str()).to_string());
+        out.push_str(", \"content\": ");
+        out.push_str(&serde_json::Value::from(m.content.as_str()).to_string());
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
 /// The messages as chat messages, one per turn (`fewshot_as_multiturn`).
 pub fn to_chat(messages: &[Message]) -> Vec<ChatMessage> {
     messages

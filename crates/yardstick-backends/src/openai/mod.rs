@@ -6,6 +6,7 @@
 //! max_tokens: 1, logprobs: 1, seed, echo: true}`; the result is `Σ token_logprobs` over the continuation
 //! positions, aligned by the server's echoed token list (see [`wire::score_echo`]).
 
+pub mod chat;
 mod grouped;
 mod probing;
 #[cfg(test)]
@@ -13,7 +14,7 @@ mod tests;
 pub mod wire;
 
 use crate::backend::{
-    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
+    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, PromptKind,
     RequestPolicy, ScoringPath,
 };
 use crate::error::{excerpt, BackendError};
@@ -85,6 +86,9 @@ pub struct OpenAiOptions {
     /// next token): for strict parity runs. The grouped path is off in this mode, since those quirks of
     /// one request per choice cannot be known from a shared request.
     pub lm_eval_literal_slicing: bool,
+    /// lm-eval's `think_end_token`: a generation's text up to the last occurrence of this token (its
+    /// reasoning) is dropped before filters see it; the raw text is kept.
+    pub think_end_token: Option<String>,
 }
 
 impl Default for OpenAiOptions {
@@ -104,6 +108,7 @@ impl Default for OpenAiOptions {
             batch_prompts: None,
             probe_texts: Vec::new(),
             lm_eval_literal_slicing: false,
+            think_end_token: None,
         }
     }
 }
@@ -181,6 +186,75 @@ fn context_from_entry(entry: &Value) -> Option<usize> {
     .map(|c| c as usize)
 }
 
+/// What `GET /v1/models` says of the model to use.
+pub(crate) struct Resolved {
+    pub model_id: String,
+    pub served_models: Vec<String>,
+    pub model_entry: Value,
+    pub warnings: Vec<String>,
+}
+
+/// Ask the server which models it serves and pick `--model-name` (checked against the list) or the first.
+pub(crate) async fn resolve_model(
+    client: &ApiClient,
+    opts: &OpenAiOptions,
+) -> Result<Resolved, BackendError> {
+    let models_url = format!("{}/models", client.url.api);
+    let mut connect_warnings = Vec::new();
+    let (served_models, entries) = match client.get_probe(&models_url).await? {
+        (200, body) => {
+            let v: Value = serde_json::from_str(&body).map_err(|e| BackendError::BadResponse {
+                url: models_url.clone(),
+                what: format!("not JSON ({e})"),
+                body: excerpt(&body),
+            })?;
+            let data = v
+                .get("data")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let ids: Vec<String> = data
+                .iter()
+                .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            (ids, data)
+        }
+        (s @ (401 | 403), body) => return Err(http_error(&models_url, s, &body)),
+        (s, body) => {
+            connect_warnings.push(format!(
+                "GET {models_url} answered HTTP {s} ({}); model metadata unknown",
+                excerpt(&body)
+            ));
+            (Vec::new(), Vec::new())
+        }
+    };
+    let model_id = match (&opts.model_name, served_models.first()) {
+        (Some(m), _) => {
+            if !served_models.is_empty() && !served_models.contains(m) {
+                connect_warnings.push(format!("--model-name {m:?} is not among the models the server lists: {served_models:?}"));
+            }
+            m.clone()
+        }
+        (None, Some(first)) => first.clone(),
+        (None, None) => {
+            return Err(BackendError::Config(format!(
+                "{models_url} lists no models; pass the model id with --model-name"
+            )))
+        }
+    };
+    let model_entry = entries
+        .iter()
+        .find(|e| e.get("id").and_then(Value::as_str) == Some(model_id.as_str()))
+        .cloned()
+        .unwrap_or(Value::Null);
+    Ok(Resolved {
+        model_id,
+        served_models,
+        model_entry,
+        warnings: connect_warnings,
+    })
+}
+
 fn first_difference(a: &[u32], b: &[u32]) -> usize {
     a.iter()
         .zip(b)
@@ -203,55 +277,12 @@ impl OpenAiBackend {
         };
         let client = ApiClient::new(url.clone(), api_key, opts.concurrency, opts.timeout, retry)?;
         // the client's URL, without any `user:pass@` (the client sends those as a header)
-        let models_url = format!("{}/models", client.url.api);
-        let mut connect_warnings = Vec::new();
-        let (served_models, entries) = match client.get_probe(&models_url).await? {
-            (200, body) => {
-                let v: Value =
-                    serde_json::from_str(&body).map_err(|e| BackendError::BadResponse {
-                        url: models_url.clone(),
-                        what: format!("not JSON ({e})"),
-                        body: excerpt(&body),
-                    })?;
-                let data = v
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                let ids: Vec<String> = data
-                    .iter()
-                    .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
-                    .collect();
-                (ids, data)
-            }
-            (s @ (401 | 403), body) => return Err(http_error(&models_url, s, &body)),
-            (s, body) => {
-                connect_warnings.push(format!(
-                    "GET {models_url} answered HTTP {s} ({}); model metadata unknown",
-                    excerpt(&body)
-                ));
-                (Vec::new(), Vec::new())
-            }
-        };
-        let model_id = match (&opts.model_name, served_models.first()) {
-            (Some(m), _) => {
-                if !served_models.is_empty() && !served_models.contains(m) {
-                    connect_warnings.push(format!("--model-name {m:?} is not among the models the server lists: {served_models:?}"));
-                }
-                m.clone()
-            }
-            (None, Some(first)) => first.clone(),
-            (None, None) => {
-                return Err(BackendError::Config(format!(
-                    "{models_url} lists no models; pass the model id with --model-name"
-                )))
-            }
-        };
-        let model_entry = entries
-            .iter()
-            .find(|e| e.get("id").and_then(Value::as_str) == Some(model_id.as_str()))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let Resolved {
+            model_id,
+            served_models,
+            model_entry,
+            warnings: connect_warnings,
+        } = resolve_model(&client, &opts).await?;
         let tokenizer = match &opts.tokenizer {
             TokenizerChoice::Loaded(t) => Arc::clone(t),
             TokenizerChoice::Spec(spec) => {
@@ -575,6 +606,12 @@ impl OpenAiBackend {
                 json!(t[t.len().saturating_sub(keep)..])
             }
             GenPrompt::Text(s) => json!(s),
+            GenPrompt::Messages(_) => {
+                return Err(BackendError::Config(format!(
+                    "{url} is a completions endpoint and takes a prompt, not a chat message list; use --api chat \
+                     for /v1/chat/completions, or render the chat template locally (--apply-chat-template)"
+                )))
+            }
         };
         let mut body = json!({
             "prompt": prompt_value,
@@ -596,12 +633,21 @@ impl OpenAiBackend {
         let choice = &resp.choices[0];
         let sent = match prompt {
             GenPrompt::Tokens(t) => t.len(),
-            GenPrompt::Text(_) => 0,
+            GenPrompt::Text(_) | GenPrompt::Messages(_) => 0,
         };
         let (pt, ct) = usage_counts(&resp, sent, 0);
+        let generated = choice.text.clone().unwrap_or_default();
+        let answer = chat::strip_thinking(&generated, self.opts.think_end_token.as_deref());
         Ok(GenerationOutcome {
-            text: choice.text.clone().unwrap_or_default(),
+            raw_text: (answer != generated).then_some(generated),
+            text: answer,
             finish_reason: choice.finish_reason.clone(),
+            reasoning: None,
+            reasoning_tokens: resp
+                .usage
+                .as_ref()
+                .and_then(|u| u.completion_tokens_details.as_ref())
+                .and_then(|d| d.reasoning_tokens),
             stats: CallStats {
                 latency: meta.latency,
                 prompt_tokens: pt,
@@ -648,11 +694,13 @@ impl Backend for OpenAiBackend {
             max_length,
             add_special_tokens: self.opts.add_bos_token,
             rolling_window: max_length.saturating_sub(2).max(1),
+            seed: self.opts.seed,
+            prompts: PromptKind::Tokens,
         }
     }
 
-    fn tokenizer(&self) -> &Arc<Tokenizer> {
-        &self.tokenizer
+    fn tokenizer(&self) -> Option<&Arc<Tokenizer>> {
+        Some(&self.tokenizer)
     }
 
     fn fingerprint(&self) -> String {

@@ -25,6 +25,19 @@ pub struct Choice {
     pub logprobs: Option<Logprobs>,
     #[serde(default)]
     pub finish_reason: Option<String>,
+    /// A chat completion's message.
+    #[serde(default)]
+    pub message: Option<ChatMessageOut>,
+}
+
+/// `choices[i].message` of a chat completion: the answer, and the reasoning a reasoning model reports apart
+/// (`reasoning_content`: DeepSeek, vLLM, llama.cpp; `reasoning`: some other servers).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ChatMessageOut {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default, alias = "reasoning")]
+    pub reasoning_content: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -45,6 +58,15 @@ pub struct Usage {
     pub prompt_tokens: Option<u32>,
     #[serde(default)]
     pub completion_tokens: Option<u32>,
+    #[serde(default)]
+    pub completion_tokens_details: Option<CompletionTokensDetails>,
+}
+
+/// `usage.completion_tokens_details` (OpenAI): how many of the completion tokens were reasoning.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CompletionTokensDetails {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u32>,
 }
 
 /// Parse a completions response; choices sorted by `index` (as lm-eval sorts them).

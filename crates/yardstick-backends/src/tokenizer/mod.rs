@@ -55,6 +55,42 @@ pub struct TokenizerInfo {
     /// sha256 of the tokenizer's content (the `tokenizer.json` bytes; for a server tokenizer, of its URL
     /// and the tokenization of fixed sample texts).
     pub content_hash: String,
+    /// The model's chat templates from `tokenizer_config.json` (`chat_template`: one string, or a list of
+    /// `{name, template}`), by name; a single template is named `default`.
+    pub chat_templates: Vec<(String, String)>,
+    /// The special tokens' text (`bos_token`, `eos_token`, `unk_token`, `pad_token`, …) that chat templates
+    /// are rendered with.
+    pub special_tokens: std::collections::BTreeMap<String, String>,
+}
+
+/// `chat_template` of a transformers config: a string, or a list of `{name, template}` objects.
+fn chat_templates_of(config: &Value) -> Vec<(String, String)> {
+    match config.get("chat_template") {
+        Some(Value::String(t)) => vec![("default".into(), t.clone())],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| {
+                Some((
+                    i.get("name")?.as_str()?.to_string(),
+                    i.get("template")?.as_str()?.to_string(),
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `*_token` entries of a transformers config, as text.
+fn special_tokens_of(config: &Value) -> std::collections::BTreeMap<String, String> {
+    config
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| k.ends_with("_token"))
+                .filter_map(|(k, v)| Some((k.clone(), token_from_config(v)?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 const CACHE_SHARDS: usize = 16;
@@ -267,6 +303,8 @@ impl Tokenizer {
                 eos_id,
                 vocab_size,
                 content_hash,
+                chat_templates: chat_templates_of(config),
+                special_tokens: special_tokens_of(config),
             },
             prefix_override: None,
             cache: EncodeCache::default(),
@@ -383,6 +421,8 @@ impl Tokenizer {
                                 eos_id: None,
                                 vocab_size: None,
                                 content_hash,
+                                chat_templates: Vec::new(),
+                                special_tokens: Default::default(),
                             },
                             kind: Kind::Server(st),
                             prefix_override: None,

@@ -188,9 +188,12 @@ impl Ending<'_> {
             env_info: IndexMap::new(),
             model_source: self.policy.lm_eval_model.clone(),
             model_name: self.model.name.clone(),
-            system_instruction: None,
-            fewshot_as_multiturn: None,
-            chat_template: None,
+            system_instruction: opts.format.system_instruction.clone(),
+            fewshot_as_multiturn: opts.format.chat.as_ref().map(|c| c.fewshot_as_multiturn),
+            chat_template: opts.format.chat.as_ref().and_then(|c| match &c.renderer {
+                yardstick_tasks::ChatRenderer::Template(t) => Some(t.source().to_string()),
+                yardstick_tasks::ChatRenderer::Messages => None,
+            }),
             total_evaluation_time_seconds: self.start.elapsed().as_secs_f64(),
             yardstick: output::YardstickMeta {
                 tool_version: yardstick_core::YARDSTICK_VERSION.into(),

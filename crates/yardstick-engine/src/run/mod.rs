@@ -20,6 +20,7 @@ pub mod plan;
 mod producer;
 mod requests;
 pub mod score;
+mod score_generation;
 mod state;
 
 pub use plan::{prepare, EvalOptions, PreparedRun, TaskSummary};
@@ -151,6 +152,57 @@ fn begin(
     Ok(resumed)
 }
 
+/// Fail before any request when tasks need what the backend cannot do (log-likelihoods from a chat
+/// endpoint): every such task named, with the reason, and the generative variants to run instead.
+fn check_backend_fit(
+    opts: &EvalOptions,
+    prepared: &PreparedRun,
+    probe: &yardstick_backends::ProbeReport,
+) -> Result<(), EvalError> {
+    let mut blocked = Vec::new();
+    let mut reason = None;
+    for t in &prepared.tasks {
+        if let Some(r) = probe.unsupported_reason(t.output_type.request_kind()) {
+            blocked.push(t.name.clone());
+            reason.get_or_insert(r);
+        }
+    }
+    let Some(reason) = reason else {
+        return Ok(());
+    };
+    let shown = match blocked.as_slice() {
+        [one] => format!("task {one} cannot run"),
+        [first, rest @ ..] if rest.len() > 4 => format!(
+            "{} tasks cannot run ({first}, {} and {} more)",
+            blocked.len(),
+            rest[..3].join(", "),
+            rest.len() - 3
+        ),
+        many => format!("tasks {} cannot run", many.join(", ")),
+    };
+    let variants: Vec<String> = yardstick_tasks::TaskIndex::load(&opts.include_paths)
+        .map(|index| {
+            opts.tasks
+                .iter()
+                .map(|t| format!("{t}_generative"))
+                .filter(|g| index.get(g).is_some())
+                .collect()
+        })
+        .unwrap_or_default();
+    let instead = if variants.is_empty() {
+        "run generation tasks (generate_until) on this endpoint, or use a /v1/completions endpoint"
+            .to_string()
+    } else {
+        format!(
+            "run the generative variant instead: --tasks {} (or use a /v1/completions endpoint)",
+            variants.join(",")
+        )
+    };
+    Err(EvalError::Unsupported(format!(
+        "{shown}: {reason}; {instead}"
+    )))
+}
+
 /// Run the evaluation against `backend`, with every request, response and score in `store`, streaming: a
 /// thread prepares, tokenises and looks up one task after another while the requests of earlier tasks are in
 /// flight; each task is scored (and its samples stored and written) as soon as its last response arrives,
@@ -167,14 +219,7 @@ pub async fn evaluate(
     let start = Instant::now();
     let started_unix = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     let probe = backend.probe().await?;
-    for t in &prepared.tasks {
-        if let Some(reason) = probe.unsupported_reason(t.output_type.request_kind()) {
-            return Err(EvalError::Unsupported(format!(
-                "task {} cannot run: {reason}",
-                t.name
-            )));
-        }
-    }
+    check_backend_fit(opts, &prepared, &probe)?;
     let fingerprint = backend.fingerprint();
     let model = backend.model_ref();
     let run_id = prepared.run_id(&fingerprint, opts);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use yardstick_core::OutputType;
 use yardstick_tasks::data::DataOptions;
-use yardstick_tasks::{Limit, PreparedTask, Selection, TaskConfig, TaskIndex};
+use yardstick_tasks::{Limit, PreparedTask, PromptFormat, Selection, TaskConfig, TaskIndex};
 
 /// Everything that decides what a run computes (and so its run id), plus where results go.
 #[derive(Clone, Debug)]
@@ -26,6 +26,8 @@ pub struct EvalOptions {
     pub git_rev: Option<String>,
     /// `model_args` as lm-eval would show them, for the results file's `config` block.
     pub model_args: String,
+    /// Plain prompts, or through a chat template; a system instruction.
+    pub format: PromptFormat,
 }
 
 /// The run's tasks, resolved and checked before a model is contacted: each task's data loaded, its
@@ -101,8 +103,28 @@ impl PreparedRun {
             "model": fingerprint, "tasks": opts.tasks, "num_fewshot": opts.num_fewshot, "limit": limit,
             "fewshot_seed": opts.fewshot_seed, "resolved": tasks,
         });
+        let mut ident = ident;
+        if let Some(f) = format_ident(&opts.format) {
+            ident["format"] = f;
+        }
         yardstick_core::sha256_hex(ident.to_string())[..16].to_string()
     }
+}
+
+/// What of the prompt format changes prompts (none for plain prompts, so plain run ids stay as they were).
+fn format_ident(format: &PromptFormat) -> Option<serde_json::Value> {
+    use yardstick_tasks::ChatRenderer;
+    if format.system_instruction.is_none() && format.chat.is_none() {
+        return None;
+    }
+    let chat = format.chat.as_ref().map(|c| {
+        let renderer = match &c.renderer {
+            ChatRenderer::Template(t) => serde_json::json!({"template_sha256": t.sha256()}),
+            ChatRenderer::Messages => serde_json::json!("messages"),
+        };
+        serde_json::json!({"renderer": renderer, "fewshot_as_multiturn": c.fewshot_as_multiturn})
+    });
+    Some(serde_json::json!({"system_instruction": format.system_instruction, "chat": chat}))
 }
 
 /// Resolve task names and check every leaf task: YAML, data, templates, the first document (fails fast on
@@ -114,13 +136,6 @@ pub fn prepare(opts: &EvalOptions) -> Result<PreparedRun, EvalError> {
     let configs: Vec<TaskConfig> = selection.tasks().into_iter().cloned().collect();
     let mut tasks = Vec::with_capacity(configs.len());
     for cfg in &configs {
-        if cfg.output_type == OutputType::GenerateUntil {
-            return Err(EvalError::Unsupported(format!(
-                "task {} is a generate_until task: generation tasks are not supported by `yardstick run` yet \
-                 (multiple_choice, loglikelihood and loglikelihood_rolling are)",
-                cfg.task
-            )));
-        }
         tasks.push(summarise(&prepare_task(cfg, opts)?)?);
     }
     Ok(PreparedRun {
@@ -160,5 +175,6 @@ pub(crate) fn prepare_task(
         opts.num_fewshot,
         opts.fewshot_seed,
         opts.limit,
-    )?)
+    )?
+    .with_format(opts.format.clone()))
 }

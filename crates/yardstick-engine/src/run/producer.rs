@@ -66,7 +66,7 @@ impl Producer {
         let policy = self.backend.request_policy();
         let fingerprint = self.backend.fingerprint();
         let encoder = Encoder {
-            tokenizer: self.backend.tokenizer(),
+            tokenizer: self.backend.tokenizer().map(|t| t.as_ref()),
             policy: &policy,
             fingerprint: &fingerprint,
             rt: &self.rt,
@@ -78,7 +78,7 @@ impl Producer {
                 .iter()
                 .flatten()
                 .flatten()
-                .map(|r| r.key.as_str())
+                .map(|r| r.key().as_str())
                 .filter(|k| uniq.insert(*k))
                 .collect();
             self.look_up(&task_keys)?
@@ -87,7 +87,7 @@ impl Producer {
         let mut new_stored = 0;
         let mut uniq = HashSet::new();
         for r in plan.iter().flatten().flatten() {
-            let k = r.key.as_str();
+            let k = r.key().as_str();
             if uniq.insert(k) && !seen.contains(k) {
                 new_keys += 1;
                 new_stored += u64::from(stored.contains_key(k));

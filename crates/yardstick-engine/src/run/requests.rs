@@ -6,8 +6,8 @@ use crate::schedule::{Unit, UnitMember};
 use indexmap::IndexMap;
 use std::collections::HashSet;
 use std::sync::Arc;
-use yardstick_backends::{EncodedPair, RequestPolicy, Tokenizer};
-use yardstick_core::{RequestArgs, RequestKey};
+use yardstick_backends::{EncodedPair, GenPrompt, PromptKind, RequestPolicy, Tokenizer};
+use yardstick_core::{GenerationParams, RequestArgs, RequestKey};
 use yardstick_tasks::DocRequests;
 
 /// One log-likelihood request of a doc after tokenisation.
@@ -17,9 +17,31 @@ pub(crate) struct TokenizedRequest {
     pub continuation: Vec<u32>,
 }
 
-/// Per doc: per instance (idx order) the requests whose results it sums (one for log-likelihood
-/// requests, one per window for rolling ones).
-pub(crate) type TaskPlan = Vec<Vec<Vec<TokenizedRequest>>>;
+/// One generation of a doc (one per repeat; greedy repeats share one key, so one request answers all).
+pub(crate) struct GenRequest {
+    pub key: RequestKey,
+    pub prompt: GenPrompt,
+    pub params: GenerationParams,
+}
+
+/// A request of a task's plan.
+pub(crate) enum Planned {
+    Score(TokenizedRequest),
+    Generate(GenRequest),
+}
+
+impl Planned {
+    pub fn key(&self) -> &RequestKey {
+        match self {
+            Planned::Score(r) => &r.key,
+            Planned::Generate(g) => &g.key,
+        }
+    }
+}
+
+/// Per doc: per instance (idx order) its requests: the ones whose results it sums (one for log-likelihood
+/// requests, one per window for rolling ones), or one generation per repeat.
+pub(crate) type TaskPlan = Vec<Vec<Vec<Planned>>>;
 
 /// The same, keys only (what scoring needs once the token ids have been handed to the dispatcher).
 pub type TaskKeys = Vec<Vec<Vec<RequestKey>>>;
@@ -72,9 +94,36 @@ pub fn loglikelihood_key(
     )
 }
 
+/// The ledger key of a generation: the exact prompt (token ids or text), every sampling parameter, the
+/// seed it is sent with and the truncation it is sent under.
+pub fn generation_key(
+    fingerprint: &str,
+    max_length: usize,
+    prompt: &GenPrompt,
+    params: &GenerationParams,
+    seed: u64,
+) -> RequestKey {
+    let prompt = match prompt {
+        GenPrompt::Tokens(t) => serde_json::json!(t),
+        GenPrompt::Text(s) => serde_json::json!(s),
+        GenPrompt::Messages(m) => serde_json::json!({"messages": m}),
+    };
+    RequestKey::new(
+        fingerprint,
+        "generate_until",
+        &serde_json::json!({"prompt": prompt, "params": params, "seed": seed, "max_length": max_length}),
+    )
+}
+
+/// Whether `params` sample (so that repeats differ) rather than decode greedily.
+pub fn is_sampling(params: &GenerationParams) -> bool {
+    params.do_sample || params.temperature > 0.0
+}
+
 /// Encodes a task's requests for one backend.
 pub(crate) struct Encoder<'a> {
-    pub tokenizer: &'a Tokenizer,
+    /// None for a backend without one (a chat endpoint): then only message prompts can be built.
+    pub tokenizer: Option<&'a Tokenizer>,
     pub policy: &'a RequestPolicy,
     pub fingerprint: &'a str,
     pub rt: &'a tokio::runtime::Handle,
@@ -84,29 +133,41 @@ impl Encoder<'_> {
     /// Encode context/continuation pairs: locally (in parallel) with a local tokenizer, through the
     /// server's `/tokenize` (a few calls at a time, each string once) with `--tokenizer server`.
     fn pairs(&self, pairs: &[(String, String)]) -> Result<Vec<EncodedPair>, EvalError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
         let special = self.policy.add_special_tokens;
-        if self.tokenizer.pieces().is_some() {
-            return Ok(self.tokenizer.encode_pairs_blocking(pairs, special)?);
+        let tokenizer = self.tokenizer()?;
+        if tokenizer.pieces().is_some() {
+            return Ok(tokenizer.encode_pairs_blocking(pairs, special)?);
         }
         use futures::stream::{self, StreamExt, TryStreamExt};
         self.rt
             .block_on(
                 stream::iter(pairs)
-                    .map(|(c, x)| self.tokenizer.encode_pair(c, x, special))
+                    .map(|(c, x)| tokenizer.encode_pair(c, x, special))
                     .buffered(16)
                     .try_collect::<Vec<_>>(),
             )
             .map_err(EvalError::from)
     }
 
+    fn tokenizer(&self) -> Result<&Tokenizer, EvalError> {
+        self.tokenizer.ok_or_else(|| {
+            EvalError::Unsupported(format!(
+                "this backend ({}) has no tokenizer, and these requests are sent as token ids; pass --tokenizer",
+                self.policy.lm_eval_model
+            ))
+        })
+    }
+
     fn text(&self, text: &str) -> Result<Vec<u32>, EvalError> {
         let special = self.policy.add_special_tokens;
-        Ok(if self.tokenizer.pieces().is_some() {
-            self.tokenizer.encode_local(text, special)?
+        let tokenizer = self.tokenizer()?;
+        Ok(if tokenizer.pieces().is_some() {
+            tokenizer.encode_local(text, special)?
         } else {
-            self.rt
-                .block_on(self.tokenizer.encode(text, special))?
-                .to_vec()
+            self.rt.block_on(tokenizer.encode(text, special))?.to_vec()
         })
     }
 
@@ -126,7 +187,7 @@ impl Encoder<'_> {
     /// A rolling request's windows, each its own request.
     fn rolling(&self, text: &str) -> Result<Vec<TokenizedRequest>, EvalError> {
         let tokens = self.text(text)?;
-        let prefix = self.tokenizer.prefix_token_id().ok_or_else(|| {
+        let prefix = self.tokenizer()?.prefix_token_id().ok_or_else(|| {
             EvalError::Unsupported(
                 "loglikelihood_rolling needs a prefix token (BOS or EOS) and the tokenizer has none"
                     .into(),
@@ -135,6 +196,52 @@ impl Encoder<'_> {
         Ok(rolling_windows(&tokens, prefix, self.policy.rolling_window)
             .into_iter()
             .map(|(ctx, cont)| self.request(Arc::from(ctx), cont))
+            .collect())
+    }
+
+    /// One generation request per repeat. lm-eval sends every repeat with the same seed; sampled repeats
+    /// here get seeds `seed, seed + 1, …` (recorded in their parameters) so that self-consistency sees
+    /// different samples, and greedy repeats share one request.
+    fn generation(
+        &self,
+        task: &str,
+        context: &str,
+        params: &GenerationParams,
+        repeats: u32,
+    ) -> Result<Vec<Planned>, EvalError> {
+        let prompt = match self.policy.prompts {
+            PromptKind::Tokens => GenPrompt::Tokens(self.text(context)?),
+            PromptKind::Text => GenPrompt::Text(context.to_string()),
+            PromptKind::Messages => GenPrompt::Messages(context.to_string()),
+        };
+        if repeats == 0 {
+            return Err(EvalError::Unsupported(format!(
+                "task {task}: repeats is 0 (it must be at least 1)"
+            )));
+        }
+        let sampling = is_sampling(params);
+        Ok((0..repeats)
+            .map(|r| {
+                let mut params = params.clone();
+                let seed = if sampling {
+                    let seed = self.policy.seed.wrapping_add(u64::from(r));
+                    params.extra.insert("seed".into(), serde_json::json!(seed));
+                    seed
+                } else {
+                    self.policy.seed
+                };
+                Planned::Generate(GenRequest {
+                    key: generation_key(
+                        self.fingerprint,
+                        self.policy.max_length,
+                        &prompt,
+                        &params,
+                        seed,
+                    ),
+                    prompt: prompt.clone(),
+                    params,
+                })
+            })
             .collect())
     }
 
@@ -147,12 +254,7 @@ impl Encoder<'_> {
                     context,
                     continuation,
                 } => pairs.push((context.clone(), continuation.clone())),
-                RequestArgs::LoglikelihoodRolling { .. } => {}
-                RequestArgs::GenerateUntil { .. } => {
-                    return Err(EvalError::Unsupported(format!(
-                        "task {task}: generation requests are not supported yet"
-                    )))
-                }
+                RequestArgs::LoglikelihoodRolling { .. } | RequestArgs::GenerateUntil { .. } => {}
             }
         }
         let mut encoded = self.pairs(&pairs)?.into_iter();
@@ -166,12 +268,19 @@ impl Encoder<'_> {
                         let p = encoded.next().ok_or_else(|| {
                             EvalError::Internal("tokenizer returned too few pairs".into())
                         })?;
-                        doc_plan.push(vec![self.request(p.context, p.continuation)]);
+                        doc_plan.push(vec![Planned::Score(
+                            self.request(p.context, p.continuation),
+                        )]);
                     }
-                    RequestArgs::LoglikelihoodRolling { text } => {
-                        doc_plan.push(self.rolling(text)?)
+                    RequestArgs::LoglikelihoodRolling { text } => doc_plan.push(
+                        self.rolling(text)?
+                            .into_iter()
+                            .map(Planned::Score)
+                            .collect(),
+                    ),
+                    RequestArgs::GenerateUntil { context, params } => {
+                        doc_plan.push(self.generation(task, context, params, inst.repeats)?)
                     }
-                    RequestArgs::GenerateUntil { .. } => {}
                 }
             }
             plan.push(doc_plan);
@@ -186,9 +295,17 @@ pub(crate) fn plan_units(plan: &TaskPlan, skip: &mut HashSet<String>) -> Vec<Uni
     let mut units = Vec::new();
     for doc in plan {
         let mut by_context: IndexMap<&[u32], Vec<&TokenizedRequest>> = IndexMap::new();
-        for r in doc.iter().flatten() {
-            if skip.insert(r.key.0.clone()) {
-                by_context.entry(&r.context).or_default().push(r);
+        for p in doc.iter().flatten() {
+            if !skip.insert(p.key().0.clone()) {
+                continue;
+            }
+            match p {
+                Planned::Score(r) => by_context.entry(&r.context).or_default().push(r),
+                Planned::Generate(g) => units.push(Unit::Generation {
+                    key: g.key.clone(),
+                    prompt: g.prompt.clone(),
+                    params: g.params.clone(),
+                }),
             }
         }
         for (_, reqs) in by_context {
@@ -212,7 +329,14 @@ pub(crate) fn keys_of(plan: TaskPlan) -> TaskKeys {
     plan.into_iter()
         .map(|doc| {
             doc.into_iter()
-                .map(|inst| inst.into_iter().map(|r| r.key).collect())
+                .map(|inst| {
+                    inst.into_iter()
+                        .map(|p| match p {
+                            Planned::Score(r) => r.key,
+                            Planned::Generate(g) => g.key,
+                        })
+                        .collect()
+                })
                 .collect()
         })
         .collect()

@@ -18,6 +18,8 @@ use yardstick_tasks::{DocRequests, PreparedTask, ResultsProcessor};
 pub struct DocResults {
     /// One result per instance of the document, in its order (a rolling request's windows already summed).
     pub instances: Vec<LoglikelihoodResult>,
+    /// Of a `generate_until` task: per instance, the generated text of each repeat.
+    pub generations: Vec<Vec<String>>,
     /// The ledger keys of the requests behind them (recorded with the sample, for tracing).
     pub request_keys: Vec<String>,
 }
@@ -48,16 +50,28 @@ pub fn score_task(
             results.len()
         )));
     }
+    if task.output_type() == OutputType::GenerateUntil {
+        return super::score_generation::score_generation(
+            task,
+            docs,
+            results,
+            bootstrap_iters,
+            env,
+        );
+    }
     let metric_names: Vec<String> = task.metrics().into_iter().map(|m| m.name).collect();
     let names: Vec<&str> = metric_names.iter().map(String::as_str).collect();
-    let mut per_metric: IndexMap<String, Vec<MetricValue>> = IndexMap::new();
+    let mut per_metric: IndexMap<(String, String), Vec<MetricValue>> = IndexMap::new();
     let mut samples = Vec::with_capacity(docs.len());
     let mut lines = Vec::with_capacity(docs.len());
     let mut hashes = Vec::with_capacity(docs.len());
     for (d, r) in docs.iter().zip(results) {
         let metrics = doc_metrics(task, d, &r.instances, &names, env)?;
         for (m, v) in &metrics {
-            per_metric.entry(m.clone()).or_default().push(v.clone());
+            per_metric
+                .entry((m.clone(), "none".into()))
+                .or_default()
+                .push(v.clone());
         }
         let (sample, line, h) = sample_record(task.name(), d, r, &metrics);
         samples.push(sample);
@@ -72,7 +86,7 @@ pub fn score_task(
     })
 }
 
-fn scoring_err(task: &PreparedTask) -> impl Fn(scoring::ScoringError) -> EvalError + '_ {
+pub(super) fn scoring_err(task: &PreparedTask) -> impl Fn(scoring::ScoringError) -> EvalError + '_ {
     move |source| EvalError::Scoring {
         task: task.name().to_string(),
         source,
@@ -136,8 +150,8 @@ fn doc_metrics(
             )
         }
         OutputType::GenerateUntil => {
-            return Err(EvalError::Unsupported(format!(
-                "task {}: generation is not supported yet",
+            return Err(EvalError::Internal(format!(
+                "task {}: a generation task is scored by score_generation",
                 task.name()
             )))
         }
@@ -179,6 +193,18 @@ fn sample_record(
         filter: "none",
         metrics,
     };
+    stored_sample(task, "none", d, r, &rec, metrics)
+}
+
+/// The samples line of `rec`, and the record the store keeps of it.
+pub(super) fn stored_sample(
+    task: &str,
+    filter: &str,
+    d: &DocRequests,
+    r: &DocResults,
+    rec: &output::SampleRecord<'_>,
+    metrics: &DocMetrics,
+) -> (StoredSample, String, output::SampleHashes) {
     let h = rec.hashes();
     let line = rec.to_line();
     let metrics_json: serde_json::Map<String, serde_json::Value> = metrics
@@ -193,7 +219,7 @@ fn sample_record(
     let stored = StoredSample {
         task: task.to_string(),
         doc_id: d.doc_id as i64,
-        filter: "none".into(),
+        filter: filter.into(),
         doc_hash: h.doc_hash.clone(),
         prompt_hash: h.prompt_hash.clone(),
         target_hash: h.target_hash.clone(),
@@ -206,9 +232,9 @@ fn sample_record(
 }
 
 /// Each metric aggregated with the task's (or the metric's default) aggregation, with its stderr.
-fn aggregate(
+pub(super) fn aggregate(
     task: &PreparedTask,
-    per_metric: IndexMap<String, Vec<MetricValue>>,
+    per_metric: IndexMap<(String, String), Vec<MetricValue>>,
     bootstrap_iters: i64,
     env: NumericEnv,
 ) -> Result<scoring::TaskAggregate, EvalError> {
@@ -216,7 +242,7 @@ fn aggregate(
     let resolved = task.metrics();
     let raw: Vec<RawMetric> = per_metric
         .into_iter()
-        .map(|(metric, values)| {
+        .map(|((metric, filter), values)| {
             let agg = resolved
                 .iter()
                 .find(|m| m.name == metric)
@@ -228,7 +254,7 @@ fn aggregate(
                 .unwrap_or(Aggregation::Mean);
             Ok(RawMetric {
                 metric,
-                filter: "none".into(),
+                filter,
                 aggregation: agg,
                 values,
             })
@@ -237,7 +263,7 @@ fn aggregate(
     scoring::aggregate_task(&raw, bootstrap_iters, env).map_err(err)
 }
 
-fn task_output(
+pub(super) fn task_output(
     task: &PreparedTask,
     aggregate: scoring::TaskAggregate,
     hashes: Vec<output::SampleHashes>,

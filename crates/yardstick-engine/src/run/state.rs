@@ -11,7 +11,7 @@ use crate::scoring::NumericEnv;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use yardstick_core::{LoglikelihoodResult, RequestKey};
+use yardstick_core::{LoglikelihoodResult, RequestArgs, RequestKey};
 use yardstick_store::ledger::AggregateRecord;
 use yardstick_store::Store;
 
@@ -112,13 +112,20 @@ impl RunState {
             .collect()
     }
 
-    /// Each document's results, from the known responses (a rolling request's windows summed).
+    /// Each document's results, from the known responses (a rolling request's windows summed, a
+    /// generation's repeats in order).
     pub fn results_of(&self, work: &TaskWork) -> Result<Vec<DocResults>, EvalError> {
         work.keys
             .iter()
-            .map(|doc| {
+            .zip(&work.docs)
+            .map(|(doc, d)| {
                 let mut out = DocResults::default();
-                for reqs in doc {
+                for (reqs, inst) in doc.iter().zip(&d.instances) {
+                    if let RequestArgs::GenerateUntil { .. } = inst.args {
+                        out.generations.push(self.texts(reqs)?);
+                        out.request_keys.extend(reqs.iter().map(|k| k.0.clone()));
+                        continue;
+                    }
                     let mut sum = LoglikelihoodResult {
                         logprob: 0.0,
                         is_greedy: true,
@@ -140,6 +147,17 @@ impl RunState {
                     out.instances.push(sum);
                 }
                 Ok(out)
+            })
+            .collect()
+    }
+
+    fn texts(&self, keys: &[RequestKey]) -> Result<Vec<String>, EvalError> {
+        keys.iter()
+            .map(|k| match self.known.get(k.as_str()) {
+                Some(Answer::Generation { text, .. }) => Ok(text.clone()),
+                _ => Err(EvalError::Internal(format!(
+                    "no generation response for request {k}"
+                ))),
             })
             .collect()
     }

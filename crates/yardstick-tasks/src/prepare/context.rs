@@ -12,7 +12,8 @@ use crate::prompt::{build_qa_turn, render_plain, Message, Role};
 use crate::pyvalue;
 
 impl PreparedTask {
-    /// The description (rendered against the doc) as a system message, when not empty.
+    /// The system instruction and the description (rendered against the doc), joined by the few-shot
+    /// delimiter, as a system message when not empty (lm-eval `fewshot_context`).
     pub(super) fn description_turn(
         &self,
         r: &Renderer<'_>,
@@ -27,9 +28,13 @@ impl PreparedTask {
             "description",
             doc_id,
         )?;
-        Ok(description
-            .filter(|d| !d.is_empty())
-            .map(|d| Message::new(Role::System, d, ""))
+        let system = crate::prompt::maybe_delimit(
+            self.format.system_instruction.as_deref(),
+            description.as_deref(),
+            &self.config.fewshot_delimiter,
+        );
+        Ok((!system.is_empty())
+            .then(|| Message::new(Role::System, system, ""))
             .into_iter()
             .collect())
     }
@@ -59,7 +64,7 @@ impl PreparedTask {
                     let c = self.context_string(doc_id, "doc_to_choice", c)?;
                     let mut m = messages.clone();
                     m.extend(build_qa_turn(&c, None, gen_prefix, "", ""));
-                    Ok(render_plain(&m))
+                    self.render(doc_id, &m, gen_prefix)
                 })
                 .collect();
         }
@@ -71,7 +76,48 @@ impl PreparedTask {
             &self.config.target_delimiter,
             "",
         ));
-        Ok(vec![render_plain(messages)])
+        Ok(vec![self.render(doc_id, messages, gen_prefix)?])
+    }
+
+    /// The prompt text of `messages`: plain, or through the chat template (lm-eval: the message list as is
+    /// with `fewshot_as_multiturn`, else collapsed to one user turn; a generation prompt unless a
+    /// `gen_prefix` is continued).
+    fn render(
+        &self,
+        doc_id: usize,
+        messages: &[Message],
+        gen_prefix: Option<&str>,
+    ) -> Result<String> {
+        let Some(chat) = &self.format.chat else {
+            return Ok(render_plain(messages));
+        };
+        let chat_messages = if chat.fewshot_as_multiturn {
+            crate::prompt::to_chat(messages)
+        } else {
+            crate::prompt::multiturn_to_singleturn(messages)
+        };
+        match &chat.renderer {
+            super::ChatRenderer::Template(t) => {
+                let add_generation_prompt = gen_prefix.is_none_or(str::is_empty);
+                t.render(&chat_messages, add_generation_prompt)
+                    .map_err(|e| self.doc_error(doc_id, "chat template", e.to_string()))
+            }
+            super::ChatRenderer::Messages => Ok(crate::prompt::messages_json(&chat_messages)),
+        }
+    }
+
+    /// The delimiter between a context and each choice: with a chat template lm-eval drops it unless the
+    /// task's `gen_prefix` ends in something other than whitespace.
+    pub(super) fn choice_delimiter(&self) -> &str {
+        if self.format.chat.is_none() {
+            return &self.config.target_delimiter;
+        }
+        match self.config.gen_prefix.as_deref() {
+            Some(g) if !g.is_empty() && !g.ends_with(char::is_whitespace) => {
+                &self.config.target_delimiter
+            }
+            _ => "",
+        }
     }
 
     /// A question, which must be a string.

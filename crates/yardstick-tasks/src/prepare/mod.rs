@@ -83,6 +83,35 @@ impl DocRequests {
     }
 }
 
+/// How prompts are rendered: plain text (lm-eval's default) or through the model's chat template
+/// (`--apply_chat_template`), with an optional system instruction before the task's description.
+#[derive(Clone, Debug, Default)]
+pub struct PromptFormat {
+    /// lm-eval's `--system_instruction`: joined to the description with the few-shot delimiter into the
+    /// system message.
+    pub system_instruction: Option<String>,
+    pub chat: Option<ChatFormat>,
+}
+
+/// How chat messages become the prompt.
+#[derive(Clone, Debug)]
+pub enum ChatRenderer {
+    /// Through the model's chat template, rendered here (a completions endpoint gets the text).
+    Template(std::sync::Arc<crate::chat_template::ChatTemplate>),
+    /// As the message list itself, JSON-encoded like lm-eval's `JsonChatStr`
+    /// (`json.dumps(messages, ensure_ascii=False)`), for a chat completions endpoint.
+    Messages,
+}
+
+/// A chat rendering and how few-shot examples go through it.
+#[derive(Clone, Debug)]
+pub struct ChatFormat {
+    pub renderer: ChatRenderer,
+    /// Few-shot examples as separate user/assistant turns (lm-eval's default with a chat template);
+    /// otherwise everything but the system message is collapsed into one user message.
+    pub fewshot_as_multiturn: bool,
+}
+
 /// A task with its data, ready to render.
 #[derive(Debug)]
 pub struct PreparedTask {
@@ -101,6 +130,7 @@ pub struct PreparedTask {
     data_sources: Vec<String>,
     dataset_hash: String,
     sampler: Sampler,
+    format: PromptFormat,
 }
 
 /// Few-shot docs supplied directly (tests, materialised data).
@@ -281,6 +311,7 @@ impl PreparedTask {
             data_sources: Vec::new(),
             dataset_hash: String::new(),
             sampler,
+            format: PromptFormat::default(),
         };
         // lm-eval probes the first eval doc: an int from doc_to_text means multiple inputs, a list
         // from doc_to_target means multiple targets.
@@ -424,6 +455,17 @@ impl PreparedTask {
         }
         let payload = serde_json::json!({"config": v, "fewshot_seed": self.fewshot_seed});
         yardstick_core::sha256_hex(serde_json::to_vec(&payload).unwrap_or_default())
+    }
+
+    /// Render prompts under `format` (a chat template, a system instruction) instead of plain text.
+    pub fn with_format(mut self, format: PromptFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The prompt format this task renders with.
+    pub fn format(&self) -> &PromptFormat {
+        &self.format
     }
 
     /// Everything about doc `doc_id`: its few-shot turns, contexts, requests and gold target.

@@ -68,7 +68,7 @@ impl PreparedTask {
         p: &DocParts<'_>,
         args: &mut Vec<RequestArgs>,
     ) -> Result<Target> {
-        let td = &self.config.target_delimiter;
+        let td = self.choice_delimiter();
         let choices = p.choice_strings.ok_or_else(|| {
             self.doc_error(
                 p.doc_id,

@@ -9,12 +9,14 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use yardstick_backends::{Backend, OpenAiBackend, OpenAiOptions, TokenizerChoice, TokenizerSpec};
+use yardstick_backends::{
+    Backend, ChatBackend, OpenAiBackend, OpenAiOptions, TokenizerChoice, TokenizerSpec,
+};
 use yardstick_engine::run::{self as evaluate, EvalOptions};
 use yardstick_engine::schedule::Progress;
 use yardstick_store::Store;
 use yardstick_tasks::data::DataOptions;
-use yardstick_tasks::Limit;
+use yardstick_tasks::{ChatFormat, ChatRenderer, Limit};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -70,12 +72,95 @@ pub struct RunArgs {
     /// Send one request per choice even when a question's choices are single tokens
     #[arg(long)]
     pub no_grouping: bool,
+    /// The endpoint: `completions` (/v1/completions: every task type) or `chat` (/v1/chat/completions:
+    /// generation tasks only, prompts sent as chat messages, as lm-eval's local-chat-completions)
+    #[arg(long, value_enum, default_value_t = Api::Completions)]
+    pub api: Api,
+    /// Render prompts with the model's chat template (from the tokenizer's tokenizer_config.json or the
+    /// GGUF, or --chat-template); a value picks one of several named templates
+    #[arg(long, num_args = 0..=1, default_missing_value = "default", value_name = "NAME")]
+    pub apply_chat_template: Option<String>,
+    /// A chat template file (Jinja) to use instead of the model's own (implies --apply-chat-template)
+    #[arg(long, value_name = "FILE")]
+    pub chat_template: Option<PathBuf>,
+    /// With a chat template: few-shot examples as separate user/assistant turns (lm-eval's default), or
+    /// (false) collapsed into one user message
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub fewshot_as_multiturn: bool,
+    /// A system instruction, put before the task's description in the system message
+    #[arg(long, value_name = "TEXT")]
+    pub system_instruction: Option<String>,
+    /// Reasoning models: drop a generation's text up to the last occurrence of this token (e.g.
+    /// `</think>`) before filters and metrics see it; the raw text is kept in the store
+    #[arg(long, value_name = "TOKEN")]
+    pub think_end_token: Option<String>,
     /// Print the results as JSON on stdout (no progress bar)
     #[arg(long)]
     pub json: bool,
     /// No progress output
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Which OpenAI-compatible endpoint `--model` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Api {
+    Completions,
+    Chat,
+}
+
+/// The chat template `--apply-chat-template` / `--chat-template` ask for: a file, else the tokenizer's
+/// template of that name.
+fn chat_template_for(
+    args: &RunArgs,
+    tokenizer: Option<&Arc<yardstick_backends::Tokenizer>>,
+) -> anyhow::Result<Option<Arc<yardstick_tasks::chat_template::ChatTemplate>>> {
+    use yardstick_tasks::chat_template::ChatTemplate;
+    let specials = tokenizer
+        .map(|t| t.info().special_tokens.clone())
+        .unwrap_or_default();
+    if let Some(path) = &args.chat_template {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--chat-template {}: cannot read it", path.display()))?;
+        let t = ChatTemplate::new(&text, &path.display().to_string(), specials)?;
+        return Ok(Some(Arc::new(t)));
+    }
+    let Some(name) = &args.apply_chat_template else {
+        return Ok(None);
+    };
+    let Some(tok) = tokenizer else {
+        anyhow::bail!(
+            "--apply-chat-template: the backend has no tokenizer to take a chat template from; pass              --chat-template FILE or --tokenizer PATH"
+        );
+    };
+    let templates = &tok.info().chat_templates;
+    let found = templates
+        .iter()
+        .find(|(n, _)| n == name)
+        .or_else(|| (name == "default" && templates.len() == 1).then(|| &templates[0]));
+    let Some((n, text)) = found else {
+        if templates.is_empty() {
+            anyhow::bail!(
+                "--apply-chat-template: the tokenizer {} has no chat template (tokenizer_config.json `chat_template`;                  for a GGUF, `yardstick tokenizer export` copies `tokenizer.chat_template`); pass --chat-template FILE",
+                tok.info().source
+            );
+        }
+        anyhow::bail!(
+            "--apply-chat-template {name}: the tokenizer {} has templates {}; name one",
+            tok.info().source,
+            templates
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let source_name = format!("{} ({n})", tok.info().source);
+    Ok(Some(Arc::new(ChatTemplate::new(
+        text,
+        &source_name,
+        specials,
+    )?)))
 }
 
 /// One name of `--tasks`: not empty (`--tasks ,`, `--tasks ""` and `--tasks a,,b` are refused).
@@ -235,6 +320,10 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         bootstrap_iters: args.bootstrap_iters,
         command_line: command_line.clone(),
         git_rev: git_rev(),
+        format: yardstick_tasks::PromptFormat {
+            system_instruction: args.system_instruction.clone(),
+            chat: None,
+        },
         model_args: format!(
             "base_url={},model={},max_length={},num_concurrent={}",
             yardstick_core::redact_url(&args.model),
@@ -280,24 +369,58 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
         None => TokenizerChoice::Auto,
     };
-    let backend = OpenAiBackend::connect(
-        &args.model,
-        OpenAiOptions {
-            model_name: args.model_name.clone(),
-            concurrency: args.concurrency.max(1),
-            timeout: Duration::from_secs(args.timeout.max(1)),
-            max_retries: args.max_retries,
-            max_length: args.max_length,
-            tokenizer,
-            grouped: !args.no_grouping,
-            probe_texts: prepared.probe_texts(8),
-            ..OpenAiOptions::default()
-        },
-    )
-    .await
-    .with_context(|| format!("connecting to {}", yardstick_core::redact_url(&args.model)))?;
-    let openai = Arc::new(backend);
-    let backend: Arc<dyn Backend> = openai.clone();
+    let backend_opts = OpenAiOptions {
+        model_name: args.model_name.clone(),
+        concurrency: args.concurrency.max(1),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        max_retries: args.max_retries,
+        max_length: args.max_length,
+        tokenizer,
+        grouped: !args.no_grouping,
+        probe_texts: prepared.probe_texts(8),
+        think_end_token: args.think_end_token.clone(),
+        ..OpenAiOptions::default()
+    };
+    let connecting = || format!("connecting to {}", yardstick_core::redact_url(&args.model));
+    let (backend, openai): (Arc<dyn Backend>, Option<Arc<OpenAiBackend>>) = match args.api {
+        Api::Completions => {
+            let b = Arc::new(
+                OpenAiBackend::connect(&args.model, backend_opts)
+                    .await
+                    .with_context(connecting)?,
+            );
+            (b.clone(), Some(b))
+        }
+        Api::Chat => (
+            Arc::new(
+                ChatBackend::connect(&args.model, backend_opts)
+                    .await
+                    .with_context(connecting)?,
+            ),
+            None,
+        ),
+    };
+    let mut opts = opts;
+    let template = chat_template_for(&args, backend.tokenizer())?;
+    opts.format.chat = match (args.api, template) {
+        // lm-eval's chat backend gets the message list itself (its `JsonChatStr`)
+        (Api::Chat, _) => Some(ChatFormat {
+            renderer: ChatRenderer::Messages,
+            fewshot_as_multiturn: args.fewshot_as_multiturn,
+        }),
+        (Api::Completions, Some(t)) => {
+            note(&format!(
+                "chat template: {} (sha256 {})",
+                t.source_name(),
+                &t.sha256()[..12]
+            ));
+            Some(ChatFormat {
+                renderer: ChatRenderer::Template(t),
+                fewshot_as_multiturn: args.fewshot_as_multiturn,
+            })
+        }
+        (Api::Completions, None) => None,
+    };
     let probe = backend
         .probe()
         .await
@@ -356,12 +479,14 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             s.prompt_tokens,
             outcome.wall_seconds
         );
-        let c = openai.counters();
-        eprintln!(
+        if let Some(openai) = &openai {
+            let c = openai.counters();
+            eprintln!(
             "server calls: {} HTTP requests ({} retries); {} questions scored from one request each ({} choices read \
              from top log-probabilities, {} fell back to their own request)",
             c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks
         );
+        }
         for f in &outcome.output_files {
             eprintln!("wrote {}", f.display());
         }

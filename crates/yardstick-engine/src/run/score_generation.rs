@@ -1,0 +1,166 @@
+//! Scoring a `generate_until` task as lm-eval's evaluator does: each filter pipeline of the task is applied
+//! to the raw responses of every instance, then `process_results` runs once per (document, filter); the
+//! samples are logged filter by filter (all documents under the first filter, then under the next), and
+//! every metric is aggregated per `(metric, filter)`.
+
+use super::score::{scoring_err, DocResults, ScoredTask};
+use super::EvalError;
+use crate::output::{self, FilteredResp, Resp};
+use crate::scoring::{
+    DocMetrics, FilterChain, Filtered, GenerationScorer, MetricValue, NumericEnv,
+};
+use indexmap::IndexMap;
+use yardstick_store::ledger::SampleRecord as StoredSample;
+use yardstick_tasks::{DocRequests, PreparedTask};
+
+/// Score a generation task from the generated texts in `results` (one entry per document of `docs`).
+pub(super) fn score_generation(
+    task: &PreparedTask,
+    docs: &[DocRequests],
+    results: &[DocResults],
+    bootstrap_iters: i64,
+    env: NumericEnv,
+) -> Result<ScoredTask, EvalError> {
+    let err = scoring_err(task);
+    let chains = FilterChain::for_task(task.config()).map_err(&err)?;
+    let scorer = Scorer::new(task)?;
+    let gen_kwargs = task
+        .config()
+        .generation_kwargs
+        .clone()
+        .map(serde_json::Value::Object);
+    let mut per_metric: IndexMap<(String, String), Vec<MetricValue>> = IndexMap::new();
+    let n = docs.len() * chains.len();
+    let (mut samples, mut lines, mut hashes) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for chain in &chains {
+        for (d, r) in docs.iter().zip(results) {
+            if r.generations.len() != d.instances.len() {
+                return Err(EvalError::Internal(format!(
+                    "task {} doc {}: {} instances but {} generations",
+                    task.name(),
+                    d.doc_id,
+                    d.instances.len(),
+                    r.generations.len()
+                )));
+            }
+            let filtered = r
+                .generations
+                .iter()
+                .map(|resps| chain.apply(resps, &d.doc))
+                .collect::<Result<Vec<Filtered>, _>>()
+                .map_err(|source| EvalError::Scoring {
+                    task: format!("{} (doc {})", task.name(), d.doc_id),
+                    source,
+                })?;
+            let metrics = scorer.score(task, d, &r.generations, &filtered)?;
+            for (m, v) in &metrics {
+                per_metric
+                    .entry((m.clone(), chain.name.clone()))
+                    .or_default()
+                    .push(v.clone());
+            }
+            let rec = Record {
+                task: task.name(),
+                filter: &chain.name,
+                gen_kwargs: gen_kwargs.as_ref(),
+            };
+            let (sample, line, h) = rec.sample(d, r, &filtered, &metrics);
+            samples.push(sample);
+            lines.push(line);
+            hashes.push(h);
+        }
+    }
+    let aggregate = super::score::aggregate(task, per_metric, bootstrap_iters, env)?;
+    Ok(ScoredTask {
+        output: super::score::task_output(task, aggregate, hashes),
+        samples,
+        lines,
+    })
+}
+
+/// The task's `process_results`: a native port (minerva_math) or lm-eval's generic generation branch.
+enum Scorer {
+    Generic(GenerationScorer),
+}
+
+impl Scorer {
+    fn new(task: &PreparedTask) -> Result<Scorer, EvalError> {
+        if let Some(p) = task.results_processor() {
+            return Err(EvalError::Unsupported(format!(
+                "task {}: process_results {p:?} is not available for generation tasks",
+                task.name()
+            )));
+        }
+        Ok(Scorer::Generic(
+            GenerationScorer::new(task.name(), &task.metrics(), task.multiple_target())
+                .map_err(scoring_err(task))?,
+        ))
+    }
+
+    fn score(
+        &self,
+        task: &PreparedTask,
+        d: &DocRequests,
+        _raw: &[Vec<String>],
+        filtered: &[Filtered],
+    ) -> Result<DocMetrics, EvalError> {
+        let first = filtered.first().ok_or_else(|| {
+            EvalError::Internal(format!("task {} doc {}: no request", task.name(), d.doc_id))
+        })?;
+        match self {
+            Scorer::Generic(s) => s.score(&d.target, first).map_err(scoring_err(task)),
+        }
+    }
+}
+
+/// What every sample line of one (task, filter) shares.
+struct Record<'a> {
+    task: &'a str,
+    filter: &'a str,
+    gen_kwargs: Option<&'a serde_json::Value>,
+}
+
+impl Record<'_> {
+    fn sample(
+        &self,
+        d: &DocRequests,
+        r: &DocResults,
+        filtered: &[Filtered],
+        metrics: &DocMetrics,
+    ) -> (StoredSample, String, output::SampleHashes) {
+        let arguments: Vec<output::RequestArgTuple> = d
+            .instances
+            .iter()
+            .map(|i| output::RequestArgTuple::from_request(&i.args, self.gen_kwargs))
+            .collect();
+        let resps: Vec<Vec<Resp>> = r
+            .generations
+            .iter()
+            .map(|g| g.iter().cloned().map(Resp::Text).collect())
+            .collect();
+        let filtered_resps: Vec<FilteredResp> = filtered
+            .iter()
+            .map(|f| match f {
+                Filtered::One(s) => FilteredResp::One(Resp::Text(s.clone())),
+                Filtered::Many(v) => {
+                    FilteredResp::Many(v.iter().cloned().map(Resp::Text).collect())
+                }
+            })
+            .collect();
+        let rec = output::SampleRecord {
+            doc_id: d.doc_id,
+            doc: &d.doc,
+            target: &d.target,
+            arguments,
+            resps,
+            filtered_resps,
+            filter: self.filter,
+            metrics,
+        };
+        super::score::stored_sample(self.task, self.filter, d, r, &rec, metrics)
+    }
+}
