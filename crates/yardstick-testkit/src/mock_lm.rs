@@ -147,7 +147,7 @@ impl MockLm {
         })
     }
 
-    /// Queue scripted answers for the next completions requests.
+    /// Queue scripted answers for the next completions (or chat completions) requests.
     pub fn push_script(&self, answers: impl IntoIterator<Item = Scripted>) {
         if let Ok(mut s) = self.script.lock() {
             s.extend(answers);
@@ -202,7 +202,8 @@ async fn handle(
             .unwrap_or(false);
         return Ok(json_response(200, &json!({"tokens": tok(text, special)})));
     }
-    if path != "/v1/completions" {
+    let chat = path == "/v1/chat/completions";
+    if path != "/v1/completions" && !chat {
         return Ok(json_response(404, &json!({"error": "not found"})));
     }
     stats.completions.fetch_add(1, Ordering::Relaxed);
@@ -227,6 +228,13 @@ async fn handle(
     }
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    if chat {
+        // chat answers are scripted only (push_script); there is no chat model behind the mock
+        return Ok(json_response(
+            400,
+            &json!({"error": {"code": 400, "message": "mock: no scripted chat answer left"}}),
+        ));
     }
     Ok(match complete(&body, config) {
         Ok(v) => json_response(200, &v),
