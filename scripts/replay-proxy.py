@@ -10,11 +10,15 @@ that is not byte-for-byte (after JSON canonicalisation) a request of the first s
   record survives restarts and can be shared by runs) and appended to as responses arrive.
 * --replay-only: a request not in the record is answered 599 with the request's canonical key, instead of
   being forwarded (for a strict check that a second harness sent exactly the first one's requests).
-* GET /__stats answers {"hits", "misses", "recorded", "forwarded"}; every miss is also logged on stderr with
+* GET /__stats answers {"hits", "misses", "gen_misses", "recorded", "forwarded"} (gen_misses: misses of
+  generation requests, i.e. with a `stop` field); every miss is also logged on stderr with
   an excerpt of its body. GET requests (e.g. /v1/models) are always forwarded.
 
 The key: the request path and its JSON body with keys sorted and numbers canonicalised (`0` and `0.0` are the
-same temperature), so two clients that serialise the same request differently still match. Used by
+same temperature) and a `prompt` that is a batch of one (`[[ids]]`, as lm-eval sends it) taken as that one
+prompt (`[ids]`), so two clients that write the same request differently still match. (Why replay at all:
+llama-server's prompt cache makes its greedy answers depend on the requests before, so two harnesses sending
+the same prompts in a different order can get different texts; the record gives both the same answer.) Used by
 scripts/parity-lm-eval --replay; the server behind it must be deterministic (greedy, one slot).
 """
 import argparse
@@ -41,6 +45,10 @@ def canonical(v):
 def request_key(path, body):
     try:
         obj = canonical(json.loads(body or b"null"))
+        # a batch of one prompt is that prompt: lm-eval sends `[[ids]]`, Yardstick `[ids]`
+        p = obj.get("prompt") if isinstance(obj, dict) else None
+        if isinstance(p, list) and len(p) == 1 and isinstance(p[0], (list, str)):
+            obj["prompt"] = p[0]
         text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     except ValueError:
         text = body.decode("utf-8", errors="replace")
@@ -52,7 +60,9 @@ class Record:
         self.path = path
         self.lock = threading.Lock()
         self.entries = {}
-        self.stats = {"hits": 0, "misses": 0, "recorded": 0, "forwarded": 0}
+        # gen_misses: misses of generation requests (a body with `stop`), the ones a harness comparison is
+        # about; a client's own probes (echo, /tokenize) are misses too but not generation requests
+        self.stats = {"hits": 0, "misses": 0, "gen_misses": 0, "recorded": 0, "forwarded": 0}
         try:
             with open(path, encoding="utf-8") as f:
                 for n, line in enumerate(f, 1):
@@ -67,10 +77,12 @@ class Record:
             pass
         self.out = open(path, "a", encoding="utf-8")
 
-    def get(self, key):
+    def get(self, key, generation):
         with self.lock:
             hit = self.entries.get(key)
             self.stats["hits" if hit else "misses"] += 1
+            if generation and not hit:
+                self.stats["gen_misses"] += 1
             return hit
 
     def put(self, key, path, text, status, body):
@@ -123,7 +135,11 @@ def make_handler(upstream, record, replay_only, timeout):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             key, text = request_key(self.path, body)
-            hit = record.get(key)
+            try:
+                generation = isinstance(json.loads(body or b"null"), dict) and "stop" in json.loads(body)
+            except ValueError:
+                generation = False
+            hit = record.get(key, generation)
             if hit:
                 self._send(*hit)
                 return

@@ -199,12 +199,41 @@ fn describe(e: &Error) -> String {
 
 /// `tojson` as transformers defines it: `json.dumps(x, ensure_ascii=False, indent=indent)` (Python's
 /// separators: `", "` and `": "` without indent, `","` and `": "` with it).
-fn tojson(value: MjValue, indent: Option<usize>) -> Result<MjValue, Error> {
-    let v: serde_json::Value = serde_json::to_value(&value)
+fn tojson(value: MjValue, kwargs: minijinja::value::Kwargs) -> Result<MjValue, Error> {
+    let indent: Option<usize> = kwargs.get("indent")?;
+    let sort_keys: Option<bool> = kwargs.get("sort_keys")?;
+    let ensure_ascii: Option<bool> = kwargs.get("ensure_ascii")?;
+    kwargs.assert_all_used()?;
+    if ensure_ascii == Some(true) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "tojson(ensure_ascii=True) is not supported",
+        ));
+    }
+    let mut v: serde_json::Value = serde_json::to_value(&value)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    if sort_keys == Some(true) {
+        sort_json(&mut v);
+    }
     let mut out = String::new();
     write_json(&v, indent, 0, &mut out);
     Ok(MjValue::from_safe_string(out))
+}
+
+fn sort_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> =
+                std::mem::take(map).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, mut x) in entries {
+                sort_json(&mut x);
+                map.insert(k, x);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(sort_json),
+        _ => {}
+    }
 }
 
 fn write_json(v: &serde_json::Value, indent: Option<usize>, depth: usize, out: &mut String) {
@@ -440,12 +469,12 @@ mod tests {
 
     #[test]
     fn tojson_writes_like_python() {
-        let src = "{{ messages | tojson }}|{{ messages[0] | tojson(indent=2) }}";
+        let src = "{{ messages | tojson }}|{{ messages[0] | tojson(indent=2) }}|{{ messages[0] | tojson(sort_keys=true) }}";
         let t = ChatTemplate::new(src, "t", BTreeMap::new()).unwrap();
         let out = t.render(&[msg(Role::User, "<é>")], true).unwrap();
         assert_eq!(
             out,
-            "[{\"role\": \"user\", \"content\": \"<é>\"}]|{\n  \"role\": \"user\",\n  \"content\": \"<é>\"\n}"
+            "[{\"role\": \"user\", \"content\": \"<é>\"}]|{\n  \"role\": \"user\",\n  \"content\": \"<é>\"\n}|{\"content\": \"<é>\", \"role\": \"user\"}"
         );
     }
 

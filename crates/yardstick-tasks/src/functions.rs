@@ -347,7 +347,7 @@ pub fn lookup(name: &str) -> Option<&'static BuiltinFunction> {
 }
 
 /// The native filter a filter step's `function` names (`bbh.MultiChoiceRegexFilter`), if it is one; the
-/// filter engine builds it with [`crate::native_filters::NativeFilter::build`].
+/// run engine's filter pipelines implement it.
 pub fn native_filter(function: &str) -> Option<crate::native_filters::NativeFilterKind> {
     match lookup(function)?.kind {
         FunctionKind::Filter(k) => Some(k),
