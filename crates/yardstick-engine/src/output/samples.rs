@@ -83,8 +83,12 @@ impl RequestArgTuple {
     }
 
     /// The string hashed into `prompt_hash` (`requests[0].arguments[0]`).
+    /// (A chat message list is held as a one-element list, lm-eval's `JsonChatStr`; its text is hashed.)
     pub fn first(&self) -> Option<&str> {
-        self.0.first().and_then(|v| v.as_str())
+        match self.0.first()? {
+            PyJson::List(items) if items.len() == 1 => items[0].as_str(),
+            v => v.as_str(),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::scoring::{
     DocMetrics, FilterChain, Filtered, GenerationScorer, MetricValue, NumericEnv,
 };
 use indexmap::IndexMap;
+use yardstick_core::python::json::PyJson;
 use yardstick_store::ledger::SampleRecord as StoredSample;
 use yardstick_tasks::{DocRequests, PreparedTask};
 
@@ -67,6 +68,10 @@ pub(super) fn score_generation(
                 task: task.name(),
                 filter: &chain.name,
                 gen_kwargs: gen_kwargs.as_ref(),
+                messages: matches!(
+                    task.format().chat.as_ref().map(|c| &c.renderer),
+                    Some(yardstick_tasks::ChatRenderer::Messages)
+                ),
             };
             let (sample, line, h) = rec.sample(d, r, &filtered, &metrics);
             samples.push(sample);
@@ -122,6 +127,9 @@ struct Record<'a> {
     task: &'a str,
     filter: &'a str,
     gen_kwargs: Option<&'a serde_json::Value>,
+    /// The prompt is a chat message list: lm-eval holds it as a `JsonChatStr` (a one-field named tuple),
+    /// which its samples file writes as a one-element list.
+    messages: bool,
 }
 
 impl Record<'_> {
@@ -135,7 +143,15 @@ impl Record<'_> {
         let arguments: Vec<output::RequestArgTuple> = d
             .instances
             .iter()
-            .map(|i| output::RequestArgTuple::from_request(&i.args, self.gen_kwargs))
+            .map(|i| {
+                let mut t = output::RequestArgTuple::from_request(&i.args, self.gen_kwargs);
+                if self.messages {
+                    if let Some(first) = t.0.first_mut() {
+                        *first = PyJson::List(vec![first.clone()]);
+                    }
+                }
+                t
+            })
             .collect();
         let resps: Vec<Vec<Resp>> = r
             .generations
