@@ -272,8 +272,10 @@ MGSM_LANGS = ["en", "es", "fr", "de", "ru", "zh", "ja", "th", "sw", "bn", "te"]
 
 
 def _mgsm(name):
-    """juletxara/mgsm's mgsm.py: test from mgsm_<lang>.tsv (csv.reader, tab, quotechar '"'); the train split
-    (exemplars.py) is not in the release copy and is left out."""
+    """juletxara/mgsm's mgsm.py: test from mgsm_<lang>.tsv (csv.reader, tab, quotechar '"'). The train split
+    (the 8 exemplars of exemplars.py) is not in the release copy: it is served empty, because lm-eval loads the
+    few-shot split when it builds a task even for 0-shot runs (the mgsm tasks' default); a few-shot run fails
+    on the empty pool, as it should."""
     import datasets
     if name not in MGSM_LANGS:
         _unsupported("juletxara/mgsm", name, f"config must be one of {MGSM_LANGS}")
@@ -288,7 +290,9 @@ def _mgsm(name):
         for row in csv.reader(fh, quotechar='"', delimiter="\t"):
             cols["question"].append(row[0]); cols["answer"].append(None)
             cols["answer_number"].append(int(row[1].replace(",", ""))); cols["equation_solution"].append(None)
-    return {"test": datasets.Dataset.from_dict(cols, features=features, split="test")}
+    empty = {k: [] for k in features}
+    return {"train": datasets.Dataset.from_dict(empty, features=features, split="train"),
+            "test": datasets.Dataset.from_dict(cols, features=features, split="test")}
 
 
 def _cmath(name):

@@ -46,7 +46,10 @@ fn conversations() -> Vec<(Vec<ChatMessage>, bool)> {
         ),
         // continue_final_message: an assistant prefill (a task's gen_prefix), with and without trailing space
         (
-            vec![m(Role::User, "Q: 6*7?"), m(Role::Assistant, "The answer is")],
+            vec![
+                m(Role::User, "Q: 6*7?"),
+                m(Role::Assistant, "The answer is"),
+            ],
             false,
         ),
         (
