@@ -35,6 +35,7 @@ pub mod error;
 pub mod functions;
 pub mod index;
 pub mod jinja;
+pub mod math_answer;
 pub mod prepare;
 pub mod prompt;
 pub mod sampler;
