@@ -101,12 +101,21 @@ mod tests {
     #[test]
     fn hand_reasoned_cases() {
         assert_eq!(eq("\\frac{1}{2}", "0.5"), Verdict::Equal);
-        assert_eq!(eq("\\frac{1}{3}", "0.333"), Verdict::NotEqual("different values"));
+        assert_eq!(
+            eq("\\frac{1}{3}", "0.333"),
+            Verdict::NotEqual("different values")
+        );
         assert_eq!(eq("2\\sqrt{2}", "\\sqrt{8}"), Verdict::Equal);
         assert_eq!(eq("x^2+2x+1", "(x+1)^2"), Verdict::Equal);
-        assert_eq!(eq("\\sqrt{x^2}", "x"), Verdict::NotEqual("different values"));
+        assert_eq!(
+            eq("\\sqrt{x^2}", "x"),
+            Verdict::NotEqual("different values")
+        );
         // \pi is a plain symbol for sympy's parser
-        assert_eq!(eq("2\\pi", "6.283185307179586"), Verdict::NotEqual("different values"));
+        assert_eq!(
+            eq("2\\pi", "6.283185307179586"),
+            Verdict::NotEqual("different values")
+        );
         assert_eq!(eq("(1,2)", "(1,2)"), Verdict::NotEqual("unparseable"));
         // trailing input after a complete expression is ignored: "1,2" reads as 1
         assert_eq!(eq("1,2", "1,3"), Verdict::Equal);
@@ -116,10 +125,54 @@ mod tests {
         assert_eq!(eq("2x3", "6"), Verdict::Equal);
         assert_eq!(eq("01", "1"), Verdict::NotEqual("unparseable"));
         assert_eq!(eq("5.", "5"), Verdict::NotEqual("unparseable"));
-        assert_eq!(eq("\\frac{1}{0}", "\\frac{1}{0}"), Verdict::NotEqual("undefined value"));
+        assert_eq!(
+            eq("\\frac{1}{0}", "\\frac{1}{0}"),
+            Verdict::NotEqual("undefined value")
+        );
         assert_eq!(eq("k(k+1)", "k^2+k"), Verdict::NotEqual("different values"));
         assert_eq!(eq("\\sin^2x+\\cos^2x", "1"), Verdict::Equal);
         assert!(matches!(eq("\\int x dx", "1"), Verdict::Undecided(_)));
-        assert_eq!(eq("2^{100}", "1267650600228229401496703205376"), Verdict::Equal);
+        assert_eq!(
+            eq("2^{100}", "1267650600228229401496703205376"),
+            Verdict::Equal
+        );
+    }
+}
+
+#[cfg(test)]
+mod oracle_survey {
+    use super::*;
+
+    /// Agreement with sympy on which of the 5,000 MATH test gold answers `parse_latex` accepts,
+    /// from a survey file written by the peer (one JSON per line: `{"a": answer, "ok": bool}`);
+    /// set `YARDSTICK_MATH_GOLD_PARSE` to it. Prints the agreement and the disagreements.
+    #[test]
+    fn gold_answers_parse_like_sympy() {
+        let Ok(path) = std::env::var("YARDSTICK_MATH_GOLD_PARSE") else {
+            println!("SKIP: YARDSTICK_MATH_GOLD_PARSE not set");
+            return;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let (mut n, mut agree, mut undecided) = (0, 0, 0);
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let a = v["a"].as_str().unwrap();
+            let ok = v["ok"].as_bool().unwrap();
+            n += 1;
+            match (parse_latex(a), ok) {
+                (Ok(_), true) | (Err(ParseFailure::Syntax), false) => agree += 1,
+                (Err(ParseFailure::Unsupported(_)), _) => undecided += 1,
+                (mine, _) => println!("DISAGREE sympy_ok={ok} ours={:?} {a:?}", mine.is_ok()),
+            }
+            // an answer always equals itself when sympy parses it (unless it holds oo)
+            if ok {
+                let same = is_equiv(a, a);
+                if same != Verdict::Equal && !a.contains("infty") {
+                    println!("SELF {a:?} -> {same:?}");
+                }
+            }
+        }
+        println!("gold parse agreement: {agree}/{n}, undecided {undecided}");
+        assert!(agree * 100 >= n * 95, "agreement {agree}/{n} below 95%");
     }
 }

@@ -140,7 +140,9 @@ pub(crate) fn named_call(
         }
     };
     match sup {
-        Some(p) if should_pow && p != Node::Int("0".into()) => Node::Pow(Box::new(expr), Box::new(p)),
+        Some(p) if should_pow && p != Node::Int("0".into()) => {
+            Node::Pow(Box::new(expr), Box::new(p))
+        }
         _ => expr,
     }
 }
@@ -213,7 +215,12 @@ fn add(a: Val, b: Val) -> Result<Val, EvalIssue> {
 fn mul(a: Val, b: Val) -> Result<Val, EvalIssue> {
     if let (Val::Exact(an, ad), Val::Exact(bn, bd)) = (a, b) {
         let (g1, g2) = (gcd(an, bd).max(1), gcd(bn, ad).max(1));
-        let exact = (|| Some(((an / g1).checked_mul(bn / g2)?, (ad / g2).checked_mul(bd / g1)?)))();
+        let exact = (|| {
+            Some((
+                (an / g1).checked_mul(bn / g2)?,
+                (ad / g2).checked_mul(bd / g1)?,
+            ))
+        })();
         if let Some((n, d)) = exact {
             return rat(n, d);
         }
@@ -242,6 +249,8 @@ fn pow(b: Val, e: Val) -> Result<Val, EvalIssue> {
                 return if k < 0 { rat(d, n) } else { rat(n, d) };
             }
         }
+        // an exact power too large for i128 (sympy keeps it exact): not decided here
+        return Err(EvalIssue::Overflow);
     }
     let r = b.to_c().pow(e.to_c()).ok_or(EvalIssue::Undefined)?;
     Ok(Val::Approx(r))
@@ -296,7 +305,10 @@ pub fn eval(node: &Node, env: &dyn Fn(&str) -> C) -> Result<Val, EvalIssue> {
         }
         Node::Pow(b, e) => pow(eval(b, env)?, eval(e, env)?)?,
         Node::Call(f, args) => {
-            let vals = args.iter().map(|a| eval(a, env)).collect::<Result<Vec<_>, _>>()?;
+            let vals = args
+                .iter()
+                .map(|a| eval(a, env))
+                .collect::<Result<Vec<_>, _>>()?;
             call(f, &vals)?
         }
         Node::Rel(..) => return Err(EvalIssue::Undefined),
@@ -329,7 +341,11 @@ fn call(f: &Fun, vals: &[Val]) -> Result<Val, EvalIssue> {
                 Ok(Val::Exact(fl + i128::from(up), 1))
             }
             Val::Approx(c) if c.im.abs() < 1e-12 => {
-                let r = if *f == Fun::Floor { c.re.floor() } else { c.re.ceil() };
+                let r = if *f == Fun::Floor {
+                    c.re.floor()
+                } else {
+                    c.re.ceil()
+                };
                 approx(C::real(r))
             }
             Val::Approx(c) => approx(opaque(&format!("{f:?}"), &[c])),

@@ -266,9 +266,7 @@ pub(crate) fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
                     continue;
                 }
                 match chars.get(i + 1) {
-                    Some(',' | ':' | ';' | '!' | '*' | '-' | '.' | '/' | '"' | '(' | '=') => {
-                        i += 2
-                    }
+                    Some(',' | ':' | ';' | '!' | '*' | '-' | '.' | '/' | '"' | '(' | '=') => i += 2,
                     Some('{') => {
                         out.push(Tok::LBraceLit);
                         i += 2;
@@ -299,12 +297,12 @@ mod tests {
         assert_eq!(lex("\\le(").unwrap(), vec![Tok::Rel("<="), Tok::LParen]);
         assert_eq!(lex("\\lex").unwrap(), vec![Tok::Symbol("lex".into())]);
         assert_eq!(lex("\\left|").unwrap(), vec![Tok::LBar]);
-        assert_eq!(
-            lex("da").unwrap(),
-            vec![Tok::Differential("a".into())]
-        );
+        assert_eq!(lex("da").unwrap(), vec![Tok::Differential("a".into())]);
         assert_eq!(lex("d").unwrap(), vec![Tok::Letter('d')]);
-        assert_eq!(lex("5\\;6").unwrap(), vec![Tok::Digit('5'), Tok::Digit('6')]);
+        assert_eq!(
+            lex("5\\;6").unwrap(),
+            vec![Tok::Digit('5'), Tok::Digit('6')]
+        );
         assert!(lex("1\\%").is_err());
         assert!(lex("1&2").is_err());
         assert!(lex("3\\\\4").is_err());

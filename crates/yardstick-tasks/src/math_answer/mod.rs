@@ -109,7 +109,14 @@ fn note_undecided(counter: &AtomicU64, metric: &str, verdict: &Verdict, response
     if let Verdict::Undecided(why) = verdict {
         let n = counter.fetch_add(1, Ordering::Relaxed);
         if n < 5 {
-            let shown: String = response.chars().rev().take(80).collect::<Vec<_>>().into_iter().rev().collect();
+            let shown: String = response
+                .chars()
+                .rev()
+                .take(80)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             tracing::warn!(
                 "minerva_math {metric}: cannot decide equivalence ({why}); scored 0 (response ends: {shown:?})"
             );

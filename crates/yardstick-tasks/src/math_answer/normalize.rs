@@ -207,7 +207,10 @@ mod tests {
             last_boxed_only_string("is \\boxed 5$ and").as_deref(),
             Some("\\boxed 5")
         );
-        assert_eq!(last_boxed_only_string("\\fbox{7}").as_deref(), Some("\\fbox{7}"));
+        assert_eq!(
+            last_boxed_only_string("\\fbox{7}").as_deref(),
+            Some("\\fbox{7}")
+        );
         assert_eq!(last_boxed_only_string("\\boxed{1"), None);
         assert_eq!(last_boxed_only_string("none"), None);
         assert_eq!(remove_boxed("\\boxed{x^{2}}"), Ok("x^{2}"));
@@ -218,13 +221,20 @@ mod tests {
     #[test]
     fn final_answer_sentence() {
         assert_eq!(
-            get_unnormalized_answer("blah\nFinal Answer: The final answer is $24$. I hope it is correct."),
+            get_unnormalized_answer(
+                "blah\nFinal Answer: The final answer is $24$. I hope it is correct."
+            ),
             "$24$"
         );
-        // cut off before the closing sentence: the appended one completes it
+        // cut off before the closing sentence: the appended one completes it only after ". "
+        // (checked with Python's re)
+        assert_eq!(
+            get_unnormalized_answer("Final Answer: The final answer is $7$. "),
+            "$7$"
+        );
         assert_eq!(
             get_unnormalized_answer("Final Answer: The final answer is $7$."),
-            "$7$"
+            INVALID_ANSWER
         );
         assert_eq!(get_unnormalized_answer("The answer is 7."), INVALID_ANSWER);
     }
@@ -240,7 +250,10 @@ mod tests {
         assert_eq!(normalize_final_answer("30^\\circ"), "30");
         assert_eq!(normalize_final_answer("\\$18.90"), "18.90");
         assert_eq!(normalize_final_answer("\\textbf{(A)}"), "(A)");
-        assert_eq!(normalize_final_answer("\\boxed{\\frac{1}{2}}"), "\\frac{1}{2}");
+        assert_eq!(
+            normalize_final_answer("\\boxed{\\frac{1}{2}}"),
+            "\\frac{1}{2}"
+        );
         assert_eq!(normalize_final_answer(INVALID_ANSWER), "[invalidanswer]");
     }
 }

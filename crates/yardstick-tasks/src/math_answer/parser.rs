@@ -21,7 +21,8 @@ type R<T> = Result<T, ParseFailure>;
 
 /// Parse a normalised answer as sympy's `parse_latex` would (after its `strip()`).
 pub fn parse_latex(s: &str) -> R<Node> {
-    let toks = lex(yardstick_core::python::text::strip(s, None)).map_err(|_| ParseFailure::Syntax)?;
+    let toks =
+        lex(yardstick_core::python::text::strip(s, None)).map_err(|_| ParseFailure::Syntax)?;
     let mut p = Parser { toks, pos: 0 };
     p.relation()
 }
@@ -226,9 +227,7 @@ impl Parser {
             Some(Tok::LCeil) => self.delimited(&Tok::RCeil, Fun::Ceiling),
             Some(Tok::FuncNormal(_) | Tok::Sqrt | Tok::Overline) if !nofunc => self.func(),
             Some(Tok::Calculus(what)) => Err(ParseFailure::Unsupported(what)),
-            Some(Tok::Letter(_) | Tok::Symbol(_))
-                if !nofunc && self.applied_function_ahead() =>
-            {
+            Some(Tok::Letter(_) | Tok::Symbol(_)) if !nofunc && self.applied_function_ahead() => {
                 if let Some(v) = self.attempt(|p| p.applied_function())? {
                     return Ok(v);
                 }
