@@ -44,7 +44,7 @@ pub enum Node {
 }
 
 impl Node {
-    pub fn neg(n: Node) -> Node {
+    pub fn negated(n: Node) -> Node {
         Node::Mul(vec![Node::Int("-1".into()), n])
     }
     pub fn inv(n: Node) -> Node {

@@ -136,14 +136,9 @@ pub(crate) fn lex(s: &str) -> Result<Vec<Tok>, LexError> {
         k
     };
     let starts = |j: usize, lit: &str| {
-        let mut k = j;
-        for c in lit.chars() {
-            if chars.get(k) != Some(&c) {
-                return false;
-            }
-            k += 1;
-        }
-        true
+        lit.chars()
+            .enumerate()
+            .all(|(k, c)| chars.get(j + k) == Some(&c))
     };
     while i < chars.len() {
         let c = chars[i];

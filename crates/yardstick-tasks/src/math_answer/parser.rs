@@ -105,7 +105,7 @@ impl Parser {
             else {
                 break;
             };
-            let right = if neg { Node::neg(right) } else { right };
+            let right = if neg { Node::negated(right) } else { right };
             left = Node::Add(vec![left, right]);
         }
         Ok(left)
@@ -140,7 +140,7 @@ impl Parser {
             }
             Some(Tok::Sub) => {
                 self.pos += 1;
-                return Ok(Node::neg(self.unary(nofunc)?));
+                return Ok(Node::negated(self.unary(nofunc)?));
             }
             _ => {}
         }
