@@ -36,6 +36,7 @@ pub mod error;
 pub mod functions;
 pub mod index;
 pub mod jinja;
+pub mod math_answer;
 pub mod native_filters;
 pub mod prepare;
 pub mod prompt;
