@@ -394,7 +394,7 @@ async fn a_chat_endpoint_refuses_loglikelihood_tasks_up_front() {
     let prepared = prepare(&o).expect("prepare");
     let store = Arc::new(Store::open_in_memory().unwrap());
     let before = mock.stats.bodies.lock().unwrap().len();
-    let err = evaluate(
+    let outcome = evaluate(
         &o,
         prepared,
         backend,
@@ -402,9 +402,10 @@ async fn a_chat_endpoint_refuses_loglikelihood_tasks_up_front() {
         &NoProgress,
         Arc::new(AtomicBool::new(false)),
     )
-    .await
-    .err()
-    .expect("refused");
+    .await;
+    let Err(err) = outcome else {
+        panic!("a chat endpoint ran a multiple_choice task");
+    };
     let msg = err.to_string();
     assert!(msg.contains("task toy cannot run"), "{msg}");
     assert!(msg.contains("--tasks toy_generative"), "{msg}");
