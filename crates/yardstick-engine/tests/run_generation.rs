@@ -352,6 +352,17 @@ metadata:
             "no EOS without a tokenizer, as lm-eval"
         );
         assert!(sent.get("prompt").is_none());
+        // the store keeps the message list with the sample
+        let record: String = store
+            .conn()
+            .query_row(
+                "SELECT record_json FROM samples WHERE task = 'toy_gen'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let record: Value = serde_json::from_str(&record).unwrap();
+        assert_eq!(record["chat_messages"], sent["messages"]);
     }
     assert_eq!(
         results,

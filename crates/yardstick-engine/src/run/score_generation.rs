@@ -68,10 +68,7 @@ pub(super) fn score_generation(
                 task: task.name(),
                 filter: &chain.name,
                 gen_kwargs: gen_kwargs.as_ref(),
-                messages: matches!(
-                    task.format().chat.as_ref().map(|c| &c.renderer),
-                    Some(yardstick_tasks::ChatRenderer::Messages)
-                ),
+                chat: task.format().chat.as_ref(),
             };
             let (sample, line, h) = rec.sample(d, r, &filtered, &metrics);
             samples.push(sample);
@@ -127,9 +124,8 @@ struct Record<'a> {
     task: &'a str,
     filter: &'a str,
     gen_kwargs: Option<&'a serde_json::Value>,
-    /// The prompt is a chat message list: lm-eval holds it as a `JsonChatStr` (a one-field named tuple),
-    /// which its samples file writes as a one-element list.
-    messages: bool,
+    /// The chat format the prompts were rendered with, if any.
+    chat: Option<&'a yardstick_tasks::ChatFormat>,
 }
 
 impl Record<'_> {
@@ -145,7 +141,12 @@ impl Record<'_> {
             .iter()
             .map(|i| {
                 let mut t = output::RequestArgTuple::from_request(&i.args, self.gen_kwargs);
-                if self.messages {
+                // a chat message list: lm-eval holds it as a `JsonChatStr` (a one-field named tuple), which
+                // its samples file writes as a one-element list
+                if matches!(
+                    self.chat.map(|c| &c.renderer),
+                    Some(yardstick_tasks::ChatRenderer::Messages)
+                ) {
                     if let Some(first) = t.0.first_mut() {
                         *first = PyJson::List(vec![first.clone()]);
                     }
@@ -177,6 +178,20 @@ impl Record<'_> {
             filter: self.filter,
             metrics,
         };
-        super::score::stored_sample(self.task, self.filter, d, r, &rec, metrics)
+        let (mut stored, line, h) =
+            super::score::stored_sample(self.task, self.filter, d, r, &rec, metrics);
+        // the store keeps the exact message list behind a chat prompt (the samples line has lm-eval's shape)
+        if let (Some(chat), serde_json::Value::Object(o)) = (self.chat, &mut stored.record) {
+            let msgs = if chat.fewshot_as_multiturn {
+                yardstick_tasks::prompt::to_chat(&d.messages)
+            } else {
+                yardstick_tasks::prompt::multiturn_to_singleturn(&d.messages)
+            };
+            o.insert(
+                "chat_messages".into(),
+                serde_json::to_value(&msgs).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        (stored, line, h)
     }
 }
