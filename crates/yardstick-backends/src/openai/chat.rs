@@ -10,7 +10,10 @@
 //! `think_end_token`, e.g. `</think>`) everything up to its last occurrence is dropped from the answer.
 
 use super::wire::parse_completion;
-use super::{identity_fields, resolve_model, OpenAiOptions, Resolved, TokenizerChoice};
+use super::{
+    add_generation_extras, identity_fields, model_ref_of, resolve_model, OpenAiOptions, Resolved,
+    TokenizerChoice,
+};
 use crate::backend::{
     Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, PromptKind,
     RequestPolicy,
@@ -22,7 +25,7 @@ use crate::tokenizer::Tokenizer;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use yardstick_core::{redact_url, GenerationParams, ModelRef};
+use yardstick_core::{GenerationParams, ModelRef};
 
 /// lm-eval's chat backend sends at most this many stop sequences (OpenAI's limit).
 const MAX_STOP_SEQUENCES: usize = 4;
@@ -132,13 +135,7 @@ impl ChatBackend {
             "stop": stop,
             "seed": self.opts.seed,
         });
-        if let Value::Object(o) = &mut body {
-            for (k, v) in &params.extra {
-                if !matches!(k.as_str(), "until" | "do_sample" | "max_gen_toks") {
-                    o.insert(k.clone(), v.clone());
-                }
-            }
-        }
+        add_generation_extras(&mut body, params);
         body
     }
 
@@ -272,17 +269,7 @@ impl Backend for ChatBackend {
     }
 
     fn model_ref(&self) -> ModelRef {
-        ModelRef {
-            name: redact_url(
-                &self
-                    .opts
-                    .model_name
-                    .clone()
-                    .unwrap_or_else(|| self.model_id.clone()),
-            ),
-            location: redact_url(&self.url()),
-            fingerprint: self.fingerprint.clone(),
-        }
+        model_ref_of(&self.opts, &self.model_id, &self.url(), &self.fingerprint)
     }
 
     fn loglikelihood<'a>(

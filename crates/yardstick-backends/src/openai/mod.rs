@@ -255,6 +255,33 @@ pub(crate) async fn resolve_model(
     })
 }
 
+/// lm-eval's `**gen_kwargs` in a generation payload: every generation parameter it does not map itself
+/// (`top_p`, `seed` of a sampled repeat, …), over the defaults already in `body`.
+fn add_generation_extras(body: &mut Value, params: &GenerationParams) {
+    if let Value::Object(o) = body {
+        for (k, v) in &params.extra {
+            if !matches!(k.as_str(), "until" | "do_sample" | "max_gen_toks") {
+                o.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The model as stored, written to results files and printed: no credentials (userinfo is already gone
+/// from the client's URL; secret-looking query values are masked here).
+fn model_ref_of(
+    opts: &OpenAiOptions,
+    model_id: &str,
+    location: &str,
+    fingerprint: &str,
+) -> ModelRef {
+    ModelRef {
+        name: redact_url(opts.model_name.as_deref().unwrap_or(model_id)),
+        location: redact_url(location),
+        fingerprint: fingerprint.to_string(),
+    }
+}
+
 fn first_difference(a: &[u32], b: &[u32]) -> usize {
     a.iter()
         .zip(b)
@@ -621,13 +648,7 @@ impl OpenAiBackend {
             "stop": stop,
             "seed": self.opts.seed,
         });
-        if let Value::Object(o) = &mut body {
-            for (k, v) in &params.extra {
-                if !matches!(k.as_str(), "until" | "do_sample" | "max_gen_toks") {
-                    o.insert(k.clone(), v.clone());
-                }
-            }
-        }
+        add_generation_extras(&mut body, params);
         let (text, meta) = self.post(&body).await?;
         let resp = parse_completion(&text, &url)?;
         let choice = &resp.choices[0];
@@ -708,19 +729,12 @@ impl Backend for OpenAiBackend {
     }
 
     fn model_ref(&self) -> ModelRef {
-        // Stored, written to results files and printed: no credentials (userinfo is already gone from the
-        // client's URL; secret-looking query values are masked here).
-        ModelRef {
-            name: redact_url(
-                &self
-                    .opts
-                    .model_name
-                    .clone()
-                    .unwrap_or_else(|| self.model_id.clone()),
-            ),
-            location: redact_url(&self.client.url.api),
-            fingerprint: self.fingerprint.clone(),
-        }
+        model_ref_of(
+            &self.opts,
+            &self.model_id,
+            &self.client.url.api,
+            &self.fingerprint,
+        )
     }
 
     fn loglikelihood<'a>(

@@ -163,6 +163,65 @@ fn chat_template_for(
     )?)))
 }
 
+/// Connect the backend `--api` names: the completions client (also returned as itself, for its counters)
+/// or the chat client.
+async fn connect(
+    args: &RunArgs,
+    prepared: &evaluate::PreparedRun,
+) -> anyhow::Result<(Arc<dyn Backend>, Option<Arc<OpenAiBackend>>)> {
+    let tokenizer = match &args.tokenizer {
+        Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
+        None => TokenizerChoice::Auto,
+    };
+    let backend_opts = OpenAiOptions {
+        model_name: args.model_name.clone(),
+        concurrency: args.concurrency.max(1),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        max_retries: args.max_retries,
+        max_length: args.max_length,
+        tokenizer,
+        grouped: !args.no_grouping,
+        probe_texts: prepared.probe_texts(8),
+        think_end_token: args.think_end_token.clone(),
+        ..OpenAiOptions::default()
+    };
+    let connecting = || format!("connecting to {}", yardstick_core::redact_url(&args.model));
+    Ok(match args.api {
+        Api::Completions => {
+            let b = Arc::new(
+                OpenAiBackend::connect(&args.model, backend_opts)
+                    .await
+                    .with_context(connecting)?,
+            );
+            (b.clone(), Some(b))
+        }
+        Api::Chat => (
+            Arc::new(
+                ChatBackend::connect(&args.model, backend_opts)
+                    .await
+                    .with_context(connecting)?,
+            ),
+            None,
+        ),
+    })
+}
+
+/// How prompts are rendered as chat: a chat endpoint gets the message list itself (lm-eval's
+/// `JsonChatStr`); a completions endpoint gets the chat template's text when one is asked for.
+fn chat_format(
+    args: &RunArgs,
+    tokenizer: Option<&Arc<yardstick_backends::Tokenizer>>,
+) -> anyhow::Result<Option<ChatFormat>> {
+    let renderer = match args.api {
+        Api::Chat => Some(ChatRenderer::Messages),
+        Api::Completions => chat_template_for(args, tokenizer)?.map(ChatRenderer::Template),
+    };
+    Ok(renderer.map(|renderer| ChatFormat {
+        renderer,
+        fewshot_as_multiturn: args.fewshot_as_multiturn,
+    }))
+}
+
 /// One name of `--tasks`: not empty (`--tasks ,`, `--tasks ""` and `--tasks a,,b` are refused).
 fn task_name(s: &str) -> Result<String, String> {
     let t = s.trim();
@@ -365,62 +424,16 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cancel = Arc::new(AtomicBool::new(false));
     install_interrupt_handlers(cancel.clone(), command_line.clone())?;
 
-    let tokenizer = match &args.tokenizer {
-        Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
-        None => TokenizerChoice::Auto,
-    };
-    let backend_opts = OpenAiOptions {
-        model_name: args.model_name.clone(),
-        concurrency: args.concurrency.max(1),
-        timeout: Duration::from_secs(args.timeout.max(1)),
-        max_retries: args.max_retries,
-        max_length: args.max_length,
-        tokenizer,
-        grouped: !args.no_grouping,
-        probe_texts: prepared.probe_texts(8),
-        think_end_token: args.think_end_token.clone(),
-        ..OpenAiOptions::default()
-    };
-    let connecting = || format!("connecting to {}", yardstick_core::redact_url(&args.model));
-    let (backend, openai): (Arc<dyn Backend>, Option<Arc<OpenAiBackend>>) = match args.api {
-        Api::Completions => {
-            let b = Arc::new(
-                OpenAiBackend::connect(&args.model, backend_opts)
-                    .await
-                    .with_context(connecting)?,
-            );
-            (b.clone(), Some(b))
-        }
-        Api::Chat => (
-            Arc::new(
-                ChatBackend::connect(&args.model, backend_opts)
-                    .await
-                    .with_context(connecting)?,
-            ),
-            None,
-        ),
-    };
+    let (backend, openai) = connect(&args, &prepared).await?;
     let mut opts = opts;
-    let template = chat_template_for(&args, backend.tokenizer())?;
-    opts.format.chat = match (args.api, template) {
-        // lm-eval's chat backend gets the message list itself (its `JsonChatStr`)
-        (Api::Chat, _) => Some(ChatFormat {
-            renderer: ChatRenderer::Messages,
-            fewshot_as_multiturn: args.fewshot_as_multiturn,
-        }),
-        (Api::Completions, Some(t)) => {
-            note(&format!(
-                "chat template: {} (sha256 {})",
-                t.source_name(),
-                &t.sha256()[..12]
-            ));
-            Some(ChatFormat {
-                renderer: ChatRenderer::Template(t),
-                fewshot_as_multiturn: args.fewshot_as_multiturn,
-            })
-        }
-        (Api::Completions, None) => None,
-    };
+    opts.format.chat = chat_format(&args, backend.tokenizer())?;
+    if let Some(ChatRenderer::Template(t)) = opts.format.chat.as_ref().map(|c| &c.renderer) {
+        note(&format!(
+            "chat template: {} (sha256 {})",
+            t.source_name(),
+            &t.sha256()[..12]
+        ));
+    }
     let probe = backend
         .probe()
         .await
