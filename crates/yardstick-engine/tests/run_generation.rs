@@ -426,3 +426,58 @@ async fn a_chat_endpoint_refuses_loglikelihood_tasks_up_front() {
         "no request sent"
     );
 }
+
+/// `pass_at_k` over every repeat (no take_first): reported as `pass@1` and `pass@3` per filter, with
+/// higher_is_better, averaged over the docs. The mock is greedy, so a doc's three responses are equal
+/// and pass@k is 1 exactly where its answer matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pass_at_k_over_the_repeats() {
+    let tok = tokenizer();
+    let mock = mock(&tok);
+    let mut targets = Vec::new();
+    for (i, q) in QUESTIONS.iter().enumerate() {
+        let text = generated(&mock, &tok, &format!("Q: {q}\nA:")).await;
+        targets.push(if i % 2 == 0 {
+            text.trim().to_string()
+        } else {
+            "never-generated".into()
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_task(dir.path(), &targets);
+    let path = dir.path().join("toy_gen.yaml");
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    let start = yaml.find("filter_list:").unwrap();
+    let end = yaml.find("metadata:").unwrap();
+    let yaml = format!(
+        "{}filter_list:\n  - name: all\n    filter:\n      - function: remove_whitespace\n\
+         metric_list:\n  - metric: pass_at_k\n    k: [1, 3]\n{}",
+        &yaml[..start],
+        &yaml[end..]
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let backend: Arc<dyn Backend> = Arc::new(
+        OpenAiBackend::connect(
+            &mock.url(),
+            OpenAiOptions {
+                tokenizer: TokenizerChoice::Loaded(tok.clone()),
+                timeout: Duration::from_secs(20),
+                ..OpenAiOptions::default()
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let outcome = run(&opts(dir.path()), backend, &store).await;
+    assert_eq!(value(&outcome, "pass@1,all"), 0.5);
+    assert_eq!(value(&outcome, "pass@3,all"), 0.5);
+    let hib = outcome
+        .results
+        .as_ref()
+        .and_then(|r| r.get("higher_is_better"))
+        .and_then(|h| h.get("toy_gen"))
+        .map(|h| format!("{h:?}"))
+        .unwrap_or_default();
+    assert!(hib.contains("pass@1") && hib.contains("pass@3"), "{hib}");
+}

@@ -36,6 +36,31 @@ pub fn tiny_llama_gguf() -> PathBuf {
     shared_data_dir().join("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf")
 }
 
+/// The real SmolLM2-135M-Instruct GGUF that `scripts/setup-peers` extracts: `$YARDSTICK_SMOLLM2_GGUF`, else
+/// `YARDSTICK_SMOLLM2_GGUF=` in `~/.cache/yardstick/peers.env`, else its default place in
+/// `~/.cache/yardstick/models/`. None (after [`skip_or_fail`]) when it is not there.
+pub fn smollm2_gguf() -> Option<PathBuf> {
+    let from_env = std::env::var_os("YARDSTICK_SMOLLM2_GGUF")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let from_file = home.as_ref().and_then(|h| {
+        let text = std::fs::read_to_string(h.join(".cache/yardstick/peers.env")).ok()?;
+        ref_server::peers_env_value(&text, "YARDSTICK_SMOLLM2_GGUF").map(PathBuf::from)
+    });
+    let default = home.map(|h| h.join(".cache/yardstick/models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    let found = [from_env, from_file, default]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file());
+    if found.is_none() {
+        skip_or_fail(
+            "the SmolLM2-135M-Instruct GGUF is not set up (YARDSTICK_SMOLLM2_GGUF); run scripts/setup-peers",
+        );
+    }
+    found
+}
+
 /// `../shared/data`, or `$YARDSTICK_SHARED_DATA`.
 pub fn shared_data_dir() -> PathBuf {
     std::env::var_os("YARDSTICK_SHARED_DATA")

@@ -3,7 +3,9 @@
 //! the top-k are scored by their own request.
 
 use super::wire::{self, parse_completion, score_echo, truncate, usage_counts, Logprobs, Scored};
-use super::{logprobs_of, OpenAiBackend, DEFAULT_GROUP_TOP_K, GROUP_TRIAL_QUESTIONS};
+use super::{
+    logprobs_of, server_pieces, OpenAiBackend, DEFAULT_GROUP_TOP_K, GROUP_TRIAL_QUESTIONS,
+};
 use crate::backend::{CallStats, LoglikelihoodOutcome, ScoringPath};
 use crate::error::BackendError;
 use crate::probe::ProbeReport;
@@ -65,6 +67,8 @@ struct GroupedReading<'a> {
     first: Scored,
     /// The largest log-prob of the top-k at the last prompt position.
     top_max: Option<f64>,
+    /// Whether the true maximum may be hidden by a shared name (then `top_max` can be too small).
+    max_uncertain: bool,
     body: &'a Arc<str>,
     stats: CallStats,
 }
@@ -100,11 +104,14 @@ impl OpenAiBackend {
         if !self.grouped_qualifies(probe, conts) {
             return Ok(None);
         }
-        let Some(pieces) = self.tokenizer.pieces() else {
-            return Ok(None);
-        };
         let ids: Vec<u32> = conts.iter().map(|c| c[0]).collect();
-        let Some(keys) = piece_keys(pieces, &ids) else {
+        // Token names from the local piece table, else asked of the server (module server_pieces).
+        let pieces = self.tokenizer.pieces();
+        let keys = match pieces {
+            Some(p) => piece_keys(p, &ids),
+            None => self.server_piece_keys(probe, &ids).await?,
+        };
+        let Some(keys) = keys else {
             return Ok(None);
         };
         // Every choice shares the context and has one token, so truncation is the same for all of them.
@@ -130,7 +137,11 @@ impl OpenAiBackend {
         }
         // A key shared by several tokens (the server's dict keeps one value per string) can hide the true
         // maximum: is_greedy from this dict could then differ from a one-request-per-choice reading.
-        if top.keys().any(|key| !pieces.is_unambiguous_piece(key)) {
+        // Without the vocabulary, a dict shorter than asked for lost a token to a shared name: the choices'
+        // own values are still read (their names are unambiguous), but the largest value may be the hidden
+        // one, so a choice that equals the visible maximum (is_greedy uncertain) gets its own request.
+        let max_uncertain = pieces.is_none() && !server_pieces::top_complete(top.len(), k);
+        if pieces.is_some_and(|p| top.keys().any(|key| !p.is_unambiguous_piece(key))) {
             self.counters
                 .grouped_questions
                 .fetch_add(1, Ordering::Relaxed);
@@ -152,6 +163,7 @@ impl OpenAiBackend {
             ctxlen,
             first,
             top_max: wire::top_max(top),
+            max_uncertain,
             body: &body,
             stats: wire::stats(&meta, pt, ct, n_read),
         };
@@ -159,7 +171,12 @@ impl OpenAiBackend {
             self.read_grouped(probe.max_length, context, conts, &found, &reading)?;
         self.score_group_fallbacks(context, conts, &missing, &mut out)
             .await?;
-        Ok(Some(out.into_iter().flatten().collect()))
+        let mut out: Vec<LoglikelihoodOutcome> = out.into_iter().flatten().collect();
+        if self.server_piece_trial_open() {
+            self.check_server_piece_reading(context, conts, &mut out)
+                .await?;
+        }
+        Ok(Some(out))
     }
 
     /// Whether the grouped path applies to this question: enabled by the probe and not switched off,
@@ -257,7 +274,16 @@ impl OpenAiBackend {
                 let (inp, _) = truncate(context, &conts[j], max_length)?;
                 inp.into()
             };
+            let at_max = reading.max_uncertain
+                && match f {
+                    Some(_) if j == 0 || conts[j][0] == conts[0][0] => {
+                        reading.first.result.is_greedy
+                    }
+                    Some(v) => Some(*v) == reading.top_max,
+                    None => false,
+                };
             match f {
+                _ if at_max => missing.push(j),
                 Some(_) if j == 0 || conts[j][0] == conts[0][0] => {
                     let first = &reading.first;
                     out[j] = Some(reading.outcome(first.result, sent, first.lm_eval_slice));

@@ -9,6 +9,7 @@
 pub mod chat;
 mod grouped;
 mod probing;
+mod server_pieces;
 #[cfg(test)]
 mod tests;
 pub mod wire;
@@ -125,6 +126,9 @@ pub struct BackendCounters {
     pub grouped_choices_read: u64,
     /// Choices of grouped questions missing from the top-k, scored by their own request.
     pub grouped_fallbacks: u64,
+    /// Choices read from `top_logprobs` by the server's token names and also scored by their own request
+    /// to check those names (the first questions of a run without a local tokenizer).
+    pub piece_checks: u64,
 }
 
 #[derive(Debug, Default)]
@@ -134,6 +138,8 @@ struct Counters {
     grouped_questions: AtomicU64,
     grouped_choices_read: AtomicU64,
     grouped_fallbacks: AtomicU64,
+    piece_checks: AtomicU64,
+    piece_checked_questions: AtomicU64,
 }
 
 /// The OpenAI-compatible backend. `Send + Sync`; share it with `Arc`.
@@ -149,6 +155,8 @@ pub struct OpenAiBackend {
     probe: tokio::sync::OnceCell<ProbeReport>,
     group_disabled: AtomicBool,
     counters: Counters,
+    /// Token names asked of the server (grouped path without a local tokenizer).
+    server_pieces: server_pieces::ServerPieces,
     connect_warnings: Vec<String>,
 }
 
@@ -349,6 +357,7 @@ impl OpenAiBackend {
             probe: tokio::sync::OnceCell::new(),
             group_disabled: AtomicBool::new(false),
             counters: Counters::default(),
+            server_pieces: Default::default(),
             connect_warnings,
         })
     }
@@ -365,6 +374,7 @@ impl OpenAiBackend {
             grouped_questions: c.grouped_questions.load(Ordering::Relaxed),
             grouped_choices_read: c.grouped_choices_read.load(Ordering::Relaxed),
             grouped_fallbacks: c.grouped_fallbacks.load(Ordering::Relaxed),
+            piece_checks: c.piece_checks.load(Ordering::Relaxed),
         }
     }
 

@@ -79,7 +79,8 @@ impl OpenAiBackend {
         let grouped_single_token = self.opts.grouped
             && !self.opts.lm_eval_literal_slicing
             && echo == EchoSupport::TokenIds
-            && self.tokenizer.pieces().is_some()
+            // Token names: the local piece table, or asked of the server (module server_pieces).
+            && (self.tokenizer.pieces().is_some() || !self.tokenizer.is_local())
             && max_logprobs >= 2;
         Ok(ProbeReport {
             base_url: self.client.url.api.clone(),

@@ -245,7 +245,7 @@ pub(super) fn aggregate(
         .map(|((metric, filter), values)| {
             let agg = resolved
                 .iter()
-                .find(|m| m.name == metric)
+                .find(|m| scoring::generation::output_names(m).contains(&metric))
                 .and_then(|m| m.aggregation.clone())
                 .map(|a| Aggregation::parse(&a))
                 .transpose()
@@ -271,12 +271,15 @@ pub(super) fn task_output(
     let higher_is_better: IndexMap<String, Option<bool>> = task
         .metrics()
         .iter()
-        .map(|m| {
-            (
-                m.name.clone(),
-                m.higher_is_better
-                    .or_else(|| scoring::aggregate::default_higher_is_better(&m.name)),
-            )
+        .flat_map(|m| {
+            scoring::generation::output_names(m)
+                .into_iter()
+                .map(move |name| {
+                    let hib = m
+                        .higher_is_better
+                        .or_else(|| scoring::aggregate::default_higher_is_better(&name));
+                    (name, hib)
+                })
         })
         .collect();
     let cfg = task.config();

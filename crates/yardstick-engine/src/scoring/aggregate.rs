@@ -101,6 +101,7 @@ pub fn default_higher_is_better(metric: &str) -> Option<bool> {
         | "f1" | "mcc" | "bleu" | "chrf" | "chrf++" | "bypass" => true,
         "perplexity" | "word_perplexity" | "byte_perplexity" | "bits_per_byte" | "brier_score"
         | "ter" => false,
+        m if m.starts_with("pass@") => true,
         _ => return None,
     })
 }

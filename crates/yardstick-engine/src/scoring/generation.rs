@@ -7,8 +7,11 @@
 //! `exact_match_hf_evaluate` as `predictions=[result]`, which numpy then broadcasts; the list cases
 //! are reproduced here, including the ones where Python fails (they are errors).
 //!
-//! Only `exact_match` is implemented; any other metric of a generation task is refused when the
-//! scorer is built, naming the metric.
+//! `exact_match` as lm-eval computes it, and `pass_at_k` (a Yardstick metric for self-consistency runs:
+//! `repeats: n` with a filter that keeps every response, e.g. `take_first_k` with `k: n`): per document,
+//! the unbiased estimator of Chen et al. (2021), `1 - C(n-c, k) / C(n, k)` over the n responses of which
+//! c exact-match the gold (with exact_match's options), reported as `pass@k` for each `k` asked (an int
+//! or a list). Any other metric of a generation task is refused when the scorer is built, naming it.
 
 use serde_json::Value;
 use yardstick_core::Target;
@@ -29,6 +32,7 @@ pub struct GenerationScorer {
 #[derive(Debug)]
 enum GenMetric {
     ExactMatch(ExactMatchMetric),
+    PassAtK { ks: Vec<u64>, em: ExactMatchMetric },
 }
 
 #[derive(Debug)]
@@ -65,10 +69,17 @@ impl GenerationScorer {
             };
             let metric = match m.name.as_str() {
                 "exact_match" => GenMetric::ExactMatch(exact_match_metric(m).map_err(err)?),
+                "pass_at_k" => {
+                    let ks = pass_at_k_ks(m).map_err(err)?;
+                    let mut em_only = m.clone();
+                    em_only.kwargs.remove("k");
+                    let em = exact_match_metric(&em_only).map_err(err)?;
+                    GenMetric::PassAtK { ks, em }
+                }
                 other => {
                     return Err(err(format!(
                         "`{other}` is not implemented for generate_until tasks in Yardstick \
-                         (implemented: exact_match); remove it from the task's metric_list"
+                         (implemented: exact_match, pass_at_k); remove it from the task's metric_list"
                     )))
                 }
             };
@@ -101,14 +112,36 @@ impl GenerationScorer {
         };
         let mut out = DocMetrics::new();
         for (name, metric) in &self.metrics {
-            let GenMetric::ExactMatch(em) = metric;
-            let v = if self.multiple_target {
-                em.multiple(filtered, &golds)
-            } else {
-                em.single(filtered, &golds[0])
+            match metric {
+                GenMetric::ExactMatch(em) => {
+                    let v = if self.multiple_target {
+                        em.multiple(filtered, &golds)
+                    } else {
+                        em.single(filtered, &golds[0])
+                    }
+                    .map_err(|why| self.err(name, why))?;
+                    out.push((name.clone(), MetricValue::float(v)));
+                }
+                GenMetric::PassAtK { ks, em } => {
+                    let responses: &[String] = match filtered {
+                        Filtered::One(s) => std::slice::from_ref(s),
+                        Filtered::Many(v) => v,
+                    };
+                    let mut correct = 0u64;
+                    for r in responses {
+                        let mut hit = false;
+                        for g in &golds {
+                            hit |= em.matches(r, g).map_err(|why| self.err(name, why))?;
+                        }
+                        correct += u64::from(hit);
+                    }
+                    for &k in ks {
+                        let v = pass_at_k(responses.len() as u64, correct, k)
+                            .map_err(|why| self.err(name, why))?;
+                        out.push((format!("pass@{k}"), MetricValue::float(v)));
+                    }
+                }
             }
-            .map_err(|why| self.err(name, why))?;
-            out.push((name.clone(), MetricValue::float(v)));
         }
         Ok(out)
     }
@@ -131,6 +164,44 @@ pub fn generate_until(
     multiple_target: bool,
 ) -> Result<DocMetrics, ScoringError> {
     GenerationScorer::new(task, metrics, multiple_target)?.score(target, filtered)
+}
+
+/// The names a metric entry reports under: `pass@k` for each k of a `pass_at_k` entry, else its name.
+pub fn output_names(m: &ResolvedMetric) -> Vec<String> {
+    match (m.name.as_str(), pass_at_k_ks(m)) {
+        ("pass_at_k", Ok(ks)) => ks.iter().map(|k| format!("pass@{k}")).collect(),
+        _ => vec![m.name.clone()],
+    }
+}
+
+/// `k` of a `pass_at_k` entry: a positive int or a list of them.
+fn pass_at_k_ks(m: &ResolvedMetric) -> Result<Vec<u64>, String> {
+    let one = |v: &Value| {
+        v.as_u64()
+            .filter(|&k| k > 0)
+            .ok_or_else(|| format!("pass_at_k's `k` must be positive integers, got {v}"))
+    };
+    match m.kwargs.get("k") {
+        None => Err("pass_at_k needs `k` (an int or a list of ints)".into()),
+        Some(Value::Array(items)) if !items.is_empty() => items.iter().map(one).collect(),
+        Some(v) => one(v).map(|k| vec![k]),
+    }
+}
+
+/// Chen et al.'s unbiased pass@k from n samples of which c are correct: `1 - C(n-c, k) / C(n, k)`,
+/// computed as `1 - Π_{i=n-c+1}^{n} (1 - k/i)` (no large binomials).
+pub fn pass_at_k(n: u64, c: u64, k: u64) -> Result<f64, String> {
+    if k > n {
+        return Err(format!(
+            "pass@{k} needs at least {k} responses per document, got {n} (raise `repeats`, and keep them all with \
+             take_first_k)"
+        ));
+    }
+    if n - c < k {
+        return Ok(1.0);
+    }
+    let prod: f64 = (n - c + 1..=n).map(|i| 1.0 - k as f64 / i as f64).product();
+    Ok(1.0 - prod)
 }
 
 fn truthy(v: Option<&Value>) -> bool {

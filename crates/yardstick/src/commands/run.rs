@@ -496,8 +496,16 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             let c = openai.counters();
             eprintln!(
             "server calls: {} HTTP requests ({} retries); {} questions scored from one request each ({} choices read \
-             from top log-probabilities, {} fell back to their own request)",
-            c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks
+             from top log-probabilities, {} fell back to their own request{})",
+            c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks,
+            if c.piece_checks > 0 {
+                format!(
+                    "; {} of the choices read were also scored by their own request, to check the server's token names",
+                    c.piece_checks
+                )
+            } else {
+                String::new()
+            }
         );
         }
         for f in &outcome.output_files {

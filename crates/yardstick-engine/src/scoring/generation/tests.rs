@@ -139,3 +139,63 @@ fn unsupported_metrics_and_arguments() {
     .to_string();
     assert!(e.contains("does not compile"), "{e}");
 }
+
+#[test]
+fn pass_at_k_is_the_unbiased_estimator() {
+    // 1 - C(n-c, k) / C(n, k)
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(close(pass_at_k(5, 2, 1).unwrap(), 0.4));
+    assert!(close(pass_at_k(5, 2, 2).unwrap(), 1.0 - 3.0 / 10.0));
+    assert!(close(pass_at_k(10, 3, 5).unwrap(), 1.0 - 21.0 / 252.0));
+    assert_eq!(pass_at_k(5, 0, 3).unwrap(), 0.0);
+    assert_eq!(
+        pass_at_k(5, 4, 2).unwrap(),
+        1.0,
+        "n - c < k: every k-subset has a hit"
+    );
+    assert!(pass_at_k(2, 1, 3)
+        .unwrap_err()
+        .contains("at least 3 responses"));
+}
+
+#[test]
+fn pass_at_k_counts_matching_responses_with_exact_match_options() {
+    let s = GenerationScorer::new(
+        "t",
+        &[metric(
+            "pass_at_k",
+            json!({"k": [1, 2], "ignore_case": true}),
+        )],
+        false,
+    )
+    .unwrap();
+    let m = s
+        .score(
+            &Target::Text("Paris".into()),
+            &many(&["paris", "Lyon", "PARIS", "Nice"]),
+        )
+        .unwrap();
+    let names: Vec<&str> = m.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["pass@1", "pass@2"]);
+    let v = |i: usize| match m[i].1 {
+        MetricValue::Float { value } => value,
+        ref other => panic!("{other:?}"),
+    };
+    assert!((v(0) - 0.5).abs() < 1e-12);
+    assert!((v(1) - (1.0 - 1.0 / 6.0)).abs() < 1e-12);
+    assert_eq!(
+        output_names(&metric("pass_at_k", json!({"k": [1, 8]}))),
+        ["pass@1", "pass@8"]
+    );
+    // refused up front: no k, a bad k, an unknown option
+    for bad in [json!({}), json!({"k": 0}), json!({"k": 1, "typo": true})] {
+        let e = GenerationScorer::new("t", &[metric("pass_at_k", bad.clone())], false).unwrap_err();
+        assert!(
+            e.to_string().contains("pass_at_k") || e.to_string().contains("typo"),
+            "{bad}: {e}"
+        );
+    }
+    // too few responses for k: an error naming the remedy
+    let e = s.score(&Target::Text("x".into()), &one("x")).unwrap_err();
+    assert!(e.to_string().contains("repeats"), "{e}");
+}
