@@ -184,6 +184,23 @@ fn minerva_prepares_from_release_files_in_file_name_order() {
         0
     );
     assert_eq!(em("The answer is \\boxed{\\frac12}."), 0);
+
+    // four exemplars only: a fifth shot fails, as lm-eval's FirstNSampler asserts
+    clear_cache();
+    let idx = TaskIndex::load(&[]).unwrap();
+    let sel = idx.resolve(&["minerva_math_algebra"]).unwrap();
+    let opts = DataOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
+    let five = PreparedTask::prepare(sel.tasks()[0], &opts, Some(5), 1234, None)
+        .and_then(|p| p.all_docs().map(|_| ()));
+    let err = five.unwrap_err().to_string();
+    assert!(
+        err.contains("5 few-shot examples requested but the pool has 4"),
+        "{err}"
+    );
 }
 
 #[test]
