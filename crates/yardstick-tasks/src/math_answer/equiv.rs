@@ -2,9 +2,10 @@
 //! `parse_latex` and checks `simplify(a - b) == 0`, any failure (parse, subtraction, timeout) being
 //! False. Here both are parsed with [`super::parser`] and compared by value: exactly for rational
 //! numbers, at sample points (free symbols and undefined functions get deterministic complex values)
-//! otherwise. A decimal literal compared with a rational number (or another literal) follows sympy's
-//! `Float` rounding exactly ([`super::float`]); decimals inside other expressions are compared by value
-//! only when exact in binary (`0.5x`), and are otherwise undecided when the values are close.
+//! otherwise. Numeric answers (integers, decimals, `+`, `·`, integer powers) are evaluated as sympy
+//! evaluates them ([`super::float::Num`]): rationals exactly at any size, decimals with sympy's `Float`
+//! rounding; decimals inside other expressions are compared by value only when exact in binary (`0.5x`),
+//! and are otherwise undecided when the values are close.
 
 use num_bigint::BigUint;
 
@@ -53,7 +54,7 @@ pub fn equal_values(a: &Node, b: &Node) -> Verdict {
     if a.has_infinity() || b.has_infinity() {
         return Verdict::NotEqual("infinity");
     }
-    if let Some(v) = decimal_verdict(a, b) {
+    if let Some(v) = numeric_verdict(a, b) {
         return v;
     }
     let v = sampled(a, b);
@@ -115,12 +116,10 @@ fn numeric(n: &Node) -> Option<Result<Num, Undefined>> {
     }
 }
 
-/// sympy's verdict when decimals are involved and both sides are numeric trees it evaluates to a number
-/// (`0.3` vs `\\frac{3}{10}`, `\\frac{0.61}{1}` vs `0.61`); `None` for every other shape.
-fn decimal_verdict(a: &Node, b: &Node) -> Option<Verdict> {
-    if !a.has_float() && !b.has_float() {
-        return None;
-    }
+/// sympy's verdict when both sides are numeric trees it evaluates to a number: rationals exactly, however
+/// large (`2^{2005}`), and decimals as `Float`s (`0.3` vs `\\frac{3}{10}`, `\\frac{0.61}{1}` vs `0.61`);
+/// `None` for every other shape.
+fn numeric_verdict(a: &Node, b: &Node) -> Option<Verdict> {
     Some(match (numeric(a)?, numeric(b)?) {
         (Ok(x), Ok(y)) if x.equals(&y) => Verdict::Equal,
         (Ok(_), Ok(_)) => Verdict::NotEqual("different values"),
@@ -241,6 +240,12 @@ mod tests {
         assert_eq!(eq("0.1+0.2", "0.3"), Verdict::NotEqual("different values"));
         assert_eq!(
             eq("0.1\\cdot3", "0.3"),
+            Verdict::NotEqual("different values")
+        );
+        // rationals of any size are exact
+        assert_eq!(eq("\\frac{2^{2005}}{1}", "2^{2005}"), Verdict::Equal);
+        assert_eq!(
+            eq("2^{2005}+1", "2^{2005}"),
             Verdict::NotEqual("different values")
         );
         assert!(matches!(

@@ -1,3 +1,4 @@
+//! Numbers as sympy evaluates a numeric answer ([`Num`]: exact rationals of any size, and `Float`s).
 //! Decimal literals as sympy's LaTeX parser makes them (`sympy.Number("0.4285")`, a `Float`) and how
 //! lm-eval's `simplify(a - b) == 0` then compares them: a `Float` carries a binary precision chosen from
 //! its significant digits (`max(15, digits)` decimal digits → `dps_to_prec`, 53 bits for up to 15), its
