@@ -195,7 +195,8 @@ struct TaskShow<'a> {
     /// The first doc's prompt and requests, `{"error": …}` when it cannot be rendered.
     prompt: Value,
     /// Metrics of the task's `metric_list` that Yardstick does not compute (e.g. minerva_math's
-    /// `math_verify`), with why.
+    /// `math_verify`), with why; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     metrics_not_computed: Vec<yardstick_tasks::functions::MetricNotComputed>,
     #[serde(skip)]
     task: &'a TaskConfig,
