@@ -40,6 +40,16 @@ files were produced by running those loading scripts):
   allenai/ai2_arc ARC-Challenge/ARC-Easy train/test/validation (ai2_arc.py), ceval/ceval-exam val/dev
   (ceval-exam.py: pandas, id int32), TIGER-Lab/MMLU-Pro test/validation (json loader).
 
+* EleutherAI/hendrycks_math, config = subject (algebra, counting_and_probability, geometry, intermediate_algebra,
+  number_theory, prealgebra, precalculus); lm-eval: minerva_math_* (and hendrycks_math_*).
+    splits train / test  <-  math/{train,test}.jsonl rows whose unique_id is "<split>/<subject>/<N>.json"
+    features: problem, level, type, solution (strings)
+    row order: the builder (hendrycks_math.py) walks sorted(pathlib.Path(MATH/<split>/<subject>).iterdir()),
+    a text sort of the file names (1.json, 10.json, 100.json, 1000.json, ..., 2.json), so rows are sorted by the
+    file name in unique_id as a string (the jsonl files are in numeric order).
+* HuggingFaceH4/MATH-500, config default; lm-eval: minerva_math500.
+    split test  <-  math500/test.jsonl (json loader, file order: problem, solution, answer, subject, level, unique_id)
+
 * truthfulqa/truthful_qa (also the legacy id truthful_qa), config multiple_choice; lm-eval: truthfulqa_mc1,
   truthfulqa_mc2.
     split validation (817 rows)  <-  mc_task.json (the classic 817-question release)
@@ -109,7 +119,8 @@ def _unsupported(path, name, why):
         f"lm_eval_local: dataset path={path!r} name={name!r} is not available offline ({why}). "
         "Served: cais/mmlu/<subject>, haonan-li/cmmlu/<subject>, truthfulqa/truthful_qa/{multiple_choice,generation}, "
         "openai/gsm8k/main, juletxara/mgsm/{zh,en}, weitianwen/cmath, SaylorTwift/bbh/<task>, "
-        "allenai/ai2_arc/{ARC-Challenge,ARC-Easy}, ceval/ceval-exam/<subject>, TIGER-Lab/MMLU-Pro.")
+        "allenai/ai2_arc/{ARC-Challenge,ARC-Easy}, ceval/ceval-exam/<subject>, TIGER-Lab/MMLU-Pro, "
+        "EleutherAI/hendrycks_math/<subject>, HuggingFaceH4/MATH-500.")
 
 
 # ---- builders: each returns {split: Dataset} ----------------------------------------------------------------
@@ -366,6 +377,38 @@ def _mmlu_pro(name):
     return _json_splits({"test": b / "test.jsonl", "validation": b / "validation.jsonl"})
 
 
+HENDRYCKS_MATH_SUBJECTS = ["algebra", "counting_and_probability", "geometry", "intermediate_algebra",
+                           "number_theory", "prealgebra", "precalculus"]
+
+
+def _hendrycks_math(name):
+    """EleutherAI/hendrycks_math (hendrycks_math.py): one config per subject; each split yields the subject's
+    MATH/<split>/<subject>/*.json files in `sorted(pathlib.Path(dir).iterdir())` order -- a text sort of the
+    file names (1.json, 10.json, 100.json, ..., 2.json) -- as {problem, level, type, solution}, all strings.
+    Read from math/{train,test}.jsonl (one line per original file, with its path in `unique_id`)."""
+    import datasets
+    if name not in HENDRYCKS_MATH_SUBJECTS:
+        _unsupported("EleutherAI/hendrycks_math", name, f"config must be one of {HENDRYCKS_MATH_SUBJECTS}")
+    S = datasets.Value("string")
+    features = datasets.Features({"problem": S, "level": S, "type": S, "solution": S})
+    out = {}
+    for split in ("train", "test"):
+        prefix = f"{split}/{name}/"
+        with open(data_root() / "math" / f"{split}.jsonl", encoding="utf-8") as fh:
+            rows = [r for r in map(json.loads, fh) if r["unique_id"].startswith(prefix)]
+        rows.sort(key=lambda r: r["unique_id"][len(prefix):])
+        cols = {k: [r[k] for r in rows] for k in features}
+        out[split] = datasets.Dataset.from_dict(cols, features=features, split=split)
+    return out
+
+
+def _math500(name):
+    """HuggingFaceH4/MATH-500: the hub repo's test.jsonl (PRM800K's MATH-500) with the json loader."""
+    if name not in (None, "default"):
+        _unsupported("HuggingFaceH4/MATH-500", name, "only the 'default' config")
+    return _json_splits({"test": data_root() / "math500" / "test.jsonl"})
+
+
 BUILDERS = {
     "cais/mmlu": _mmlu,
     "hendrycks_test": _mmlu,
@@ -382,6 +425,8 @@ BUILDERS = {
     "ai2_arc": _arc,
     "ceval/ceval-exam": _ceval,
     "TIGER-Lab/MMLU-Pro": _mmlu_pro,
+    "EleutherAI/hendrycks_math": _hendrycks_math,
+    "HuggingFaceH4/MATH-500": _math500,
 }
 IGNORED_KWARGS = {"trust_remote_code", "revision", "download_mode", "cache_dir", "verification_mode",
                   "keep_in_memory", "token", "use_auth_token", "num_proc", "streaming"}
@@ -443,7 +488,8 @@ def selftest():
     print("truthful_qa multiple_choice validation[0]:", json.dumps(tq[0], ensure_ascii=False)[:300])
     for path, name in (("openai/gsm8k", "main"), ("juletxara/mgsm", "zh"), ("weitianwen/cmath", None),
                        ("SaylorTwift/bbh", "navigate"), ("allenai/ai2_arc", "ARC-Easy"),
-                       ("ceval/ceval-exam", "accountant"), ("TIGER-Lab/MMLU-Pro", None)):
+                       ("ceval/ceval-exam", "accountant"), ("TIGER-Lab/MMLU-Pro", None),
+                       ("EleutherAI/hendrycks_math", "algebra"), ("HuggingFaceH4/MATH-500", "default")):
         dd = datasets.load_dataset(path, name)
         print(path, name, {k: len(v) for k, v in dd.items()})
     try:

@@ -16,6 +16,9 @@ Each builder below reproduces the logic of the corresponding HF dataset script /
   through datasets' ArrowWriter so that numeric pandas columns are cast to strings the same way;
 - truthfulqa/truthful_qa: truthful_qa.py (json.load / csv.DictReader with utf-8-sig, _split_csv_list);
 - openai/gsm8k, google/IFEval, HuggingFaceH4/MATH-500: the packaged `json` loader on the same files;
+- EleutherAI/hendrycks_math: hendrycks_math.py on the original release files (math/MATH.tar.gz, unpacked):
+  per subject and split, `sorted(pathlib.Path(MATH/<split>/<subject>).iterdir())`, each file's
+  {problem, level, type, solution} (Yardstick reads the derived math/{train,test}.jsonl instead);
 - openai/openai_humaneval, google-research-datasets/mbpp: their scripts' feature order (mbpp task_id ranges);
 - bbh: the examples of each task file;
 - juletxara/mgsm (mgsm.py: csv.reader with tab and quotechar '"', answer_number int32, answer and
@@ -28,7 +31,9 @@ import glob
 import gzip
 import json
 import os
+import pathlib
 import sys
+import tarfile
 
 import datasets
 import pandas as pd
@@ -245,6 +250,23 @@ def second_batch(root, out, cases, tmp):
               json_loader(f"{root}/mmlu_pro/{split}.jsonl", split))
 
 
+def hendrycks_math(root, out, cases, tmp):
+    """EleutherAI/hendrycks_math as its builder makes it, from the original files in MATH.tar.gz."""
+    with tarfile.open(f"{root}/math/MATH.tar.gz") as tar:
+        tar.extractall(tmp, filter="data")
+    S = Value("string")
+    feats = Features({"problem": S, "level": S, "type": S, "solution": S})
+    for subject in ["algebra", "counting_and_probability", "geometry", "intermediate_algebra", "number_theory",
+                    "prealgebra", "precalculus"]:
+        for split in ["train", "test"]:
+            rows = []
+            for file in sorted(pathlib.Path(tmp, "MATH", split, subject).iterdir()):
+                with open(file, encoding="utf-8") as f:
+                    data = json.load(f)
+                rows.append({k: data[k] for k in ["problem", "level", "type", "solution"]})
+            write(out, cases, "EleutherAI/hendrycks_math", subject, split, from_list(rows, feats))
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -259,6 +281,7 @@ def main():
         truthfulqa(f"{root}/truthfulqa", out, cases)
         others(root, out, cases)
         second_batch(root, out, cases, tmp)
+        hendrycks_math(root, out, cases, tmp)
     print(f"datasets {datasets.__version__}, pandas {pd.__version__}: wrote {out}/cases.jsonl")
 
 

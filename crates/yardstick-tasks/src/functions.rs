@@ -11,6 +11,10 @@ use yardstick_core::Doc;
 
 use yardstick_core::python::text as pystr;
 
+mod results;
+pub(crate) use results::warn_metrics_not_computed;
+pub use results::{MetricNotComputed, ResultsProcessor};
+
 /// What a native function does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FunctionKind {
@@ -18,8 +22,11 @@ pub enum FunctionKind {
     ProcessDocs(ProcessDocs),
     /// `doc_to_text(doc)` / `doc_to_target(doc)` / few-shot variants.
     DocTo(DocTo),
-    /// `process_results(doc, results)`: implemented by the scoring engine under this name.
+    /// `process_results(doc, results)`: implemented by the scoring engine under this name (see
+    /// [`ResultsProcessor::from_name`]).
     ProcessResults(&'static str),
+    /// A `fewshot_config.samples` function: `() -> list[dict]`, the few-shot pool.
+    FewshotSamples(FewshotSamplesFn),
     /// A filter class in a `filter_list` step (`function: !function utils.X`): see
     /// [`crate::native_filters`].
     Filter(crate::native_filters::NativeFilterKind),
@@ -31,6 +38,9 @@ pub enum ProcessDocs {
     Hellaswag,
     /// `mmlu_pro/utils.py::process_docs(dataset, subject)`: keep rows whose `category` equals it.
     MmluProCategory(&'static str),
+    /// `minerva_math/utils.py::process_docs`: `answer` = the normalised last `\boxed{}` of `solution`
+    /// ([`crate::math_answer::process_doc`]).
+    MinervaMath,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +49,15 @@ pub enum DocTo {
     MmluProQuestion,
     /// `mmlu_pro/utils.py::format_cot_target(doc)`.
     MmluProCotTarget,
+    /// `minerva_math/utils.py::doc_to_text(doc)`: `"Problem:\n{problem}\n\nSolution:"`.
+    MinervaProblem,
+}
+
+/// A native `fewshot_config.samples` function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FewshotSamplesFn {
+    /// `minerva_math/utils.py::list_fewshot_samples()`: the four Minerva exemplars.
+    MinervaMath,
 }
 
 /// Why a native function could not be applied to a doc.
@@ -67,6 +86,12 @@ pub enum FunctionError {
     LabelNotAnInteger { value: serde_json::Number },
     #[error("field `label` is missing")]
     LabelMissing,
+    /// A doc of the split could not be processed (`row`: its 0-based position in the split).
+    #[error("dataset row {row}: {source}")]
+    Row {
+        row: usize,
+        source: crate::math_answer::MathAnswerError,
+    },
 }
 
 /// One native function.
@@ -277,62 +302,36 @@ pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
         "psychology",
         "mmlu_pro_psychology"
     ),
+    // minerva_math/utils.py (the port lives in crate::math_answer).
+    BuiltinFunction {
+        name: "minerva_math.process_docs",
+        dir: "minerva_math",
+        qualname: "utils.process_docs",
+        kind: FunctionKind::ProcessDocs(ProcessDocs::MinervaMath),
+        used_by: "minerva_math",
+    },
+    BuiltinFunction {
+        name: "minerva_math.doc_to_text",
+        dir: "minerva_math",
+        qualname: "utils.doc_to_text",
+        kind: FunctionKind::DocTo(DocTo::MinervaProblem),
+        used_by: "minerva_math",
+    },
+    BuiltinFunction {
+        name: "minerva_math.list_fewshot_samples",
+        dir: "minerva_math",
+        qualname: "utils.list_fewshot_samples",
+        kind: FunctionKind::FewshotSamples(FewshotSamplesFn::MinervaMath),
+        used_by: "minerva_math",
+    },
+    BuiltinFunction {
+        name: "minerva_math.process_results",
+        dir: "minerva_math",
+        qualname: "utils.process_results",
+        kind: FunctionKind::ProcessResults("minerva_math"),
+        used_by: "minerva_math",
+    },
 ];
-
-/// A native `process_results` as data: what the engine computes for a document instead of its output
-/// type's default metrics, described without naming the task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResultsProcessor {
-    /// lm-eval's `process_results_mc2` (TruthfulQA MC2): the normalised probability mass of the choices whose
-    /// label in `doc[labels_field].labels` is 1, reported as `acc`.
-    ProbabilityMassOfTrue { labels_field: &'static str },
-}
-
-impl ResultsProcessor {
-    /// The processor a `process_results` name (as stored in a task config) stands for.
-    pub fn from_name(name: &str) -> Option<ResultsProcessor> {
-        match name {
-            "truthfulqa_mc2" => Some(ResultsProcessor::ProbabilityMassOfTrue {
-                labels_field: "mc2_targets",
-            }),
-            _ => None,
-        }
-    }
-
-    /// The per-choice labels of document `doc_id` of `task`, or what is wrong with it.
-    pub fn labels(
-        &self,
-        task: &str,
-        doc_id: usize,
-        doc: &Doc,
-    ) -> Result<Vec<i64>, crate::TaskError> {
-        let ResultsProcessor::ProbabilityMassOfTrue { labels_field } = self;
-        let bad = |what: &str| crate::TaskError::Doc {
-            task: task.to_string(),
-            doc_id,
-            field: format!("{labels_field}.labels"),
-            message: what.to_string(),
-        };
-        let list = doc
-            .get(*labels_field)
-            .and_then(|v| v.get("labels"))
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("is missing (expected a list of 0/1 labels)"))?;
-        list.iter()
-            .map(|x| {
-                x.as_i64()
-                    .ok_or_else(|| bad(&format!("holds {x}, not an integer")))
-            })
-            .collect()
-    }
-}
-
-impl crate::PreparedTask {
-    /// The native `process_results` this task scores with, if any.
-    pub fn results_processor(&self) -> Option<ResultsProcessor> {
-        self.process_results().and_then(ResultsProcessor::from_name)
-    }
-}
 
 /// The native function a built-in YAML in `dir` means by `!function qualname`.
 pub fn lookup_builtin_reference(dir: &str, qualname: &str) -> Option<&'static BuiltinFunction> {
@@ -385,9 +384,30 @@ impl BuiltinFunction {
                 .filter(|d| d.get("category").and_then(Value::as_str) == Some(subject))
                 .cloned()
                 .collect()),
+            FunctionKind::ProcessDocs(ProcessDocs::MinervaMath) => docs
+                .iter()
+                .enumerate()
+                .map(|(row, d)| {
+                    crate::math_answer::process_doc(d)
+                        .map_err(|source| FunctionError::Row { row, source })
+                })
+                .collect(),
             _ => Err(FunctionError::WrongKind {
                 name: self.name,
                 expected: "process_docs",
+            }),
+        }
+    }
+
+    /// Call a `fewshot_config.samples` function: the few-shot pool it returns.
+    pub fn fewshot_samples(&self) -> Result<Vec<Doc>, FunctionError> {
+        match self.kind {
+            FunctionKind::FewshotSamples(FewshotSamplesFn::MinervaMath) => {
+                Ok(crate::math_answer::fewshot_samples())
+            }
+            _ => Err(FunctionError::WrongKind {
+                name: self.name,
+                expected: "fewshot_config.samples",
             }),
         }
     }
@@ -404,6 +424,9 @@ impl BuiltinFunction {
                     cot.replace("A: Let's think step by step. ", ""),
                 ))
             }
+            FunctionKind::DocTo(DocTo::MinervaProblem) => Ok(Value::String(
+                crate::math_answer::problem_prompt(str_field(doc, "problem")?),
+            )),
             _ => Err(FunctionError::WrongKind {
                 name: self.name,
                 expected: "doc_to_*",

@@ -531,6 +531,68 @@ fn other_release_mappings() {
     );
 }
 
+/// `EleutherAI/hendrycks_math`: the hub card's row counts, the builder's columns, and its row order (a text
+/// sort of the original file names: 1.json, 10.json, 1001.json, 1002.json, …).
+#[test]
+fn hendrycks_math_subjects_in_file_name_order() {
+    let Some(dir) = benchmarks() else { return };
+    let o = opts(dir);
+    let counts = [
+        ("algebra", 1744, 1187),
+        ("counting_and_probability", 771, 474),
+        ("geometry", 870, 479),
+        ("intermediate_algebra", 1295, 903),
+        ("number_theory", 869, 540),
+        ("prealgebra", 1205, 871),
+        ("precalculus", 746, 546),
+    ];
+    for (subject, train, test) in counts {
+        let spec = DatasetSpec::new("EleutherAI/hendrycks_math").with_name(subject);
+        for (split, n) in [("train", train), ("test", test)] {
+            let l = load_split(&spec, split, &o).unwrap();
+            assert_eq!(l.docs.len(), n, "{subject} {split}");
+            assert_eq!(
+                l.docs[0].keys().collect::<Vec<_>>(),
+                ["problem", "level", "type", "solution"],
+                "{subject} {split}"
+            );
+        }
+    }
+    let spec = DatasetSpec::new("EleutherAI/hendrycks_math").with_name("algebra");
+    let test = load_split(&spec, "test", &o).unwrap();
+    let starts: Vec<String> = test.docs[..4]
+        .iter()
+        .map(|d| d["problem"].as_str().unwrap().chars().take(30).collect())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "How many vertical asymptotes d",   // test/algebra/1.json
+            "What is the positive differenc",   // 10.json
+            "Find $x$ such that $\\lceil x \\", // 1001.json
+            "Evaluate $i^5+i^{-25}+i^{45}$.",   // 1002.json
+        ]
+    );
+    assert_eq!(test.docs[0]["level"], "Level 3");
+    assert_eq!(test.docs[0]["type"], "Algebra");
+    let train = load_split(&spec, "train", &o).unwrap();
+    assert!(train.docs[0]["problem"]
+        .as_str()
+        .unwrap()
+        .starts_with("Let \\[f(x) = \\left\\{")); // train/algebra/0.json, then 100.json
+    assert!(train.docs[1]["problem"]
+        .as_str()
+        .unwrap()
+        .starts_with("A rectangular band formation"));
+    let err = load_split(
+        &DatasetSpec::new("EleutherAI/hendrycks_math").with_name("calculus"),
+        "test",
+        &o,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("precalculus"), "{err}");
+}
+
 /// Every mapped split, rebuilt in Python the way the HF builders build it (scripts/oracles/check-data-mapping.py),
 /// must equal ours row for row, value for value, in column order.
 #[test]

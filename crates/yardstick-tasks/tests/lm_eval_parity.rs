@@ -700,3 +700,34 @@ fn builtin_generative_tasks_match_lm_eval() {
         assert!(n > 0, "{tasks:?}: no docs compared");
     }
 }
+
+/// minerva_math (the seven subjects, through the group) and minerva_math500: lm-eval's `!function`s in
+/// `minerva_math/utils.py` (`process_docs`, `doc_to_text`, `list_fewshot_samples`) against the native ports,
+/// with the 4-shot `first_n` Minerva exemplars, the `{{answer if few_shot is undefined else solution}}`
+/// target and the hendrycks_math row order (a text sort of the original file names), on every doc (5,000 +
+/// 500; ~50 s). lm-eval's utils.py needs its `math` extra (sympy, antlr4 4.11, math_verify) to import.
+#[test]
+fn builtin_minerva_math_tasks_match_lm_eval() {
+    let Some((py, data)) = setup() else { return };
+    if !yardstick_testkit::python::python_has(
+        &py.to_string_lossy(),
+        &["sympy", "antlr4", "math_verify"],
+    ) {
+        yardstick_testkit::skip_or_fail(&format!(
+            "{} lacks lm-eval's `math` extra (sympy, antlr4-python3-runtime 4.11, math_verify) that \
+             minerva_math's utils.py imports: rerun scripts/setup-peers",
+            py.display()
+        ));
+        return;
+    }
+    let opts = DataOptions {
+        data_dir: Some(data),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
+    let index = TaskIndex::load(&[]).unwrap();
+    let tasks = ["minerva_math", "minerva_math500"];
+    let lines = dump(&py, &["--tasks", &tasks.join(",")]);
+    let n = compare(&lines, &index, &tasks, None, None, &opts);
+    assert_eq!(n, 5500, "docs compared");
+}

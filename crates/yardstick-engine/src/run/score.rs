@@ -59,6 +59,13 @@ pub fn score_task(
             env,
         );
     }
+    if let Some(p @ ResultsProcessor::MinervaMath) = task.results_processor() {
+        return Err(EvalError::Unsupported(format!(
+            "task {}: process_results {p:?} scores generated text; the task's output_type is {}",
+            task.name(),
+            task.output_type().as_str()
+        )));
+    }
     let metric_names: Vec<String> = task.metrics().into_iter().map(|m| m.name).collect();
     let names: Vec<&str> = metric_names.iter().map(String::as_str).collect();
     let mut per_metric: IndexMap<(String, String), Vec<MetricValue>> = IndexMap::new();

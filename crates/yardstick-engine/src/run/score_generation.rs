@@ -7,12 +7,14 @@ use super::score::{scoring_err, DocResults, ScoredTask};
 use super::EvalError;
 use crate::output::{self, FilteredResp, Resp};
 use crate::scoring::{
-    DocMetrics, FilterChain, Filtered, GenerationScorer, MetricValue, NumericEnv,
+    DocMetrics, FilterChain, Filtered, GenerationScorer, MetricValue, NumericEnv, ScoringError,
 };
 use indexmap::IndexMap;
+use std::cell::Cell;
 use yardstick_core::python::json::PyJson;
 use yardstick_store::ledger::SampleRecord as StoredSample;
-use yardstick_tasks::{DocRequests, PreparedTask};
+use yardstick_tasks::math_answer::{self, Verdict};
+use yardstick_tasks::{DocRequests, PreparedTask, ResultsProcessor};
 
 /// Score a generation task from the generated texts in `results` (one entry per document of `docs`).
 pub(super) fn score_generation(
@@ -76,6 +78,7 @@ pub(super) fn score_generation(
             hashes.push(h);
         }
     }
+    scorer.report(task, n);
     let aggregate = super::score::aggregate(task, per_metric, bootstrap_iters, env)?;
     Ok(ScoredTask {
         output: super::score::task_output(task, aggregate, hashes),
@@ -87,20 +90,43 @@ pub(super) fn score_generation(
 /// The task's `process_results`: a native port (minerva_math) or lm-eval's generic generation branch.
 enum Scorer {
     Generic(GenerationScorer),
+    /// lm-eval's minerva_math `process_results`: `exact_match` only (its `math_verify` is not computed; the
+    /// tasks crate warns when the task is prepared). Counts the responses whose equivalence this port could
+    /// not decide (scored 0).
+    Minerva {
+        undecided: Cell<usize>,
+    },
 }
 
 impl Scorer {
     fn new(task: &PreparedTask) -> Result<Scorer, EvalError> {
-        if let Some(p) = task.results_processor() {
-            return Err(EvalError::Unsupported(format!(
+        match task.results_processor() {
+            None => Ok(Scorer::Generic(
+                GenerationScorer::new(task.name(), &task.metrics(), task.multiple_target())
+                    .map_err(scoring_err(task))?,
+            )),
+            Some(ResultsProcessor::MinervaMath) => Ok(Scorer::Minerva {
+                undecided: Cell::new(0),
+            }),
+            Some(p) => Err(EvalError::Unsupported(format!(
                 "task {}: process_results {p:?} is not available for generation tasks",
                 task.name()
-            )));
+            ))),
         }
-        Ok(Scorer::Generic(
-            GenerationScorer::new(task.name(), &task.metrics(), task.multiple_target())
-                .map_err(scoring_err(task))?,
-        ))
+    }
+
+    /// After the last document: what the scorer has to say about the task as a whole.
+    fn report(&self, task: &PreparedTask, scored: usize) {
+        if let Scorer::Minerva { undecided } = self {
+            let n = undecided.get();
+            if n > 0 {
+                tracing::warn!(
+                    "task {}: exact_match of {n} of {scored} responses could not be decided by Yardstick's \
+                     port of the sympy equivalence check and was scored 0 (lm-eval may score some of them 1)",
+                    task.name()
+                );
+            }
+        }
     }
 
     fn score(
@@ -115,6 +141,31 @@ impl Scorer {
         })?;
         match self {
             Scorer::Generic(s) => s.score(&d.target, first).map_err(scoring_err(task)),
+            Scorer::Minerva { undecided } => {
+                let err = |why: String| {
+                    scoring_err(task)(ScoringError::Generation {
+                        task: format!("{} (doc {})", task.name(), d.doc_id),
+                        metric: "exact_match".into(),
+                        why,
+                    })
+                };
+                let Filtered::One(response) = first else {
+                    return Err(err(
+                        "minerva_math's process_results takes one response string, but the filter \
+                         pipeline left a list (Python fails on it too)"
+                            .into(),
+                    ));
+                };
+                let score = math_answer::minerva_exact_match(&d.doc, response)
+                    .map_err(|e| err(e.to_string()))?;
+                if matches!(score.exact_match_verdict, Verdict::Undecided(_)) {
+                    undecided.set(undecided.get() + 1);
+                }
+                Ok(vec![(
+                    "exact_match".to_string(),
+                    MetricValue::int(score.exact_match),
+                )])
+            }
         }
     }
 }

@@ -426,7 +426,19 @@ impl Builder<'_> {
         const KEY: &str = "fewshot_config.samples";
         match v {
             None | Some(RawValue::Null) => Ok(None),
-            Some(RawValue::Function(tag)) => Err(self.function_error(KEY, tag)),
+            Some(RawValue::Function(tag)) => {
+                let f = self.native(KEY, tag)?;
+                match f.kind {
+                    FunctionKind::FewshotSamples(_) => Ok(Some(FewshotSamples::Native(f))),
+                    _ => Err(self.err(
+                        KEY,
+                        format!(
+                            "native function `{}` does not return few-shot samples",
+                            f.name
+                        ),
+                    )),
+                }
+            }
             Some(v @ RawValue::Seq(_)) => match self.json(KEY, v)? {
                 Value::Array(items) => Ok(Some(FewshotSamples::List(
                     items

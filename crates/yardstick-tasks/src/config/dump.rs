@@ -199,6 +199,7 @@ impl FewshotConfig {
                 Some(FewshotSamples::List(l)) => {
                     Value::Array(l.iter().cloned().map(Value::Object).collect())
                 }
+                Some(FewshotSamples::Native(f)) => Value::String(native_label(f)),
             },
         );
         m.insert("doc_to_text".into(), field(&self.doc_to_text));

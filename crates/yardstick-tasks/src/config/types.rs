@@ -54,6 +54,8 @@ impl SamplerKind {
 #[derive(Clone, Debug, PartialEq)]
 pub enum FewshotSamples {
     List(Vec<yardstick_core::Doc>),
+    /// A native port of a `samples: !function ...` (e.g. minerva_math's `list_fewshot_samples`).
+    Native(&'static BuiltinFunction),
 }
 
 /// `fewshot_config` after `FewshotConfig.from_dict`: every formatting field inherits the task's value

@@ -13,6 +13,7 @@
 //! | `openai/openai_humaneval` (`openai_humaneval`) | `openai_humaneval` | `test` | `humaneval/HumanEval.jsonl.gz` |
 //! | `google-research-datasets/mbpp` (`mbpp`) | `full` | `train`, `test`, `validation`, `prompt` | `mbpp/mbpp.jsonl` |
 //! | `HuggingFaceH4/MATH-500` | `default` | `test` | `math500/test.jsonl` |
+//! | `EleutherAI/hendrycks_math` | 7 subjects | `train`, `test` | `math/{train,test}.jsonl` (rows of the subject, by file name) |
 //! | `SaylorTwift/bbh`, `lukaemon/bbh` | 27 tasks | `test` | `bbh/bbh/<task>.json` |
 //! | `juletxara/mgsm` | 11 languages | `test` (`train`: not in the release) | `mgsm/mgsm_<lang>.tsv` |
 //! | `weitianwen/cmath` | `default` | `validation` (`test`: not in the release) | `cmath/cmath_dev.jsonl` |
@@ -31,6 +32,7 @@ use super::error::DataError;
 use super::json::{json_to_docs, jsonl_objects};
 use super::read_text;
 
+mod math;
 mod more;
 
 /// Where one split of one config lives, and how it becomes docs.
@@ -139,7 +141,15 @@ pub(crate) static LAYOUTS: &[ReleaseLayout] = &[
         default_config: Some("default"),
         configs: |_| vec!["default".into()],
         splits: &["test"],
-        locate: math500_locate,
+        locate: math::math500_locate,
+    },
+    ReleaseLayout {
+        ids: &["eleutherai/hendrycks_math"],
+        dir: "math",
+        default_config: None,
+        configs: math::hendrycks_math_configs,
+        splits: &["train", "test"],
+        locate: math::hendrycks_math_locate,
     },
     ReleaseLayout {
         ids: &["juletxara/mgsm"],
@@ -798,23 +808,6 @@ fn mbpp_load(loc: &Located) -> Result<Vec<Doc>, DataError> {
             "test_setup_code",
             "challenge_test_list",
         ],
-    )
-}
-
-fn math500_locate(root: &Path, config: &str, split: &str) -> Result<Located, Miss> {
-    if config != "default" {
-        return Err(Miss::UnknownConfig(format!(
-            "HuggingFaceH4/MATH-500 has no config '{config}'"
-        )));
-    }
-    if split != "test" {
-        return Err(unknown_split(&["test"]));
-    }
-    located(
-        vec![root.join("test.jsonl")],
-        |l| json_to_docs(&read_text(&l.files[0])?, &l.files[0]),
-        config,
-        split,
     )
 }
 

@@ -63,6 +63,32 @@ impl Node {
     pub fn has_symbols(&self) -> bool {
         matches!(self, Node::Sym(_)) || self.children().iter().any(|c| c.has_symbols())
     }
+    /// Whether the tree contains a decimal literal (a sympy `Float`).
+    pub fn has_float(&self) -> bool {
+        matches!(self, Node::Float(_)) || self.children().iter().any(|c| c.has_float())
+    }
+    /// The texts of every decimal literal in the tree.
+    pub fn float_literals(&self) -> Vec<&str> {
+        match self {
+            Node::Float(s) => vec![s.as_str()],
+            _ => self
+                .children()
+                .into_iter()
+                .flat_map(Node::float_literals)
+                .collect(),
+        }
+    }
+    /// `(negative, text)` when the whole tree is one decimal literal, possibly negated.
+    pub fn as_float_literal(&self) -> Option<(bool, &str)> {
+        match self {
+            Node::Float(s) => Some((false, s)),
+            Node::Mul(v) if v.len() == 2 && v[0] == Node::Int("-1".into()) => match &v[1] {
+                Node::Float(s) => Some((true, s)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
     pub fn has_infinity(&self) -> bool {
         matches!(self, Node::Infinity) || self.children().iter().any(|c| c.has_infinity())
     }

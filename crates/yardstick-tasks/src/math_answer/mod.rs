@@ -1,8 +1,9 @@
 //! MATH answers: the functions of lm-eval's `minerva_math/utils.py` (`process_docs`, `doc_to_text`,
 //! `list_fewshot_samples`, `process_results`) and the two equivalence checks its `process_results`
 //! reports: `exact_match` (Minerva normalisation, then sympy `parse_latex` + `simplify(a - b) == 0`,
-//! reproduced by [`equiv`]) and `math_verify` (the `math_verify` library: not ported yet, so the minerva
-//! tasks are not built in yet).
+//! reproduced by [`equiv`]) and `math_verify` (the `math_verify` library's sympy-based checker: not ported;
+//! the built-in minerva_math tasks report `exact_match` only and say so, see
+//! [`crate::functions::ResultsProcessor::metrics_not_computed`]).
 //!
 //! The check cannot be ported line by line (it rests on sympy); a case this port cannot decide is scored 0
 //! like lm-eval's failure path, but reported: [`MinervaScore`] carries the verdict, and
@@ -11,6 +12,7 @@
 pub mod complex;
 pub mod equiv;
 pub mod expr;
+pub mod float;
 mod lexer;
 pub mod normalize;
 pub mod parser;
@@ -67,7 +69,12 @@ pub fn process_doc(doc: &Doc) -> Result<Doc, MathAnswerError> {
 
 /// `doc_to_text`: `"Problem:\n{problem}\n\nSolution:"`.
 pub fn doc_to_text(doc: &Doc) -> Result<String, MathAnswerError> {
-    Ok(format!("Problem:\n{}\n\nSolution:", text(doc, "problem")?))
+    Ok(problem_prompt(text(doc, "problem")?))
+}
+
+/// The prompt `doc_to_text` builds from a problem.
+pub fn problem_prompt(problem: &str) -> String {
+    format!("Problem:\n{problem}\n\nSolution:")
 }
 
 /// `list_fewshot_samples()`: the four Minerva exemplars, each `{problem, solution, few_shot: "1"}`.

@@ -133,7 +133,61 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| Regex::new(pattern).expect("static regex"))
 }
 
-/// Minerva's `normalize_final_answer`.
+/// A word character of Python's `re` (`\\w` on `str`): alphanumeric or `_`.
+fn is_word(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
+/// Python's `re.sub(rf"(?<!\\)\b{word}\b", "", s)` for an alphabetic `word`: each occurrence not preceded by a word character or a backslash and not followed by a word
+/// character is deleted (boundaries are judged on the original text, scanning left to right).
+fn remove_whole_word(s: &str, word: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut copied, mut from) = (0, 0);
+    while let Some(rel) = s[from..].find(word) {
+        let (i, j) = (from + rel, from + rel + word.len());
+        let before_ok = s[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word(c) && c != '\\');
+        let after_ok = s[j..].chars().next().is_none_or(|c| !is_word(c));
+        if before_ok && after_ok {
+            out.push_str(&s[copied..i]);
+            copied = j;
+            from = j;
+        } else {
+            from = i + word.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    out.push_str(&s[copied..]);
+    out
+}
+
+/// `s.replace(word, "")` outside LaTeX command names: Python's `re.split(r"(\\[a-zA-Z]+)", s)`, the
+/// replacement applied to the even (non-command) segments only, joined again.
+fn remove_outside_commands(s: &str, word: &str) -> String {
+    static COMMAND: OnceLock<Regex> = OnceLock::new();
+    let re = regex(&COMMAND, r"\\[a-zA-Z]+");
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for m in re.find_iter(s) {
+        out.push_str(&s[last..m.start()].replace(word, ""));
+        out.push_str(m.as_str());
+        last = m.end();
+    }
+    out.push_str(&s[last..].replace(word, ""));
+    out
+}
+
+/// Python's `str.isalpha()`.
+fn is_alpha(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(char::is_alphabetic)
+}
+
+/// Minerva's `normalize_final_answer`, as lm-eval 0.4.13 has it: the last `=`-separated part; unit words
+/// removed while whitespace still delimits them (not inside a LaTeX command name: `\\left` keeps its
+/// `ft`); the substitutions; the removed expressions (alphabetic ones outside command names); the
+/// `$…$`, `\\text{}`, `\\textbf{}`, `\\overline{}`, `\\boxed{}` extraction; `\\fracab` / `\\sqrt[3]a` /
+/// `\\sqrta` shorthands braced; `$` dropped; thousands separators dropped from a number like `-100,000`.
 pub fn normalize_final_answer(answer: &str) -> String {
     static DOLLARS: OnceLock<Regex> = OnceLock::new();
     static TEXT: OnceLock<Regex> = OnceLock::new();
@@ -141,14 +195,23 @@ pub fn normalize_final_answer(answer: &str) -> String {
     static OVERLINE: OnceLock<Regex> = OnceLock::new();
     static BOXED: OnceLock<Regex> = OnceLock::new();
     static FRAC: OnceLock<Regex> = OnceLock::new();
+    static INDEXED_SQRT: OnceLock<Regex> = OnceLock::new();
     static SQRT: OnceLock<Regex> = OnceLock::new();
+    static THOUSANDS: OnceLock<Regex> = OnceLock::new();
 
     let mut s = answer.rsplit('=').next().unwrap_or("").to_string();
+    for expr in REMOVED_EXPRESSIONS.iter().filter(|e| is_alpha(e)) {
+        s = remove_whole_word(&s, expr);
+    }
     for (before, after) in SUBSTITUTIONS {
         s = s.replace(before, after);
     }
     for expr in REMOVED_EXPRESSIONS {
-        s = s.replace(expr, "");
+        s = if is_alpha(expr) {
+            remove_outside_commands(&s, expr)
+        } else {
+            s.replace(expr, "")
+        };
     }
     let group = |n: usize| move |c: &Captures| c.get(n).map_or("", |m| m.as_str()).to_string();
     s = regex(&DOLLARS, r"(.*?)(\$)(.*?)(\$)(.*)")
@@ -177,13 +240,23 @@ pub fn normalize_final_answer(answer: &str) -> String {
             )
         })
         .into_owned();
-    s = regex(&SQRT, r"(sqrt)([^{])")
+    s = regex(&INDEXED_SQRT, r"(sqrt)(\[[^\]]*\])(\w)")
+        .replace_all(&s, |c: &Captures| {
+            format!(
+                "sqrt{}{{{}}}",
+                c.get(2).map_or("", |m| m.as_str()),
+                c.get(3).map_or("", |m| m.as_str())
+            )
+        })
+        .into_owned();
+    // Python: `(sqrt)(?!\[)([^{])`; the lookahead only excludes `[` from the next character.
+    s = regex(&SQRT, r"(sqrt)([^{\[])")
         .replace_all(&s, |c: &Captures| {
             format!("sqrt{{{}}}", c.get(2).map_or("", |m| m.as_str()))
         })
         .into_owned();
     s = s.replace('$', "");
-    if pystr::isdigit(&s.replace(',', "")) {
+    if regex(&THOUSANDS, r"^-?\d{1,3}(,\d{3})+$").is_match(&s) {
         s = s.replace(',', "");
     }
     s
@@ -255,5 +328,19 @@ mod tests {
             "\\frac{1}{2}"
         );
         assert_eq!(normalize_final_answer(INVALID_ANSWER), "[invalidanswer]");
+        // lm-eval 0.4.13's refinements: commas only as thousands separators, units as whole words,
+        // never inside a command name, indexed roots braced
+        assert_eq!(normalize_final_answer("4,6,14,15"), "4,6,14,15");
+        assert_eq!(normalize_final_answer("-1,234,567"), "-1234567");
+        assert_eq!(normalize_final_answer("0,1"), "0,1");
+        assert_eq!(normalize_final_answer("2\\pi cm"), "2\\pi");
+        assert_eq!(
+            normalize_final_answer("\\left(3,4\\right)"),
+            "\\left(3,4\\right)"
+        );
+        assert_eq!(normalize_final_answer("\\sqrt[3]{8}"), "\\sqrt[3]{8}");
+        assert_eq!(normalize_final_answer("\\sqrt[3]8"), "\\sqrt[3]{8}");
+        assert_eq!(normalize_final_answer("5 feet"), "5");
+        assert_eq!(normalize_final_answer("5feet"), "5");
     }
 }

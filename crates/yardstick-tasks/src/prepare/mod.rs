@@ -198,12 +198,21 @@ impl PreparedTask {
                 hash_input.push_str(&format!("{split}\t{}\n", l.content_hash));
                 fewshot_split = Some(split.clone());
                 process(&l.docs, fs.process_docs, "fewshot_config.process_docs")?
-            } else if let Some(FewshotSamples::List(samples)) = &fs.samples {
+            } else if let Some(samples) = &fs.samples {
+                let samples = match samples {
+                    FewshotSamples::List(list) => list.clone(),
+                    FewshotSamples::Native(f) => {
+                        f.fewshot_samples().map_err(|message| TaskError::Task {
+                            task: config.task.clone(),
+                            message: format!("fewshot_config.samples (`{}`): {message}", f.name),
+                        })?
+                    }
+                };
                 hash_input.push_str(&format!(
                     "samples\t{}\n",
-                    yardstick_core::sha256_hex(serde_json::to_vec(samples).unwrap_or_default())
+                    yardstick_core::sha256_hex(serde_json::to_vec(&samples).unwrap_or_default())
                 ));
-                samples.clone()
+                samples
             } else {
                 // lm-eval fallback: training, then validation, then test split.
                 let split = config
@@ -282,6 +291,7 @@ impl PreparedTask {
         limit: Option<Limit>,
         eval_split: String,
     ) -> Result<PreparedTask> {
+        crate::functions::warn_metrics_not_computed(config);
         let first = eval_docs.first().ok_or_else(|| TaskError::Task {
             task: config.task.clone(),
             message: format!("the eval split `{eval_split}` has no docs"),

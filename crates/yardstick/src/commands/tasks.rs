@@ -194,6 +194,10 @@ struct TaskShow<'a> {
     version: Option<&'a Value>,
     /// The first doc's prompt and requests, `{"error": …}` when it cannot be rendered.
     prompt: Value,
+    /// Metrics of the task's `metric_list` that Yardstick does not compute (e.g. minerva_math's
+    /// `math_verify`), with why; absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    metrics_not_computed: Vec<yardstick_tasks::functions::MetricNotComputed>,
     #[serde(skip)]
     task: &'a TaskConfig,
     #[serde(skip)]
@@ -276,6 +280,13 @@ impl Report for TaskShow<'_> {
         }
         writeln!(out, "# task {} ({})", task.task, task.config_source)?;
         write!(out, "{}", task.to_yaml(Some(self.num_fewshot)))?;
+        for m in &self.metrics_not_computed {
+            writeln!(
+                out,
+                "# metrics not computed by Yardstick: `{}`, {} (no value or aggregate is reported for it)",
+                m.metric, m.reason
+            )?;
+        }
         match self.rendered {
             Some((p, d)) => Self::write_prompt(p, d, out),
             None => Ok(()),
@@ -345,6 +356,7 @@ fn show(
             (_, Err(e)) => json!({"error": format!("{e:#}")}),
             _ => Value::Null,
         },
+        metrics_not_computed: task.metrics_not_computed(),
         task,
         rendered,
     };

@@ -1,0 +1,74 @@
+//! The built-in minerva_math tasks scored by the run engine, with no Python and no shared data: synthetic
+//! release files (`math/{train,test}.jsonl`), hand-written generations, and `score_task`. Checks that the
+//! native `process_results` scores `exact_match` (an int per sample, as lm-eval's function returns it) and
+//! that `math_verify`, which Yardstick does not compute, has no sample value and no aggregate while it stays
+//! in the task's config.
+
+use serde_json::{json, Value};
+use yardstick_engine::run::score::{score_task, DocResults};
+use yardstick_engine::scoring::NumericEnv;
+use yardstick_tasks::data::DataOptions;
+use yardstick_tasks::{PreparedTask, TaskIndex};
+
+fn row(file: &str, problem: &str, solution: &str) -> Value {
+    json!({"problem": problem, "level": "Level 1", "type": "Algebra", "solution": solution,
+           "unique_id": format!("test/algebra/{file}")})
+}
+
+#[test]
+fn minerva_scores_exact_match_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let math = dir.path().join("math");
+    std::fs::create_dir_all(&math).unwrap();
+    let rows = [
+        row("1.json", "Half?", "It is $\\boxed{\\frac{1}{2}}$."),
+        row("2.json", "Pair?", "It is $\\boxed{(1,2)}$."),
+        row("3.json", "Three?", "It is $\\boxed{3}$."),
+    ];
+    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+    std::fs::write(math.join("test.jsonl"), text).unwrap();
+    std::fs::write(math.join("train.jsonl"), "").unwrap();
+    let index = TaskIndex::load(&[]).unwrap();
+    let sel = index.resolve(&["minerva_math_algebra"]).unwrap();
+    let opts = DataOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
+    let task = PreparedTask::prepare(sel.tasks()[0], &opts, None, 1234, None).unwrap();
+    let docs = task.all_docs().unwrap();
+    let responses = [
+        " We get 0.5.\nFinal Answer: The final answer is $0.5$. I hope it is correct.",
+        " Final Answer: The final answer is $(1,2)$. I hope it is correct.", // equal as strings only
+        " It is \\boxed{3}.",                                                // no final-answer line
+    ];
+    let results: Vec<DocResults> = responses
+        .iter()
+        .map(|r| DocResults {
+            generations: vec![vec![r.to_string()]],
+            ..Default::default()
+        })
+        .collect();
+    let env = NumericEnv::for_python(3, 11);
+    let scored = score_task(&task, &docs, &results, 1000, env).unwrap();
+    let per_sample: Vec<Value> = scored
+        .lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .collect();
+    for (line, expected) in per_sample.iter().zip([1, 1, 0]) {
+        assert_eq!(line["exact_match"], json!(expected), "{line}");
+        assert!(line.get("math_verify").is_none(), "{line}");
+        assert_eq!(line["filter"], "none");
+    }
+    let metrics: Vec<(&str, &str, f64)> = scored
+        .output
+        .aggregate
+        .metrics
+        .iter()
+        .map(|m| (m.metric.as_str(), m.filter.as_str(), m.value))
+        .collect();
+    assert_eq!(metrics, [("exact_match", "none", 2.0 / 3.0)]);
+    // still declared by the config, as lm-eval's results file has it
+    assert!(scored.output.higher_is_better.contains_key("math_verify"));
+}
