@@ -104,7 +104,17 @@ fn numeric(n: &Node) -> Option<Result<Num, Undefined>> {
                 Ok(x) => x,
                 Err(u) => return Some(Err(u)),
             };
-            let Ok(Num::Rational { neg, num, den }) = numeric(e)? else {
+            let exponent = numeric(e);
+            // sympy: `1 ** e` is 1 for any finite e, even one too large to compute here (`1^{2^{235423523}}`)
+            // or symbolic; an undefined exponent (zoo) stays undefined.
+            if base.equals(&Num::integer(false, BigUint::from(1u8))) {
+                return match exponent {
+                    Some(Err(u)) => Some(Err(u)),
+                    _ if e.has_symbols() => None,
+                    _ => Some(Ok(base)),
+                };
+            }
+            let Ok(Num::Rational { neg, num, den }) = exponent? else {
                 return None;
             };
             if den != BigUint::from(1u8) {
@@ -244,6 +254,12 @@ mod tests {
         );
         // rationals of any size are exact
         assert_eq!(eq("\\frac{2^{2005}}{1}", "2^{2005}"), Verdict::Equal);
+        // sympy: 1 ** e is 1 however large e is (MATH-500 doc 65, SmolLM2's answer)
+        assert_eq!(eq("1^{(2^{235423523})}", "1"), Verdict::Equal);
+        assert_eq!(
+            eq("1^{2^{99999999}}", "2"),
+            Verdict::NotEqual("different values")
+        );
         assert_eq!(
             eq("2^{2005}+1", "2^{2005}"),
             Verdict::NotEqual("different values")
