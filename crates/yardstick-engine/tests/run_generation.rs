@@ -145,6 +145,22 @@ fn value(outcome: &RunOutcome, key: &str) -> f64 {
     }
 }
 
+/// The completions backend on the mock server, with the toy tokenizer.
+async fn completions_backend(mock: &MockLm, tok: &Arc<Tokenizer>) -> Arc<dyn Backend> {
+    Arc::new(
+        OpenAiBackend::connect(
+            &mock.url(),
+            OpenAiOptions {
+                tokenizer: TokenizerChoice::Loaded(tok.clone()),
+                timeout: Duration::from_secs(20),
+                ..OpenAiOptions::default()
+            },
+        )
+        .await
+        .unwrap(),
+    )
+}
+
 async fn run(o: &EvalOptions, backend: Arc<dyn Backend>, store: &Arc<Store>) -> RunOutcome {
     let prepared = prepare(o).expect("prepare");
     backend.probe().await.expect("probe");
@@ -185,18 +201,7 @@ async fn filters_score_the_generations_and_a_rerun_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     write_task(dir.path(), &targets);
     let o = opts(dir.path());
-    let backend: Arc<dyn Backend> = Arc::new(
-        OpenAiBackend::connect(
-            &mock.url(),
-            OpenAiOptions {
-                tokenizer: TokenizerChoice::Loaded(tok.clone()),
-                timeout: Duration::from_secs(20),
-                ..OpenAiOptions::default()
-            },
-        )
-        .await
-        .unwrap(),
-    );
+    let backend = completions_backend(&mock, &tok).await;
     let store = Arc::new(Store::open_in_memory().unwrap());
     backend.probe().await.expect("probe");
     let before = mock.completions();
@@ -456,18 +461,7 @@ async fn pass_at_k_over_the_repeats() {
         &yaml[end..]
     );
     std::fs::write(&path, yaml).unwrap();
-    let backend: Arc<dyn Backend> = Arc::new(
-        OpenAiBackend::connect(
-            &mock.url(),
-            OpenAiOptions {
-                tokenizer: TokenizerChoice::Loaded(tok.clone()),
-                timeout: Duration::from_secs(20),
-                ..OpenAiOptions::default()
-            },
-        )
-        .await
-        .unwrap(),
-    );
+    let backend = completions_backend(&mock, &tok).await;
     let store = Arc::new(Store::open_in_memory().unwrap());
     let outcome = run(&opts(dir.path()), backend, &store).await;
     assert_eq!(value(&outcome, "pass@1,all"), 0.5);

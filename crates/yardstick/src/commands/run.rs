@@ -479,38 +479,44 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{t}")?;
     }
     if !silent {
-        let s = &outcome.stats;
-        eprintln!(
-            "run {}{}: {} requests, {} reused from the store, {} sent in {} calls ({:.1} req/s), {} prompt tokens; {:.2}s",
-            outcome.run_id,
-            if outcome.resumed { " (resumed)" } else { "" },
-            outcome.requests_total,
-            outcome.requests_reused,
-            outcome.requests_sent,
-            s.units_sent,
-            if s.wall_seconds > 0.0 { s.requests_answered as f64 / s.wall_seconds } else { 0.0 },
-            s.prompt_tokens,
-            outcome.wall_seconds
-        );
-        if let Some(openai) = &openai {
-            let c = openai.counters();
-            eprintln!(
-            "server calls: {} HTTP requests ({} retries); {} questions scored from one request each ({} choices read \
-             from top log-probabilities, {} fell back to their own request{})",
-            c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks,
-            if c.piece_checks > 0 {
-                format!(
-                    "; {} of the choices read were also scored by their own request, to check the server's token names",
-                    c.piece_checks
-                )
-            } else {
-                String::new()
-            }
-        );
-        }
-        for f in &outcome.output_files {
-            eprintln!("wrote {}", f.display());
-        }
+        print_summary(&outcome, openai.as_deref());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run's closing lines on stderr: requests, reuse and rate; the server calls of an OpenAI-compatible backend
+/// (grouped questions, fallbacks, name checks); the files written.
+fn print_summary(outcome: &evaluate::RunOutcome, openai: Option<&OpenAiBackend>) {
+    let s = &outcome.stats;
+    eprintln!(
+        "run {}{}: {} requests, {} reused from the store, {} sent in {} calls ({:.1} req/s), {} prompt tokens; {:.2}s",
+        outcome.run_id,
+        if outcome.resumed { " (resumed)" } else { "" },
+        outcome.requests_total,
+        outcome.requests_reused,
+        outcome.requests_sent,
+        s.units_sent,
+        if s.wall_seconds > 0.0 { s.requests_answered as f64 / s.wall_seconds } else { 0.0 },
+        s.prompt_tokens,
+        outcome.wall_seconds
+    );
+    if let Some(openai) = openai {
+        let c = openai.counters();
+        eprintln!(
+        "server calls: {} HTTP requests ({} retries); {} questions scored from one request each ({} choices read \
+         from top log-probabilities, {} fell back to their own request{})",
+        c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks,
+        if c.piece_checks > 0 {
+            format!(
+                "; {} of the choices read were also scored by their own request, to check the server's token names",
+                c.piece_checks
+            )
+        } else {
+            String::new()
+        }
+    );
+    }
+    for f in &outcome.output_files {
+        eprintln!("wrote {}", f.display());
+    }
 }
