@@ -17,6 +17,7 @@ mod lexer;
 pub mod normalize;
 pub mod parser;
 mod samples;
+pub mod verify;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
