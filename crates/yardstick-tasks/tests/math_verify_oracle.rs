@@ -37,13 +37,16 @@ struct Tally {
 }
 
 fn tally(cases: impl Iterator<Item = (String, String, i64, String)>) -> Tally {
-    let mut t = Tally { n: 0, agree: 0, ones: 0, undecided: 0, mismatches: Vec::new() };
+    let mut t = Tally {
+        n: 0,
+        agree: 0,
+        ones: 0,
+        undecided: 0,
+        mismatches: Vec::new(),
+    };
     for (solution, response, theirs, note) in cases {
         t.n += 1;
         t.ones += usize::from(theirs == 1);
-        if std::env::var("MV_TRACE").is_ok() {
-            eprintln!("CASE {:?} ||| {:?}", tail(&solution, 100), tail(&response, 100));
-        }
         let v = math_verify(&solution, &response);
         if matches!(v, Verdict::Undecided(_)) {
             t.undecided += 1;
@@ -77,12 +80,21 @@ fn smollm2_sample_logs_reproduce_lm_eval() {
         let v: Value = serde_json::from_str(line).expect("fixture line is JSON");
         let s = |k: &str| v[k].as_str().expect("string field").to_string();
         let note = format!("{} {} doc {}", s("part"), s("task"), v["doc_id"]);
-        (s("solution"), s("response"), v["math_verify"].as_i64().expect("0/1"), note)
+        (
+            s("solution"),
+            s("response"),
+            v["math_verify"].as_i64().expect("0/1"),
+            note,
+        )
     });
     let t = tally(cases);
     report("SmolLM2 sample logs", &t);
     assert!(t.n >= 390, "the fixture has {} lines", t.n);
-    assert!(t.mismatches.is_empty(), "{} disagreements with lm-eval's logged math_verify", t.mismatches.len());
+    assert!(
+        t.mismatches.is_empty(),
+        "{} disagreements with lm-eval's logged math_verify",
+        t.mismatches.len()
+    );
 }
 
 #[test]
@@ -117,9 +129,18 @@ fn math_test_perturbations_agree_with_math_verify() {
     let t = tally(cases.iter().map(|c| {
         let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
         let note = format!("gold {} pred {}", s("gold"), s("pred"));
-        (s("solution"), s("response"), c["math_verify"].as_i64().expect("0/1"), note)
+        (
+            s("solution"),
+            s("response"),
+            c["math_verify"].as_i64().expect("0/1"),
+            note,
+        )
     }));
     report("MATH test perturbations", &t);
     assert!(t.n >= 1000, "the oracle produced too few cases");
-    assert!(t.mismatches.is_empty(), "{} disagreements with math_verify", t.mismatches.len());
+    assert!(
+        t.mismatches.is_empty(),
+        "{} disagreements with math_verify",
+        t.mismatches.len()
+    );
 }

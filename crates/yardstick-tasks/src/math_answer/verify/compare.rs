@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use crate::math_answer::complex::C;
 use crate::math_answer::expr::{eval, hash_unit, EvalIssue, Node, Val};
 
+use super::sets::sets_equal;
 use super::value::{int_fraction, Mv};
 
 /// A three-way outcome: this port may be unable to tell.
@@ -19,7 +20,7 @@ pub enum Tri {
 }
 
 impl Tri {
-    fn or(self, other: impl FnOnce() -> Tri) -> Tri {
+    pub(super) fn or(self, other: impl FnOnce() -> Tri) -> Tri {
         match self {
             Tri::Yes => Tri::Yes,
             Tri::No => other(),
@@ -29,7 +30,7 @@ impl Tri {
             },
         }
     }
-    fn and(self, other: impl FnOnce() -> Tri) -> Tri {
+    pub(super) fn and(self, other: impl FnOnce() -> Tri) -> Tri {
         match self {
             Tri::No => Tri::No,
             Tri::Yes => other(),
@@ -48,7 +49,7 @@ impl Tri {
     }
 }
 
-fn all(items: impl IntoIterator<Item = Tri>) -> Tri {
+pub(super) fn all(items: impl IntoIterator<Item = Tri>) -> Tri {
     items.into_iter().fold(Tri::Yes, |acc, t| acc.and(|| t))
 }
 
@@ -72,7 +73,7 @@ fn value_at(n: &Node, k: u64) -> Option<C> {
     }
 }
 
-fn exact(n: &Node) -> Option<Val> {
+pub(super) fn exact(n: &Node) -> Option<Val> {
     if n.has_symbols() {
         return None;
     }
@@ -80,10 +81,12 @@ fn exact(n: &Node) -> Option<Val> {
 }
 
 /// `±oo`, or the real value of a numeric node.
-fn real_value(n: &Node) -> Option<f64> {
+pub(super) fn real_value(n: &Node) -> Option<f64> {
     match n {
         Node::Infinity => Some(f64::INFINITY),
-        Node::Mul(v) if v.len() == 2 && v[0] == Node::Int("-1".into()) && v[1] == Node::Infinity => {
+        Node::Mul(v)
+            if v.len() == 2 && v[0] == Node::Int("-1".into()) && v[1] == Node::Infinity =>
+        {
             Some(f64::NEG_INFINITY)
         }
         _ if n.has_symbols_except_pi() => None,
@@ -136,7 +139,7 @@ fn kind(n: &Node) -> Option<Kind> {
         Node::Float(_) => Some(Kind::Float),
         Node::Mul(v) if v.len() == 2 && v[0] == Node::Int("-1".into()) => kind(&v[1]),
         Node::Add(v) if v.len() == 2 && matches!(v[0], Node::Int(_)) => {
-            int_fraction(&v[1]).map(|_| fraction_kind(&v[0], &v[1]))
+            int_fraction(&v[1]).map(|_| fraction_kind(&v[1]))
         }
         _ => int_fraction(n).map(|(p, q)| {
             if q != 0 && p % q == 0 {
@@ -148,8 +151,7 @@ fn kind(n: &Node) -> Option<Kind> {
     }
 }
 
-fn fraction_kind(whole: &Node, frac: &Node) -> Kind {
-    let _ = whole;
+fn fraction_kind(frac: &Node) -> Kind {
     match int_fraction(frac) {
         Some((p, q)) if q != 0 && p % q == 0 => Kind::Integer,
         _ => Kind::Rational,
@@ -169,7 +171,7 @@ fn pct_value(n: &Node) -> Node {
     Node::Mul(vec![n.clone(), Node::inv(Node::Int("100".into()))])
 }
 
-fn as_node(m: &Mv) -> Option<Node> {
+pub(super) fn as_node(m: &Mv) -> Option<Node> {
     match m {
         Mv::Expr(n) => Some(n.clone()),
         Mv::Pct(n) => Some(pct_value(n)),
@@ -219,6 +221,10 @@ fn same_value(a: &Node, b: &Node, strict_float: bool) -> Tri {
         }
     }
     let symbolic = a.has_symbols() || b.has_symbols();
+    let overflow = |n: &Node| matches!(eval(n, &env_for(0)), Err(EvalIssue::Overflow));
+    if overflow(a) || overflow(b) {
+        return Tri::Unknown("integer too large");
+    }
     let mut decided = 0;
     for k in 0..(if symbolic { 3 * POINTS } else { 1 }) {
         let (Some(x), Some(y)) = (value_at(a, k), value_at(b, k)) else {
@@ -270,7 +276,9 @@ fn symbol_word(m: &Mv) -> Option<String> {
         }
         Some(())
     }
-    let Mv::Expr(n @ Node::Mul(_)) = m else { return None };
+    let Mv::Expr(n @ Node::Mul(_)) = m else {
+        return None;
+    };
     let mut word = String::new();
     push(n, &mut word)?;
     Some(word)
@@ -278,6 +286,12 @@ fn symbol_word(m: &Mv) -> Option<String> {
 
 /// `sympy_compare_symbols`.
 fn symbols_equal(g: &Mv, p: &Mv) -> Tri {
+    // a symbol named e (`\text{E}`) is Euler's number (a bare `e`)
+    let is_e = |m: &Mv| is_symbol(m).is_some_and(|n| n.eq_ignore_ascii_case("e"));
+    let euler = |m: &Mv| matches!(m, Mv::Expr(Node::E));
+    if (is_e(g) && euler(p)) || (is_e(p) && euler(g)) {
+        return Tri::Yes;
+    }
     if let (Some(name), Some(word)) = (is_symbol(g), symbol_word(p)) {
         return Tri::from_bool(name.to_lowercase() == word.to_lowercase());
     }
@@ -294,7 +308,9 @@ fn only_symbols(n: &Node) -> bool {
     match n {
         Node::Sym(s) => s != "pi",
         Node::Pow(b, e) if **e == Node::Int("-1".into()) => only_symbols(b),
-        Node::Add(v) | Node::Mul(v) | Node::Call(_, v) => !v.is_empty() && v.iter().all(only_symbols),
+        Node::Add(v) | Node::Mul(v) | Node::Call(_, v) => {
+            !v.is_empty() && v.iter().all(only_symbols)
+        }
         Node::Pow(a, b) => only_symbols(a) && only_symbols(b),
         _ => false,
     }
@@ -320,7 +336,7 @@ fn lhs_only_symbols(r: &Mv) -> bool {
     matches!(r, Mv::Rel("=", l, _) if matches!(l.as_ref(), Mv::Expr(n) if only_symbols(n)))
 }
 
-fn is_assignment(m: &Mv) -> bool {
+pub(super) fn is_assignment(m: &Mv) -> bool {
     match m {
         Mv::Rel(..) => lhs_only_symbols(m),
         Mv::And(v) => is_equation(m) && v.first().is_some_and(lhs_only_symbols),
@@ -335,7 +351,7 @@ fn first_rel(m: &Mv) -> &Mv {
     }
 }
 
-fn last_rel(m: &Mv) -> &Mv {
+pub(super) fn last_rel(m: &Mv) -> &Mv {
     match m {
         Mv::And(v) => v.last().map_or(m, last_rel),
         _ => m,
@@ -349,7 +365,7 @@ fn lhs(m: &Mv) -> Mv {
     }
 }
 
-fn rhs(m: &Mv) -> Mv {
+pub(super) fn rhs(m: &Mv) -> Mv {
     match m {
         Mv::Rel(_, _, r) => (**r).clone(),
         other => other.clone(),
@@ -365,7 +381,9 @@ fn relation_as_set(m: &Mv) -> Option<Mv> {
     let bound = |r: &Mv| -> Option<(&'static str, Node)> {
         let Mv::Rel(op, l, r) = r else { return None };
         match (l.as_ref(), r.as_ref()) {
-            (Mv::Expr(Node::Sym(_)), Mv::Expr(n)) if !n.has_symbols_except_pi() => Some((op, n.clone())),
+            (Mv::Expr(Node::Sym(_)), Mv::Expr(n)) if !n.has_symbols_except_pi() => {
+                Some((op, n.clone()))
+            }
             (Mv::Expr(n), Mv::Expr(Node::Sym(_))) if !n.has_symbols_except_pi() => {
                 let flipped = match *op {
                     "<" => ">",
@@ -383,10 +401,30 @@ fn relation_as_set(m: &Mv) -> Option<Mv> {
     let ninf = Node::negated(Node::Infinity);
     let one = |(op, n): (&'static str, Node)| -> Option<Mv> {
         Some(match op {
-            "<" => Mv::Interval { lo: ninf.clone(), hi: n, lopen: true, ropen: true },
-            "<=" => Mv::Interval { lo: ninf.clone(), hi: n, lopen: true, ropen: false },
-            ">" => Mv::Interval { lo: n, hi: inf.clone(), lopen: true, ropen: true },
-            ">=" => Mv::Interval { lo: n, hi: inf.clone(), lopen: false, ropen: true },
+            "<" => Mv::Interval {
+                lo: ninf.clone(),
+                hi: n,
+                lopen: true,
+                ropen: true,
+            },
+            "<=" => Mv::Interval {
+                lo: ninf.clone(),
+                hi: n,
+                lopen: true,
+                ropen: false,
+            },
+            ">" => Mv::Interval {
+                lo: n,
+                hi: inf.clone(),
+                lopen: true,
+                ropen: true,
+            },
+            ">=" => Mv::Interval {
+                lo: n,
+                hi: inf.clone(),
+                lopen: false,
+                ropen: true,
+            },
             "=" => Mv::Set(vec![Mv::Expr(n)]),
             _ => return None,
         })
@@ -407,10 +445,18 @@ pub fn expr_eq(gold: &Mv, pred: &Mv) -> Tri {
     let mut g = gold.clone();
     let mut p = pred.clone();
     if ga {
-        g = Mv::Rel("=", Box::new(lhs(first_rel(&g))), Box::new(rhs(last_rel(&g))));
+        g = Mv::Rel(
+            "=",
+            Box::new(lhs(first_rel(&g))),
+            Box::new(rhs(last_rel(&g))),
+        );
     }
     if pa {
-        p = Mv::Rel("=", Box::new(lhs(first_rel(&p))), Box::new(rhs(last_rel(&p))));
+        p = Mv::Rel(
+            "=",
+            Box::new(lhs(first_rel(&p))),
+            Box::new(rhs(last_rel(&p))),
+        );
     }
     if pe && !ge {
         p = rhs(last_rel(&p));
@@ -429,7 +475,12 @@ pub fn expr_eq(gold: &Mv, pred: &Mv) -> Tri {
     if is_relation(&g) && is_relation(&p) {
         return relations_equal(&g, &p);
     }
-    let setlike = |m: &Mv| matches!(m, Mv::Set(_) | Mv::Tuple(_) | Mv::Interval { .. } | Mv::Union(_));
+    let setlike = |m: &Mv| {
+        matches!(
+            m,
+            Mv::Set(_) | Mv::Tuple(_) | Mv::Interval { .. } | Mv::Union(_)
+        )
+    };
     if setlike(&g) || setlike(&p) {
         return sets_equal(&g, &p);
     }
@@ -451,9 +502,11 @@ fn matrices_equal(a: &[Vec<Node>], b: &[Vec<Node>]) -> Tri {
     if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x.len() != y.len()) {
         return Tri::No;
     }
-    all(a.iter().flatten().zip(b.iter().flatten()).map(|(x, y)| {
-        numbers_equal(&Mv::Expr(x.clone()), &Mv::Expr(y.clone()))
-    }))
+    all(a
+        .iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| numbers_equal(&Mv::Expr(x.clone()), &Mv::Expr(y.clone()))))
 }
 
 fn inverse(op: &str) -> Option<&'static str> {
@@ -481,13 +534,17 @@ fn relations_equal(g: &Mv, p: &Mv) -> Tri {
             if gv.len() != pv.len() {
                 return Tri::No;
             }
-            return all(gv.iter().zip(pv).map(|(a, b)| relations_equal(a, b)));
+            all(gv.iter().zip(pv).map(|(a, b)| relations_equal(a, b)))
         }
         (Mv::Rel(gop, ..), Mv::Rel(pop, ..)) => {
             let (Some(gd), Some(pd)) = (diff(g, false), diff(p, false)) else {
                 return Tri::Unknown("a relation between sets");
             };
-            let same = if gop == pop { expr_eq(&gd, &pd) } else { Tri::No };
+            let same = if gop == pop {
+                expr_eq(&gd, &pd)
+            } else {
+                Tri::No
+            };
             let Some(inv) = inverse(gop) else {
                 return same;
             };
@@ -535,244 +592,5 @@ fn solved_equal(gop: &str, pop: &str, gd: &Mv, pd: &Mv) -> Tri {
         Tri::Yes
     } else {
         Tri::Unknown("solving relations")
-    }
-}
-
-/// `sympy_compare_sets`.
-fn sets_equal(g: &Mv, p: &Mv) -> Tri {
-    let wrap = |m: &Mv| match m {
-        Mv::Set(_) | Mv::Tuple(_) | Mv::Interval { .. } | Mv::Union(_) => m.clone(),
-        other => Mv::Set(vec![other.clone()]),
-    };
-    let (a, b) = (wrap(g), wrap(p));
-    if matches!(a, Mv::Union(_)) || matches!(b, Mv::Union(_)) {
-        return match (a == b, real_set(&a), real_set(&b)) {
-            (true, ..) => Tri::Yes,
-            (_, Some(x), Some(y)) => Tri::from_bool(x == y),
-            _ => Tri::Unknown("a union with symbolic ends"),
-        };
-    }
-    if let (
-        Mv::Interval { lo: al, hi: ah, lopen: alo, ropen: aro },
-        Mv::Interval { lo: bl, hi: bh, lopen: blo, ropen: bro },
-    ) = (&a, &b)
-    {
-        if alo != blo || aro != bro {
-            return Tri::No;
-        }
-        return endpoint_eq(al, bl).and(|| endpoint_eq(ah, bh));
-    }
-    if a == b {
-        return Tri::Yes;
-    }
-    match (&a, &b) {
-        (Mv::Set(_) | Mv::Tuple(_), Mv::Set(_) | Mv::Tuple(_)) => {
-            let same_set = if let (Mv::Set(x), Mv::Set(y)) = (&a, &b) {
-                numeric_sets_equal(x, y)
-            } else {
-                false
-            };
-            if same_set {
-                Tri::Yes
-            } else {
-                deep_compare(&a, &b)
-            }
-        }
-        (Mv::Interval { lo, hi, lopen: true, ropen: true }, Mv::Set(v) | Mv::Tuple(v))
-            if dedup_len(&b, v) == 2 =>
-        {
-            deep_compare(&Mv::Tuple(vec![Mv::Expr(lo.clone()), Mv::Expr(hi.clone())]), &b)
-        }
-        (Mv::Set(v) | Mv::Tuple(v), Mv::Interval { lo, hi, lopen: true, ropen: true })
-            if dedup_len(&a, v) == 2 =>
-        {
-            deep_compare(&a, &Mv::Tuple(vec![Mv::Expr(lo.clone()), Mv::Expr(hi.clone())]))
-        }
-        _ => Tri::No,
-    }
-}
-
-/// A piece of the real line: (lo, lo open, hi, hi open), ends as exact fractions or ±∞.
-type Piece = (End, bool, End, bool);
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum End {
-    NegInf,
-    Val(i128, i128),
-    Approx(f64),
-    PosInf,
-}
-
-impl End {
-    fn of(n: &Node) -> Option<End> {
-        match real_value(n)? {
-            f if f == f64::INFINITY => Some(End::PosInf),
-            f if f == f64::NEG_INFINITY => Some(End::NegInf),
-            f => Some(match exact(n) {
-                Some(Val::Exact(p, q)) => End::Val(p, q),
-                _ => End::Approx(f),
-            }),
-        }
-    }
-    fn key(self) -> f64 {
-        match self {
-            End::NegInf => f64::NEG_INFINITY,
-            End::PosInf => f64::INFINITY,
-            End::Val(p, q) => p as f64 / q as f64,
-            End::Approx(f) => f,
-        }
-    }
-}
-
-/// A union of intervals and finite sets of real numbers as sorted, merged pieces (what sympy's
-/// `symmetric_difference(...).is_empty` decides on); `None` when an end is not a real number.
-fn real_set(m: &Mv) -> Option<Vec<Piece>> {
-    let mut pieces: Vec<Piece> = Vec::new();
-    let mut add = |m: &Mv| -> Option<()> {
-        match m {
-            Mv::Interval { lo, hi, lopen, ropen } => pieces.push((End::of(lo)?, *lopen, End::of(hi)?, *ropen)),
-            Mv::Set(v) => {
-                for e in v {
-                    let Mv::Expr(n) = e else { return None };
-                    let x = End::of(n)?;
-                    pieces.push((x, false, x, false));
-                }
-            }
-            _ => return None,
-        }
-        Some(())
-    };
-    match m {
-        Mv::Union(v) => {
-            for x in v {
-                add(x)?;
-            }
-        }
-        other => add(other)?,
-    }
-    pieces.sort_by(|a, b| a.0.key().partial_cmp(&b.0.key()).unwrap_or(Ordering::Equal).then(a.1.cmp(&b.1)));
-    let mut merged: Vec<Piece> = Vec::new();
-    for p in pieces {
-        if let Some(last) = merged.last_mut() {
-            let touch = p.0.key() < last.2.key() || (p.0.key() == last.2.key() && !(p.1 && last.3));
-            if touch {
-                if p.2.key() > last.2.key() || (p.2.key() == last.2.key() && !p.3) {
-                    last.2 = p.2;
-                    last.3 = p.3;
-                }
-                continue;
-            }
-        }
-        merged.push(p);
-    }
-    Some(merged)
-}
-
-fn endpoint_eq(a: &Node, b: &Node) -> Tri {
-    if a == b {
-        return Tri::Yes;
-    }
-    if a.has_infinity() || b.has_infinity() {
-        return Tri::from_bool(real_value(a).is_some() && real_value(a) == real_value(b));
-    }
-    expr_eq(&Mv::Expr(a.clone()), &Mv::Expr(b.clone()))
-}
-
-/// Two finite sets of exact numbers with the same elements (sympy's `symmetric_difference` is empty).
-fn numeric_sets_equal(x: &[Mv], y: &[Mv]) -> bool {
-    let vals = |v: &[Mv]| -> Option<Vec<Val>> {
-        v.iter()
-            .map(|m| match m {
-                Mv::Expr(n) => match exact(n)? {
-                    e @ Val::Exact(..) => Some(e),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect()
-    };
-    match (vals(x), vals(y)) {
-        (Some(a), Some(b)) => a.iter().all(|e| b.contains(e)) && b.iter().all(|e| a.contains(e)),
-        _ => false,
-    }
-}
-
-/// Equal as sympy's set construction sees it: the same tree, or the same exact number.
-fn same_element(a: &Mv, b: &Mv) -> bool {
-    if a == b {
-        return true;
-    }
-    match (a, b) {
-        (Mv::Expr(x), Mv::Expr(y)) => matches!(
-            (exact(x), exact(y)),
-            (Some(p @ Val::Exact(..)), Some(q @ Val::Exact(..))) if p == q
-        ),
-        _ => false,
-    }
-}
-
-fn dedup(v: &[Mv]) -> Vec<Mv> {
-    let mut out: Vec<Mv> = Vec::new();
-    for m in v {
-        if !out.iter().any(|o| same_element(o, m)) {
-            out.push(m.clone());
-        }
-    }
-    out
-}
-
-fn dedup_len(outer: &Mv, v: &[Mv]) -> usize {
-    match outer {
-        Mv::Set(_) => dedup(v).len(),
-        _ => v.len(),
-    }
-}
-
-/// The sort key `math_verify` orders set elements by: the value of the element (of the right side
-/// of an assignment); `None` when not a real number.
-fn sort_value(m: &Mv) -> Option<f64> {
-    let m = if is_assignment(m) { rhs(last_rel(m)) } else { m.clone() };
-    real_value(&as_node(&m)?)
-}
-
-fn sorted(v: &[Mv]) -> Option<Vec<Mv>> {
-    let mut keyed: Vec<(f64, Mv)> = v
-        .iter()
-        .map(|m| sort_value(m).map(|k| (k, m.clone())))
-        .collect::<Option<_>>()?;
-    keyed.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(Ordering::Equal));
-    Some(keyed.into_iter().map(|(_, m)| m).collect())
-}
-
-/// `sympy_deep_compare_set_and_tuple`.
-fn deep_compare(g: &Mv, p: &Mv) -> Tri {
-    let (gv, pv) = match (g, p) {
-        (Mv::Set(a), Mv::Set(b) | Mv::Tuple(b)) => (dedup(a), if matches!(p, Mv::Set(_)) { dedup(b) } else { b.clone() }),
-        (Mv::Tuple(a), Mv::Set(b)) => (a.clone(), dedup(b)),
-        (Mv::Tuple(a), Mv::Tuple(b)) => (a.clone(), b.clone()),
-        _ => return Tri::No,
-    };
-    if gv.len() != pv.len() {
-        return Tri::No;
-    }
-    let pairwise = |a: &[Mv], b: &[Mv]| all(a.iter().zip(b).map(|(x, y)| expr_eq(x, y)));
-    match (g, p) {
-        (Mv::Set(_), _) => match (sorted(&gv), sorted(&pv)) {
-            (Some(a), Some(b)) => pairwise(&a, &b),
-            _ => match pairwise(&gv, &pv) {
-                Tri::Yes => Tri::Yes,
-                // the same elements in another order sort the same way
-                _ if gv.iter().all(|x| pv.contains(x)) && pv.iter().all(|x| gv.contains(x)) => Tri::Yes,
-                _ => Tri::Unknown("ordering non-numeric set elements"),
-            },
-        },
-        (Mv::Tuple(_), Mv::Set(b)) => {
-            // the prediction's elements as written (duplicates kept)
-            if b.len() != gv.len() {
-                return Tri::No;
-            }
-            pairwise(&gv, b)
-        }
-        _ => pairwise(&gv, &pv),
     }
 }

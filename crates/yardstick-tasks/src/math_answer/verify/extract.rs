@@ -50,7 +50,9 @@ fn env_pattern(prefix: &str, boxed: bool) -> String {
     ];
     if !boxed {
         let n = r"-?\d+(?:[.,]\d+)?";
-        pats.push(format!(r"(?P<{prefix}latexFraction>-?\\frac\{{{n}\}}\{{{n}\}})"));
+        pats.push(format!(
+            r"(?P<{prefix}latexFraction>-?\\frac\{{{n}\}}\{{{n}\}})"
+        ));
     }
     format!(
         r"(?:(?:{})\s*(?P<{prefix}percent>(?:\\?%|[Pp]ercent|[Pp]ercentage|[Pp]ct))?)",
@@ -60,12 +62,20 @@ fn env_pattern(prefix: &str, boxed: bool) -> String {
 
 fn latex_patterns() -> Vec<(String, u32)> {
     let next: String = (1..6)
-        .map(|i| format!(r"(?:\s*(?:,?and|,?or|,)\s*{})?", env_pattern(&format!("next{i}_"), false)))
+        .map(|i| {
+            format!(
+                r"(?:\s*(?:,?and|,?or|,)\s*{})?",
+                env_pattern(&format!("next{i}_"), false)
+            )
+        })
         .collect();
     let envs = format!("(?:{}{next})", env_pattern("first_", false));
     let boxed_next: String = (1..6)
         .map(|i| {
-            format!(r"\s*(?:\s*(?:,?and|,?or|,)\s*{})?", env_pattern(&format!("next{i}_"), true))
+            format!(
+                r"\s*(?:\s*(?:,?and|,?or|,)\s*{})?",
+                env_pattern(&format!("next{i}_"), true)
+            )
         })
         .collect();
     vec![
@@ -100,8 +110,14 @@ fn expr_patterns() -> Vec<(String, u32)> {
     vec![
         (format!(r"(?i:final answer is):?\s*{either}\.?\s?I hope"), 0),
         (format!(r"(?i:final answer.{{0,100}}?)\s+is:?{either}"), 50),
-        (format!(r"(?i:answer):(?:.{{0,100}}=\s*|.{{0,50}}?){either}(?!\s*=)"), 100),
-        (format!(r"(?i:answer)(?:.{{0,100}}=\s*|.{{0,50}}?){either}(?!\s*=)"), 200),
+        (
+            format!(r"(?i:answer):(?:.{{0,100}}=\s*|.{{0,50}}?){either}(?!\s*=)"),
+            100,
+        ),
+        (
+            format!(r"(?i:answer)(?:.{{0,100}}=\s*|.{{0,50}}?){either}(?!\s*=)"),
+            200,
+        ),
         (with_anchors, 300),
         (number_anchored, 300),
     ]
@@ -117,7 +133,12 @@ fn patterns() -> &'static [Pattern] {
                 .build()
                 .expect("static regex");
             let groups = re.capture_names().flatten().map(str::to_string).collect();
-            Pattern { re, priority: n, target, groups }
+            Pattern {
+                re,
+                priority: n,
+                target,
+                groups,
+            }
         };
         for p in latex_patterns() {
             all.push(build(p, Target::Latex));
@@ -139,7 +160,11 @@ fn extract_latex(caps: &Captures, groups: &[String]) -> Extraction {
         groups
             .iter()
             .filter(|g| g.starts_with(prefix) && !g.ends_with("percent"))
-            .find_map(|g| caps.name(g).filter(|m| !m.as_str().is_empty()).map(|m| (g.clone(), m.as_str())))
+            .find_map(|g| {
+                caps.name(g)
+                    .filter(|m| !m.as_str().is_empty())
+                    .map(|m| (g.clone(), m.as_str()))
+            })
     };
     let mut items = Vec::new();
     if let Some(f) = found("first_latex") {
@@ -154,8 +179,14 @@ fn extract_latex(caps: &Captures, groups: &[String]) -> Extraction {
     let mut texts: Vec<String> = Vec::new();
     for (name, latex) in &items {
         let prefix = name.split('_').next().unwrap_or("");
-        let boxed = if name.ends_with("_latexBoxed") { Boxed::Last } else { Boxed::All };
-        let pct = caps.name(&format!("{prefix}_percent")).is_some_and(|m| !m.as_str().is_empty());
+        let boxed = if name.ends_with("_latexBoxed") {
+            Boxed::Last
+        } else {
+            Boxed::All
+        };
+        let pct = caps
+            .name(&format!("{prefix}_percent"))
+            .is_some_and(|m| !m.as_str().is_empty());
         let norm = normalize_latex(latex, boxed);
         let v = parse_latex_cached(&norm).and_then(|v| {
             if !pct {
@@ -190,7 +221,7 @@ fn extract_latex(caps: &Captures, groups: &[String]) -> Extraction {
 fn parse_latex_cached(s: &str) -> Option<Mv> {
     match convert(s) {
         Ok(v) => Some(v),
-        Err(()) => {
+        Err(_) => {
             let last = last_eq(s);
             if last != s {
                 convert(last).ok()
@@ -258,8 +289,12 @@ fn python_expr(expr: &str) -> Option<Mv> {
     let t = expr.replace('\n', " ");
     // spaces between two digits, `**`, `//` or implicit products are Python-specific: not decided
     let b: Vec<char> = t.chars().collect();
-    let tricky = b.windows(2).any(|w| matches!(w, ['*', '*'] | ['/', '/'] | [')', '('] | [')', '0'..='9'] | ['0'..='9', '(']))
-        || spaced_digits(&t);
+    let tricky = b.windows(2).any(|w| {
+        matches!(
+            w,
+            ['*', '*'] | ['/', '/'] | [')', '('] | [')', '0'..='9'] | ['0'..='9', '(']
+        )
+    }) || spaced_digits(&t);
     // Python reads `2.` as the float 2.0 and `2^10` (as `2**10`) with the whole exponent
     let dot = DOT.get_or_init(|| regex::Regex::new(r"(\d)\.(\D|$)").expect("regex"));
     let t = dot.replace_all(&t, "${1}.0$2").into_owned();
@@ -281,9 +316,9 @@ fn spaced_digits(t: &str) -> bool {
     let c: Vec<char> = t.chars().filter(|c| *c != ' ').collect();
     let spaced: Vec<char> = t.chars().collect();
     let _ = c;
-    spaced
-        .windows(3)
-        .any(|w| w[0].is_ascii_digit() && w[1].is_whitespace() && (w[2].is_ascii_digit() || w[2] == '.'))
+    spaced.windows(3).any(|w| {
+        w[0].is_ascii_digit() && w[1].is_whitespace() && (w[2].is_ascii_digit() || w[2] == '.')
+    })
 }
 
 /// `math_verify.parse(text)` with its defaults: the converted answer (if any) and the string fallback.

@@ -22,7 +22,9 @@ fn sub(r: &Regex, text: &str, f: impl Fn(&Captures) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for caps in r.captures_iter(text) {
-        let Ok(caps) = caps else { return text.to_string() };
+        let Ok(caps) = caps else {
+            return text.to_string();
+        };
         let Some(m) = caps.get(0) else { continue };
         out.push_str(&text[last..m.start()]);
         out.push_str(&f(&caps));
@@ -37,18 +39,146 @@ fn group<'a>(c: &Captures<'a>, i: usize) -> &'a str {
 }
 
 const UNITS: &[&str] = &[
-    "integerpoint", "feet", "sue", "digit", "pound", "meal", "edge", "student", "children ticket",
-    "multiple", "east", "degree", "mph", "kmph", "ft", "m square", " m east", "sq m", "deg", "mile",
-    "q .", "monkey", "prime", "ratio", "profit of rs", "rd", "o", "gm", "p . m", "lb", "tile", "per",
-    "dm", "lt", "gain", "ab", "way", "west", "a .", "b .", "c .", "d .", "e .", "f .", "g .", "h .",
-    "t", "h", "no change", "men", "soldier", "pie", "bc", "excess", "st", "inches", "noon", "cent",
-    "by", "gal", "kmh", "c", "acre", "rise", "a . m", "th", "π r 2", "sq", "mark", "l", "toy", "coin",
-    "sq . m", "gallon", "° f", "profit", "minw", "yr", "women", "am", "pm", "hr", "cu cm", "square",
-    "v â € ™", "are", "rupee", "rounds", "cubic", "cc", "mtr", "s", "ohm", "number", "kmph", "day",
-    "hour", "minute", "min", "second", "man", "woman", "sec", "cube", "mt", "sq inch", "mp",
-    "∏ cm ³", "hectare", "more", "sec", "unit", "cu . m", "cm 2", "rs .", "rs", "kg", "g", "month",
-    "km", "m", "cm", "mm", "apple", "liter", "loss", "yard", "pure", "year", "increase", "decrease",
-    "d", "less", "Surface", "litre", "pi sq m", "s .", "metre", "meter", "inch",
+    "integerpoint",
+    "feet",
+    "sue",
+    "digit",
+    "pound",
+    "meal",
+    "edge",
+    "student",
+    "children ticket",
+    "multiple",
+    "east",
+    "degree",
+    "mph",
+    "kmph",
+    "ft",
+    "m square",
+    " m east",
+    "sq m",
+    "deg",
+    "mile",
+    "q .",
+    "monkey",
+    "prime",
+    "ratio",
+    "profit of rs",
+    "rd",
+    "o",
+    "gm",
+    "p . m",
+    "lb",
+    "tile",
+    "per",
+    "dm",
+    "lt",
+    "gain",
+    "ab",
+    "way",
+    "west",
+    "a .",
+    "b .",
+    "c .",
+    "d .",
+    "e .",
+    "f .",
+    "g .",
+    "h .",
+    "t",
+    "h",
+    "no change",
+    "men",
+    "soldier",
+    "pie",
+    "bc",
+    "excess",
+    "st",
+    "inches",
+    "noon",
+    "cent",
+    "by",
+    "gal",
+    "kmh",
+    "c",
+    "acre",
+    "rise",
+    "a . m",
+    "th",
+    "π r 2",
+    "sq",
+    "mark",
+    "l",
+    "toy",
+    "coin",
+    "sq . m",
+    "gallon",
+    "° f",
+    "profit",
+    "minw",
+    "yr",
+    "women",
+    "am",
+    "pm",
+    "hr",
+    "cu cm",
+    "square",
+    "v â € ™",
+    "are",
+    "rupee",
+    "rounds",
+    "cubic",
+    "cc",
+    "mtr",
+    "s",
+    "ohm",
+    "number",
+    "kmph",
+    "day",
+    "hour",
+    "minute",
+    "min",
+    "second",
+    "man",
+    "woman",
+    "sec",
+    "cube",
+    "mt",
+    "sq inch",
+    "mp",
+    "∏ cm ³",
+    "hectare",
+    "more",
+    "sec",
+    "unit",
+    "cu . m",
+    "cm 2",
+    "rs .",
+    "rs",
+    "kg",
+    "g",
+    "month",
+    "km",
+    "m",
+    "cm",
+    "mm",
+    "apple",
+    "liter",
+    "loss",
+    "yard",
+    "pure",
+    "year",
+    "increase",
+    "decrease",
+    "d",
+    "less",
+    "Surface",
+    "litre",
+    "pi sq m",
+    "s .",
+    "metre",
+    "meter",
+    "inch",
 ];
 
 /// The named replacements of `replace_in_latex`, tried as one alternation (name, pattern, replacement).
@@ -294,11 +424,20 @@ fn basic_latex(text: &str) -> String {
         .replace("{\\rm d}", "d")
         .replace("\\left[\\begin{matrix}", "\\begin{bmatrix}")
         .replace("\\end{matrix}\\right]", "\\end{bmatrix}");
-    let left = re(&LEFT, r"\\m?left(\\\{|\{|\\\||\||\[|\(|\\rbracl|\\lgroup|\\lbrace|\\lbrack|\\vert|\\lvert|\\lceil|\\lfloor|\\vert|\\lvert|\\langle|\\llcorner|\\ulcorner)");
+    let left = re(
+        &LEFT,
+        r"\\m?left(\\\{|\{|\\\||\||\[|\(|\\rbracl|\\lgroup|\\lbrace|\\lbrack|\\vert|\\lvert|\\lceil|\\lfloor|\\vert|\\lvert|\\langle|\\llcorner|\\ulcorner)",
+    );
     s = sub(left, &s, |c| group(c, 1).to_string());
-    let right = re(&RIGHT, r"\\m?right(\\\}|\}|\\\||\||\]|\)|\\rbrack|\\rgroup|\\rbrace|\\rbrack|\\vert|\\rvert|\\rceil|\\rfloor|\\vert|\\rvert|\\rangle|\\lrcorner|\\urcorner)");
+    let right = re(
+        &RIGHT,
+        r"\\m?right(\\\}|\}|\\\||\||\]|\)|\\rbrack|\\rgroup|\\rbrace|\\rbrack|\\vert|\\rvert|\\rceil|\\rfloor|\\vert|\\rvert|\\rangle|\\lrcorner|\\urcorner)",
+    );
     s = sub(right, &s, |c| group(c, 1).to_string());
-    let perm = re(&PERM, r"\(([a-zA-Z0-9+\-*/\\ ]+?)\)_\{([a-zA-Z0-9+\-*/\\ ]+?)\}");
+    let perm = re(
+        &PERM,
+        r"\(([a-zA-Z0-9+\-*/\\ ]+?)\)_\{([a-zA-Z0-9+\-*/\\ ]+?)\}",
+    );
     s = sub(perm, &s, |c| {
         let (a, b) = (group(c, 1), group(c, 2));
         format!("\\frac{{({a})!}}{{(({a})-({b}))!}}")
@@ -363,8 +502,14 @@ mod tests {
 
     #[test]
     fn boxed_contents() {
-        assert_eq!(extract_boxed_content("a \\boxed{1} b \\boxed{2}", Boxed::All), "1,2");
-        assert_eq!(extract_boxed_content("\\boxed{1} and \\boxed{2}", Boxed::Last), "1,2");
+        assert_eq!(
+            extract_boxed_content("a \\boxed{1} b \\boxed{2}", Boxed::All),
+            "1,2"
+        );
+        assert_eq!(
+            extract_boxed_content("\\boxed{1} and \\boxed{2}", Boxed::Last),
+            "1,2"
+        );
         let far = "\\boxed{1} is a long way from the next box which is \\boxed{2}";
         assert_eq!(extract_boxed_content(far, Boxed::Last), "2");
         assert_eq!(extract_boxed_content("\\boxed 5", Boxed::All), "5");
@@ -376,9 +521,14 @@ mod tests {
     fn normalisation() {
         assert_eq!(normalize_latex("\\dfrac{1}{2}", Boxed::All), "\\frac{1}{2}");
         assert_eq!(normalize_latex("0.5", Boxed::All), "\\frac{1}{2}");
-        assert_eq!(normalize_latex(".5", Boxed::All), "0.5");
+        // a leading-dot decimal gets its 0 first, and then 0.5 becomes a fraction
+        assert_eq!(normalize_latex(".5", Boxed::All), "\\frac{1}{2}");
+        assert_eq!(normalize_latex(".25", Boxed::All), "0.25");
         assert_eq!(normalize_latex("5 \\text{ cm}", Boxed::All), "5");
-        assert_eq!(normalize_latex("\\left( 1, 2 \\right)", Boxed::All), "( 1, 2 )");
+        assert_eq!(
+            normalize_latex("\\left( 1, 2 \\right)", Boxed::All),
+            "( 1, 2 )"
+        );
         assert_eq!(normalize_latex("\\frac12", Boxed::All), "\\frac{1}{2}");
         assert_eq!(normalize_latex("\\sqrt2", Boxed::All), "\\sqrt{2}");
         assert_eq!(normalize_latex("3/4", Boxed::All), "\\frac{3}{4}");

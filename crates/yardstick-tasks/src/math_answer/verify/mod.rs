@@ -9,6 +9,7 @@
 pub mod compare;
 pub mod extract;
 pub mod latex_norm;
+mod sets;
 pub mod value;
 
 use super::equiv::Verdict;
@@ -49,17 +50,127 @@ pub fn math_verify(solution: &str, response: &str) -> Verdict {
 }
 
 #[cfg(test)]
-mod debug {
+mod tests {
+    use super::*;
+
+    fn mv(gold: &str, response: &str) -> Verdict {
+        math_verify(gold, response)
+    }
+
+    const FINAL: &str = "Final Answer: The final answer is";
+
+    /// Hand-reasoned cases (each also checked with math-verify 0.9.0).
     #[test]
-    fn debug_env() {
-        if let Ok(t) = std::env::var("MV_DEBUG") {
-            for s in t.split("|||") {
-                println!("{s:?} -> {:?}", super::parse(s));
-            }
-            let v: Vec<&str> = t.split("|||").collect();
-            if v.len() == 2 {
-                println!("verify -> {:?}", super::math_verify(v[0], v[1]));
-            }
-        }
+    fn extraction_and_comparison_cases() {
+        let half = "So it is $\\boxed{\\frac{1}{2}}$.";
+        // a decimal equal to six places; "0.5" itself is normalised to \frac{1}{2}
+        assert_eq!(
+            mv(half, &format!("{FINAL} $0.5$. I hope it is correct.")),
+            Verdict::Equal
+        );
+        assert_eq!(
+            mv(half, &format!("{FINAL} $0.500000$. I hope it is correct.")),
+            Verdict::Equal
+        );
+        // 1/3 against 0.333 differs in the sixth place
+        let third = "$\\boxed{\\frac{1}{3}}$";
+        assert!(matches!(
+            mv(third, "The answer is 0.333."),
+            Verdict::NotEqual(_)
+        ));
+        assert_eq!(mv(third, "The answer is 0.3333333."), Verdict::Equal);
+        // no answer anywhere: nothing to compare
+        assert!(matches!(
+            mv(half, "I could not solve it."),
+            Verdict::NotEqual(_)
+        ));
+        // a boxed answer counts without the final-answer sentence
+        assert_eq!(mv("$\\boxed{3}$", "so \\boxed{3}."), Verdict::Equal);
+        // an assignment against a bare value: the right side is compared
+        assert_eq!(
+            mv(
+                "$\\boxed{5}$",
+                &format!("{FINAL} $x = 5$. I hope it is correct.")
+            ),
+            Verdict::Equal
+        );
+        // percent: 9% and 9 are equal as integers
+        assert_eq!(mv("$\\boxed{9}$", "The answer is 9%."), Verdict::Equal);
+        // mixed fraction 2 1/2 is 5/2
+        assert_eq!(
+            mv(
+                "$\\boxed{\\frac{5}{2}}$",
+                &format!("{FINAL} $2\\frac{{1}}{{2}}$. I hope it is correct.")
+            ),
+            Verdict::Equal
+        );
+        // sets in another order, an open interval written as a pair, a union of intervals merged
+        assert_eq!(
+            mv(
+                "$\\boxed{1, 2, 3}$",
+                &format!("{FINAL} $3, 1, 2$. I hope it is correct.")
+            ),
+            Verdict::Equal
+        );
+        assert_eq!(
+            mv("$\\boxed{(1, 2)}$", "The answer is $1, 2$."),
+            Verdict::Equal
+        );
+        let union = "$\\boxed{(-\\infty, 2) \\cup (2, \\infty)}$";
+        assert_eq!(
+            mv(
+                union,
+                &format!("{FINAL} $(-\\infty,2)\\cup(2,\\infty)$. I hope it is correct.")
+            ),
+            Verdict::Equal
+        );
+        assert!(matches!(
+            mv(
+                union,
+                &format!("{FINAL} $(-\\infty,3)\\cup(3,\\infty)$. I hope it is correct.")
+            ),
+            Verdict::NotEqual(_)
+        ));
+        // \text{} words against letters, and a decimal against a rational that does not round alike
+        assert_eq!(
+            mv(
+                "$\\boxed{\\text{MAKE}}$",
+                &format!("{FINAL} $MAKE$. I hope it is correct.")
+            ),
+            Verdict::Equal
+        );
+        // (Python reads `3/5.` as 3 * (1/5.0) = 0.6000000000000001, which sympy does not equate to 3/5)
+        assert!(matches!(
+            mv("$\\boxed{\\frac{3}{5}}$", "The answer is 3/5. and more"),
+            Verdict::NotEqual(_)
+        ));
+        // a degree sign after a tuple does not parse
+        assert!(matches!(
+            mv(
+                "$\\boxed{(1,2)}$",
+                &format!("{FINAL} $(1,2)^\\circ$. I hope it is correct.")
+            ),
+            Verdict::NotEqual(_)
+        ));
+        // matrices entry by entry
+        let m = "$\\boxed{\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}$";
+        assert_eq!(
+            mv(
+                m,
+                &format!(
+                    "{FINAL} $\\begin{{pmatrix}} 1 \\\\ 2 \\end{{pmatrix}}$. I hope it is correct."
+                )
+            ),
+            Verdict::Equal
+        );
+        assert!(matches!(
+            mv(
+                m,
+                &format!(
+                    "{FINAL} $\\begin{{pmatrix}} 2 \\\\ 1 \\end{{pmatrix}}$. I hope it is correct."
+                )
+            ),
+            Verdict::NotEqual(_)
+        ));
     }
 }

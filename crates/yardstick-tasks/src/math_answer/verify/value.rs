@@ -52,8 +52,9 @@ impl Mv {
     }
 }
 
-/// Why the conversion failed (latex2sympy2 raises): the extraction treats the match as unparsed.
-pub type Failed = ();
+/// The conversion failed (latex2sympy2 raises): the extraction treats the match as unparsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;
 
 const KNOWN_COMMANDS: &[&str] = &[
     "frac", "dfrac", "tfrac", "sqrt", "pi", "cdot", "times", "div", "infty", "le", "leq", "ge",
@@ -126,14 +127,14 @@ pub fn number_node(t: &str) -> Option<Node> {
 pub fn convert(s: &str) -> Result<Mv, Failed> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(());
+        return Err(Failed);
     }
     if let Some(n) = comma_number(t) {
         return Ok(Mv::Expr(n));
     }
     if t.contains('%') {
         // latex2sympy2 1.11 raises on every percent atom (`AtomContext` has no `FUNC_GAMMA`)
-        return Err(());
+        return Err(Failed);
     }
     if split_top(t, ";").len() > 1 {
         return Ok(Mv::Unknown("semicolon-separated elements"));
@@ -153,9 +154,12 @@ pub fn convert(s: &str) -> Result<Mv, Failed> {
 /// One comma-separated element; `\pm` gives two.
 fn element(t: &str) -> Result<Vec<Mv>, Failed> {
     if t.is_empty() {
-        return Err(());
+        return Err(Failed);
     }
-    let plain = t.trim_end_matches("^{\\circ}").trim_end_matches("^\\circ").trim();
+    let plain = t
+        .trim_end_matches("^{\\circ}")
+        .trim_end_matches("^\\circ")
+        .trim();
     if let Some(word) = whole_text(plain) {
         return Ok(vec![Mv::Expr(Node::Sym(word))]);
     }
@@ -165,7 +169,7 @@ fn element(t: &str) -> Result<Vec<Mv>, Failed> {
     }
     if plain != t && (set_like(plain)?.is_some() || split_top(plain, ",").len() > 1) {
         // a degree sign after a set or tuple does not parse
-        return Err(());
+        return Err(Failed);
     }
     if let Some(m) = set_like(t)? {
         if !matches!(m, Mv::Interval { .. } | Mv::Set(_) | Mv::Tuple(_)) {
@@ -175,7 +179,11 @@ fn element(t: &str) -> Result<Vec<Mv>, Failed> {
     if let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
         if balanced(inner) && split_top(inner, ",").len() == 1 && !inner.trim().is_empty() {
             let mut v = element(inner.trim())?;
-            return Ok(if v.len() == 1 { vec![v.remove(0)] } else { vec![Mv::Tuple(v)] });
+            return Ok(if v.len() == 1 {
+                vec![v.remove(0)]
+            } else {
+                vec![Mv::Tuple(v)]
+            });
         }
     }
     let eqs = split_top(t, "=");
@@ -267,9 +275,7 @@ fn set_atom(t: &str) -> Result<Option<Mv>, Failed> {
             let hi = expr(parts[1])?;
             let (lopen, ropen) = (open == '(', close == ')');
             let empty = match crate::math_answer::verify::compare::order(&hi, &lo) {
-                Some(ord) => {
-                    (lopen && ropen && ord.is_le()) || (!lopen && !ropen && ord.is_lt())
-                }
+                Some(ord) => (lopen && ropen && ord.is_le()) || (!lopen && !ropen && ord.is_lt()),
                 None => false,
             };
             Ok(Some(if empty {
@@ -278,7 +284,12 @@ fn set_atom(t: &str) -> Result<Option<Mv>, Failed> {
                 // sympy opens an interval at an infinite end
                 let lopen = lopen || is_infinite(&lo);
                 let ropen = ropen || is_infinite(&hi);
-                Mv::Interval { lo, hi, lopen, ropen }
+                Mv::Interval {
+                    lo,
+                    hi,
+                    lopen,
+                    ropen,
+                }
             }))
         }
         _ if (open == '(' && close == ')') || (open == '[' && close == ']') => {
@@ -305,13 +316,18 @@ fn whole_text(t: &str) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| Regex::new(r"^\\(?:text|mbox)\{([^{}]*)\}$").expect("regex"));
     let c = re.captures(t)?;
-    let name: String = c[1].chars().filter(|ch| !matches!(ch, ' ' | '(' | ')')).collect();
+    let name: String = c[1]
+        .chars()
+        .filter(|ch| !matches!(ch, ' ' | '(' | ')'))
+        .collect();
     (!name.is_empty()).then(|| name.to_lowercase())
 }
 
 /// `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` (or `bmatrix`).
 fn matrix(t: &str) -> Option<Result<Mv, Failed>> {
-    let kind = ["pmatrix", "bmatrix"].into_iter().find(|k| t.starts_with(&format!("\\begin{{{k}}}")))?;
+    let kind = ["pmatrix", "bmatrix"]
+        .into_iter()
+        .find(|k| t.starts_with(&format!("\\begin{{{k}}}")))?;
     let inner = t
         .strip_prefix(&format!("\\begin{{{kind}}}"))?
         .strip_suffix(&format!("\\end{{{kind}}}"))?;
@@ -327,13 +343,13 @@ fn matrix(t: &str) -> Option<Result<Mv, Failed>> {
         for cell in row.split('&') {
             match expr(cell) {
                 Ok(n) => cells.push(n),
-                Err(()) => return Some(Err(())),
+                Err(Failed) => return Some(Err(Failed)),
             }
         }
         rows.push(cells);
     }
     if rows.is_empty() || rows.iter().any(|r| r.len() != rows[0].len()) {
-        return Some(Err(()));
+        return Some(Err(Failed));
     }
     Some(Ok(Mv::Matrix(rows)))
 }
@@ -395,8 +411,8 @@ fn rel_chain(n: Node) -> Mv {
 fn expr(t: &str) -> Result<Node, Failed> {
     match parse(t)? {
         Ok(n) if !n.is_relation() => Ok(n),
-        Ok(_) => Err(()),
-        Err(_) => Err(()),
+        Ok(_) => Err(Failed),
+        Err(_) => Err(Failed),
     }
 }
 
@@ -409,8 +425,8 @@ fn parse(t: &str) -> Result<Result<Node, &'static str>, Failed> {
     match parse_latex_full(&prepared) {
         Ok(n) => Ok(Ok(fix(n))),
         Err(ParseFailure::Unsupported(why)) => Ok(Err(why)),
-        // our grammar is sympy's, not latex2sympy2's: a failure here is not proof that it raises
-        Err(ParseFailure::Syntax) => Ok(Err("not parsed by this port")),
+        // taken as latex2sympy2 raising too (its grammar is close to sympy's on these answers)
+        Err(ParseFailure::Syntax) => Err(Failed),
     }
 }
 
@@ -421,6 +437,10 @@ fn prepare(t: &str) -> Result<String, &'static str> {
     static CMD: OnceLock<Regex> = OnceLock::new();
     static BASE: OnceLock<Regex> = OnceLock::new();
     let mut s = t.replace("^{\\circ}", "").replace("^\\circ", "");
+    // spacing commands are whitespace to the grammar
+    for space in ["\\qquad", "\\quad", "\\;", "\\,", "\\:"] {
+        s = s.replace(space, " ");
+    }
     // a number's subscript (a base) is ignored
     let base = BASE.get_or_init(|| Regex::new(r"(\d)_(?:\{[^{}]*\}|[0-9a-zA-Z])").expect("regex"));
     s = base.replace_all(&s, "$1").into_owned();
@@ -472,6 +492,8 @@ fn fix(n: Node) -> Node {
             Node::Mul(v)
         }
         Node::Add(v) => Node::Add(v.into_iter().map(fix).collect()),
+        // `1^x` is 1 for sympy whatever x is (`1^{2^{235423523}}`)
+        Node::Pow(a, _) if *a == Node::Int("1".into()) => Node::Int("1".into()),
         Node::Pow(a, b) => Node::Pow(Box::new(fix(*a)), Box::new(fix(*b))),
         Node::Call(f, v) => Node::Call(f, v.into_iter().map(fix).collect()),
         Node::Rel(op, a, b) => Node::Rel(op, Box::new(fix(*a)), Box::new(fix(*b))),
@@ -511,7 +533,11 @@ mod tests {
         assert!(matches!(convert("1, 2"), Ok(Mv::Set(v)) if v.len() == 2));
         assert!(matches!(
             convert("(1,2)"),
-            Ok(Mv::Interval { lopen: true, ropen: true, .. })
+            Ok(Mv::Interval {
+                lopen: true,
+                ropen: true,
+                ..
+            })
         ));
         assert!(matches!(convert("(2,1)"), Ok(Mv::Tuple(v)) if v.len() == 2));
         assert!(matches!(convert("(1,2,3)"), Ok(Mv::Tuple(v)) if v.len() == 3));
@@ -519,7 +545,7 @@ mod tests {
         assert!(matches!(convert("x=3"), Ok(Mv::Rel("=", ..))));
         assert!(matches!(convert("a<x<b"), Ok(Mv::And(v)) if v.len() == 2));
         assert!(matches!(convert("\\pm 2"), Ok(Mv::Set(v)) if v.len() == 2));
-        assert_eq!(convert("5\\%"), Err(()));
+        assert_eq!(convert("5\\%"), Err(Failed));
         assert!(matches!(convert("\\text{Evelyn}"), Ok(Mv::Expr(Node::Sym(s))) if s == "evelyn"));
     }
 }
