@@ -125,7 +125,12 @@ pub fn number_node(t: &str) -> Option<Node> {
 
 /// `latex2sympy(s)`: `Err` where it raises.
 pub fn convert(s: &str) -> Result<Mv, Failed> {
-    let t = s.trim();
+    // spacing commands are whitespace to the grammar
+    let mut spaced = s.to_string();
+    for space in ["\\qquad", "\\quad", "\\;", "\\,", "\\:"] {
+        spaced = spaced.replace(space, " ");
+    }
+    let t = spaced.trim();
     if t.is_empty() {
         return Err(Failed);
     }
@@ -437,10 +442,7 @@ fn prepare(t: &str) -> Result<String, &'static str> {
     static CMD: OnceLock<Regex> = OnceLock::new();
     static BASE: OnceLock<Regex> = OnceLock::new();
     let mut s = t.replace("^{\\circ}", "").replace("^\\circ", "");
-    // spacing commands are whitespace to the grammar
-    for space in ["\\qquad", "\\quad", "\\;", "\\,", "\\:"] {
-        s = s.replace(space, " ");
-    }
+
     // a number's subscript (a base) is ignored
     let base = BASE.get_or_init(|| Regex::new(r"(\d)_(?:\{[^{}]*\}|[0-9a-zA-Z])").expect("regex"));
     s = base.replace_all(&s, "$1").into_owned();
