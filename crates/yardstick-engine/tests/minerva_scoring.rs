@@ -1,8 +1,8 @@
 //! The built-in minerva_math tasks scored by the run engine, with no Python and no shared data: synthetic
 //! release files (`math/{train,test}.jsonl`), hand-written generations, and `score_task`. Checks that the
-//! native `process_results` scores `exact_match` (an int per sample, as lm-eval's function returns it) and
-//! that `math_verify`, which Yardstick does not compute, has no sample value and no aggregate while it stays
-//! in the task's config.
+//! native `process_results` scores both of lm-eval's metrics, `exact_match` and `math_verify` (ints per
+//! sample, as lm-eval's function returns them), and aggregates both. Expected values are hand-reasoned and
+//! were checked against lm-eval 0.4.13's `process_results` (math-verify 0.9.0).
 
 use serde_json::{json, Value};
 use yardstick_engine::run::score::{score_task, DocResults};
@@ -16,7 +16,7 @@ fn row(file: &str, problem: &str, solution: &str) -> Value {
 }
 
 #[test]
-fn minerva_scores_exact_match_only() {
+fn minerva_scores_exact_match_and_math_verify() {
     let dir = tempfile::tempdir().unwrap();
     let math = dir.path().join("math");
     std::fs::create_dir_all(&math).unwrap();
@@ -24,6 +24,7 @@ fn minerva_scores_exact_match_only() {
         row("1.json", "Half?", "It is $\\boxed{\\frac{1}{2}}$."),
         row("2.json", "Pair?", "It is $\\boxed{(1,2)}$."),
         row("3.json", "Three?", "It is $\\boxed{3}$."),
+        row("4.json", "Four?", "It is $\\boxed{4}$."),
     ];
     let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
     std::fs::write(math.join("test.jsonl"), text).unwrap();
@@ -40,7 +41,8 @@ fn minerva_scores_exact_match_only() {
     let responses = [
         " We get 0.5.\nFinal Answer: The final answer is $0.5$. I hope it is correct.",
         " Final Answer: The final answer is $(1,2)$. I hope it is correct.", // equal as strings only
-        " It is \\boxed{3}.",                                                // no final-answer line
+        " It is \\boxed{3}.", // no final-answer line: math_verify still finds the boxed 3
+        " Final Answer: The final answer is $5$. I hope it is correct.", // wrong for both
     ];
     let results: Vec<DocResults> = responses
         .iter()
@@ -56,9 +58,16 @@ fn minerva_scores_exact_match_only() {
         .iter()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .collect();
-    for (line, expected) in per_sample.iter().zip([1, 1, 0]) {
-        assert_eq!(line["exact_match"], json!(expected), "{line}");
-        assert!(line.get("math_verify").is_none(), "{line}");
+    assert_eq!(per_sample.len(), 4);
+    for (line, (em, mv)) in per_sample.iter().zip([(1, 1), (1, 1), (0, 1), (0, 0)]) {
+        assert_eq!(line["exact_match"], json!(em), "{line}");
+        // 0.5 is 1/2 (math_verify normalises "0.5" to \frac{1}{2}); (1,2) is the same open interval
+        assert_eq!(line["math_verify"], json!(mv), "{line}");
+        assert_eq!(
+            line["metrics"],
+            json!(["exact_match", "math_verify"]),
+            "{line}"
+        );
         assert_eq!(line["filter"], "none");
     }
     let metrics: Vec<(&str, &str, f64)> = scored
@@ -68,7 +77,9 @@ fn minerva_scores_exact_match_only() {
         .iter()
         .map(|m| (m.metric.as_str(), m.filter.as_str(), m.value))
         .collect();
-    assert_eq!(metrics, [("exact_match", "none", 2.0 / 3.0)]);
-    // still declared by the config, as lm-eval's results file has it
+    assert_eq!(
+        metrics,
+        [("exact_match", "none", 0.5), ("math_verify", "none", 0.75)]
+    );
     assert!(scored.output.higher_is_better.contains_key("math_verify"));
 }

@@ -90,11 +90,11 @@ pub(super) fn score_generation(
 /// The task's `process_results`: a native port (minerva_math) or lm-eval's generic generation branch.
 enum Scorer {
     Generic(GenerationScorer),
-    /// lm-eval's minerva_math `process_results`: `exact_match` only (its `math_verify` is not computed; the
-    /// tasks crate warns when the task is prepared). Counts the responses whose equivalence this port could
-    /// not decide (scored 0).
+    /// lm-eval's minerva_math `process_results`: `exact_match` and `math_verify`. Counts, per metric, the
+    /// responses whose equivalence this port could not decide (scored 0).
     Minerva {
         undecided: Cell<usize>,
+        undecided_math_verify: Cell<usize>,
     },
 }
 
@@ -107,6 +107,7 @@ impl Scorer {
             )),
             Some(ResultsProcessor::MinervaMath) => Ok(Scorer::Minerva {
                 undecided: Cell::new(0),
+                undecided_math_verify: Cell::new(0),
             }),
             Some(p) => Err(EvalError::Unsupported(format!(
                 "task {}: process_results {p:?} is not available for generation tasks",
@@ -117,14 +118,22 @@ impl Scorer {
 
     /// After the last document: what the scorer has to say about the task as a whole.
     fn report(&self, task: &PreparedTask, scored: usize) {
-        if let Scorer::Minerva { undecided } = self {
-            let n = undecided.get();
-            if n > 0 {
-                tracing::warn!(
-                    "task {}: exact_match of {n} of {scored} responses could not be decided by Yardstick's \
-                     port of the sympy equivalence check and was scored 0 (lm-eval may score some of them 1)",
-                    task.name()
-                );
+        if let Scorer::Minerva {
+            undecided,
+            undecided_math_verify,
+        } = self
+        {
+            for (metric, n) in [
+                ("exact_match", undecided.get()),
+                ("math_verify", undecided_math_verify.get()),
+            ] {
+                if n > 0 {
+                    tracing::warn!(
+                        "task {}: {metric} of {n} of {scored} responses could not be decided by Yardstick's \
+                         port of the sympy equivalence check and was scored 0 (lm-eval may score some of them 1)",
+                        task.name()
+                    );
+                }
             }
         }
     }
@@ -141,7 +150,10 @@ impl Scorer {
         })?;
         match self {
             Scorer::Generic(s) => s.score(&d.target, first).map_err(scoring_err(task)),
-            Scorer::Minerva { undecided } => {
+            Scorer::Minerva {
+                undecided,
+                undecided_math_verify,
+            } => {
                 let err = |why: String| {
                     scoring_err(task)(ScoringError::Generation {
                         task: format!("{} (doc {})", task.name(), d.doc_id),
@@ -156,15 +168,24 @@ impl Scorer {
                             .into(),
                     ));
                 };
-                let score = math_answer::minerva_exact_match(&d.doc, response)
+                let score = math_answer::minerva_process_results(&d.doc, response)
                     .map_err(|e| err(e.to_string()))?;
                 if matches!(score.exact_match_verdict, Verdict::Undecided(_)) {
                     undecided.set(undecided.get() + 1);
                 }
-                Ok(vec![(
-                    "exact_match".to_string(),
-                    MetricValue::int(score.exact_match),
-                )])
+                if matches!(score.math_verify_verdict, Verdict::Undecided(_)) {
+                    undecided_math_verify.set(undecided_math_verify.get() + 1);
+                }
+                Ok(vec![
+                    (
+                        "exact_match".to_string(),
+                        MetricValue::int(score.exact_match),
+                    ),
+                    (
+                        "math_verify".to_string(),
+                        MetricValue::int(score.math_verify),
+                    ),
+                ])
             }
         }
     }

@@ -15,9 +15,8 @@ pub enum ResultsProcessor {
     /// lm-eval's `process_results_mc2` (TruthfulQA MC2): the normalised probability mass of the choices whose
     /// label in `doc[labels_field].labels` is 1, reported as `acc`.
     ProbabilityMassOfTrue { labels_field: &'static str },
-    /// lm-eval's `minerva_math/utils.py::process_results` on the first filtered response: `exact_match`, an
-    /// int 0/1 ([`crate::math_answer::minerva_exact_match`]). Its second metric, `math_verify`, is not
-    /// computed ([`ResultsProcessor::metrics_not_computed`]).
+    /// lm-eval's `minerva_math/utils.py::process_results` on the first filtered response: `exact_match` and
+    /// `math_verify`, ints 0/1 ([`crate::math_answer::minerva_process_results`]).
     MinervaMath,
 }
 
@@ -28,12 +27,6 @@ pub struct MetricNotComputed {
     /// Why not (a sentence for messages and docs).
     pub reason: &'static str,
 }
-
-const MINERVA_NOT_COMPUTED: &[MetricNotComputed] = &[MetricNotComputed {
-    metric: "math_verify",
-    reason: "lm-eval computes it with the `math_verify` Python library (a sympy-based answer \
-             extractor and checker), which is not ported to Yardstick",
-}];
 
 impl ResultsProcessor {
     /// The processor a `process_results` name (as stored in a task config) stands for.
@@ -51,15 +44,14 @@ impl ResultsProcessor {
     pub fn metrics_computed(&self) -> &'static [&'static str] {
         match self {
             ResultsProcessor::ProbabilityMassOfTrue { .. } => &["acc"],
-            ResultsProcessor::MinervaMath => &["exact_match"],
+            ResultsProcessor::MinervaMath => &["exact_match", "math_verify"],
         }
     }
 
     /// The metrics lm-eval's function also returns that Yardstick does not compute.
     pub fn metrics_not_computed(&self) -> &'static [MetricNotComputed] {
         match self {
-            ResultsProcessor::ProbabilityMassOfTrue { .. } => &[],
-            ResultsProcessor::MinervaMath => MINERVA_NOT_COMPUTED,
+            ResultsProcessor::ProbabilityMassOfTrue { .. } | ResultsProcessor::MinervaMath => &[],
         }
     }
 
@@ -103,7 +95,7 @@ impl TaskConfig {
     }
 
     /// The metrics of this task's `metric_list` that lm-eval's `process_results` computes and Yardstick does
-    /// not (e.g. minerva_math's `math_verify`): they stay in the config (and in lm-eval's `configs` dump) but
+    /// not (none at present; minerva_math's `math_verify` was one until it was ported): they stay in the config (and in lm-eval's `configs` dump) but
     /// no value, aggregate or group aggregate is reported for them.
     pub fn metrics_not_computed(&self) -> Vec<MetricNotComputed> {
         let Some(p) = self.results_processor() else {

@@ -278,6 +278,17 @@ fn pow(b: Val, e: Val) -> Result<Val, EvalIssue> {
         // an exact power too large for i128 (sympy keeps it exact): not decided here
         return Err(EvalIssue::Overflow);
     }
+    // a real decimal's reciprocal and square root, rounded once (as sympy's `Float` arithmetic is)
+    if let (Val::Approx(c), Val::Exact(-1, 1)) = (b, e) {
+        if c.im == 0.0 && c.re != 0.0 {
+            return Ok(Val::Approx(C::real(1.0 / c.re)));
+        }
+    }
+    if let (Val::Approx(c), Val::Exact(1, 2)) = (b, e) {
+        if c.im == 0.0 && c.re >= 0.0 {
+            return Ok(Val::Approx(C::real(c.re.sqrt())));
+        }
+    }
     let r = b.to_c().pow(e.to_c()).ok_or(EvalIssue::Undefined)?;
     Ok(Val::Approx(r))
 }

@@ -1,13 +1,13 @@
 //! MATH answers: the functions of lm-eval's `minerva_math/utils.py` (`process_docs`, `doc_to_text`,
 //! `list_fewshot_samples`, `process_results`) and the two equivalence checks its `process_results`
 //! reports: `exact_match` (Minerva normalisation, then sympy `parse_latex` + `simplify(a - b) == 0`,
-//! reproduced by [`equiv`]) and `math_verify` (the `math_verify` library's sympy-based checker: not ported;
-//! the built-in minerva_math tasks report `exact_match` only and say so, see
-//! [`crate::functions::ResultsProcessor::metrics_not_computed`]).
+//! reproduced by [`equiv`]) and `math_verify` (the `math_verify` library's `verify(parse(solution),
+//! parse(response))`, reproduced by [`verify`]).
 //!
-//! The check cannot be ported line by line (it rests on sympy); a case this port cannot decide is scored 0
-//! like lm-eval's failure path, but reported: [`MinervaScore`] carries the verdict, and
-//! [`undecided_count`] counts them process-wide (with a `tracing` warning for the first few).
+//! Neither check can be ported line by line (both rest on sympy); a case this port cannot decide is
+//! scored 0 like lm-eval's failure path, but reported: [`MinervaScores`] carries the verdicts, and
+//! [`undecided_count`] / [`undecided_math_verify_count`] count them process-wide (with a `tracing`
+//! warning for the first few).
 
 pub mod complex;
 pub mod equiv;
@@ -17,6 +17,7 @@ mod lexer;
 pub mod normalize;
 pub mod parser;
 mod samples;
+pub mod verify;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -91,18 +92,33 @@ pub fn fewshot_samples() -> Vec<Doc> {
         .collect()
 }
 
-/// Both metrics of one response, with how each was reached.
+/// The `exact_match` of one response, with how it was reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MinervaScore {
     pub exact_match: i64,
     pub exact_match_verdict: Verdict,
 }
 
+/// Both metrics of one response in lm-eval's order (`exact_match`, `math_verify`), with their verdicts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinervaScores {
+    pub exact_match: i64,
+    pub exact_match_verdict: Verdict,
+    pub math_verify: i64,
+    pub math_verify_verdict: Verdict,
+}
+
 static UNDECIDED_EXACT_MATCH: AtomicU64 = AtomicU64::new(0);
+static UNDECIDED_MATH_VERIFY: AtomicU64 = AtomicU64::new(0);
 
 /// How many responses, process-wide, had an `exact_match` this port could not decide (scored 0).
 pub fn undecided_count() -> u64 {
     UNDECIDED_EXACT_MATCH.load(Ordering::Relaxed)
+}
+
+/// How many responses, process-wide, had a `math_verify` this port could not decide (scored 0).
+pub fn undecided_math_verify_count() -> u64 {
+    UNDECIDED_MATH_VERIFY.load(Ordering::Relaxed)
 }
 
 fn note_undecided(counter: &AtomicU64, metric: &str, verdict: &Verdict, response: &str) {
@@ -133,5 +149,23 @@ pub fn minerva_exact_match(doc: &Doc, response: &str) -> Result<MinervaScore, Ma
     Ok(MinervaScore {
         exact_match: em.score(),
         exact_match_verdict: em,
+    })
+}
+
+/// lm-eval's minerva_math `process_results(doc, [response])`: `exact_match` and `math_verify`
+/// (`verify(gold=parse(doc["solution"]), target=parse(response))`), with their verdicts.
+pub fn minerva_process_results(
+    doc: &Doc,
+    response: &str,
+) -> Result<MinervaScores, MathAnswerError> {
+    let em = minerva_exact_match(doc, response)?;
+    let solution = text(doc, "solution")?;
+    let mv = verify::math_verify(solution, response);
+    note_undecided(&UNDECIDED_MATH_VERIFY, "math_verify", &mv, response);
+    Ok(MinervaScores {
+        exact_match: em.exact_match,
+        exact_match_verdict: em.exact_match_verdict,
+        math_verify: mv.score(),
+        math_verify_verdict: mv,
     })
 }

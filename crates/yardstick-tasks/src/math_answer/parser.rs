@@ -27,6 +27,20 @@ pub fn parse_latex(s: &str) -> R<Node> {
     p.relation()
 }
 
+/// Parse `s` as one whole expression or relation (nothing left over), for `math_verify`'s reading
+/// of an answer element ([`super::verify`]).
+pub fn parse_latex_full(s: &str) -> R<Node> {
+    let toks =
+        lex(yardstick_core::python::text::strip(s, None)).map_err(|_| ParseFailure::Syntax)?;
+    let mut p = Parser { toks, pos: 0 };
+    let node = p.relation()?;
+    if p.pos == p.toks.len() {
+        Ok(node)
+    } else {
+        syntax()
+    }
+}
+
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
