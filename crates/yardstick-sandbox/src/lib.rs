@@ -62,8 +62,14 @@ pub enum Language {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
     pub language: Language,
-    /// The whole source (for a benchmark: the model's code followed by the tests).
+    /// The main file's source (for a benchmark: the model's code followed by the tests, or a harness).
     pub source: String,
+    /// More files beside the main one, read-only in the program's directory: (plain file name, content).
+    pub files: Vec<(String, String)>,
+    /// Arguments after the main file.
+    pub args: Vec<String>,
+    /// What the program reads on stdin (`None`: it reads end-of-file at once).
+    pub stdin: Option<Vec<u8>>,
 }
 
 impl Program {
@@ -71,8 +77,15 @@ impl Program {
         Program {
             language: Language::Python,
             source: source.into(),
+            files: Vec::new(),
+            args: Vec::new(),
+            stdin: None,
         }
     }
+
+    /// The directory the program's files are in, as the program sees it (`/sandbox`; unsandboxed, a
+    /// temporary directory — pass paths to it as arguments rather than writing them into the source).
+    pub const DIR: &'static str = isolation::PROGRAM_DIR;
 }
 
 /// How to build a [`Sandbox`].

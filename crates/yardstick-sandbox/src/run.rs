@@ -154,7 +154,7 @@ impl Runner {
     ) -> Result<Execution, SandboxError> {
         let dir = program_dir(program)?;
         let uid = slot.uid;
-        let mut cmd = self.command(dir.path(), limits, uid);
+        let mut cmd = self.command(program, dir.path(), limits, uid);
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(SandboxError::io(format!(
             "starting {}",
@@ -164,6 +164,13 @@ impl Runner {
             }
         )))?;
         let pid = child.id();
+        if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), program.stdin.clone()) {
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                // A program that does not read its input closes the pipe: not an error.
+                let _ = pipe.write_all(&bytes).await;
+            });
+        }
         let budget = OutputBudget::new(limits.output_bytes);
         let (stop_tx, stop_rx) = watch::channel(false);
         let reader = |s: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
@@ -236,15 +243,16 @@ impl Runner {
     }
 
     /// The command for one run, with its environment, pipes and child set-up.
-    fn command(&self, dir: &Path, limits: &Limits, uid: Option<u32>) -> Command {
+    fn command(&self, program: &Program, dir: &Path, limits: &Limits, uid: Option<u32>) -> Command {
         let (mut cmd, home) = match &self.isolation {
             Isolation::Namespaces { bwrap, .. } => {
-                let interp = [
+                let mut interp = vec![
                     self.python.clone().into_os_string(),
                     OsString::from("-I"),
                     OsString::from("-B"),
                     OsString::from(format!("{PROGRAM_DIR}/main.py")),
                 ];
+                interp.extend(program.args.iter().map(OsString::from));
                 let mut c = Command::new(bwrap);
                 c.args(isolation::bwrap_args(
                     &self.view,
@@ -267,7 +275,11 @@ impl Runner {
             .env("HOME", &home)
             .env("TMPDIR", &home)
             .env("LANG", "C.UTF-8")
-            .stdin(Stdio::null())
+            .stdin(if program.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -415,12 +427,24 @@ fn program_dir(program: &Program) -> Result<tempfile::TempDir, SandboxError> {
         )
     };
     set(dir.path(), 0o755)?;
-    let file = match program.language {
-        Language::Python => dir.path().join("main.py"),
+    let main = match program.language {
+        Language::Python => "main.py",
     };
-    std::fs::write(&file, &program.source)
-        .map_err(SandboxError::io(format!("writing {}", file.display())))?;
-    set(&file, 0o644)?;
+    let plain =
+        |n: &str| !n.is_empty() && !n.starts_with('.') && !n.contains(['/', '\0']) && n != main;
+    if let Some((bad, _)) = program.files.iter().find(|(n, _)| !plain(n)) {
+        return Err(SandboxError::Config(format!(
+            "program file name {bad:?} must be a plain file name other than {main}"
+        )));
+    }
+    let files = std::iter::once((main, program.source.as_str()))
+        .chain(program.files.iter().map(|(n, c)| (n.as_str(), c.as_str())));
+    for (name, content) in files {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content)
+            .map_err(SandboxError::io(format!("writing {}", file.display())))?;
+        set(&file, 0o644)?;
+    }
     Ok(dir)
 }
 

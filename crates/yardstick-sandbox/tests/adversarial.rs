@@ -217,3 +217,34 @@ async fn the_program_sees_a_minimal_system() {
     assert_eq!(lines[4], "['lo']");
     assert_eq!(lines[5], "0000000000000000");
 }
+
+#[tokio::test]
+async fn files_arguments_and_stdin_reach_the_program() {
+    let Some(sb) = common::sandbox(1).await else {
+        return;
+    };
+    let mut p = Program::python(
+        "import sys\nprint(open(sys.argv[1] + '/data.txt').read(), sys.argv[2], sys.stdin.read())\n",
+    );
+    p.files.push(("data.txt".into(), "payload".into()));
+    p.args = vec![Program::DIR.into(), "arg".into()];
+    p.stdin = Some(b"from stdin".to_vec());
+    let e = sb.run(&p, &Limits::default()).await.expect("runs");
+    assert!(e.passed(), "{e:?}");
+    assert_eq!(e.stdout.text, "payload arg from stdin\n");
+    // The program's directory is read-only, and a file may not take the main file's name.
+    let e = sb
+        .run(
+            &Program::python(format!("open('{}/x', 'w')\n", Program::DIR)),
+            &Limits::default(),
+        )
+        .await
+        .expect("runs");
+    assert!(
+        matches!(e.failure, Some(Failure::Exception { ref message, .. }) if message.contains("Read-only")),
+        "{e:?}"
+    );
+    let mut bad = Program::python("pass\n");
+    bad.files.push(("main.py".into(), "x".into()));
+    assert!(sb.run(&bad, &Limits::default()).await.is_err());
+}
