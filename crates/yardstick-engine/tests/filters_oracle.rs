@@ -52,6 +52,7 @@ fn check_case(case: &Value, mismatches: &mut Vec<String>) -> usize {
         .collect();
     let metric = ResolvedMetric {
         name: "exact_match".into(),
+        function: None,
         aggregation: Some("mean".into()),
         higher_is_better: Some(true),
         kwargs: case["metric_kwargs"].as_object().unwrap().clone(),
@@ -303,6 +304,7 @@ json.dump(out, sys.stdout)
     for (c, want) in cases.iter().zip(&out) {
         let metric = ResolvedMetric {
             name: "exact_match".into(),
+            function: None,
             aggregation: Some("mean".into()),
             higher_is_better: Some(true),
             kwargs: c["kwargs"].as_object().unwrap().clone(),

@@ -141,6 +141,7 @@ impl Fixture {
             git_rev: None,
             model_args: "test".into(),
             format: Default::default(),
+            code_exec: Default::default(),
         }
     }
 

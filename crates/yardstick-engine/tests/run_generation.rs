@@ -108,6 +108,7 @@ fn opts(dir: &Path) -> EvalOptions {
         git_rev: None,
         model_args: "test".into(),
         format: PromptFormat::default(),
+        code_exec: Default::default(),
     }
 }
 

@@ -3,9 +3,10 @@
 
 use crate::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "ledger_0001_init",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "ledger_0001_init",
+        sql: r#"
 CREATE TABLE runs (
     run_id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -72,7 +73,9 @@ CREATE TABLE aggregates (
     PRIMARY KEY (run_id, task, metric, filter)
 );
 "#,
-}];
+    },
+    crate::executions::MIGRATION,
+];
 
 use crate::{Result, Store, StoreError};
 use rusqlite::{params, OptionalExtension};

@@ -6,6 +6,7 @@
 //! (model × benchmark scores and per-item scores with provenance). Each module contributes named
 //! migrations, applied once, in order, and recorded in `schema_migrations`.
 
+mod executions;
 pub mod ledger;
 pub mod observations;
 

@@ -12,7 +12,10 @@ use yardstick_core::Doc;
 use yardstick_core::python::text as pystr;
 
 mod results;
+use crate::native_filters::NativeFilterKind;
 pub(crate) use results::warn_metrics_not_computed;
+
+pub mod code_tasks;
 pub use results::{MetricNotComputed, ResultsProcessor};
 
 /// What a native function does.
@@ -27,9 +30,40 @@ pub enum FunctionKind {
     ProcessResults(&'static str),
     /// A `fewshot_config.samples` function: `() -> list[dict]`, the few-shot pool.
     FewshotSamples(FewshotSamplesFn),
-    /// A filter class in a `filter_list` step (`function: !function utils.X`): see
-    /// [`crate::native_filters`].
+    /// A filter class in a `filter_list` step (`function: !function utils.X`), or a `custom` step's
+    /// `filter_fn`: see [`crate::native_filters`].
     Filter(crate::native_filters::NativeFilterKind),
+    /// A metric function in a `metric_list` entry (`metric: !function utils.X`): see [`MetricFn`].
+    Metric(MetricFn),
+}
+
+/// A native metric function (`metric: !function utils.X`), computed by the scoring engine. lm-eval names
+/// the metric after the Python function ([`MetricFn::python_name`]) and calls it per document with
+/// `references=[target]`, `predictions=[filtered response(s)]` and the entry's other keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricFn {
+    /// `humaneval/utils.py::pass_at_k`: HF `evaluate`'s `code_eval` over the doc's candidates (each
+    /// candidate, a newline, the target's tests, run with a 3 s limit); returns `{"pass@k": …}` for each
+    /// `k` (kwarg, int or list) not above the number of candidates.
+    CodeEvalPassAtK,
+    /// `mbpp/utils.py::pass_at_1`: `code_eval`'s `pass@1` value itself.
+    CodeEvalPassAt1,
+}
+
+impl MetricFn {
+    /// The Python function's name, which lm-eval uses as the metric's name.
+    pub fn python_name(self) -> &'static str {
+        match self {
+            MetricFn::CodeEvalPassAtK => "pass_at_k",
+            MetricFn::CodeEvalPassAt1 => "pass_at_1",
+        }
+    }
+
+    /// Whether computing it runs model-written code (in the sandbox).
+    pub fn executes_code(self) -> bool {
+        matches!(self, MetricFn::CodeEvalPassAtK | MetricFn::CodeEvalPassAt1)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +92,8 @@ pub enum DocTo {
 pub enum FewshotSamplesFn {
     /// `minerva_math/utils.py::list_fewshot_samples()`: the four Minerva exemplars.
     MinervaMath,
+    /// `mbpp/utils.py::list_fewshot_samples()`: MBPP problems 2, 3 and 4 with `is_fewshot: True`.
+    Mbpp,
 }
 
 /// Why a native function could not be applied to a doc.
@@ -331,6 +367,49 @@ pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
         kind: FunctionKind::ProcessResults("minerva_math"),
         used_by: "minerva_math",
     },
+    // humaneval/utils.py and mbpp/utils.py (metrics computed by the engine in the sandbox).
+    BuiltinFunction {
+        name: "humaneval.pass_at_k",
+        dir: "humaneval",
+        qualname: "utils.pass_at_k",
+        kind: FunctionKind::Metric(MetricFn::CodeEvalPassAtK),
+        used_by: "humaneval",
+    },
+    BuiltinFunction {
+        name: "humaneval.build_predictions",
+        dir: "humaneval",
+        qualname: "utils.build_predictions",
+        kind: FunctionKind::Filter(NativeFilterKind::HumanevalBuildPredictions),
+        used_by: "humaneval",
+    },
+    BuiltinFunction {
+        name: "humaneval.build_predictions_instruct",
+        dir: "humaneval",
+        qualname: "utils.build_predictions_instruct",
+        kind: FunctionKind::Filter(NativeFilterKind::HumanevalBuildPredictionsInstruct),
+        used_by: "humaneval_instruct",
+    },
+    BuiltinFunction {
+        name: "mbpp.pass_at_1",
+        dir: "mbpp",
+        qualname: "utils.pass_at_1",
+        kind: FunctionKind::Metric(MetricFn::CodeEvalPassAt1),
+        used_by: "mbpp",
+    },
+    BuiltinFunction {
+        name: "mbpp.build_predictions",
+        dir: "mbpp",
+        qualname: "utils.build_predictions",
+        kind: FunctionKind::Filter(NativeFilterKind::MbppBuildPredictions),
+        used_by: "mbpp_instruct",
+    },
+    BuiltinFunction {
+        name: "mbpp.list_fewshot_samples",
+        dir: "mbpp",
+        qualname: "utils.list_fewshot_samples",
+        kind: FunctionKind::FewshotSamples(FewshotSamplesFn::Mbpp),
+        used_by: "mbpp",
+    },
 ];
 
 /// The native function a built-in YAML in `dir` means by `!function qualname`.
@@ -404,6 +483,9 @@ impl BuiltinFunction {
         match self.kind {
             FunctionKind::FewshotSamples(FewshotSamplesFn::MinervaMath) => {
                 Ok(crate::math_answer::fewshot_samples())
+            }
+            FunctionKind::FewshotSamples(FewshotSamplesFn::Mbpp) => {
+                Ok(code_tasks::mbpp_fewshot_samples())
             }
             _ => Err(FunctionError::WrongKind {
                 name: self.name,

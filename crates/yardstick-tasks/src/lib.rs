@@ -53,7 +53,7 @@ pub use config::{
     MetricConfig, ResolvedMetric, SamplerKind, TaskConfig,
 };
 pub use error::TaskError;
-pub use functions::ResultsProcessor;
+pub use functions::{MetricFn, ResultsProcessor};
 pub use index::{Entry, EntryKind, Selection, SelectionNode, TaskIndex};
 pub use prepare::{
     ChatFormat, ChatRenderer, DocRequests, InMemoryData, Limit, LimitError, PreparedTask,

@@ -14,18 +14,21 @@
 //!
 //! [`RequestPolicy`]: yardstick_backends::RequestPolicy
 
+pub mod code_exec;
 mod finish;
 pub use finish::requested;
 pub mod plan;
 mod producer;
 mod requests;
 pub mod score;
+mod score_code;
 mod score_generation;
 mod state;
 
+pub use code_exec::{CodeExec, CodeExecOptions, CodeVerdict};
 pub use plan::{prepare, EvalOptions, PreparedRun, TaskSummary};
 pub use requests::{loglikelihood_key, rolling_windows, TaskKeys};
-pub use score::{score_task, DocResults, ScoredTask};
+pub use score::{score_task, score_task_with, DocResults, ScoredTask};
 
 use crate::ledger_writer::{LedgerError, LedgerWriter};
 use crate::output;
@@ -65,6 +68,9 @@ pub enum EvalError {
     Output(#[from] output::OutputError),
     #[error("{0}")]
     Unsupported(String),
+    /// Model-written code cannot be run (no sandbox here, or it failed to start a program).
+    #[error("{0}")]
+    Sandbox(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -218,6 +224,19 @@ pub async fn evaluate(
 ) -> Result<RunOutcome, EvalError> {
     let start = Instant::now();
     let started_unix = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    // A task that runs model-written code needs the sandbox: checked before the model is contacted.
+    let runs_code = prepared.configs.iter().any(|c| {
+        c.metrics()
+            .iter()
+            .any(|m| m.function.is_some_and(|f| f.executes_code()))
+    });
+    let code = if runs_code {
+        Some(Arc::new(
+            CodeExec::new(&opts.code_exec, store.clone()).await?,
+        ))
+    } else {
+        None
+    };
     let probe = backend.probe().await?;
     check_backend_fit(opts, &prepared, &probe)?;
     let fingerprint = backend.fingerprint();
@@ -235,6 +254,7 @@ pub async fn evaluate(
         partial_dir: partial_dir.clone(),
         bootstrap_iters: opts.bootstrap_iters,
         env,
+        code,
     };
     let ending = Ending {
         store: &store,

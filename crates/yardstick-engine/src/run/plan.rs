@@ -28,6 +28,8 @@ pub struct EvalOptions {
     pub model_args: String,
     /// Plain prompts, or through a chat template; a system instruction.
     pub format: PromptFormat,
+    /// How tasks that run model-written code (humaneval, mbpp) run it.
+    pub code_exec: super::code_exec::CodeExecOptions,
 }
 
 /// The run's tasks, resolved and checked before a model is contacted: each task's data loaded, its

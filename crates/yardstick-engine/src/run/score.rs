@@ -42,6 +42,19 @@ pub fn score_task(
     bootstrap_iters: i64,
     env: NumericEnv,
 ) -> Result<ScoredTask, EvalError> {
+    score_task_with(task, docs, results, bootstrap_iters, env, None)
+}
+
+/// [`score_task`], with the sandbox that runs the candidates of code benchmarks (required for tasks whose
+/// metrics run code: humaneval, mbpp). Blocks on the sandbox: call it from a blocking thread.
+pub fn score_task_with(
+    task: &PreparedTask,
+    docs: &[DocRequests],
+    results: &[DocResults],
+    bootstrap_iters: i64,
+    env: NumericEnv,
+    code: Option<&super::code_exec::CodeExec>,
+) -> Result<ScoredTask, EvalError> {
     if docs.len() != results.len() {
         return Err(EvalError::Internal(format!(
             "task {}: {} documents but results for {}",
@@ -57,6 +70,7 @@ pub fn score_task(
             results,
             bootstrap_iters,
             env,
+            code,
         );
     }
     if let Some(p @ ResultsProcessor::MinervaMath) = task.results_processor() {

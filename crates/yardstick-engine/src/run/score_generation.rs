@@ -3,7 +3,9 @@
 //! samples are logged filter by filter (all documents under the first filter, then under the next), and
 //! every metric is aggregated per `(metric, filter)`.
 
+use super::code_exec::CodeExec;
 use super::score::{scoring_err, DocResults, ScoredTask};
+use super::score_code::CodeScorer;
 use super::EvalError;
 use crate::output::{self, FilteredResp, Resp};
 use crate::scoring::{
@@ -23,10 +25,11 @@ pub(super) fn score_generation(
     results: &[DocResults],
     bootstrap_iters: i64,
     env: NumericEnv,
+    code: Option<&CodeExec>,
 ) -> Result<ScoredTask, EvalError> {
     let err = scoring_err(task);
     let chains = FilterChain::for_task(task.config()).map_err(&err)?;
-    let scorer = Scorer::new(task)?;
+    let mut scorer = Scorer::new(task, code)?;
     let gen_kwargs = task
         .config()
         .generation_kwargs
@@ -39,27 +42,16 @@ pub(super) fn score_generation(
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
-    for chain in &chains {
-        for (d, r) in docs.iter().zip(results) {
-            if r.generations.len() != d.instances.len() {
-                return Err(EvalError::Internal(format!(
-                    "task {} doc {}: {} instances but {} generations",
-                    task.name(),
-                    d.doc_id,
-                    d.instances.len(),
-                    r.generations.len()
-                )));
-            }
-            let filtered = r
-                .generations
-                .iter()
-                .map(|resps| chain.apply(resps, &d.doc))
-                .collect::<Result<Vec<Filtered>, _>>()
-                .map_err(|source| EvalError::Scoring {
-                    task: format!("{} (doc {})", task.name(), d.doc_id),
-                    source,
-                })?;
-            let metrics = scorer.score(task, d, &r.generations, &filtered)?;
+    let filtered_all = chains
+        .iter()
+        .map(|chain| filter_all(task, chain, docs, results))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Scorer::Code(c) = &mut scorer {
+        c.execute(task, docs, &filtered_all)?;
+    }
+    for (chain, per_doc) in chains.iter().zip(&filtered_all) {
+        for ((d, r), filtered) in docs.iter().zip(results).zip(per_doc) {
+            let metrics = scorer.score(task, d, &r.generations, filtered)?;
             for (m, v) in &metrics {
                 per_metric
                     .entry((m.clone(), chain.name.clone()))
@@ -72,7 +64,10 @@ pub(super) fn score_generation(
                 gen_kwargs: gen_kwargs.as_ref(),
                 chat: task.format().chat.as_ref(),
             };
-            let (sample, line, h) = rec.sample(d, r, &filtered, &metrics);
+            let (mut sample, line, h) = rec.sample(d, r, filtered, &metrics);
+            if let (Scorer::Code(c), serde_json::Value::Object(o)) = (&scorer, &mut sample.record) {
+                o.insert("code_executions".into(), c.record(task, d, filtered)?);
+            }
             samples.push(sample);
             lines.push(line);
             hashes.push(h);
@@ -87,9 +82,42 @@ pub(super) fn score_generation(
     })
 }
 
+/// One filter pipeline applied to every document's generations.
+fn filter_all(
+    task: &PreparedTask,
+    chain: &FilterChain,
+    docs: &[DocRequests],
+    results: &[DocResults],
+) -> Result<Vec<Vec<Filtered>>, EvalError> {
+    docs.iter()
+        .zip(results)
+        .map(|(d, r)| {
+            if r.generations.len() != d.instances.len() {
+                return Err(EvalError::Internal(format!(
+                    "task {} doc {}: {} instances but {} generations",
+                    task.name(),
+                    d.doc_id,
+                    d.instances.len(),
+                    r.generations.len()
+                )));
+            }
+            r.generations
+                .iter()
+                .map(|resps| chain.apply(resps, &d.doc))
+                .collect::<Result<Vec<Filtered>, _>>()
+                .map_err(|source| EvalError::Scoring {
+                    task: format!("{} (doc {})", task.name(), d.doc_id),
+                    source,
+                })
+        })
+        .collect()
+}
+
 /// The task's `process_results`: a native port (minerva_math) or lm-eval's generic generation branch.
-enum Scorer {
+enum Scorer<'a> {
     Generic(GenerationScorer),
+    /// Metrics that run the candidates as programs (humaneval, mbpp).
+    Code(CodeScorer<'a>),
     /// lm-eval's minerva_math `process_results`: `exact_match` and `math_verify`. Counts, per metric, the
     /// responses whose equivalence this port could not decide (scored 0).
     Minerva {
@@ -98,8 +126,11 @@ enum Scorer {
     },
 }
 
-impl Scorer {
-    fn new(task: &PreparedTask) -> Result<Scorer, EvalError> {
+impl<'a> Scorer<'a> {
+    fn new(task: &PreparedTask, code: Option<&'a CodeExec>) -> Result<Scorer<'a>, EvalError> {
+        if let Some(c) = CodeScorer::new(task, code)? {
+            return Ok(Scorer::Code(c));
+        }
         match task.results_processor() {
             None => Ok(Scorer::Generic(
                 GenerationScorer::new(task.name(), &task.metrics(), task.multiple_target())
@@ -118,6 +149,9 @@ impl Scorer {
 
     /// After the last document: what the scorer has to say about the task as a whole.
     fn report(&self, task: &PreparedTask, scored: usize) {
+        if let Scorer::Code(c) = self {
+            c.report(task);
+        }
         if let Scorer::Minerva {
             undecided,
             undecided_math_verify,
@@ -150,6 +184,7 @@ impl Scorer {
         })?;
         match self {
             Scorer::Generic(s) => s.score(&d.target, first).map_err(scoring_err(task)),
+            Scorer::Code(c) => c.score(task, d, filtered),
             Scorer::Minerva {
                 undecided,
                 undecided_math_verify,

@@ -3,7 +3,7 @@
 //! last response arrives.
 
 use super::producer::TaskWork;
-use super::score::{score_task, DocResults};
+use super::score::{score_task_with, DocResults};
 use super::EvalError;
 use crate::output;
 use crate::schedule::{Answer, Progress, Unit};
@@ -171,6 +171,8 @@ pub(crate) struct TaskScorer {
     pub partial_dir: Option<PathBuf>,
     pub bootstrap_iters: i64,
     pub env: NumericEnv,
+    /// The sandbox for tasks whose metrics run code.
+    pub code: Option<Arc<super::code_exec::CodeExec>>,
 }
 
 pub(crate) type ScoringSet = tokio::task::JoinSet<Result<(usize, output::TaskOutput), EvalError>>;
@@ -188,10 +190,17 @@ impl TaskScorer {
             .partial_dir
             .as_ref()
             .map(|d| partial_file(d, work.task.name()));
-        let (bootstrap_iters, env) = (self.bootstrap_iters, self.env);
+        let (bootstrap_iters, env, code) = (self.bootstrap_iters, self.env, self.code.clone());
         set.spawn_blocking(move || {
             let task = &work.task;
-            let scored = score_task(task, &work.docs, &results, bootstrap_iters, env)?;
+            let scored = score_task_with(
+                task,
+                &work.docs,
+                &results,
+                bootstrap_iters,
+                env,
+                code.as_deref(),
+            )?;
             let aggs: Vec<AggregateRecord> = scored
                 .output
                 .aggregate

@@ -175,7 +175,7 @@ pub fn output_names(m: &ResolvedMetric) -> Vec<String> {
 }
 
 /// `k` of a `pass_at_k` entry: a positive int or a list of them.
-fn pass_at_k_ks(m: &ResolvedMetric) -> Result<Vec<u64>, String> {
+pub(crate) fn pass_at_k_ks(m: &ResolvedMetric) -> Result<Vec<u64>, String> {
     let one = |v: &Value| {
         v.as_u64()
             .filter(|&k| k > 0)

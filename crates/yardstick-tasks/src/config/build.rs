@@ -159,10 +159,17 @@ impl Builder<'_> {
 
     fn metric_entry(&self, field: &str, item: &RawValue) -> Result<MetricConfig> {
         let m = self.mapping(field, item, "a mapping with `metric`")?;
-        let metric = match m.get("metric") {
-            Some(RawValue::Str(s)) => s.clone(),
+        let (metric, function) = match m.get("metric") {
+            Some(RawValue::Str(s)) => (s.clone(), None),
             Some(RawValue::Function(tag)) => {
-                return Err(self.function_error(&format!("{field}.metric"), tag))
+                let f = self.native(&format!("{field}.metric"), tag)?;
+                let FunctionKind::Metric(mf) = f.kind else {
+                    return Err(self.err(
+                        field,
+                        format!("native function `{}` is not a metric", f.name),
+                    ));
+                };
+                (mf.python_name().to_string(), Some(mf))
             }
             Some(other) => {
                 return Err(self.err(
@@ -192,7 +199,19 @@ impl Builder<'_> {
         };
         let higher_is_better = m.get("higher_is_better").map(RawValue::truthy);
         let hf_evaluate = m.get("hf_evaluate") == Some(&RawValue::Bool(true));
-        let raw = self.json_object(field, item)?;
+        // The dump shows a metric function as `!function NAME`; no other key may hold one.
+        let raw = match (function, item) {
+            (Some(_), RawValue::Map(entry)) => {
+                let mut rest = entry.clone();
+                rest.shift_remove("metric");
+                self.json_object(field, &RawValue::Map(rest))?;
+                match item.to_json() {
+                    Value::Object(o) => o,
+                    _ => Map::new(),
+                }
+            }
+            _ => self.json_object(field, item)?,
+        };
         let kwargs = raw
             .iter()
             .filter(|(k, _)| {
@@ -205,6 +224,7 @@ impl Builder<'_> {
             .collect();
         Ok(MetricConfig {
             metric,
+            function,
             aggregation,
             higher_is_better,
             hf_evaluate,
@@ -242,6 +262,17 @@ impl Builder<'_> {
             let mut native = None;
             let mut st = st.clone();
             if let RawValue::Map(sm) = &mut st {
+                // `function: custom` with `filter_fn: !function utils.X`: lm-eval's CustomFilter calling
+                // a Python function; its native port takes the step's place.
+                if let (Some(RawValue::Str(c)), Some(RawValue::Function(tag))) =
+                    (sm.get("function"), sm.get("filter_fn"))
+                {
+                    if c == "custom" {
+                        let tag = tag.clone();
+                        sm.shift_remove("filter_fn");
+                        sm.insert("function".into(), RawValue::Function(tag));
+                    }
+                }
                 if let Some(RawValue::Function(tag)) = sm.get("function") {
                     let f = self.native(&format!("{sfield}.function"), tag)?;
                     if !matches!(f.kind, FunctionKind::Filter(_)) {

@@ -79,6 +79,9 @@ pub struct FewshotConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricConfig {
     pub metric: String,
+    /// The native metric function when the entry names one (`metric: !function utils.pass_at_k`);
+    /// `metric` is then the Python function's name.
+    pub function: Option<crate::functions::MetricFn>,
     pub aggregation: Option<String>,
     pub higher_is_better: Option<bool>,
     pub hf_evaluate: bool,
@@ -92,6 +95,9 @@ pub struct MetricConfig {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResolvedMetric {
     pub name: String,
+    /// The native metric function computing it, if the entry named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<crate::functions::MetricFn>,
     /// `mean`, `perplexity`, `weighted_perplexity`, `bits_per_byte`, `f1`, `matthews_corrcoef`, …;
     /// `None` for a metric lm-eval does not register (it would use HF `evaluate`).
     pub aggregation: Option<String>,
@@ -288,6 +294,7 @@ impl TaskConfig {
                         registry(m).map_or((None, None), |(a, h)| (Some(a.to_string()), Some(h)));
                     ResolvedMetric {
                         name: m.to_string(),
+                        function: None,
                         aggregation: agg,
                         higher_is_better: hib,
                         kwargs: Map::new(),
@@ -300,6 +307,7 @@ impl TaskConfig {
                     let reg = registry(&m.metric);
                     ResolvedMetric {
                         name: m.metric.clone(),
+                        function: m.function,
                         aggregation: m
                             .aggregation
                             .clone()

@@ -27,4 +27,13 @@ pub enum NativeFilterKind {
     BbhNumberParseRegex,
     /// `WordSortFilter`.
     BbhWordSort,
+    /// `humaneval/utils.py::build_predictions` (a `custom` filter's `filter_fn`): each response prefixed
+    /// with the doc's `prompt`, every response of the instance kept (a list).
+    HumanevalBuildPredictions,
+    /// `humaneval/utils.py::build_predictions_instruct`: as above, the response cut at its first
+    /// code fence.
+    HumanevalBuildPredictionsInstruct,
+    /// `mbpp/utils.py::build_predictions`: the first fenced code block of each response (the response
+    /// read as if it started with a fence), `""` when there is none.
+    MbppBuildPredictions,
 }

@@ -94,6 +94,20 @@ pub struct RunArgs {
     /// `</think>`) before filters and metrics see it; the raw text is kept in the store
     #[arg(long, value_name = "TOKEN")]
     pub think_end_token: Option<String>,
+    /// Code benchmarks (humaneval, mbpp): model-written programs run at once in the sandbox
+    #[arg(long, value_name = "N")]
+    pub sandbox_workers: Option<usize>,
+    /// Code benchmarks: the Python interpreter programs run with (default /usr/bin/python3)
+    #[arg(long, value_name = "PATH")]
+    pub sandbox_python: Option<PathBuf>,
+    /// Code benchmarks: where no sandbox is available (no bubblewrap or user namespaces), run
+    /// model-written code directly on this machine with resource limits only. Only for code you trust.
+    #[arg(long)]
+    pub unsafe_local_exec: bool,
+    /// Accepted for lm-eval compatibility (its flag for code tasks); Yardstick runs such code in its
+    /// sandbox regardless
+    #[arg(long, hide = true)]
+    pub confirm_run_unsafe_code: bool,
     /// Print the results as JSON on stdout (no progress bar)
     #[arg(long)]
     pub json: bool,
@@ -382,6 +396,17 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         format: yardstick_tasks::PromptFormat {
             system_instruction: args.system_instruction.clone(),
             chat: None,
+        },
+        code_exec: {
+            let mut c = yardstick_engine::run::CodeExecOptions {
+                python: args.sandbox_python.clone(),
+                unsafe_local_exec: args.unsafe_local_exec,
+                ..Default::default()
+            };
+            if let Some(n) = args.sandbox_workers {
+                c.workers = n.max(1);
+            }
+            c
         },
         model_args: format!(
             "base_url={},model={},max_length={},num_concurrent={}",

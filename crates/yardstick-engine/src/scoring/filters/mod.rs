@@ -14,6 +14,7 @@
 //! the filter classes of lm-eval's BBH zero-shot tasks (see [`choice`]).
 
 mod choice;
+mod code;
 mod numbers;
 mod span;
 mod steps;
@@ -24,6 +25,7 @@ use yardstick_tasks::{FilterPipeline, TaskConfig};
 
 use super::ScoringError;
 pub use choice::BBH_FILTERS;
+pub use code::CODE_FILTERS;
 use steps::Step;
 
 /// lm-eval's `filtered_resps[name]` of one instance: a string (after `take_first`) or a list of
@@ -48,6 +50,7 @@ pub struct FilterChain {
 pub fn supported_filters() -> Vec<&'static str> {
     let mut v = steps::LM_EVAL_FILTERS.to_vec();
     v.extend_from_slice(BBH_FILTERS);
+    v.extend_from_slice(CODE_FILTERS);
     v
 }
 

@@ -6,6 +6,7 @@ use yardstick_core::python::text::{lower, strip, upper};
 use yardstick_core::Doc;
 
 use super::choice::{self, MapRegex, MultiChoice, WordSort};
+use super::code::CodePredictions;
 use super::numbers::NumberParse;
 use super::{py_iter, repr, Kwargs};
 use crate::scoring::pyre::{Found, PyRegex};
@@ -46,6 +47,7 @@ pub(crate) enum Step {
     WordSort(WordSort),
     NumberParse(NumberParse),
     FormatSpan,
+    CodePredictions(CodePredictions),
 }
 
 /// `RegexFilter`: `findall`, the `group_select`-th match, the first non-empty group of a tuple,
@@ -142,6 +144,14 @@ impl Step {
                         .into(),
                 )
             }
+            f if CodePredictions::compile(f).is_some() => {
+                none(kwargs)?;
+                match CodePredictions::compile(f) {
+                    Some(Ok(c)) => Step::CodePredictions(c),
+                    Some(Err(e)) => return Err(e),
+                    None => return Err(format!("unknown filter `{f}`")),
+                }
+            }
             "custom" => {
                 return Err(
                     "Python filter functions are not supported; port the function to a \
@@ -182,6 +192,7 @@ impl Step {
             Step::WordSort(w) => w.apply(v, doc),
             Step::NumberParse(n) => each(v, |x| n.apply_one(x)),
             Step::FormatSpan => each(v, super::span::format_span),
+            Step::CodePredictions(c) => c.apply(v, doc),
         }
     }
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 fn metric(name: &str, kwargs: Value) -> ResolvedMetric {
     ResolvedMetric {
         name: name.into(),
+        function: None,
         aggregation: Some("mean".into()),
         higher_is_better: Some(true),
         kwargs: kwargs.as_object().unwrap().clone(),

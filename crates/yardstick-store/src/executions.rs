@@ -1,0 +1,83 @@
+//! Results of running model-written programs (code benchmarks), keyed by what determines them — the
+//! program, its tests, the harness, the interpreter and the limits — so a rerun or another run re-executes
+//! nothing it has already run.
+
+use crate::{Migration, Result, Store};
+use rusqlite::{params, OptionalExtension};
+use std::collections::HashMap;
+
+pub(crate) const MIGRATION: Migration = Migration {
+    name: "ledger_0002_executions",
+    sql: r#"
+CREATE TABLE executions (
+    exec_key TEXT PRIMARY KEY,         -- sha256 of harness, interpreter, limits and program
+    result_json TEXT NOT NULL,         -- verdict, failure reason, exit status, truncated output, wall time
+    created_at TEXT NOT NULL
+);
+"#,
+};
+
+impl Store {
+    /// The stored execution results among `keys` (absent keys are missing from the map).
+    pub fn get_executions(&self, keys: &[&str]) -> Result<HashMap<String, serde_json::Value>> {
+        let mut out = HashMap::with_capacity(keys.len());
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT result_json FROM executions WHERE exec_key = ?1")
+            .map_err(|e| self.sql_err("prepare execution lookup", e))?;
+        for k in keys {
+            let v: Option<String> = stmt
+                .query_row([k], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.sql_err("look up execution", e))?;
+            if let Some(v) = v {
+                let parsed = serde_json::from_str(&v)
+                    .map_err(|e| self.json_err("executions.result_json", e))?;
+                out.insert((*k).to_string(), parsed);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keep execution results (one transaction; a key already stored keeps its first result).
+    pub fn put_executions(&self, rows: &[(String, serde_json::Value)]) -> Result<()> {
+        let conn = self.conn();
+        let tx = self.write_transaction(&conn, "write")?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO executions (exec_key, result_json, created_at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(|e| self.sql_err("prepare execution insert", e))?;
+            let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            for (k, v) in rows {
+                stmt.execute(params![k, v.to_string(), ts])
+                    .map_err(|e| self.sql_err("insert execution", e))?;
+            }
+        }
+        tx.commit()
+            .map_err(|e| self.sql_err("commit executions", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn executions_round_trip_and_keep_the_first_result() {
+        let store = Store::open_in_memory().unwrap();
+        assert!(store.get_executions(&["a"]).unwrap().is_empty());
+        store
+            .put_executions(&[("a".into(), json!({"result": "passed"}))])
+            .unwrap();
+        store
+            .put_executions(&[("a".into(), json!({"result": "failed: x"}))])
+            .unwrap();
+        let got = store.get_executions(&["a", "b"]).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got["a"], json!({"result": "passed"}));
+    }
+}
