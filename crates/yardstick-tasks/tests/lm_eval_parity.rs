@@ -30,6 +30,11 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
     let out = Command::new(py)
         .arg(repo_root().join("scripts/oracles/dump-lm-eval-prompts.py"))
         .args(args)
+        // lm-eval's ifeval utils.py needs NLTK's punkt_tab English model at import time.
+        .env(
+            "NLTK_DATA",
+            repo_root().join("crates/yardstick-tasks/src/ifeval/nltk_data"),
+        )
         .output()
         .expect("run dump-lm-eval-prompts.py");
     assert!(
@@ -42,6 +47,32 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect()
+}
+
+/// A `metric_list` whose `aggregation` is a Python function (its source text in lm-eval's dump,
+/// `!builtin <dir>.<name>` in ours) with the function reduced to its name.
+fn normalise_function_names(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("def ") || s.starts_with("!builtin ") => {
+            let name = s
+                .trim_start_matches("def ")
+                .trim_start_matches("!builtin ")
+                .split('(')
+                .next()
+                .unwrap_or("")
+                .rsplit('.')
+                .next()
+                .unwrap_or("");
+            Value::String(format!("function {name}"))
+        }
+        Value::Array(a) => Value::Array(a.iter().map(normalise_function_names).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), normalise_function_names(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A filter step's `function` that names a class (`<class 'utils.WordSortFilter'>` in lm-eval's dump,
@@ -207,6 +238,11 @@ fn compare(
                             normalise_filter_classes(&ours_cfg[k]),
                             normalise_filter_classes(v),
                             "{name} config.filter_list"
+                        ),
+                        "metric_list" => assert_eq!(
+                            normalise_function_names(&ours_cfg[k]),
+                            normalise_function_names(v),
+                            "{name} config.metric_list"
                         ),
                         _ if is_function_text(v) => {}
                         _ => assert_eq!(&ours_cfg[k], v, "{name} config.{k}"),
@@ -730,4 +766,32 @@ fn builtin_minerva_math_tasks_match_lm_eval() {
     let lines = dump(&py, &["--tasks", &tasks.join(",")]);
     let n = compare(&lines, &index, &tasks, None, None, &opts);
     assert_eq!(n, 5500, "docs compared");
+}
+
+/// IFEval: lm-eval's `ifeval.yaml` (a byte copy) on all 541 `google/IFEval` rows: the prompt, the
+/// generation kwargs (`until: []`, 1,280 tokens), the doc and the config (with `process_results` and the
+/// `agg_inst_level_acc` aggregations as native functions). lm-eval's utils.py imports nltk, langdetect and
+/// immutabledict (the `ifeval` extra) and needs NLTK's punkt_tab (`src/ifeval/nltk_data`).
+#[test]
+fn builtin_ifeval_task_matches_lm_eval() {
+    let Some((py, data)) = setup() else { return };
+    if !yardstick_testkit::python::python_has(
+        &py.to_string_lossy(),
+        &["langdetect", "immutabledict", "nltk"],
+    ) {
+        yardstick_testkit::skip_or_fail(&format!(
+            "{} lacks lm-eval's `ifeval` extra (langdetect, immutabledict): rerun scripts/setup-peers",
+            py.display()
+        ));
+        return;
+    }
+    let opts = DataOptions {
+        data_dir: Some(data),
+        hf_home: Some("/nonexistent-hf-home".into()),
+        offline: true,
+    };
+    let index = TaskIndex::load(&[]).unwrap();
+    let lines = dump(&py, &["--tasks", "ifeval"]);
+    let n = compare(&lines, &index, &["ifeval"], None, None, &opts);
+    assert_eq!(n, 541, "docs compared");
 }

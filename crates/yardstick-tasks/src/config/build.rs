@@ -177,11 +177,24 @@ impl Builder<'_> {
                 ))
             }
         };
+        let mut native_aggregation = None;
         let aggregation = match m.get("aggregation") {
             None => None,
             Some(RawValue::Str(s)) => Some(s.clone()),
             Some(RawValue::Function(tag)) => {
-                return Err(self.function_error(&format!("{field}.aggregation"), tag))
+                let key = format!("{field}.aggregation");
+                let f = self.native(&key, tag)?;
+                let FunctionKind::Aggregation(name) = f.kind else {
+                    return Err(self.err(
+                        &key,
+                        format!(
+                            "native function `{}` is not an aggregation function",
+                            f.name
+                        ),
+                    ));
+                };
+                native_aggregation = Some(f.name);
+                Some(name.to_string())
             }
             Some(other) => {
                 return Err(self.err(
@@ -192,7 +205,18 @@ impl Builder<'_> {
         };
         let higher_is_better = m.get("higher_is_better").map(RawValue::truthy);
         let hf_evaluate = m.get("hf_evaluate") == Some(&RawValue::Bool(true));
-        let raw = self.json_object(field, item)?;
+        let raw = match native_aggregation {
+            // Dumped like a native process_results: `!builtin <name>`.
+            Some(name) => {
+                let mut m = m.clone();
+                m.insert(
+                    "aggregation".to_string(),
+                    RawValue::Str(format!("!builtin {name}")),
+                );
+                self.json_object(field, &RawValue::Map(m))?
+            }
+            None => self.json_object(field, item)?,
+        };
         let kwargs = raw
             .iter()
             .filter(|(k, _)| {

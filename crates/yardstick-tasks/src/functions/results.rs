@@ -19,6 +19,11 @@ pub enum ResultsProcessor {
     /// int 0/1 ([`crate::math_answer::minerva_exact_match`]). Its second metric, `math_verify`, is not
     /// computed ([`ResultsProcessor::metrics_not_computed`]).
     MinervaMath,
+    /// lm-eval's `ifeval/utils.py::process_results` on the first response ([`crate::ifeval::score`]):
+    /// `prompt_level_strict_acc` and `prompt_level_loose_acc` (booleans), `inst_level_strict_acc` and
+    /// `inst_level_loose_acc` (a list of booleans, one per instruction, aggregated by
+    /// `agg_inst_level_acc`).
+    IfEval,
 }
 
 /// A metric that lm-eval's `process_results` reports and Yardstick's port does not compute.
@@ -43,6 +48,7 @@ impl ResultsProcessor {
                 labels_field: "mc2_targets",
             }),
             "minerva_math" => Some(ResultsProcessor::MinervaMath),
+            "ifeval" => Some(ResultsProcessor::IfEval),
             _ => None,
         }
     }
@@ -52,13 +58,19 @@ impl ResultsProcessor {
         match self {
             ResultsProcessor::ProbabilityMassOfTrue { .. } => &["acc"],
             ResultsProcessor::MinervaMath => &["exact_match"],
+            ResultsProcessor::IfEval => &[
+                "prompt_level_strict_acc",
+                "inst_level_strict_acc",
+                "prompt_level_loose_acc",
+                "inst_level_loose_acc",
+            ],
         }
     }
 
     /// The metrics lm-eval's function also returns that Yardstick does not compute.
     pub fn metrics_not_computed(&self) -> &'static [MetricNotComputed] {
         match self {
-            ResultsProcessor::ProbabilityMassOfTrue { .. } => &[],
+            ResultsProcessor::ProbabilityMassOfTrue { .. } | ResultsProcessor::IfEval => &[],
             ResultsProcessor::MinervaMath => MINERVA_NOT_COMPUTED,
         }
     }
