@@ -49,52 +49,42 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
         .collect()
 }
 
-/// A `metric_list` whose `aggregation` is a Python function (its source text in lm-eval's dump,
-/// `!builtin <dir>.<name>` in ours) with the function reduced to its name.
-fn normalise_function_names(v: &Value) -> Value {
+/// `v` with every string that `f` maps replaced by its image (recursively through lists and objects).
+fn map_strings(v: &Value, f: &dyn Fn(&str) -> Option<String>) -> Value {
     match v {
-        Value::String(s) if s.starts_with("def ") || s.starts_with("!builtin ") => {
-            let name = s
-                .trim_start_matches("def ")
-                .trim_start_matches("!builtin ")
-                .split('(')
-                .next()
-                .unwrap_or("")
-                .rsplit('.')
-                .next()
-                .unwrap_or("");
-            Value::String(format!("function {name}"))
-        }
-        Value::Array(a) => Value::Array(a.iter().map(normalise_function_names).collect()),
+        Value::String(s) => Value::String(f(s).unwrap_or_else(|| s.clone())),
+        Value::Array(a) => Value::Array(a.iter().map(|x| map_strings(x, f)).collect()),
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), normalise_function_names(v)))
+                .map(|(k, x)| (k.clone(), map_strings(x, f)))
                 .collect(),
         ),
         other => other.clone(),
     }
 }
 
+/// A `metric_list` whose `aggregation` is a Python function (its source text in lm-eval's dump,
+/// `!builtin <dir>.<name>` in ours) with the function reduced to its name.
+fn normalise_function_names(v: &Value) -> Value {
+    map_strings(v, &|s| {
+        let rest = s
+            .strip_prefix("def ")
+            .or_else(|| s.strip_prefix("!builtin "))?;
+        let name = rest.split('(').next()?.rsplit('.').next()?;
+        Some(format!("function {name}"))
+    })
+}
+
 /// A filter step's `function` that names a class (`<class 'utils.WordSortFilter'>` in lm-eval's dump,
 /// `!builtin bbh.WordSortFilter` in ours) as just the class name.
 fn normalise_filter_classes(v: &Value) -> Value {
-    match v {
-        Value::String(s) if s.starts_with("<class ") || s.starts_with("!builtin ") => {
-            let name = s
-                .trim_end_matches("'>")
-                .rsplit(['.', ' '])
-                .next()
-                .unwrap_or("");
-            Value::String(format!("class {name}"))
+    map_strings(v, &|s| {
+        if !(s.starts_with("<class ") || s.starts_with("!builtin ")) {
+            return None;
         }
-        Value::Array(a) => Value::Array(a.iter().map(normalise_filter_classes).collect()),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| (k.clone(), normalise_filter_classes(x)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+        let name = s.trim_end_matches("'>").rsplit(['.', ' ']).next()?;
+        Some(format!("class {name}"))
+    })
 }
 
 fn keys_in_order(v: &Value) -> Vec<String> {

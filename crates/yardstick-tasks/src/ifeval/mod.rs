@@ -8,7 +8,7 @@
 //!
 //! The checkers are in [`checks`]; NLTK's Punkt sentence splitter and word tokenizer in [`punkt`] and
 //! [`word_tokenize`]; langdetect in [`language`]. Where agreement with lm-eval is not guaranteed:
-//! see the task README (`tasks/ifeval/README.md`).
+//! see `tasks/README.md` ("ifeval").
 
 use serde_json::Value;
 use yardstick_core::Doc;

@@ -264,30 +264,16 @@ fn contains_sentbreak(text: &str) -> bool {
     false
 }
 
-fn is_non_word(c: char) -> bool {
-    matches!(
-        c,
-        ')' | '"'
-            | ';'
-            | '}'
-            | ']'
-            | '*'
-            | ':'
-            | '@'
-            | '\''
-            | '('
-            | '{'
-            | '['
-            | '\u{2018}'
-            | '\u{2019}'
-            | '\u{201c}'
-            | '\u{201d}'
-            | '\u{ab}'
-            | '\u{bb}'
-            | '?'
-            | '!'
-    )
-}
+/// `NON_WORD`'s characters.
+const NON_WORD_CHARS: &[char] = &[
+    ')', '"', ';', '}', ']', '*', ':', '@', '\'', '(', '{', '[', '\u{2018}', '\u{2019}',
+    '\u{201c}', '\u{201d}', '\u{ab}', '\u{bb}', '?', '!',
+];
+
+/// What `re_boundary_realignment` moves back into the sentence: closing quotes and brackets.
+const CLOSING_CHARS: &[char] = &[
+    '"', '\'', ')', ']', '}', '\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}', '\u{ab}', '\u{bb}',
+];
 
 /// One match of `period_context_re`: the end character at `pos`, what follows it (`after_end`), and
 /// where the next token starts when whitespace and a token follow.
@@ -305,7 +291,7 @@ fn period_contexts(text: &[char]) -> Vec<EndContext> {
         }
         let after = pos + 1;
         match text.get(after) {
-            Some(&n) if is_non_word(n) => out.push(EndContext {
+            Some(&n) if NON_WORD_CHARS.contains(&n) => out.push(EndContext {
                 pos,
                 after_end: after + 1,
                 next_tok: None,
@@ -395,27 +381,11 @@ fn slices(text: &[char]) -> Vec<(usize, usize)> {
     out
 }
 
-fn is_closing(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\''
-            | ')'
-            | ']'
-            | '}'
-            | '\u{2018}'
-            | '\u{2019}'
-            | '\u{201c}'
-            | '\u{201d}'
-            | '\u{ab}'
-            | '\u{bb}'
-    )
-}
-
 /// `re_boundary_realignment.match` at `start`: the length of the match and of its whitespace-stripped
 /// prefix.
 fn realignment(text: &[char], start: usize, stop: usize) -> Option<(usize, usize)> {
     let s = &text[start.min(stop)..stop];
-    let quotes = s.iter().take_while(|&&c| is_closing(c)).count();
+    let quotes = s.iter().take_while(|c| CLOSING_CHARS.contains(c)).count();
     for k in 1..=quotes {
         let rest = &s[k..];
         let ws = rest.iter().take_while(|c| c.is_whitespace()).count();
