@@ -6,7 +6,8 @@
 //!   (`ifeval/synth.rs`: the prompt, upper/lower-cased, attempts at following every instruction on and
 //!   one past each threshold, with a preamble/closing line, with bold markup, quoted, JSON-wrapped,
 //!   split into `***` paragraphs),
-//! * extra texts for the tokenizers and langdetect (abbreviations, quotes, contractions, 23 languages).
+//! * extra texts for the tokenizers and langdetect (abbreviations, quotes, contractions, 23 languages),
+//! * 1,500 texts drawn at random (fixed seed) from pieces that stress Punkt and the word tokenizer.
 //!
 //! Besides the verdicts it compares NLTK's `count_sentences` (Punkt), `count_words`, the number of
 //! all-capital `word_tokenize` tokens and `langdetect.detect` on every response. lm-eval's two random
@@ -101,6 +102,7 @@ fn ifeval_checkers_agree_with_lm_eval() {
     extra.push(tokenizer_row());
     let tok_row = n_data + extra.len() - 1;
     cases.extend(synth::extra_texts().into_iter().map(|t| (tok_row, t)));
+    cases.extend(synth::fuzz_texts(1500).into_iter().map(|t| (tok_row, t)));
     rows.extend(extra.iter().cloned());
 
     let nltk_data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ifeval/nltk_data");

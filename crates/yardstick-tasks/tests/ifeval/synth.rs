@@ -301,3 +301,127 @@ pub fn extra_texts() -> Vec<String> {
     );
     v
 }
+
+/// Pieces that stress Punkt and the Treebank tokenizer: abbreviations, initials, numbers, ellipses,
+/// quotes and brackets around sentence ends, contractions, capitals, markdown, line breaks.
+const PIECES: &[&str] = &[
+    "the",
+    "cat",
+    "sat",
+    "Mr.",
+    "Dr.",
+    "U.S.",
+    "e.g.",
+    "etc.",
+    "No.",
+    "St.",
+    "Inc.",
+    "Jan.",
+    "vs.",
+    "J.",
+    "R.",
+    "A.",
+    "a.m.",
+    "3.5",
+    "1,000",
+    "12.",
+    "2024.",
+    ".",
+    "!",
+    "?",
+    "...",
+    "..",
+    ",",
+    ";",
+    ":",
+    "--",
+    "-",
+    "\"",
+    "'",
+    "“",
+    "”",
+    "‘",
+    "’",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "«",
+    "»",
+    "don't",
+    "I'm",
+    "CAN'T",
+    "cannot",
+    "Gonna",
+    "'tis",
+    "NASA",
+    "OK",
+    "I",
+    "USA's",
+    "WON'T",
+    "He",
+    "She",
+    "However",
+    "The",
+    "In",
+    "But",
+    "This",
+    "\n",
+    "\n\n",
+    "*",
+    "**",
+    "- ",
+    "1.",
+    "2)",
+    "#",
+    "$5",
+    "50%",
+    "&",
+    "@user",
+    "http://x.org/a.b",
+    "ok!",
+    "Why?",
+    "yes.",
+    "No!",
+    "end.\"",
+    "(see p. 4.)",
+    "—",
+    "–",
+    "Ph.D.",
+    "i.e.",
+    "U.K.",
+    "3.",
+    "!!!",
+    "?!",
+    "A",
+    "B.C.",
+    "x\ty",
+    "Ünïcödé",
+    "ÉCOLE.",
+];
+
+/// `n` texts drawn from [`PIECES`] by a fixed linear congruential generator.
+pub fn fuzz_texts(n: usize) -> Vec<String> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |m: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % m
+    };
+    (0..n)
+        .map(|_| {
+            let len = 3 + next(40);
+            let mut t = String::new();
+            for _ in 0..len {
+                t.push_str(PIECES[next(PIECES.len())]);
+                if next(4) != 0 {
+                    t.push(' ');
+                }
+            }
+            t
+        })
+        .collect()
+}
