@@ -3,7 +3,8 @@
 # stdin: {"data": path of google/IFEval input_data.jsonl, "nltk_data": a directory holding
 #         tokenizers/punkt_tab/english, "letter": the letter Yardstick checks for an invalid
 #         `letter` kwarg, "rows": [extra rows], "cases": [{"row": index, "response": str}]}
-# stdout: {"cases": [{"strict": [bool], "loose": [bool], "sentences": int, "words": int,
+# stdout: {"cases": [{"strict": [bool], "loose": [bool], "lb_strict": [bool], "lb_loose": [bool]
+#          (the same from lm-eval's leaderboard/ifeval copy), "sentences": int, "words": int,
 #          "capital_words": int, "lang": str | null}]}
 #
 # Two sources of randomness in lm-eval are pinned so that an answer exists to compare with:
@@ -27,6 +28,9 @@ from langdetect import DetectorFactory  # noqa: E402
 DetectorFactory.seed = 0
 
 from lm_eval.tasks.ifeval import instructions, instructions_util, utils  # noqa: E402
+# The Open LLM Leaderboard's copy (task leaderboard_ifeval), scored on the same cases.
+from lm_eval.tasks.leaderboard.ifeval import instructions as lb_instructions  # noqa: E402
+from lm_eval.tasks.leaderboard.ifeval import utils as lb_utils  # noqa: E402
 
 
 class _FixedLetter:
@@ -40,6 +44,7 @@ class _FixedLetter:
 
 
 instructions.random = _FixedLetter()
+lb_instructions.random = _FixedLetter()
 
 rows = [json.loads(line) for line in open(req["data"], encoding="utf-8") if line.strip()]
 rows += req.get("rows", [])
@@ -56,6 +61,8 @@ for case in req["cases"]:
     response = case["response"]
     strict = utils.test_instruction_following_strict(inp, response)
     loose = utils.test_instruction_following_loose(inp, response)
+    lb_strict = lb_utils.test_instruction_following_strict(inp, response)
+    lb_loose = lb_utils.test_instruction_following_loose(inp, response)
     try:
         lang = langdetect.detect(response)
     except langdetect.LangDetectException:
@@ -64,6 +71,8 @@ for case in req["cases"]:
         {
             "strict": strict.follow_instruction_list,
             "loose": loose.follow_instruction_list,
+            "lb_strict": lb_strict.follow_instruction_list,
+            "lb_loose": lb_loose.follow_instruction_list,
             "sentences": instructions_util.count_sentences(response),
             "words": instructions_util.count_words(response),
             "capital_words": sum(1 for w in nltk.word_tokenize(response) if w.isupper()),

@@ -9,6 +9,10 @@
 //! * extra texts for the tokenizers and langdetect (abbreviations, quotes, contractions, 23 languages),
 //! * 1,500 texts drawn at random (fixed seed) from pieces that stress Punkt and the word tokenizer.
 //!
+//! The same responses also go through lm-eval's `leaderboard/ifeval` copy (the Open LLM Leaderboard's
+//! `leaderboard_ifeval`, whose checkers differ from `ifeval`'s only in form): every row's strict and loose
+//! lists must equal ours there too.
+//!
 //! Besides the verdicts it compares NLTK's `count_sentences` (Punkt), `count_words`, the number of
 //! all-capital `word_tokenize` tokens and `langdetect.detect` on every response. lm-eval's two random
 //! choices are pinned on both sides (langdetect seed 0; the substitute letter for an invalid `letter`).
@@ -141,6 +145,26 @@ fn ifeval_checkers_agree_with_lm_eval() {
                 show("loose", ours.inst_level_loose_acc[k], tl)
             });
         }
+        let lb = |key: &str| -> Vec<Option<bool>> {
+            t[key]
+                .as_array()
+                .map(|a| a.iter().map(Value::as_bool).collect())
+                .unwrap_or_default()
+        };
+        let ours_both: Vec<Option<bool>> = ours
+            .inst_level_strict_acc
+            .iter()
+            .chain(&ours.inst_level_loose_acc)
+            .map(|b| Some(*b))
+            .collect();
+        let theirs_lb: Vec<Option<bool>> =
+            lb("lb_strict").into_iter().chain(lb("lb_loose")).collect();
+        helpers
+            .entry("leaderboard_ifeval (strict + loose lists)")
+            .or_default()
+            .add(ours_both == theirs_lb, || {
+                format!("row {row_i} {response:?}: ours {ours_both:?}, leaderboard {theirs_lb:?}")
+            });
         let num = |v: &Value| v.as_u64().map(|n| n as usize);
         let sentences = punkt::count_sentences(response);
         helpers.entry("count_sentences (Punkt)").or_default().add(
