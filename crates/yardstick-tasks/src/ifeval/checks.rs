@@ -20,10 +20,12 @@ fn re(pattern: &str) -> Regex {
     if let Some(r) = map.get(pattern) {
         return r.clone();
     }
-    let compiled = Regex::new(pattern).unwrap_or_else(|_| {
-        // `regex::escape` always yields a valid pattern.
-        Regex::new(&regex::escape(pattern)).expect("escaped pattern")
-    });
+    // An escaped pattern is valid syntax; only a size limit can still refuse it, and then nothing
+    // matches (`[^\s\S]` is a constant that compiles).
+    let compiled = Regex::new(pattern)
+        .or_else(|_| Regex::new(&regex::escape(pattern)))
+        .or_else(|_| Regex::new(r"[^\s\S]"))
+        .expect("constant pattern");
     map.insert(pattern.to_string(), compiled.clone());
     compiled
 }
