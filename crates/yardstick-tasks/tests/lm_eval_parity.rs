@@ -735,26 +735,12 @@ fn builtin_generative_tasks_match_lm_eval() {
 #[test]
 fn builtin_minerva_math_tasks_match_lm_eval() {
     let Some((py, data)) = setup() else { return };
-    if !yardstick_testkit::python::python_has(
-        &py.to_string_lossy(),
-        &["sympy", "antlr4", "math_verify"],
-    ) {
-        yardstick_testkit::skip_or_fail(&format!(
-            "{} lacks lm-eval's `math` extra (sympy, antlr4-python3-runtime 4.11, math_verify) that \
-             minerva_math's utils.py imports: rerun scripts/setup-peers",
-            py.display()
-        ));
+    let extra = "lm-eval's `math` extra (sympy, antlr4-python3-runtime 4.11, math_verify) that \
+                 minerva_math's utils.py imports";
+    if !peer_has(&py, &["sympy", "antlr4", "math_verify"], extra) {
         return;
     }
-    let opts = DataOptions {
-        data_dir: Some(data),
-        hf_home: Some("/nonexistent-hf-home".into()),
-        offline: true,
-    };
-    let index = TaskIndex::load(&[]).unwrap();
-    let tasks = ["minerva_math", "minerva_math500"];
-    let lines = dump(&py, &["--tasks", &tasks.join(",")]);
-    let n = compare(&lines, &index, &tasks, None, None, &opts);
+    let n = compare_every_doc(&py, data, &["minerva_math", "minerva_math500"]);
     assert_eq!(n, 5500, "docs compared");
 }
 
@@ -765,23 +751,34 @@ fn builtin_minerva_math_tasks_match_lm_eval() {
 #[test]
 fn builtin_ifeval_task_matches_lm_eval() {
     let Some((py, data)) = setup() else { return };
-    if !yardstick_testkit::python::python_has(
-        &py.to_string_lossy(),
-        &["langdetect", "immutabledict", "nltk"],
-    ) {
-        yardstick_testkit::skip_or_fail(&format!(
-            "{} lacks lm-eval's `ifeval` extra (langdetect, immutabledict): rerun scripts/setup-peers",
-            py.display()
-        ));
+    let extra = "lm-eval's `ifeval` extra (langdetect, immutabledict)";
+    if !peer_has(&py, &["langdetect", "immutabledict", "nltk"], extra) {
         return;
     }
+    let n = compare_every_doc(&py, data, &["ifeval"]);
+    assert_eq!(n, 541, "docs compared");
+}
+
+/// Whether the peers' python imports `modules`; otherwise SKIP (or fail under CI) naming `what`.
+fn peer_has(py: &Path, modules: &[&str], what: &str) -> bool {
+    if yardstick_testkit::python::python_has(&py.to_string_lossy(), modules) {
+        return true;
+    }
+    yardstick_testkit::skip_or_fail(&format!(
+        "{} lacks {what}: rerun scripts/setup-peers",
+        py.display()
+    ));
+    false
+}
+
+/// Dump `tasks` with lm-eval on the shared data (every doc) and compare them all; the number compared.
+fn compare_every_doc(py: &Path, data: PathBuf, tasks: &[&str]) -> usize {
     let opts = DataOptions {
         data_dir: Some(data),
         hf_home: Some("/nonexistent-hf-home".into()),
         offline: true,
     };
     let index = TaskIndex::load(&[]).unwrap();
-    let lines = dump(&py, &["--tasks", "ifeval"]);
-    let n = compare(&lines, &index, &["ifeval"], None, None, &opts);
-    assert_eq!(n, 541, "docs compared");
+    let lines = dump(py, &["--tasks", &tasks.join(",")]);
+    compare(&lines, &index, tasks, None, None, &opts)
 }
