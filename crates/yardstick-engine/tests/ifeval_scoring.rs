@@ -11,23 +11,15 @@ use yardstick_engine::scoring::{Aggregation, NumericEnv, StderrValue};
 use yardstick_tasks::data::DataOptions;
 use yardstick_tasks::{PreparedTask, TaskIndex};
 
+/// Three rows: no_comma + end_checker("Bye."), quotation + keywords(["river"]), title.
+const IFEVAL_ROWS: &str = include_str!("fixtures/ifeval_three_rows.jsonl");
+
 #[test]
 fn ifeval_scores_prompt_and_instruction_levels() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("ifeval");
     std::fs::create_dir_all(&data).unwrap();
-    let rows = [
-        json!({"key": 1, "prompt": "Say bye, without commas.",
-               "instruction_id_list": ["punctuation:no_comma", "startend:end_checker"],
-               "kwargs": [{}, {"end_phrase": "Bye."}]}),
-        json!({"key": 2, "prompt": "Quote a sentence about a river.",
-               "instruction_id_list": ["startend:quotation", "keywords:existence"],
-               "kwargs": [{}, {"keywords": ["river"]}]}),
-        json!({"key": 3, "prompt": "Give it a title.",
-               "instruction_id_list": ["detectable_format:title"], "kwargs": [{}]}),
-    ];
-    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    std::fs::write(data.join("input_data.jsonl"), text).unwrap();
+    std::fs::write(data.join("input_data.jsonl"), IFEVAL_ROWS).unwrap();
     let index = TaskIndex::load(&[]).unwrap();
     let sel = index.resolve(&["ifeval"]).unwrap();
     let opts = DataOptions {

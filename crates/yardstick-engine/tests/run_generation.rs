@@ -486,18 +486,11 @@ async fn ifeval_scores_through_the_run_engine() {
     let mock = mock(&tok);
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("ifeval")).unwrap();
-    let rows = [
-        json!({"key": 1, "prompt": "Say bye, without commas.",
-               "instruction_id_list": ["punctuation:no_comma", "startend:end_checker"],
-               "kwargs": [{}, {"end_phrase": "Bye."}]}),
-        json!({"key": 2, "prompt": "Quote a sentence about a river.",
-               "instruction_id_list": ["startend:quotation", "keywords:existence"],
-               "kwargs": [{}, {"keywords": ["river"]}]}),
-        json!({"key": 3, "prompt": "Give it a title.",
-               "instruction_id_list": ["detectable_format:title"], "kwargs": [{}]}),
-    ];
-    let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
-    std::fs::write(dir.path().join("ifeval/input_data.jsonl"), text).unwrap();
+    std::fs::write(
+        dir.path().join("ifeval/input_data.jsonl"),
+        include_str!("fixtures/ifeval_three_rows.jsonl"),
+    )
+    .unwrap();
     // Follows row 1's two instructions and nothing else: prompt level 1/3, instruction level 2/5.
     let reply = json!({"choices": [{"index": 0, "finish_reason": "stop",
         "message": {"role": "assistant", "content": "Hello there.\nBye."}}]});
