@@ -161,6 +161,17 @@ async fn completions_backend(mock: &MockLm, tok: &Arc<Tokenizer>) -> Arc<dyn Bac
     )
 }
 
+/// Prompts sent as chat messages, few-shot examples as turns (lm-eval's local-chat-completions).
+fn chat_messages_format() -> PromptFormat {
+    PromptFormat {
+        system_instruction: None,
+        chat: Some(ChatFormat {
+            renderer: ChatRenderer::Messages,
+            fewshot_as_multiturn: true,
+        }),
+    }
+}
+
 async fn run(o: &EvalOptions, backend: Arc<dyn Backend>, store: &Arc<Store>) -> RunOutcome {
     let prepared = prepare(o).expect("prepare");
     backend.probe().await.expect("probe");
@@ -323,13 +334,7 @@ metadata:
             body: reply.to_string(),
         }]);
         let mut o = opts(dir.path());
-        o.format = PromptFormat {
-            system_instruction: None,
-            chat: Some(ChatFormat {
-                renderer: ChatRenderer::Messages,
-                fewshot_as_multiturn: true,
-            }),
-        };
+        o.format = chat_messages_format();
         let backend: Arc<dyn Backend> = Arc::new(
             ChatBackend::connect(
                 &mock.url(),
@@ -503,13 +508,7 @@ async fn ifeval_scores_through_the_run_engine() {
     o.tasks = vec!["ifeval".into()];
     o.data.data_dir = Some(dir.path().to_path_buf());
     o.bootstrap_iters = 100_000;
-    o.format = PromptFormat {
-        system_instruction: None,
-        chat: Some(ChatFormat {
-            renderer: ChatRenderer::Messages,
-            fewshot_as_multiturn: true,
-        }),
-    };
+    o.format = chat_messages_format();
     let backend: Arc<dyn Backend> = Arc::new(
         ChatBackend::connect(&mock.url(), OpenAiOptions::default())
             .await
