@@ -402,6 +402,13 @@ def _hendrycks_math(name):
     return out
 
 
+def _ifeval(name):
+    """google/IFEval: the hub repo's input_data.jsonl with the json loader."""
+    if name not in (None, "default"):
+        _unsupported("google/IFEval", name, "only the 'default' config")
+    return _json_splits({"train": data_root() / "ifeval" / "input_data.jsonl"})
+
+
 def _math500(name):
     """HuggingFaceH4/MATH-500: the hub repo's test.jsonl (PRM800K's MATH-500) with the json loader."""
     if name not in (None, "default"):
@@ -427,6 +434,7 @@ BUILDERS = {
     "TIGER-Lab/MMLU-Pro": _mmlu_pro,
     "EleutherAI/hendrycks_math": _hendrycks_math,
     "HuggingFaceH4/MATH-500": _math500,
+    "google/IFEval": _ifeval,
 }
 IGNORED_KWARGS = {"trust_remote_code", "revision", "download_mode", "cache_dir", "verification_mode",
                   "keep_in_memory", "token", "use_auth_token", "num_proc", "streaming"}

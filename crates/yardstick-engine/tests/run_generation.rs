@@ -162,6 +162,17 @@ async fn completions_backend(mock: &MockLm, tok: &Arc<Tokenizer>) -> Arc<dyn Bac
     )
 }
 
+/// Prompts sent as chat messages, few-shot examples as turns (lm-eval's local-chat-completions).
+fn chat_messages_format() -> PromptFormat {
+    PromptFormat {
+        system_instruction: None,
+        chat: Some(ChatFormat {
+            renderer: ChatRenderer::Messages,
+            fewshot_as_multiturn: true,
+        }),
+    }
+}
+
 async fn run(o: &EvalOptions, backend: Arc<dyn Backend>, store: &Arc<Store>) -> RunOutcome {
     let prepared = prepare(o).expect("prepare");
     backend.probe().await.expect("probe");
@@ -324,13 +335,7 @@ metadata:
             body: reply.to_string(),
         }]);
         let mut o = opts(dir.path());
-        o.format = PromptFormat {
-            system_instruction: None,
-            chat: Some(ChatFormat {
-                renderer: ChatRenderer::Messages,
-                fewshot_as_multiturn: true,
-            }),
-        };
+        o.format = chat_messages_format();
         let backend: Arc<dyn Backend> = Arc::new(
             ChatBackend::connect(
                 &mock.url(),
@@ -475,4 +480,78 @@ async fn pass_at_k_over_the_repeats() {
         .map(|h| format!("{h:?}"))
         .unwrap_or_default();
     assert!(hib.contains("pass@1") && hib.contains("pass@3"), "{hib}");
+}
+
+/// The built-in `ifeval` through a chat endpoint with a scripted reply (the same text for its three
+/// synthetic rows): the results file reports the prompt-level means with `mean`'s stderr and the
+/// inst-level `agg_inst_level_acc` values with stderr `N/A`, as lm-eval does; the samples log the
+/// booleans and per-instruction lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ifeval_scores_through_the_run_engine() {
+    let tok = tokenizer();
+    let mock = mock(&tok);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ifeval")).unwrap();
+    std::fs::write(
+        dir.path().join("ifeval/input_data.jsonl"),
+        include_str!("fixtures/ifeval_three_rows.jsonl"),
+    )
+    .unwrap();
+    // Follows row 1's two instructions and nothing else: prompt level 1/3, instruction level 2/5.
+    let reply = json!({"choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "Hello there.\nBye."}}]});
+    mock.push_script((0..3).map(|_| Scripted {
+        status: 200,
+        retry_after: None,
+        body: reply.to_string(),
+    }));
+    let mut o = opts(dir.path());
+    o.tasks = vec!["ifeval".into()];
+    o.data.data_dir = Some(dir.path().to_path_buf());
+    o.bootstrap_iters = 100_000;
+    o.format = chat_messages_format();
+    let backend: Arc<dyn Backend> = Arc::new(
+        ChatBackend::connect(&mock.url(), OpenAiOptions::default())
+            .await
+            .unwrap(),
+    );
+    let store = Arc::new(Store::open_in_memory().unwrap());
+    let outcome = run(&o, backend, &store).await;
+    let results = outcome.results.as_ref().expect("results");
+    let r = results
+        .get("results")
+        .and_then(|r| r.get("ifeval"))
+        .expect("ifeval results");
+    let float = |k: &str| match r.get(k) {
+        Some(PyJson::Float(f)) => *f,
+        other => panic!("{k}: {other:?}"),
+    };
+    assert_eq!(float("prompt_level_strict_acc,none"), 1.0 / 3.0);
+    assert_eq!(float("prompt_level_loose_acc,none"), 1.0 / 3.0);
+    assert_eq!(float("inst_level_strict_acc,none"), 0.4);
+    assert_eq!(float("inst_level_loose_acc,none"), 0.4);
+    assert!((float("prompt_level_strict_acc_stderr,none") - 1.0 / 3.0).abs() < 1e-12);
+    for k in [
+        "inst_level_strict_acc_stderr,none",
+        "inst_level_loose_acc_stderr,none",
+    ] {
+        assert_eq!(r.get(k), Some(&PyJson::str("N/A")), "{k}");
+    }
+    let records: Vec<Value> = {
+        let conn = store.conn();
+        let mut stmt = conn
+            .prepare("SELECT record_json FROM samples WHERE task = 'ifeval' ORDER BY doc_id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(|s| serde_json::from_str(&s.unwrap()).unwrap())
+            .collect();
+        rows
+    };
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["inst_level_strict_acc"], json!([true, true]));
+    assert_eq!(records[0]["prompt_level_strict_acc"], json!(true));
+    assert_eq!(records[1]["inst_level_loose_acc"], json!([false, false]));
+    assert_eq!(records[2]["prompt_level_loose_acc"], json!(false));
 }

@@ -30,6 +30,9 @@ pub enum FunctionKind {
     ProcessResults(&'static str),
     /// A `fewshot_config.samples` function: `() -> list[dict]`, the few-shot pool.
     FewshotSamples(FewshotSamplesFn),
+    /// A metric's `aggregation` function (`items -> float`): implemented by the scoring engine under this
+    /// name.
+    Aggregation(&'static str),
     /// A filter class in a `filter_list` step (`function: !function utils.X`), or a `custom` step's
     /// `filter_fn`: see [`crate::native_filters`].
     Filter(crate::native_filters::NativeFilterKind),
@@ -409,6 +412,21 @@ pub static BUILTIN_FUNCTIONS: &[BuiltinFunction] = &[
         qualname: "utils.list_fewshot_samples",
         kind: FunctionKind::FewshotSamples(FewshotSamplesFn::Mbpp),
         used_by: "mbpp",
+    },
+    // ifeval/utils.py (the port lives in crate::ifeval).
+    BuiltinFunction {
+        name: "ifeval.process_results",
+        dir: "ifeval",
+        qualname: "utils.process_results",
+        kind: FunctionKind::ProcessResults("ifeval"),
+        used_by: "ifeval",
+    },
+    BuiltinFunction {
+        name: "ifeval.agg_inst_level_acc",
+        dir: "ifeval",
+        qualname: "utils.agg_inst_level_acc",
+        kind: FunctionKind::Aggregation("agg_inst_level_acc"),
+        used_by: "ifeval",
     },
 ];
 

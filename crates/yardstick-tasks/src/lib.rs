@@ -34,6 +34,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod functions;
+pub mod ifeval;
 pub mod index;
 pub mod jinja;
 pub mod math_answer;

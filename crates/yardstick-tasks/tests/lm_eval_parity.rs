@@ -30,6 +30,11 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
     let out = Command::new(py)
         .arg(repo_root().join("scripts/oracles/dump-lm-eval-prompts.py"))
         .args(args)
+        // lm-eval's ifeval utils.py needs NLTK's punkt_tab English model at import time.
+        .env(
+            "NLTK_DATA",
+            repo_root().join("crates/yardstick-tasks/src/ifeval/nltk_data"),
+        )
         .output()
         .expect("run dump-lm-eval-prompts.py");
     assert!(
@@ -44,26 +49,42 @@ fn dump(py: &Path, args: &[&str]) -> Vec<Value> {
         .collect()
 }
 
-/// A filter step's `function` that names a class (`<class 'utils.WordSortFilter'>` in lm-eval's dump,
-/// `!builtin bbh.WordSortFilter` in ours) as just the class name.
-fn normalise_filter_classes(v: &Value) -> Value {
+/// `v` with every string that `f` maps replaced by its image (recursively through lists and objects).
+fn map_strings(v: &Value, f: &dyn Fn(&str) -> Option<String>) -> Value {
     match v {
-        Value::String(s) if s.starts_with("<class ") || s.starts_with("!builtin ") => {
-            let name = s
-                .trim_end_matches("'>")
-                .rsplit(['.', ' '])
-                .next()
-                .unwrap_or("");
-            Value::String(format!("class {name}"))
-        }
-        Value::Array(a) => Value::Array(a.iter().map(normalise_filter_classes).collect()),
+        Value::String(s) => Value::String(f(s).unwrap_or_else(|| s.clone())),
+        Value::Array(a) => Value::Array(a.iter().map(|x| map_strings(x, f)).collect()),
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, x)| (k.clone(), normalise_filter_classes(x)))
+                .map(|(k, x)| (k.clone(), map_strings(x, f)))
                 .collect(),
         ),
         other => other.clone(),
     }
+}
+
+/// A `metric_list` whose `aggregation` is a Python function (its source text in lm-eval's dump,
+/// `!builtin <dir>.<name>` in ours) with the function reduced to its name.
+fn normalise_function_names(v: &Value) -> Value {
+    map_strings(v, &|s| {
+        let rest = s
+            .strip_prefix("def ")
+            .or_else(|| s.strip_prefix("!builtin "))?;
+        let name = rest.split('(').next()?.rsplit('.').next()?;
+        Some(format!("function {name}"))
+    })
+}
+
+/// A filter step's `function` that names a class (`<class 'utils.WordSortFilter'>` in lm-eval's dump,
+/// `!builtin bbh.WordSortFilter` in ours) as just the class name.
+fn normalise_filter_classes(v: &Value) -> Value {
+    map_strings(v, &|s| {
+        if !(s.starts_with("<class ") || s.starts_with("!builtin ")) {
+            return None;
+        }
+        let name = s.trim_end_matches("'>").rsplit(['.', ' ']).next()?;
+        Some(format!("class {name}"))
+    })
 }
 
 fn keys_in_order(v: &Value) -> Vec<String> {
@@ -207,6 +228,11 @@ fn compare(
                             normalise_filter_classes(&ours_cfg[k]),
                             normalise_filter_classes(v),
                             "{name} config.filter_list"
+                        ),
+                        "metric_list" => assert_eq!(
+                            normalise_function_names(&ours_cfg[k]),
+                            normalise_function_names(v),
+                            "{name} config.metric_list"
                         ),
                         _ if is_function_text(v) => {}
                         _ => assert_eq!(&ours_cfg[k], v, "{name} config.{k}"),
@@ -709,25 +735,50 @@ fn builtin_generative_tasks_match_lm_eval() {
 #[test]
 fn builtin_minerva_math_tasks_match_lm_eval() {
     let Some((py, data)) = setup() else { return };
-    if !yardstick_testkit::python::python_has(
-        &py.to_string_lossy(),
-        &["sympy", "antlr4", "math_verify"],
-    ) {
-        yardstick_testkit::skip_or_fail(&format!(
-            "{} lacks lm-eval's `math` extra (sympy, antlr4-python3-runtime 4.11, math_verify) that \
-             minerva_math's utils.py imports: rerun scripts/setup-peers",
-            py.display()
-        ));
+    let extra = "lm-eval's `math` extra (sympy, antlr4-python3-runtime 4.11, math_verify) that \
+                 minerva_math's utils.py imports";
+    if !peer_has(&py, &["sympy", "antlr4", "math_verify"], extra) {
         return;
     }
+    let n = compare_every_doc(&py, data, &["minerva_math", "minerva_math500"]);
+    assert_eq!(n, 5500, "docs compared");
+}
+
+/// IFEval: lm-eval's `ifeval.yaml` (a byte copy) on all 541 `google/IFEval` rows: the prompt, the
+/// generation kwargs (`until: []`, 1,280 tokens), the doc and the config (with `process_results` and the
+/// `agg_inst_level_acc` aggregations as native functions). lm-eval's utils.py imports nltk, langdetect and
+/// immutabledict (the `ifeval` extra) and needs NLTK's punkt_tab (`src/ifeval/nltk_data`).
+#[test]
+fn builtin_ifeval_task_matches_lm_eval() {
+    let Some((py, data)) = setup() else { return };
+    let extra = "lm-eval's `ifeval` extra (langdetect, immutabledict)";
+    if !peer_has(&py, &["langdetect", "immutabledict", "nltk"], extra) {
+        return;
+    }
+    let n = compare_every_doc(&py, data, &["ifeval"]);
+    assert_eq!(n, 541, "docs compared");
+}
+
+/// Whether the peers' python imports `modules`; otherwise SKIP (or fail under CI) naming `what`.
+fn peer_has(py: &Path, modules: &[&str], what: &str) -> bool {
+    if yardstick_testkit::python::python_has(&py.to_string_lossy(), modules) {
+        return true;
+    }
+    yardstick_testkit::skip_or_fail(&format!(
+        "{} lacks {what}: rerun scripts/setup-peers",
+        py.display()
+    ));
+    false
+}
+
+/// Dump `tasks` with lm-eval on the shared data (every doc) and compare them all; the number compared.
+fn compare_every_doc(py: &Path, data: PathBuf, tasks: &[&str]) -> usize {
     let opts = DataOptions {
         data_dir: Some(data),
         hf_home: Some("/nonexistent-hf-home".into()),
         offline: true,
     };
     let index = TaskIndex::load(&[]).unwrap();
-    let tasks = ["minerva_math", "minerva_math500"];
-    let lines = dump(&py, &["--tasks", &tasks.join(",")]);
-    let n = compare(&lines, &index, &tasks, None, None, &opts);
-    assert_eq!(n, 5500, "docs compared");
+    let lines = dump(py, &["--tasks", &tasks.join(",")]);
+    compare(&lines, &index, tasks, None, None, &opts)
 }

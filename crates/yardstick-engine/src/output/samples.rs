@@ -156,6 +156,10 @@ pub fn metric_value_json(v: &MetricValue) -> PyJson {
             gold_json(gold),
             PyJson::List(loglikelihoods.iter().map(|&x| PyJson::Float(x)).collect()),
         ]),
+        MetricValue::Bool { value } => PyJson::Bool(*value),
+        MetricValue::BoolList { values } => {
+            PyJson::List(values.iter().map(|&b| PyJson::Bool(b)).collect())
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use indexmap::IndexMap;
 use std::cell::Cell;
 use yardstick_core::python::json::PyJson;
 use yardstick_store::ledger::SampleRecord as StoredSample;
+use yardstick_tasks::ifeval;
 use yardstick_tasks::math_answer::{self, Verdict};
 use yardstick_tasks::{DocRequests, PreparedTask, ResultsProcessor};
 
@@ -124,6 +125,9 @@ enum Scorer<'a> {
         undecided: Cell<usize>,
         undecided_math_verify: Cell<usize>,
     },
+    /// lm-eval's ifeval `process_results`: the strict and loose prompt-level booleans and per-instruction
+    /// lists ([`yardstick_tasks::ifeval::score`]).
+    IfEval,
 }
 
 impl<'a> Scorer<'a> {
@@ -140,6 +144,7 @@ impl<'a> Scorer<'a> {
                 undecided: Cell::new(0),
                 undecided_math_verify: Cell::new(0),
             }),
+            Some(ResultsProcessor::IfEval) => Ok(Scorer::IfEval),
             Some(p) => Err(EvalError::Unsupported(format!(
                 "task {}: process_results {p:?} is not available for generation tasks",
                 task.name()
@@ -222,8 +227,57 @@ impl<'a> Scorer<'a> {
                     ),
                 ])
             }
+            Scorer::IfEval => ifeval_metrics(task, d, first),
         }
     }
+}
+
+/// lm-eval's ifeval `process_results(doc, [response])`, in its key order.
+fn ifeval_metrics(
+    task: &PreparedTask,
+    d: &DocRequests,
+    first: &Filtered,
+) -> Result<DocMetrics, EvalError> {
+    let err = |why: String| {
+        scoring_err(task)(ScoringError::Generation {
+            task: format!("{} (doc {})", task.name(), d.doc_id),
+            metric: "prompt_level_strict_acc".into(),
+            why,
+        })
+    };
+    let Filtered::One(response) = first else {
+        return Err(err(
+            "ifeval's process_results takes one response string, but the filter pipeline left a list"
+                .into(),
+        ));
+    };
+    let s = ifeval::score(&d.doc, response).map_err(|e| err(e.to_string()))?;
+    Ok(vec![
+        (
+            "prompt_level_strict_acc".into(),
+            MetricValue::Bool {
+                value: s.prompt_level_strict_acc,
+            },
+        ),
+        (
+            "inst_level_strict_acc".into(),
+            MetricValue::BoolList {
+                values: s.inst_level_strict_acc,
+            },
+        ),
+        (
+            "prompt_level_loose_acc".into(),
+            MetricValue::Bool {
+                value: s.prompt_level_loose_acc,
+            },
+        ),
+        (
+            "inst_level_loose_acc".into(),
+            MetricValue::BoolList {
+                values: s.inst_level_loose_acc,
+            },
+        ),
+    ])
 }
 
 /// What every sample line of one (task, filter) shares.

@@ -32,6 +32,9 @@ pub enum Aggregation {
     MatthewsCorrcoef,
     BrierScore,
     Nanmean,
+    /// lm-eval ifeval's `agg_inst_level_acc` (a task-defined function): the mean of the flattened
+    /// per-document lists of booleans. Not bootstrapped and not `mean`, so its stderr is `N/A`.
+    InstLevelAcc,
 }
 
 impl Aggregation {
@@ -46,6 +49,7 @@ impl Aggregation {
             "matthews_corrcoef" => Aggregation::MatthewsCorrcoef,
             "brier_score" => Aggregation::BrierScore,
             "nanmean" => Aggregation::Nanmean,
+            "agg_inst_level_acc" => Aggregation::InstLevelAcc,
             other => return Err(ScoringError::UnknownAggregation(other.to_string())),
         })
     }
@@ -61,6 +65,7 @@ impl Aggregation {
             Aggregation::MatthewsCorrcoef => "matthews_corrcoef",
             Aggregation::BrierScore => "brier_score",
             Aggregation::Nanmean => "nanmean",
+            Aggregation::InstLevelAcc => "agg_inst_level_acc",
         }
     }
 
@@ -338,6 +343,10 @@ impl Prepared {
                     xs: numbers()?,
                 }
             }
+            Aggregation::InstLevelAcc => Prepared::Numbers {
+                aggregation,
+                xs: flattened_bools(metric, values)?,
+            },
             Aggregation::Median => {
                 let xs = numbers()?;
                 let mut order: Vec<usize> = (0..xs.len()).collect();
@@ -436,6 +445,7 @@ impl Prepared {
             Prepared::Numbers { aggregation, xs } => Ok(match aggregation {
                 Aggregation::Mean => mean(env.py_sum, xs.iter().copied(), xs.len()),
                 Aggregation::Perplexity => (-mean(env.py_sum, xs.iter().copied(), xs.len())).exp(),
+                Aggregation::InstLevelAcc => inst_level_acc(metric_of_empty(xs)?),
                 _ => nanmean_lm_eval(xs),
             }),
             Prepared::Median { sorted, .. } => Ok(sorted[sorted.len() / 2]),
@@ -543,6 +553,37 @@ impl Prepared {
             }),
         }
     }
+}
+
+/// The 0/1 values of every boolean of every document's list (`agg_inst_level_acc`'s flattening).
+fn flattened_bools(metric: &str, values: &[MetricValue]) -> Result<Vec<f64>, ScoringError> {
+    let mut xs = Vec::new();
+    for v in values {
+        match v {
+            MetricValue::BoolList { values } => {
+                xs.extend(values.iter().map(|b| if *b { 1.0 } else { 0.0 }))
+            }
+            other => return Err(wrong_kind(metric, other, Aggregation::InstLevelAcc)),
+        }
+    }
+    Ok(xs)
+}
+
+/// lm-eval divides by `len(flat_items)`: no instruction at all is a ZeroDivisionError there.
+fn metric_of_empty(xs: &[f64]) -> Result<&[f64], ScoringError> {
+    if xs.is_empty() {
+        return Err(ScoringError::Aggregation {
+            metric: "agg_inst_level_acc".into(),
+            aggregation: Aggregation::InstLevelAcc.as_str().into(),
+            why: "no instruction in any document (lm-eval divides by zero)".into(),
+        });
+    }
+    Ok(xs)
+}
+
+/// `sum(flat_items) / len(flat_items)`: an exact count of `True` over the count.
+fn inst_level_acc(xs: &[f64]) -> f64 {
+    xs.iter().filter(|x| **x == 1.0).count() as f64 / xs.len() as f64
 }
 
 fn mean(mode: PySum, xs: impl Iterator<Item = f64>, n: usize) -> f64 {

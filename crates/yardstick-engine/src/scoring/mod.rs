@@ -173,6 +173,11 @@ pub enum MetricValue {
         gold: Gold,
         loglikelihoods: Vec<f64>,
     },
+    /// A Python bool (IFEval's `prompt_level_*_acc`); `mean` counts it as 0/1.
+    Bool { value: bool },
+    /// A list of Python bools (IFEval's `inst_level_*_acc`, one per instruction), aggregated by
+    /// `agg_inst_level_acc`.
+    BoolList { values: Vec<bool> },
 }
 
 impl MetricValue {
@@ -189,6 +194,7 @@ impl MetricValue {
         match self {
             MetricValue::Float { value } => Some(*value),
             MetricValue::Int { value } => Some(*value as f64),
+            MetricValue::Bool { value } => Some(if *value { 1.0 } else { 0.0 }),
             _ => None,
         }
     }
@@ -210,6 +216,8 @@ impl MetricValue {
             MetricValue::GoldPred { gold, pred } => format!("({gold}, {pred})"),
             MetricValue::GoldProbs { gold, .. } => format!("({gold}, <probabilities>)"),
             MetricValue::GoldLoglikelihoods { gold, .. } => format!("({gold}, <loglikelihoods>)"),
+            MetricValue::Bool { value } => if *value { "True" } else { "False" }.to_string(),
+            MetricValue::BoolList { values } => format!("<list of {} bools>", values.len()),
         }
     }
 }

@@ -184,11 +184,24 @@ impl Builder<'_> {
                 ))
             }
         };
+        let mut native_aggregation = None;
         let aggregation = match m.get("aggregation") {
             None => None,
             Some(RawValue::Str(s)) => Some(s.clone()),
             Some(RawValue::Function(tag)) => {
-                return Err(self.function_error(&format!("{field}.aggregation"), tag))
+                let key = format!("{field}.aggregation");
+                let f = self.native(&key, tag)?;
+                let FunctionKind::Aggregation(name) = f.kind else {
+                    return Err(self.err(
+                        &key,
+                        format!(
+                            "native function `{}` is not an aggregation function",
+                            f.name
+                        ),
+                    ));
+                };
+                native_aggregation = Some(f.name);
+                Some(name.to_string())
             }
             Some(other) => {
                 return Err(self.err(
@@ -199,18 +212,26 @@ impl Builder<'_> {
         };
         let higher_is_better = m.get("higher_is_better").map(RawValue::truthy);
         let hf_evaluate = m.get("hf_evaluate") == Some(&RawValue::Bool(true));
-        // The dump shows a metric function as `!function NAME`; no other key may hold one.
-        let raw = match (function, item) {
-            (Some(_), RawValue::Map(entry)) => {
+        // The dump shows a metric function as `!function NAME` and a native aggregation as
+        // `!builtin <name>`; no other key may hold a function.
+        let mut entry = m.clone();
+        if let Some(name) = native_aggregation {
+            entry.insert(
+                "aggregation".to_string(),
+                RawValue::Str(format!("!builtin {name}")),
+            );
+        }
+        let raw = match function {
+            Some(_) => {
                 let mut rest = entry.clone();
                 rest.shift_remove("metric");
                 self.json_object(field, &RawValue::Map(rest))?;
-                match item.to_json() {
+                match RawValue::Map(entry).to_json() {
                     Value::Object(o) => o,
                     _ => Map::new(),
                 }
             }
-            _ => self.json_object(field, item)?,
+            None => self.json_object(field, &RawValue::Map(entry))?,
         };
         let kwargs = raw
             .iter()

@@ -18,6 +18,11 @@ pub enum ResultsProcessor {
     /// lm-eval's `minerva_math/utils.py::process_results` on the first filtered response: `exact_match` and
     /// `math_verify`, ints 0/1 ([`crate::math_answer::minerva_process_results`]).
     MinervaMath,
+    /// lm-eval's `ifeval/utils.py::process_results` on the first response ([`crate::ifeval::score`]):
+    /// `prompt_level_strict_acc` and `prompt_level_loose_acc` (booleans), `inst_level_strict_acc` and
+    /// `inst_level_loose_acc` (a list of booleans, one per instruction, aggregated by
+    /// `agg_inst_level_acc`).
+    IfEval,
 }
 
 /// A metric that lm-eval's `process_results` reports and Yardstick's port does not compute.
@@ -36,6 +41,7 @@ impl ResultsProcessor {
                 labels_field: "mc2_targets",
             }),
             "minerva_math" => Some(ResultsProcessor::MinervaMath),
+            "ifeval" => Some(ResultsProcessor::IfEval),
             _ => None,
         }
     }
@@ -45,13 +51,21 @@ impl ResultsProcessor {
         match self {
             ResultsProcessor::ProbabilityMassOfTrue { .. } => &["acc"],
             ResultsProcessor::MinervaMath => &["exact_match", "math_verify"],
+            ResultsProcessor::IfEval => &[
+                "prompt_level_strict_acc",
+                "inst_level_strict_acc",
+                "prompt_level_loose_acc",
+                "inst_level_loose_acc",
+            ],
         }
     }
 
     /// The metrics lm-eval's function also returns that Yardstick does not compute.
     pub fn metrics_not_computed(&self) -> &'static [MetricNotComputed] {
         match self {
-            ResultsProcessor::ProbabilityMassOfTrue { .. } | ResultsProcessor::MinervaMath => &[],
+            ResultsProcessor::ProbabilityMassOfTrue { .. }
+            | ResultsProcessor::MinervaMath
+            | ResultsProcessor::IfEval => &[],
         }
     }
 
