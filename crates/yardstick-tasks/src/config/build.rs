@@ -169,7 +169,7 @@ impl Builder<'_> {
                         format!("native function `{}` is not a metric", f.name),
                     ));
                 };
-                (mf.python_name().to_string(), Some(mf))
+                (mf.python_name().to_string(), Some((mf, f.name)))
             }
             Some(other) => {
                 return Err(self.err(
@@ -212,8 +212,8 @@ impl Builder<'_> {
         };
         let higher_is_better = m.get("higher_is_better").map(RawValue::truthy);
         let hf_evaluate = m.get("hf_evaluate") == Some(&RawValue::Bool(true));
-        // The dump shows a metric function as `!function NAME` and a native aggregation as
-        // `!builtin <name>`; no other key may hold a function.
+        // The dump shows a native metric function or aggregation as `!builtin <name>` (lm-eval's shows the
+        // Python source); no other key may hold a function.
         let mut entry = m.clone();
         if let Some(name) = native_aggregation {
             entry.insert(
@@ -221,18 +221,13 @@ impl Builder<'_> {
                 RawValue::Str(format!("!builtin {name}")),
             );
         }
-        let raw = match function {
-            Some(_) => {
-                let mut rest = entry.clone();
-                rest.shift_remove("metric");
-                self.json_object(field, &RawValue::Map(rest))?;
-                match RawValue::Map(entry).to_json() {
-                    Value::Object(o) => o,
-                    _ => Map::new(),
-                }
-            }
-            None => self.json_object(field, &RawValue::Map(entry))?,
-        };
+        if let Some((_, name)) = function {
+            entry.insert(
+                "metric".to_string(),
+                RawValue::Str(format!("!builtin {name}")),
+            );
+        }
+        let raw = self.json_object(field, &RawValue::Map(entry))?;
         let kwargs = raw
             .iter()
             .filter(|(k, _)| {
@@ -245,7 +240,7 @@ impl Builder<'_> {
             .collect();
         Ok(MetricConfig {
             metric,
-            function,
+            function: function.map(|(f, _)| f),
             aggregation,
             higher_is_better,
             hf_evaluate,

@@ -109,15 +109,26 @@ impl TaskConfig {
                                 .iter()
                                 .map(|st| {
                                     let mut m = Map::new();
-                                    // A native filter class shows as `!builtin <name>`, like native functions.
-                                    let function = if crate::functions::native_filter(&st.function)
-                                        .is_some()
-                                    {
-                                        format!("!builtin {}", st.function)
-                                    } else {
-                                        st.function.clone()
-                                    };
-                                    m.insert("function".into(), Value::String(function));
+                                    // A native filter class shows as `!builtin <name>`, like native
+                                    // functions; a `custom` step's native `filter_fn` stays a custom step.
+                                    match crate::functions::native_filter(&st.function) {
+                                        Some(k) if k.is_custom_filter_fn() => {
+                                            m.insert("function".into(), "custom".into());
+                                            m.insert(
+                                                "filter_fn".into(),
+                                                format!("!builtin {}", st.function).into(),
+                                            );
+                                        }
+                                        Some(_) => {
+                                            m.insert(
+                                                "function".into(),
+                                                format!("!builtin {}", st.function).into(),
+                                            );
+                                        }
+                                        None => {
+                                            m.insert("function".into(), st.function.clone().into());
+                                        }
+                                    }
                                     m.extend(st.kwargs.clone());
                                     Value::Object(m)
                                 })

@@ -37,3 +37,16 @@ pub enum NativeFilterKind {
     /// read as if it started with a fence), `""` when there is none.
     MbppBuildPredictions,
 }
+
+impl NativeFilterKind {
+    /// Whether lm-eval's YAML names it as a `custom` step's `filter_fn` (a plain function) rather than as a
+    /// filter class.
+    pub fn is_custom_filter_fn(self) -> bool {
+        matches!(
+            self,
+            NativeFilterKind::HumanevalBuildPredictions
+                | NativeFilterKind::HumanevalBuildPredictionsInstruct
+                | NativeFilterKind::MbppBuildPredictions
+        )
+    }
+}
