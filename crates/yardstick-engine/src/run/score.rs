@@ -293,14 +293,18 @@ pub(super) fn task_output(
         .metrics()
         .iter()
         .flat_map(|m| {
-            scoring::generation::output_names(m)
-                .into_iter()
-                .map(move |name| {
-                    let hib = m
-                        .higher_is_better
-                        .or_else(|| scoring::aggregate::default_higher_is_better(&name));
-                    (name, hib)
-                })
+            let mut names = scoring::generation::output_names(m);
+            // A metric function returning a dict (humaneval's `pass_at_k` → `pass@1`): lm-eval keeps the
+            // function's own name in `higher_is_better` and adds each key it returned.
+            if m.function.is_some() && names != [m.name.clone()] {
+                names.insert(0, m.name.clone());
+            }
+            names.into_iter().map(move |name| {
+                let hib = m
+                    .higher_is_better
+                    .or_else(|| scoring::aggregate::default_higher_is_better(&name));
+                (name, hib)
+            })
         })
         .collect();
     let cfg = task.config();
