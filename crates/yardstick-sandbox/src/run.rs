@@ -288,7 +288,10 @@ impl Runner {
         // running as the user, everything else the user runs.
         let others = match uid {
             // Zombies of earlier runs that nobody reaps (see `clean_up_uid`) still count.
-            Some(uid) => isolation::processes_of(uid, true).len() as u64 + 3,
+            Some(uid) if STRAYS_SEEN.load(std::sync::atomic::Ordering::Relaxed) => {
+                isolation::processes_of(uid, true).len() as u64 + 3
+            }
+            Some(_) => 3,
             // SAFETY: getuid cannot fail.
             None => isolation::processes_of(unsafe { libc::getuid() }, true).len() as u64 + 3,
         };
@@ -394,13 +397,21 @@ fn clean_up_uid(uid: u32) -> usize {
                 left += 1;
             }
         }
-        if procs.is_empty() || (left == 0 && round > 0) {
+        // Nothing alive and every zombie of ours reaped: done (no second scan needed).
+        if left == 0 {
             return 0;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        if round > 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
+    STRAYS_SEEN.store(true, std::sync::atomic::Ordering::Relaxed);
     left
 }
+
+/// Whether a clean-up ever left processes behind (zombies only init can reap): from then on each start counts
+/// them against the process limit (a `/proc` scan per start, skipped until then).
+static STRAYS_SEEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Make orphans of this process's descendants (bubblewrap's PID-1 reapers) its children instead of init's,
 /// so that they are reaped even where init does not reap (some containers).
