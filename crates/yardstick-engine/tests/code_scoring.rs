@@ -76,10 +76,7 @@ async fn humaneval_pass_at_1_from_the_sandbox() {
     ];
     let results: Vec<DocResults> = responses
         .iter()
-        .map(|r| DocResults {
-            generations: vec![vec![r.to_string()]],
-            ..Default::default()
-        })
+        .map(|r| DocResults::generated([r.clone()]))
         .collect();
     let env = NumericEnv::for_python(3, 11);
     let shared = Arc::new((task, docs, results, exec));
@@ -157,10 +154,7 @@ async fn mbpp_pass_at_1_and_its_main_block_rule() {
     ];
     let results: Vec<DocResults> = responses
         .iter()
-        .map(|r| DocResults {
-            generations: vec![vec![r.clone()]],
-            ..Default::default()
-        })
+        .map(|r| DocResults::generated([r.clone()]))
         .collect();
     let env = NumericEnv::for_python(3, 11);
     let scored = tokio::task::spawn_blocking(move || {

@@ -37,10 +37,7 @@ fn ifeval_scores_prompt_and_instruction_levels() {
     ];
     let results: Vec<DocResults> = responses
         .iter()
-        .map(|r| DocResults {
-            generations: vec![vec![r.to_string()]],
-            ..Default::default()
-        })
+        .map(|r| DocResults::generated([r.clone()]))
         .collect();
     let env = NumericEnv::for_python(3, 11);
     let scored = score_task(&task, &docs, &results, 100_000, env).unwrap();

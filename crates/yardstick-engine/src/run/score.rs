@@ -24,6 +24,16 @@ pub struct DocResults {
     pub request_keys: Vec<String>,
 }
 
+impl DocResults {
+    /// A generation document's results: one instance that generated `texts` (one per repeat).
+    pub fn generated<S: Into<String>>(texts: impl IntoIterator<Item = S>) -> DocResults {
+        DocResults {
+            generations: vec![texts.into_iter().map(Into::into).collect()],
+            ..Default::default()
+        }
+    }
+}
+
 /// A scored task.
 pub struct ScoredTask {
     /// What lm-eval's results file says of the task (aggregates, config, hashes).
