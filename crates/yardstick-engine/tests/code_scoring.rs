@@ -76,7 +76,7 @@ async fn humaneval_pass_at_1_from_the_sandbox() {
     ];
     let results: Vec<DocResults> = responses
         .iter()
-        .map(|r| DocResults::generated([r.clone()]))
+        .map(|r| DocResults::generated([*r]))
         .collect();
     let env = NumericEnv::for_python(3, 11);
     let shared = Arc::new((task, docs, results, exec));

@@ -37,7 +37,7 @@ fn ifeval_scores_prompt_and_instruction_levels() {
     ];
     let results: Vec<DocResults> = responses
         .iter()
-        .map(|r| DocResults::generated([r.clone()]))
+        .map(|r| DocResults::generated([*r]))
         .collect();
     let env = NumericEnv::for_python(3, 11);
     let scored = score_task(&task, &docs, &results, 100_000, env).unwrap();

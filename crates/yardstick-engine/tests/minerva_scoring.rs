@@ -46,7 +46,7 @@ fn minerva_scores_exact_match_and_math_verify() {
     ];
     let results: Vec<DocResults> = responses
         .iter()
-        .map(|r| DocResults::generated([r.clone()]))
+        .map(|r| DocResults::generated([*r]))
         .collect();
     let env = NumericEnv::for_python(3, 11);
     let scored = score_task(&task, &docs, &results, 1000, env).unwrap();
