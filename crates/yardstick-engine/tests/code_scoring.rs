@@ -107,6 +107,13 @@ async fn humaneval_pass_at_1_from_the_sandbox() {
     assert_eq!(results_of(0), "passed");
     assert!(results_of(1).starts_with("failed"), "{}", results_of(1));
     assert_eq!(results_of(2), "timed out");
+    // Each doc's limit: code_eval's 3 s unless its reference solution is slow here (×4); HumanEval's run in
+    // milliseconds, so 3 s, with the reference's time recorded.
+    for r in &stored {
+        let e = &r["code_executions"][0];
+        assert_eq!(e["timeout_s"], json!(3.0), "{e}");
+        assert!(e["reference_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{e}");
+    }
     assert!(results_of(3).starts_with("failed: "), "{}", results_of(3));
     let agg: Vec<(&str, f64)> = scored
         .output

@@ -67,6 +67,21 @@ impl MetricFn {
     pub fn executes_code(self) -> bool {
         matches!(self, MetricFn::CodeEvalPassAtK | MetricFn::CodeEvalPassAt1)
     }
+
+    /// The benchmark's own solution of `doc` (to be followed by the doc's tests), whose running time sets the
+    /// candidates' time limit on this machine: HumanEval's `prompt` + `canonical_solution`, MBPP's `code`.
+    /// `None` when the doc lacks those fields (a user task reusing the function on other data).
+    pub fn reference_solution(self, doc: &Doc) -> Option<String> {
+        let field = |k: &str| doc.get(k).and_then(Value::as_str);
+        match self {
+            MetricFn::CodeEvalPassAtK => Some(format!(
+                "{}{}",
+                field("prompt")?,
+                field("canonical_solution")?
+            )),
+            MetricFn::CodeEvalPassAt1 => field("code").map(str::to_string),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

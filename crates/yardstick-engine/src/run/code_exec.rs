@@ -28,8 +28,12 @@ pub struct CodeExecOptions {
     pub python: Option<PathBuf>,
     /// Run unsandboxed where no sandbox is available (`--unsafe-local-exec`).
     pub unsafe_local_exec: bool,
-    /// code_eval's per-program time limit (its `timeout`, 3 s).
+    /// code_eval's per-program time limit (its `timeout`, 3 s): the floor of every candidate's limit.
     pub timeout: Duration,
+    /// A candidate's limit is `max(timeout, reference_factor × the reference solution's time here)`, so a
+    /// slow machine does not fail correct code (equal to code_eval's fixed limit while the reference runs
+    /// in under `timeout / reference_factor`); 0 turns the scaling off.
+    pub reference_factor: f64,
     /// Address-space limit of a program (code_eval sets none; the sandbox needs one).
     pub memory_bytes: u64,
 }
@@ -41,6 +45,7 @@ impl Default for CodeExecOptions {
             python: None,
             unsafe_local_exec: false,
             timeout: Duration::from_secs(3),
+            reference_factor: 4.0,
             memory_bytes: 4 << 30,
         }
     }
@@ -58,9 +63,19 @@ pub struct CodeVerdict {
     /// The head of the harness's stderr (the program's own output is swallowed, as in code_eval).
     pub stderr: String,
     pub wall_ms: f64,
+    /// The time limit it ran under (code_eval's `timeout`), seconds.
+    #[serde(default)]
+    pub timeout_s: f64,
     /// Whether the ledger already had it.
     #[serde(skip)]
     pub cached: bool,
+}
+
+/// One program to check and the time limit it gets.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CodeJob {
+    pub program: String,
+    pub timeout: Duration,
 }
 
 impl CodeVerdict {
@@ -74,8 +89,9 @@ pub struct CodeExec {
     sandbox: Sandbox,
     store: Arc<Store>,
     timeout: Duration,
-    limits: Limits,
-    /// Everything but the program that determines a result: harness, interpreter, limits.
+    reference_factor: f64,
+    memory_bytes: u64,
+    /// Everything but the program and its limits that determines a result: harness, interpreter.
     key_prefix: String,
     rt: tokio::runtime::Handle,
 }
@@ -101,22 +117,11 @@ impl CodeExec {
         })
         .await
         .map_err(|e| EvalError::Sandbox(e.to_string()))?;
-        // code_eval waits timeout + 1 s for its process; the sandbox's start-up comes on top.
-        let wall = opts.timeout + Duration::from_secs(2);
-        let limits = Limits {
-            wall,
-            cpu: wall,
-            memory_bytes: opts.memory_bytes,
-            keep_output_bytes: KEEP_OUTPUT,
-            ..Limits::default()
-        };
         let (python, version) = sandbox.python();
         let key_prefix = format!(
-            "code_eval-v1\n{}\n{}\n{version}\n{}\n{}\n",
+            "code_eval-v2\n{}\n{}\n{version}\n",
             hex::encode(Sha256::digest(HARNESS.as_bytes())),
             python.display(),
-            opts.timeout.as_secs_f64(),
-            limits.key_text()
         );
         tracing::info!(
             "code execution: {}; python {} ({version}); {} workers",
@@ -128,24 +133,56 @@ impl CodeExec {
             sandbox,
             store,
             timeout: opts.timeout,
-            limits,
+            reference_factor: opts.reference_factor,
+            memory_bytes: opts.memory_bytes,
             key_prefix,
             rt: tokio::runtime::Handle::current(),
         })
     }
 
-    /// The ledger key of a program's result.
-    pub fn key(&self, program: &str) -> String {
+    /// code_eval's fixed limit (the floor of every candidate's).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// A candidate's limit when the reference solution took `reference` here (see
+    /// [`CodeExecOptions::reference_factor`]).
+    pub fn timeout_for_reference(&self, reference: Duration) -> Duration {
+        Limits::default()
+            .with_time_scaled(reference, self.reference_factor, self.timeout)
+            .wall
+    }
+
+    /// The sandbox limits of a program with code_eval limit `timeout`: code_eval waits `timeout` + 1 s for
+    /// its process; the sandbox's start-up comes on top.
+    fn limits(&self, timeout: Duration) -> Limits {
+        let wall = timeout + Duration::from_secs(2);
+        Limits {
+            wall,
+            cpu: wall,
+            memory_bytes: self.memory_bytes,
+            keep_output_bytes: KEEP_OUTPUT,
+            ..Limits::default()
+        }
+    }
+
+    /// The ledger key of a job's result.
+    pub fn key(&self, job: &CodeJob) -> String {
         let mut h = Sha256::new();
         h.update(self.key_prefix.as_bytes());
-        h.update(program.as_bytes());
+        h.update(format!(
+            "{}\n{}\n",
+            job.timeout.as_secs_f64(),
+            self.limits(job.timeout).key_text()
+        ));
+        h.update(job.program.as_bytes());
         hex::encode(h.finalize())
     }
 
-    /// Verdicts for `programs` (in order), from the ledger or by running them; new results are stored
-    /// before returning. Blocks: call it from a blocking thread (the scorer's), not from async code.
-    pub fn check_all(&self, programs: &[String]) -> Result<Vec<CodeVerdict>, EvalError> {
-        let keys: Vec<String> = programs.iter().map(|p| self.key(p)).collect();
+    /// Verdicts for `jobs` (in order), from the ledger or by running them; new results are stored before
+    /// returning. Blocks: call it from a blocking thread (the scorer's), not from async code.
+    pub fn check_all(&self, jobs: &[CodeJob]) -> Result<Vec<CodeVerdict>, EvalError> {
+        let keys: Vec<String> = jobs.iter().map(|j| self.key(j)).collect();
         let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut known: HashMap<String, CodeVerdict> = HashMap::new();
         for (k, v) in self.store.get_executions(&refs)? {
@@ -154,8 +191,8 @@ impl CodeExec {
                 known.insert(k, verdict);
             }
         }
-        let mut todo: Vec<(String, &String)> = Vec::new();
-        for (k, p) in keys.iter().zip(programs) {
+        let mut todo: Vec<(String, &CodeJob)> = Vec::new();
+        for (k, p) in keys.iter().zip(jobs) {
             if !known.contains_key(k) && !todo.iter().any(|(t, _)| t == k) {
                 todo.push((k.clone(), p));
             }
@@ -181,31 +218,33 @@ impl CodeExec {
 
     async fn run_many(
         &self,
-        todo: &[(String, &String)],
+        todo: &[(String, &CodeJob)],
     ) -> Result<Vec<(String, CodeVerdict)>, EvalError> {
         let mut handles = Vec::with_capacity(todo.len());
-        for (k, p) in todo {
+        for (k, job) in todo {
             let nonce = nonce(k);
             let mut program = Program::python(HARNESS);
-            program.files = vec![("candidate.py".into(), (*p).clone())];
+            program.files = vec![("candidate.py".into(), job.program.clone())];
             program.args = vec![
                 format!("{}/candidate.py", Program::DIR),
-                format!("{}", self.timeout.as_secs_f64()),
+                format!("{}", job.timeout.as_secs_f64()),
             ];
             program.stdin = Some(format!("{nonce}\n").into_bytes());
-            let (sb, limits) = (self.sandbox.clone(), self.limits.clone());
+            let (sb, limits) = (self.sandbox.clone(), self.limits(job.timeout));
             handles.push(tokio::spawn(async move {
                 let e = sb.run(&program, &limits).await;
                 (nonce, e)
             }));
         }
         let mut out = Vec::with_capacity(todo.len());
-        for ((k, _), h) in todo.iter().zip(handles) {
+        for ((k, job), h) in todo.iter().zip(handles) {
             let (nonce, e) = h
                 .await
                 .map_err(|e| EvalError::Internal(format!("a sandbox task failed: {e}")))?;
             let e = e.map_err(|e| EvalError::Sandbox(e.to_string()))?;
-            out.push((k.clone(), verdict(&nonce, &e)));
+            let mut v = verdict(&nonce, &e);
+            v.timeout_s = job.timeout.as_secs_f64();
+            out.push((k.clone(), v));
         }
         Ok(out)
     }
@@ -245,6 +284,7 @@ fn verdict(nonce: &str, e: &Execution) -> CodeVerdict {
         signal: e.signal,
         stderr: e.stderr.text.clone(),
         wall_ms: e.wall.as_secs_f64() * 1e3,
+        timeout_s: 0.0,
         cached: false,
     }
 }

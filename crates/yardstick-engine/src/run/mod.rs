@@ -25,7 +25,7 @@ mod score_code;
 mod score_generation;
 mod state;
 
-pub use code_exec::{CodeExec, CodeExecOptions, CodeVerdict};
+pub use code_exec::{CodeExec, CodeExecOptions, CodeJob, CodeVerdict};
 pub use plan::{prepare, EvalOptions, PreparedRun, TaskSummary};
 pub use requests::{loglikelihood_key, rolling_windows, TaskKeys};
 pub use score::{score_task, score_task_with, DocResults, ScoredTask};

@@ -1,16 +1,19 @@
 //! Scoring a code benchmark (lm-eval's humaneval `pass_at_k`, mbpp `pass_at_1`): each candidate of a
 //! document — its filtered responses — followed by a newline and the document's target (the tests) is one
 //! program; all programs of the task are run in the sandbox at once (or found in the ledger), then each
-//! document gets code_eval's unbiased pass@k over its candidates.
+//! document gets code_eval's unbiased pass@k over its candidates. Each document's time limit is code_eval's
+//! 3 s, raised where the benchmark's own solution runs slowly on this machine (it is run first, once, and
+//! kept in the ledger like every program).
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use yardstick_core::Target;
 use yardstick_tasks::{DocRequests, MetricFn, PreparedTask, ResolvedMetric};
 
-use super::code_exec::{CodeExec, CodeVerdict};
+use super::code_exec::{CodeExec, CodeJob, CodeVerdict};
 use super::EvalError;
 use crate::scoring::generation::{pass_at_k, pass_at_k_ks};
 use crate::scoring::{DocMetrics, Filtered, MetricValue};
@@ -18,7 +21,9 @@ use crate::scoring::{DocMetrics, Filtered, MetricValue};
 pub(super) struct CodeScorer<'a> {
     exec: &'a CodeExec,
     metrics: Vec<(ResolvedMetric, MetricFn)>,
-    verdicts: HashMap<String, CodeVerdict>,
+    verdicts: HashMap<CodeJob, CodeVerdict>,
+    /// Each document's time limit (by doc id), and its reference solution's time when it was measured.
+    limits: HashMap<usize, (Duration, Option<f64>)>,
     ran: Cell<usize>,
 }
 
@@ -56,6 +61,7 @@ impl<'a> CodeScorer<'a> {
             exec,
             metrics: code,
             verdicts: HashMap::new(),
+            limits: HashMap::new(),
             ran: Cell::new(0),
         }))
     }
@@ -67,18 +73,84 @@ impl<'a> CodeScorer<'a> {
         docs: &[DocRequests],
         filtered: &[Vec<Vec<Filtered>>],
     ) -> Result<(), EvalError> {
-        let mut programs = Vec::new();
+        self.measure_references(task, docs)?;
+        let mut jobs = Vec::new();
         for per_doc in filtered {
             for (d, f) in docs.iter().zip(per_doc) {
-                programs.extend(programs_of(task, d, f)?);
+                jobs.extend(self.jobs_of(task, d, f)?);
             }
         }
-        programs.sort();
-        programs.dedup();
-        let verdicts = self.exec.check_all(&programs)?;
-        self.ran.set(verdicts.iter().filter(|v| !v.cached).count());
-        self.verdicts = programs.into_iter().zip(verdicts).collect();
+        jobs.sort();
+        jobs.dedup();
+        let verdicts = self.exec.check_all(&jobs)?;
+        self.ran
+            .set(self.ran.get() + verdicts.iter().filter(|v| !v.cached).count());
+        self.verdicts = jobs.into_iter().zip(verdicts).collect();
         Ok(())
+    }
+
+    /// Run each document's reference solution with its tests (generously limited) and set the document's
+    /// time limit from its time; a document without one, or whose reference fails, keeps code_eval's limit.
+    fn measure_references(
+        &mut self,
+        task: &PreparedTask,
+        docs: &[DocRequests],
+    ) -> Result<(), EvalError> {
+        let generous = Duration::from_secs(60);
+        let f = self.metrics[0].1;
+        let mut refs = Vec::new();
+        for d in docs {
+            if let (Some(solution), Target::Text(tests)) = (f.reference_solution(&d.doc), &d.target)
+            {
+                refs.push((
+                    d.doc_id,
+                    CodeJob {
+                        program: format!("{solution}\n{tests}"),
+                        timeout: generous,
+                    },
+                ));
+            }
+        }
+        let jobs: Vec<CodeJob> = refs.iter().map(|(_, j)| j.clone()).collect();
+        let verdicts = self.exec.check_all(&jobs)?;
+        self.ran
+            .set(self.ran.get() + verdicts.iter().filter(|v| !v.cached).count());
+        let mut failing = Vec::new();
+        for ((doc_id, _), v) in refs.iter().zip(&verdicts) {
+            if v.passed() {
+                let took = Duration::from_secs_f64(v.wall_ms / 1e3);
+                let limit = self.exec.timeout_for_reference(took);
+                self.limits.insert(*doc_id, (limit, Some(v.wall_ms)));
+            } else {
+                failing.push(*doc_id);
+            }
+        }
+        if !failing.is_empty() {
+            tracing::warn!(
+                "task {}: the reference solution of {} documents fails its own tests here (docs {:?}…); they \
+                 keep code_eval's fixed limit",
+                task.name(),
+                failing.len(),
+                &failing[..failing.len().min(5)]
+            );
+        }
+        Ok(())
+    }
+
+    fn jobs_of(
+        &self,
+        task: &PreparedTask,
+        d: &DocRequests,
+        filtered: &[Filtered],
+    ) -> Result<Vec<CodeJob>, EvalError> {
+        let timeout = self
+            .limits
+            .get(&d.doc_id)
+            .map_or(self.exec.timeout(), |(t, _)| *t);
+        Ok(programs_of(task, d, filtered)?
+            .into_iter()
+            .map(|program| CodeJob { program, timeout })
+            .collect())
     }
 
     fn verdicts_of(
@@ -87,10 +159,10 @@ impl<'a> CodeScorer<'a> {
         d: &DocRequests,
         filtered: &[Filtered],
     ) -> Result<Vec<&CodeVerdict>, EvalError> {
-        programs_of(task, d, filtered)?
+        self.jobs_of(task, d, filtered)?
             .iter()
-            .map(|p| {
-                self.verdicts.get(p).ok_or_else(|| {
+            .map(|j| {
+                self.verdicts.get(j).ok_or_else(|| {
                     EvalError::Internal(format!(
                         "task {} doc {}: a program was not run",
                         task.name(),
@@ -146,20 +218,23 @@ impl<'a> CodeScorer<'a> {
         filtered: &[Filtered],
     ) -> Result<Value, EvalError> {
         let verdicts = self.verdicts_of(task, d, filtered)?;
-        let programs = programs_of(task, d, filtered)?;
+        let jobs = self.jobs_of(task, d, filtered)?;
+        let reference_ms = self.limits.get(&d.doc_id).and_then(|(_, r)| *r);
         Ok(Value::Array(
             verdicts
                 .iter()
-                .zip(&programs)
-                .map(|(v, p)| {
+                .zip(&jobs)
+                .map(|(v, j)| {
                     json!({
-                        "exec_key": self.exec.key(p),
+                        "exec_key": self.exec.key(j),
                         "result": v.result,
                         "failure": v.failure,
                         "exit_code": v.exit_code,
                         "signal": v.signal,
                         "stderr": v.stderr,
                         "wall_ms": v.wall_ms,
+                        "timeout_s": j.timeout.as_secs_f64(),
+                        "reference_ms": reference_ms,
                     })
                 })
                 .collect(),
@@ -169,11 +244,12 @@ impl<'a> CodeScorer<'a> {
     pub(super) fn report(&self, task: &PreparedTask) {
         let total = self.verdicts.len();
         let passed = self.verdicts.values().filter(|v| v.passed()).count();
+        let refs = self.limits.len();
         tracing::info!(
-            "task {}: {total} distinct programs ({} run now in the sandbox, {} from the ledger), {passed} passed",
+            "task {}: {total} distinct candidate programs, {passed} passed; {refs} reference solutions timed; \
+             {} programs run now in the sandbox, the rest found in the ledger",
             task.name(),
             self.ran.get(),
-            total - self.ran.get()
         );
     }
 }
