@@ -145,12 +145,7 @@ pub fn load_item_tables(
                 continue;
             }
             for (metric, v) in &it.metrics {
-                let value = match v {
-                    serde_json::Value::Number(n) => n.as_f64(),
-                    serde_json::Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-                    _ => None,
-                };
-                let Some(value) = value.filter(|x| x.is_finite()) else {
+                let Some(value) = item_value(v).filter(|x| x.is_finite()) else {
                     continue;
                 };
                 let key = (
@@ -183,6 +178,27 @@ pub fn load_item_tables(
         .into_iter()
         .filter_map(|((src, bench), items)| build_table(&src, &bench, &items, metric_override))
         .collect())
+}
+
+/// One stored per-sample metric as a number: the engine stores tagged values (`{"kind": "float", "value":
+/// 0.5}`, `{"kind": "int", "value": 1}`, `{"kind": "bool", "value": true}`); plain numbers and booleans (older
+/// stores, other writers) are read too. Pairs and lists (perplexity counts, f1 pairs, IFEval's per-instruction
+/// lists) are not item scores and give `None`.
+fn item_value(v: &serde_json::Value) -> Option<f64> {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        Value::Object(o)
+            if matches!(
+                o.get("kind").and_then(Value::as_str),
+                Some("float" | "int" | "bool")
+            ) =>
+        {
+            o.get("value").and_then(item_value)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

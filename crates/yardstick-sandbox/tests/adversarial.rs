@@ -248,3 +248,71 @@ async fn files_arguments_and_stdin_reach_the_program() {
     bad.files.push(("main.py".into(), "x".into()));
     assert!(sb.run(&bad, &Limits::default()).await.is_err());
 }
+
+/// Run as root, the suite above also runs as an ordinary user (uid 65534 through `setpriv`): the sandbox
+/// then uses the runner's own user id in its namespaces, and every hostile program must still be contained.
+#[test]
+fn an_unprivileged_user_gets_the_same_containment() {
+    if std::env::var_os("YARDSTICK_SANDBOX_UNPRIVILEGED_CHILD").is_some() {
+        return;
+    }
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIP: not root; this process already is the unprivileged case");
+        return;
+    }
+    let exe = std::env::current_exe().expect("the test binary");
+    let probe = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "test",
+            "-x",
+        ])
+        .arg(&exe)
+        .status();
+    match probe {
+        Ok(s) if s.success() => {}
+        Ok(_) => {
+            eprintln!(
+                "SKIP: uid 65534 cannot execute {} (a parent directory is private)",
+                exe.display()
+            );
+            return;
+        }
+        Err(e) => {
+            eprintln!("SKIP: setpriv (util-linux) is not available: {e}");
+            return;
+        }
+    }
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid", "65534", "--regid", "65534", "--clear-groups"])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "hostile_programs_are_contained",
+            "the_program_sees_a_minimal_system",
+            "files_arguments_and_stdin_reach_the_program",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", "/tmp")
+        .env("YARDSTICK_SANDBOX_UNPRIVILEGED_CHILD", "1")
+        .current_dir("/tmp")
+        .output()
+        .expect("the test binary runs as uid 65534");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "as uid 65534:\n{text}");
+    assert!(text.contains("the runner's user id 65534"), "{text}");
+    assert!(text.contains("3 passed"), "{text}");
+}
