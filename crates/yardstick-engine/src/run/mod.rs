@@ -209,6 +209,25 @@ fn check_backend_fit(
     )))
 }
 
+/// Whether a task of the run has a metric that runs model-written code (humaneval, mbpp).
+fn runs_code(prepared: &PreparedRun) -> bool {
+    prepared.configs.iter().any(|c| {
+        c.metrics()
+            .iter()
+            .any(|m| m.function.is_some_and(|f| f.executes_code()))
+    })
+}
+
+/// Where a task runs model-written code, start the sandbox once (a real program) to learn now — before any
+/// model is contacted — whether it can run here; the error says why not and what to do.
+pub async fn check_sandbox(opts: &EvalOptions, prepared: &PreparedRun) -> Result<(), EvalError> {
+    if !runs_code(prepared) {
+        return Ok(());
+    }
+    let store = Arc::new(Store::open_in_memory()?);
+    CodeExec::new(&opts.code_exec, store).await.map(drop)
+}
+
 /// Run the evaluation against `backend`, with every request, response and score in `store`, streaming: a
 /// thread prepares, tokenises and looks up one task after another while the requests of earlier tasks are in
 /// flight; each task is scored (and its samples stored and written) as soon as its last response arrives,
@@ -225,12 +244,7 @@ pub async fn evaluate(
     let start = Instant::now();
     let started_unix = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     // A task that runs model-written code needs the sandbox: checked before the model is contacted.
-    let runs_code = prepared.configs.iter().any(|c| {
-        c.metrics()
-            .iter()
-            .any(|m| m.function.is_some_and(|f| f.executes_code()))
-    });
-    let code = if runs_code {
+    let code = if runs_code(&prepared) {
         Some(Arc::new(
             CodeExec::new(&opts.code_exec, store.clone()).await?,
         ))

@@ -446,6 +446,9 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         check_output_dir(dir)?;
     }
 
+    // Tasks that run model-written code need the sandbox: checked before the model is contacted.
+    evaluate::check_sandbox(&opts, &prepared).await?;
+
     let cancel = Arc::new(AtomicBool::new(false));
     install_interrupt_handlers(cancel.clone(), command_line.clone())?;
 
