@@ -7,6 +7,7 @@ use crate::gap::GapReport;
 use crate::rate::RateReport;
 use crate::trend::{ArenaTrendReport, TrendReport};
 use chrono::NaiveDate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -110,6 +111,7 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
 const COLOR_A: RGBColor = RGBColor(31, 119, 180);
 const COLOR_B: RGBColor = RGBColor(214, 39, 40);
 const COLOR_GAP: RGBColor = RGBColor(60, 60, 60);
+const COLOR_TREND: RGBColor = RGBColor(148, 103, 189);
 
 /// Frontiers (step lines), frontier gap with its band, and the lag series.
 pub fn plot_trend(path: &Path, r: &TrendReport) -> Result<()> {
@@ -261,7 +263,65 @@ fn draw_gap_panel<DB: DrawingBackend>(
         .map_err(pe)?;
     chart
         .draw_series(LineSeries::new(gaps, COLOR_GAP.stroke_width(2)))
+        .map_err(pe)?
+        .label("frontier gap")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], COLOR_GAP.stroke_width(2)));
+    if let Some(t) = &r.trend {
+        draw_fitted_trend(&mut chart, t, day(r.since), day(r.until))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT_NAME, 13))
+        .draw()
         .map_err(pe)?;
+    Ok(())
+}
+
+/// The trend the text reports: the modelled A − B gap of the regression, `gap_at_centre + slope · (t − centre)`
+/// over the window, with the slope's confidence interval as a fan around the centre.
+fn draw_fitted_trend<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    t: &crate::trend::GapTrend,
+    x0: f64,
+    x1: f64,
+) -> DrawResult {
+    let c = day(t.centre);
+    let per_day = |per_month: f64| per_month / yardstick_stats::DAYS_PER_MONTH;
+    let at = |x: f64, slope: f64| t.gap_at_centre + per_day(slope) * (x - c);
+    let xs: Vec<f64> = (0..=40)
+        .map(|i| x0 + (x1 - x0) * f64::from(i) / 40.0)
+        .collect();
+    let mut fan: Vec<(f64, f64)> = xs
+        .iter()
+        .map(|&x| {
+            (
+                x,
+                at(x, t.ci_lower_per_month).max(at(x, t.ci_upper_per_month)),
+            )
+        })
+        .collect();
+    fan.extend(xs.iter().rev().map(|&x| {
+        (
+            x,
+            at(x, t.ci_lower_per_month).min(at(x, t.ci_upper_per_month)),
+        )
+    }));
+    chart
+        .draw_series(std::iter::once(Polygon::new(fan, COLOR_TREND.mix(0.15))))
+        .map_err(pe)?;
+    chart
+        .draw_series(LineSeries::new(
+            xs.iter().map(|&x| (x, at(x, t.slope_per_month))),
+            COLOR_TREND.stroke_width(2),
+        ))
+        .map_err(pe)?
+        .label(format!(
+            "modelled gap (WLS trend {:+.3}/month, slope CI shaded)",
+            t.slope_per_month
+        ))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], COLOR_TREND.stroke_width(2)));
     Ok(())
 }
 

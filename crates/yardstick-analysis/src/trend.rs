@@ -104,7 +104,10 @@ pub struct GapTrend {
 pub struct TrendReport {
     pub group_a: String,
     pub group_b: String,
+    /// The metric as the user wrote it (`ECI`).
     pub metric: String,
+    /// The benchmark it resolves to (`eci`).
+    pub benchmark: String,
     pub source: String,
     pub attribution: String,
     pub since: NaiveDate,
@@ -192,7 +195,8 @@ pub fn trend(registry: &Registry, data: &Dataset, opts: &TrendOptions) -> Result
     Ok(TrendReport {
         group_a: opts.groups.a.text.clone(),
         group_b: opts.groups.b.text.clone(),
-        metric: bench,
+        metric: opts.metric.trim().to_string(),
+        benchmark: bench,
         source,
         attribution: opts.groups.attribution.id().to_string(),
         since,

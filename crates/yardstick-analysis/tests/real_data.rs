@@ -71,7 +71,9 @@ fn epoch_eci_trend_reports_lag_gap_and_verdict() {
         level: 0.95,
     };
     let t = trend(&reg, &data, &opts).unwrap();
-    assert_eq!(t.metric, "eci");
+    // the user's spelling is kept for display; the benchmark it resolves to is `eci`
+    assert_eq!(t.benchmark, "eci");
+    assert_eq!(t.metric, "ECI");
     assert!(
         t.n_models_a > 50 && t.n_models_b > 20,
         "{} / {}",
@@ -159,6 +161,14 @@ fn epoch_eci_trend_reports_lag_gap_and_verdict() {
         body.contains("<svg") && body.contains("Frontier gap"),
         "SVG lacks the expected panels"
     );
+    // The trend the text reports is drawn too, with its slope in the legend.
+    if let Some(tr) = &t.trend {
+        let label = format!("modelled gap (WLS trend {:+.3}/month", tr.slope_per_month);
+        assert!(
+            body.contains(&label),
+            "SVG lacks the fitted trend {label:?}"
+        );
+    }
     let png = dir.path().join("trend.png");
     yardstick_analysis::plot::plot_trend(&png, &t).unwrap();
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
