@@ -69,6 +69,24 @@ fn default_sigpipe() {
     }
 }
 
+/// The error and its causes on one line, `outer: cause: …`, as anyhow's `{:#}` writes them — but a cause
+/// whose message the text already holds is left out: many errors quote their source in their own message
+/// (`task `x`: split `test`: {source}`), and the user would read the same paragraph twice.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let msg = cause.to_string();
+        if msg.is_empty() || text.contains(&msg) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&msg);
+    }
+    text
+}
+
 fn main() -> ExitCode {
     limit_malloc_arenas();
     default_sigpipe();
@@ -105,9 +123,43 @@ fn main() -> ExitCode {
             // no secrets).
             eprintln!(
                 "error: {}",
-                yardstick_core::safe_to_print(&format!("{err:#}"))
+                yardstick_core::safe_to_print(&error_text(&err))
             );
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug)]
+    struct Quoting(std::io::Error);
+    impl std::fmt::Display for Quoting {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "reading x: {}", self.0)
+        }
+    }
+    impl std::error::Error for Quoting {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_the_message_already_quotes_is_printed_once() {
+        let inner = std::io::Error::other("disk on fire");
+        let err = anyhow::Error::new(Quoting(inner)).context("loading task y");
+        assert_eq!(error_text(&err), "loading task y: reading x: disk on fire");
+    }
+
+    #[test]
+    fn causes_not_quoted_are_all_kept() {
+        let err = anyhow::anyhow!("disk on fire")
+            .context("reading x")
+            .context("loading task y");
+        assert_eq!(error_text(&err), "loading task y: reading x: disk on fire");
+        assert_eq!(error_text(&err), format!("{err:#}"));
     }
 }

@@ -118,6 +118,13 @@ fn missing_dataset_says_what_and_where() {
         err.contains(&tmp.path().join("hf").display().to_string()),
         "the error should say where it looked:\n{err}"
     );
+    // The dataset error is quoted by the task error that wraps it: the paragraph is printed once.
+    assert_eq!(
+        err.matches("looked for").count(),
+        1,
+        "the same error printed twice:\n{err}"
+    );
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
 }
 
 #[test]
@@ -438,4 +445,102 @@ fn a_store_in_a_missing_directory_is_refused_before_any_request() {
         .expect("run");
     assert_fails_with(&o, &["cannot open store", "--store"]);
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+fn negative_few_shot_counts_are_refused_with_the_range() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("s.db");
+    let store = store.to_str().unwrap();
+    let run_args = [
+        "run",
+        "--model",
+        "http://127.0.0.1:9/v1",
+        "--tasks",
+        "arc_easy",
+    ];
+    let cases: [Vec<&str>; 4] = [
+        [&run_args[..], &["--store", store, "--num-fewshot", "-1"]].concat(),
+        [&run_args[..], &["--store", store, "--num-fewshot=-3"]].concat(),
+        vec!["tasks", "show", "arc_easy", "--num-fewshot", "-1"],
+        [&run_args[..], &["--store", store, "--num-fewshot", "two"]].concat(),
+    ];
+    for args in cases {
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_fails_with(&o, &["--num-fewshot", "must be 0 or more"]);
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+    assert!(
+        !tmp.path().join("s.db").exists(),
+        "refused before the store is made"
+    );
+}
+
+/// The subcommands listed in a `-h` page's "Commands:" section (without `help`).
+fn subcommands(help: &str) -> Vec<String> {
+    section(help, "Commands:")
+        // an entry is indented two spaces; wrapped lines of its description further
+        .filter_map(|l| l.strip_prefix("  ").filter(|r| !r.starts_with(' ')))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// The lines of one section of a help page, up to the blank line that ends it.
+fn section<'a>(help: &'a str, title: &'a str) -> impl Iterator<Item = &'a str> {
+    help.lines()
+        .skip_while(move |l| l.trim_end() != title)
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+}
+
+#[test]
+fn every_flag_and_argument_has_a_description() {
+    let mut pages: Vec<Vec<String>> = vec![vec![]];
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    while let Some(path) = pages.pop() {
+        let o = yardstick()
+            .args(&path)
+            .arg("-h")
+            .output()
+            .expect("run yardstick");
+        assert!(o.status.success(), "{path:?} -h failed: {}", stderr(&o));
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        for cmd in subcommands(&help) {
+            pages.push([&path[..], &[cmd]].concat());
+        }
+        for title in ["Options:", "Arguments:"] {
+            let lines: Vec<&str> = section(&help, title).collect();
+            for (i, line) in lines.iter().enumerate() {
+                // An entry (`-q, --quiet`, `      --seed <SEED>`, `<NAME>`) is indented at most 6 spaces;
+                // its description follows two spaces later on the same line, or (clap's next-line layout,
+                // used when descriptions are long) on the next lines, indented further.
+                let indent = line.len() - line.trim_start().len();
+                if indent > 6 {
+                    continue;
+                }
+                seen += 1;
+                let same_line = line.trim().contains("  ");
+                let next_line = lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.len() - n.trim_start().len() > 6);
+                if !same_line && !next_line {
+                    missing.push(format!("yardstick {} {}", path.join(" "), line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 100,
+        "only {seen} flags found: is the help format parsed?"
+    );
+    assert!(
+        missing.is_empty(),
+        "flags without a description:\n{}",
+        missing.join("\n")
+    );
 }

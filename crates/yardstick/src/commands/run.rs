@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', required = true, value_parser = task_name)]
     pub tasks: Vec<String>,
     /// Few-shot examples per prompt (default: each task's own; a task that fixes 0 keeps 0)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::non_negative)]
     pub num_fewshot: Option<usize>,
     /// Evaluate only the first N documents of each task (a value below 1 is a fraction)
     #[arg(long, allow_negative_numbers = true, value_parser = str::parse::<Limit>)]

@@ -38,7 +38,12 @@ pub enum TasksCommand {
         #[arg(long = "data-dir", value_name = "DIR")]
         data_dir: Option<PathBuf>,
         /// Few-shot examples (overrides the task's default unless it sets 0)
-        #[arg(long = "num-fewshot", value_name = "K")]
+        #[arg(
+            long = "num-fewshot",
+            value_name = "K",
+            allow_negative_numbers = true,
+            value_parser = super::non_negative
+        )]
         num_fewshot: Option<usize>,
         #[command(flatten)]
         output: OutputArgs,
