@@ -51,9 +51,10 @@ pub enum TokenizerError {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(
-        "cannot reach the model server at {url}: {cause}. Is the server running? Start it (for example \
-         `python shared/tools/ref_server.py MODEL.gguf 8080`, `llama-server -m MODEL.gguf --port 8080` or \
-         `vllm serve MODEL`) and pass its base URL, e.g. --model http://127.0.0.1:8080/v1"
+        "cannot reach the model server at {url}: {cause}. Is the server running? Start it (for example, from \
+         the repository root, `scripts/serve-ref MODEL.gguf 8080` (the reference server), `llama-server -m \
+         MODEL.gguf --port 8080` or `vllm serve MODEL`) and pass its base URL, e.g. --model \
+         http://127.0.0.1:8080/v1"
     )]
     Unreachable { url: String, cause: String },
     #[error("{url} answered HTTP {status}: {body}. {hint}")]

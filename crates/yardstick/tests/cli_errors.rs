@@ -544,3 +544,42 @@ fn every_flag_and_argument_has_a_description() {
         missing.join("\n")
     );
 }
+
+/// A server that is not there: the error names a way to start one that works as written from the repository
+/// root (`scripts/serve-ref`, which exists), not a path that does not.
+#[test]
+fn an_unreachable_server_names_a_start_command_that_exists() {
+    let Some(data) = require_shared_data() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let benchmarks = data.join("benchmarks");
+    let o = run(&[
+        "run",
+        "--model",
+        "http://127.0.0.1:9/v1",
+        "--tasks",
+        "arc_easy",
+        "--limit",
+        "1",
+        "--data-dir",
+        benchmarks.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert_fails_with(
+        &o,
+        &[
+            "cannot reach the model server",
+            "scripts/serve-ref MODEL.gguf 8080",
+        ],
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    assert!(root.join("scripts/serve-ref").is_file());
+    assert!(
+        !stderr(&o).contains("python shared/tools"),
+        "{}",
+        stderr(&o)
+    );
+}
