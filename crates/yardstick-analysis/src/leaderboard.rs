@@ -17,6 +17,9 @@ pub struct RunsReport {
     pub runs: Vec<RunSummary>,
     #[serde(skip)]
     pub store: PathBuf,
+    /// What `yardstick import` put in the store, for the message when it holds no runs.
+    #[serde(skip)]
+    pub imported: Imported,
 }
 
 impl RunsReport {
@@ -24,7 +27,40 @@ impl RunsReport {
         Ok(RunsReport {
             runs: store.list_runs()?,
             store: store.path().to_path_buf(),
+            imported: Imported::of(store)?,
         })
+    }
+}
+
+/// Scores imported from elsewhere (`yardstick import`): files and scores.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Imported {
+    pub files: usize,
+    pub scores: u64,
+}
+
+impl Imported {
+    pub fn of(store: &Store) -> Result<Imported> {
+        let files = yardstick_store::observations::list_files(store)?;
+        Ok(Imported {
+            files: files.len(),
+            scores: files.iter().map(|f| f.scores).sum(),
+        })
+    }
+
+    /// A line saying what the store holds instead, and which commands show it (nothing when empty).
+    fn write_hint(&self, out: &mut dyn Write, store: &std::path::Path) -> std::io::Result<()> {
+        if self.files == 0 {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "It holds {} scores imported from {} files (yardstick import): see them with `yardstick gap`, \
+             `yardstick trend`, `yardstick rate` or `yardstick models`, each with --store {}.",
+            self.scores,
+            self.files,
+            store.display()
+        )
     }
 }
 
@@ -39,7 +75,12 @@ fn summarize_tasks(tasks: &[String]) -> String {
 impl Report for RunsReport {
     fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.runs.is_empty() {
-            return writeln!(out, "The store {} holds no runs.", self.store.display());
+            writeln!(
+                out,
+                "The store {} holds no runs of `yardstick run`.",
+                self.store.display()
+            )?;
+            return self.imported.write_hint(out, &self.store);
         }
         let count =
             |s: &serde_json::Value, key: &str| s.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
@@ -103,6 +144,8 @@ pub struct Leaderboard {
     pub metric: Option<String>,
     #[serde(skip)]
     pub include_unfinished: bool,
+    #[serde(skip)]
+    pub imported: Imported,
 }
 
 impl Leaderboard {
@@ -142,10 +185,16 @@ impl Leaderboard {
             store: store.path().to_path_buf(),
             metric: metric.map(str::to_string),
             include_unfinished,
+            imported: Imported::of(store)?,
         })
     }
 
     fn write_empty(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.write_empty_line(out)?;
+        self.imported.write_hint(out, &self.store)
+    }
+
+    fn write_empty_line(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let store = self.store.display();
         match (&self.metric, self.include_unfinished) {
             (None, false) => writeln!(

@@ -492,6 +492,9 @@ fn epoch_hub_import_gap_trend() {
     let db = t.path("epoch.db");
     let hub = t.data("leaderboards/epoch/benchmark_hub_2026-04-19");
     assert_ok(&t.snap("import_epoch_hub", &["import", s(&hub), "--store", s(&db)]));
+    // A store holding only imports: `runs` and `results` say so and name the commands that show them.
+    assert_ok(&t.snap("runs_imports_only", &["runs", "--store", s(&db)]));
+    assert_ok(&t.snap("results_imports_only", &["results", "--store", s(&db)]));
     let trend = [
         "trend",
         "--between",
