@@ -403,6 +403,34 @@ impl Store {
         Ok(())
     }
 
+    /// Delete a run: its record, tasks, samples and aggregates. The responses (and code-execution results) it
+    /// used stay: they are keyed by request, not by run, and a later run reuses them. Returns the number of
+    /// samples removed, or `None` when there is no such run.
+    pub fn delete_run(&self, run_id: &str) -> Result<Option<u64>> {
+        let conn = self.conn();
+        let tx = self.write_transaction(&conn, "delete run")?;
+        let exists: bool = tx
+            .query_row(
+                "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
+                [run_id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql_err("look up run", e))?;
+        if !exists {
+            return Ok(None);
+        }
+        let samples = tx
+            .execute("DELETE FROM samples WHERE run_id = ?1", [run_id])
+            .map_err(|e| self.sql_err("delete samples", e))?;
+        for table in ["aggregates", "run_tasks", "runs"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run_id])
+                .map_err(|e| self.sql_err(&format!("delete from {table}"), e))?;
+        }
+        tx.commit()
+            .map_err(|e| self.sql_err("commit run deletion", e))?;
+        Ok(Some(samples as u64))
+    }
+
     /// Replace the samples and aggregates of one task in a run (scoring is deterministic, so a resumed run
     /// rewrites them).
     pub fn put_scores(

@@ -12,6 +12,10 @@ const FILL: &str = "yardstick run …";
 pub struct RunsArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Delete this run (its record, samples and aggregates; the responses it used stay in the ledger for
+    /// reuse)
+    #[arg(long, value_name = "RUN_ID")]
+    pub delete: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -31,6 +35,9 @@ pub struct ResultsArgs {
 }
 
 pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(id) = &args.delete {
+        return delete(&args, id);
+    }
     let store = args.store.open_read_only(FILL)?;
     emit_text_or_json(&RunsReport::load(&store)?, args.output)?;
     Ok(ExitCode::SUCCESS)
@@ -41,4 +48,25 @@ pub fn results(args: ResultsArgs) -> anyhow::Result<ExitCode> {
     let board = Leaderboard::load(&store, args.metric.as_deref(), args.all)?;
     emit_text_or_json(&board, args.output)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn delete(args: &RunsArgs, run_id: &str) -> anyhow::Result<ExitCode> {
+    // Opened read-only first: a missing store is an error, not a new empty one.
+    drop(args.store.open_read_only(FILL)?);
+    let store = args.store.open_for_writing()?;
+    match store.delete_run(run_id)? {
+        Some(samples) => {
+            println!(
+                "deleted run {run_id} ({samples} samples) from {}; the responses it used stay in the ledger, so \
+                 running it again sends nothing that was already answered",
+                args.store.store.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => anyhow::bail!(
+            "no run {run_id} in {}; `yardstick runs --store {}` lists them",
+            args.store.store.display(),
+            args.store.store.display()
+        ),
+    }
 }
