@@ -647,6 +647,35 @@ mod tests {
     }
 
     #[test]
+    fn a_rerun_of_a_finished_run_keeps_its_first_counts() {
+        let s = Store::open_in_memory().unwrap();
+        s.begin_run(&run("r1")).unwrap();
+        s.end_run(
+            "r1",
+            RunStatus::Finished,
+            &serde_json::json!({"requests_sent": 10, "requests_reused": 0}),
+        )
+        .unwrap();
+        assert!(s.begin_run(&run("r1")).unwrap(), "a rerun");
+        s.end_run(
+            "r1",
+            RunStatus::Finished,
+            &serde_json::json!({"requests_sent": 0, "requests_reused": 10}),
+        )
+        .unwrap();
+        let runs = s.list_runs().unwrap();
+        let stats = runs[0].stats.as_ref().unwrap();
+        assert_eq!(stats["requests_sent"], 10, "{stats}");
+        assert_eq!(
+            stats["last_rerun"]["stats"]["requests_reused"], 10,
+            "{stats}"
+        );
+        assert!(s.delete_run("r1").unwrap().is_some());
+        assert!(s.list_runs().unwrap().is_empty());
+        assert!(s.delete_run("r1").unwrap().is_none());
+    }
+
+    #[test]
     fn responses_round_trip_and_resume() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
