@@ -264,8 +264,7 @@ impl Store {
             .map_err(|e| sql_err("busy_timeout", e))?;
         // WAL lets readers (e.g. `yardstick runs` while a run is going) proceed alongside the writer, and
         // synchronous=NORMAL keeps every committed response durable across a process crash.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| sql_err("journal_mode=WAL", e))?;
+        set_wal(&conn).map_err(|e| sql_err("journal_mode=WAL", e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| sql_err("synchronous", e))?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -367,6 +366,25 @@ impl Store {
     }
 }
 
+/// `PRAGMA journal_mode=WAL`, retried while another connection holds the lock it needs: SQLite does not call
+/// the busy handler for this pragma, so two processes opening the same new store at once would otherwise fail
+/// with "database is locked" instead of waiting.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
 #[cfg(test)]
 mod read_only_tests {
     use super::*;
