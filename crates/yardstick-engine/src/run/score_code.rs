@@ -153,22 +153,22 @@ impl<'a> CodeScorer<'a> {
             .collect())
     }
 
+    /// The document's jobs, each with its verdict.
     fn verdicts_of(
         &self,
         task: &PreparedTask,
         d: &DocRequests,
         filtered: &[Filtered],
-    ) -> Result<Vec<&CodeVerdict>, EvalError> {
+    ) -> Result<Vec<(CodeJob, &CodeVerdict)>, EvalError> {
         self.jobs_of(task, d, filtered)?
-            .iter()
-            .map(|j| {
-                self.verdicts.get(j).ok_or_else(|| {
-                    EvalError::Internal(format!(
-                        "task {} doc {}: a program was not run",
-                        task.name(),
-                        d.doc_id
-                    ))
-                })
+            .into_iter()
+            .map(|j| match self.verdicts.get(&j) {
+                Some(v) => Ok((j, v)),
+                None => Err(EvalError::Internal(format!(
+                    "task {} doc {}: a program was not run",
+                    task.name(),
+                    d.doc_id
+                ))),
             })
             .collect()
     }
@@ -182,7 +182,7 @@ impl<'a> CodeScorer<'a> {
     ) -> Result<DocMetrics, EvalError> {
         let verdicts = self.verdicts_of(task, d, filtered)?;
         let n = verdicts.len() as u64;
-        let c = verdicts.iter().filter(|v| v.passed()).count() as u64;
+        let c = verdicts.iter().filter(|(_, v)| v.passed()).count() as u64;
         let bad = |why: String| {
             EvalError::Unsupported(format!("task {} doc {}: {why}", task.name(), d.doc_id))
         };
@@ -218,13 +218,11 @@ impl<'a> CodeScorer<'a> {
         filtered: &[Filtered],
     ) -> Result<Value, EvalError> {
         let verdicts = self.verdicts_of(task, d, filtered)?;
-        let jobs = self.jobs_of(task, d, filtered)?;
         let reference_ms = self.limits.get(&d.doc_id).and_then(|(_, r)| *r);
         Ok(Value::Array(
             verdicts
                 .iter()
-                .zip(&jobs)
-                .map(|(v, j)| {
+                .map(|(j, v)| {
                     json!({
                         "exec_key": self.exec.key(j),
                         "result": v.result,
