@@ -103,7 +103,7 @@ impl Report for RunsReport {
                     r.run_id.chars().take(12).collect(),
                     r.created_at.chars().take(19).collect(),
                     r.status.to_string(),
-                    r.model_name.clone(),
+                    yardstick_core::short_model_name(&r.model_name).to_string(),
                     summarize_tasks(&r.tasks),
                     r.n_samples.to_string(),
                     reqs,
@@ -233,7 +233,7 @@ impl Report for Leaderboard {
             .map(|c| ((c.model.as_str(), c.task.as_str()), c))
             .collect();
         let mut header = vec!["task"];
-        header.extend(models.iter().copied());
+        header.extend(models.iter().map(|m| yardstick_core::short_model_name(m)));
         let table: Vec<Vec<String>> = tasks
             .iter()
             .map(|t| {

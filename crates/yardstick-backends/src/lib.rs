@@ -27,7 +27,8 @@ pub use backend::{
 pub use error::{BackendError, TokenizerError};
 pub use openai::chat::ChatBackend;
 pub use openai::{
-    check_tokenizer_against_server, BackendCounters, OpenAiBackend, OpenAiOptions, TokenizerChoice,
+    check_tokenizer_against_server, BackendCounters, GroupingOff, OpenAiBackend, OpenAiOptions,
+    TokenizerChoice,
 };
 pub use probe::{BosBehaviour, EchoSupport, ProbeReport, TokenizerCheck};
 pub use tokenizer::{EncodedPair, Tokenizer, TokenizerInfo, TokenizerSpec};

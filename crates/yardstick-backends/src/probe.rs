@@ -95,11 +95,11 @@ impl ProbeReport {
     pub fn render(&self) -> String {
         let mut s = String::new();
         use std::fmt::Write;
-        let _ = writeln!(
-            s,
-            "server      {} (model {:?})",
-            self.base_url, self.model_id
-        );
+        let short = yardstick_core::short_model_name(&self.model_id);
+        let _ = writeln!(s, "server      {} (model {short})", self.base_url);
+        if short != self.model_id {
+            let _ = writeln!(s, "model id    {:?}", self.model_id);
+        }
         let _ = writeln!(
             s,
             "context     max_length {} (requests cut to {} tokens); server reports {}",

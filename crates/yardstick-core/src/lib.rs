@@ -39,3 +39,49 @@ pub struct ModelRef {
     /// (when available) and the tokenizer content hash.
     pub fingerprint: String,
 }
+
+/// A model's name for people: a model file's path (`/root/models/SmolLM2-135M-Instruct.Q4_1.gguf`,
+/// `./x.gguf`, `C:\m\x.gguf`) is shown as its file name without `.gguf`; anything else (a served id, a
+/// hub id such as `Qwen/Qwen2.5-7B-Instruct`) as it is. Records keep the full id.
+pub fn short_model_name(id: &str) -> &str {
+    let looks_like_path = id.starts_with(['/', '.', '~'])
+        || id.contains('\\')
+        || id.matches('/').count() > 1
+        || id.to_ascii_lowercase().ends_with(".gguf");
+    if !looks_like_path {
+        return id;
+    }
+    let file = id.rsplit(['/', '\\']).next().unwrap_or(id);
+    let stem = file
+        .len()
+        .checked_sub(5)
+        .filter(|&n| file.is_char_boundary(n) && file[n..].eq_ignore_ascii_case(".gguf"))
+        .map_or(file, |n| &file[..n]);
+    if stem.is_empty() {
+        id
+    } else {
+        stem
+    }
+}
+
+#[cfg(test)]
+mod short_name_tests {
+    use super::short_model_name;
+
+    #[test]
+    fn paths_become_file_names_and_ids_stay() {
+        assert_eq!(
+            short_model_name("/root/.cache/yardstick/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            "SmolLM2-135M-Instruct.Q4_1"
+        );
+        assert_eq!(short_model_name("./qwen.GGUF"), "qwen");
+        assert_eq!(short_model_name("models\\phi.gguf"), "phi");
+        assert_eq!(
+            short_model_name("Qwen/Qwen2.5-7B-Instruct"),
+            "Qwen/Qwen2.5-7B-Instruct"
+        );
+        assert_eq!(short_model_name("gpt-4o-mini"), "gpt-4o-mini");
+        assert_eq!(short_model_name("/"), "/");
+        assert_eq!(short_model_name(".gguf"), ".gguf");
+    }
+}

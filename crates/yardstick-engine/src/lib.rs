@@ -6,5 +6,6 @@ pub mod output;
 pub mod run;
 pub mod schedule;
 pub mod scoring;
+pub mod workload;
 
 pub use run::{evaluate, prepare, score_task, EvalError, EvalOptions, PreparedRun, RunOutcome};

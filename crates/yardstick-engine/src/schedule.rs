@@ -13,6 +13,8 @@ use yardstick_backends::{
 use yardstick_core::{GenerationParams, LoglikelihoodResult, RequestKey};
 use yardstick_store::ledger::StoredResponse;
 
+pub use crate::workload::{Advance, TaskWorkload};
+
 /// One unit of work for the backend.
 #[derive(Clone, Debug)]
 pub enum Unit {
@@ -57,6 +59,24 @@ impl Unit {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Prompt tokens of the unit's requests, each counted whole (a question's context once per choice),
+    /// whatever the backend shares: the measure of work the progress line's ETA uses for planned and
+    /// done work alike. A text prompt is counted at four characters a token.
+    pub fn prompt_tokens(&self) -> u64 {
+        match self {
+            Unit::Loglikelihood { context, members } => members
+                .iter()
+                .map(|m| (context.len() + m.continuation.len()) as u64)
+                .sum(),
+            Unit::Generation { prompt, .. } => match prompt {
+                GenPrompt::Tokens(t) => t.len() as u64,
+                GenPrompt::Text(s) | GenPrompt::Messages(s) => {
+                    (s.chars().count() as u64).div_ceil(4)
+                }
+            },
+        }
     }
 }
 
@@ -123,8 +143,14 @@ pub trait Progress: Send + Sync {
     /// the run goes (tasks are prepared while earlier ones are being sent): `total` may start as an
     /// estimate and is exact once `exact` is true.
     fn planned(&self, total: u64, cached: u64, exact: bool);
-    /// `requests` more requests answered, costing `tokens` prompt+completion tokens.
-    fn advanced(&self, requests: u64, tokens: u64);
+    /// The run's tasks in order, each estimated from its first document (called once, before any is sent).
+    fn tasks(&self, _estimates: &[TaskWorkload]) {}
+    /// Task `index` is prepared: `to_send` is exactly what it will send (the ledger's answers excluded).
+    fn task_admitted(&self, _index: usize, _to_send: &TaskWorkload) {}
+    /// Task `index` has every answer and is scored.
+    fn task_scored(&self, _index: usize) {}
+    /// More requests answered, and what they cost.
+    fn advanced(&self, done: &Advance);
     /// A line of information shown above the bar.
     fn note(&self, line: &str);
     fn finish(&self);
@@ -134,7 +160,7 @@ pub trait Progress: Send + Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {
     fn planned(&self, _: u64, _: u64, _: bool) {}
-    fn advanced(&self, _: u64, _: u64) {}
+    fn advanced(&self, _: &Advance) {}
     fn note(&self, _: &str) {}
     fn finish(&self) {}
 }
@@ -318,6 +344,10 @@ impl Dispatcher {
             request: unit_request(&unit),
             source: Box::new(source),
         })?;
+        let mut done = Advance {
+            unit_prompt_tokens: unit.prompt_tokens(),
+            ..Advance::default()
+        };
         let rows = match (unit, res) {
             (Unit::Loglikelihood { members, .. }, Returned::Loglikelihood(outcomes)) => {
                 loglikelihood_rows(members, outcomes)?
@@ -354,7 +384,6 @@ impl Dispatcher {
         };
         let mut stored = Vec::with_capacity(rows.len());
         let mut out = Vec::with_capacity(rows.len());
-        let mut tokens = 0;
         for r in rows {
             // A shared call's tokens are counted once, spread over the results it answered.
             let shared = r.stats.shared_by.max(1) as u64;
@@ -362,7 +391,11 @@ impl Dispatcher {
                 r.stats.prompt_tokens as u64 / shared,
                 r.stats.completion_tokens as u64 / shared,
             );
-            tokens += prompt_tokens + completion_tokens;
+            done.prompt_tokens += prompt_tokens;
+            done.completion_tokens += completion_tokens;
+            if matches!(r.answer, Answer::Generation { .. }) {
+                done.generations += 1;
+            }
             self.stats.prompt_tokens += prompt_tokens;
             self.stats.completion_tokens += completion_tokens;
             stored.push(StoredResponse {
@@ -379,7 +412,8 @@ impl Dispatcher {
             out.push((r.key, r.answer));
         }
         self.stats.requests_answered += stored.len() as u64;
-        progress.advanced(stored.len() as u64, tokens);
+        done.requests = stored.len() as u64;
+        progress.advanced(&done);
         writer.send(stored)?;
         Ok(out)
     }

@@ -319,7 +319,8 @@ struct CancelAfter {
 
 impl Progress for CancelAfter {
     fn planned(&self, _: u64, _: u64, _: bool) {}
-    fn advanced(&self, requests: u64, _: u64) {
+    fn advanced(&self, done: &yardstick_engine::schedule::Advance) {
+        let requests = done.requests;
         if self.answered.fetch_add(requests, Ordering::SeqCst) + requests >= self.after {
             self.cancel.store(true, Ordering::SeqCst);
         }

@@ -4,7 +4,8 @@
 
 use super::wire::{self, parse_completion, score_echo, truncate, usage_counts, Logprobs, Scored};
 use super::{
-    logprobs_of, server_pieces, OpenAiBackend, DEFAULT_GROUP_TOP_K, GROUP_TRIAL_QUESTIONS,
+    logprobs_of, server_pieces, GroupingOff, OpenAiBackend, DEFAULT_GROUP_TOP_K,
+    GROUP_TRIAL_QUESTIONS,
 };
 use crate::backend::{CallStats, LoglikelihoodOutcome, ScoringPath};
 use crate::error::BackendError;
@@ -145,6 +146,7 @@ impl OpenAiBackend {
             self.counters
                 .grouped_questions
                 .fetch_add(1, Ordering::Relaxed);
+            self.counters.ambiguous_tops.fetch_add(1, Ordering::Relaxed);
             self.counters
                 .grouped_fallbacks
                 .fetch_add(conts.len() as u64, Ordering::Relaxed);
@@ -182,10 +184,7 @@ impl OpenAiBackend {
     /// Whether the grouped path applies to this question: enabled by the probe and not switched off,
     /// several choices, each of one token, and the grouped path not judged useless after its trial.
     fn grouped_qualifies(&self, probe: &ProbeReport, conts: &[Vec<u32>]) -> bool {
-        if !probe.grouped_single_token
-            || self.group_disabled.load(Ordering::Relaxed)
-            || conts.len() < 2
-        {
+        if !probe.grouped_single_token || self.group_switch.is_off() || conts.len() < 2 {
             return false;
         }
         if !conts.iter().all(|c| c.len() == 1) {
@@ -202,7 +201,21 @@ impl OpenAiBackend {
         if self.counters.grouped_questions.load(Ordering::Relaxed) >= GROUP_TRIAL_QUESTIONS
             && read * 4 < read + fell
         {
-            if !self.group_disabled.swap(true, Ordering::Relaxed) {
+            let questions = self.counters.grouped_questions.load(Ordering::Relaxed);
+            let ambiguous = self.counters.ambiguous_tops.load(Ordering::Relaxed);
+            let reason = if ambiguous * 2 > questions {
+                GroupingOff::AmbiguousTopNames {
+                    ambiguous,
+                    questions,
+                }
+            } else {
+                GroupingOff::ChoicesOutsideTopK {
+                    read,
+                    fell_back: fell,
+                    top_k: self.opts.group_top_k.unwrap_or(DEFAULT_GROUP_TOP_K),
+                }
+            };
+            if self.group_switch.turn_off(reason) {
                 tracing::info!(
                     read,
                     fallbacks = fell,
@@ -250,7 +263,7 @@ impl OpenAiBackend {
                 "the server names tokens differently from the local piece table; scoring multiple-choice questions \
                  with one request per choice from now on"
             );
-            self.group_disabled.store(true, Ordering::Relaxed);
+            self.group_switch.turn_off(GroupingOff::ServerNamesDiffer);
         }
         verified
     }

@@ -7,12 +7,15 @@
 //! positions, aligned by the server's echoed token list (see [`wire::score_echo`]).
 
 pub mod chat;
+mod group_status;
 mod grouped;
 mod probing;
 mod server_pieces;
 #[cfg(test)]
 mod tests;
 pub mod wire;
+
+pub use group_status::GroupingOff;
 
 use crate::backend::{
     Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, PromptKind,
@@ -23,7 +26,7 @@ use crate::http::{api_key_from_env, http_error, ApiClient, RetryPolicy, ServerUr
 use crate::probe::{EchoSupport, ProbeReport};
 use crate::tokenizer::{Tokenizer, TokenizerSpec};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use wire::{parse_completion, score_echo, truncate, usage_counts, Logprobs};
@@ -129,6 +132,8 @@ pub struct BackendCounters {
     /// Choices read from `top_logprobs` by the server's token names and also scored by their own request
     /// to check those names (the first questions of a run without a local tokenizer).
     pub piece_checks: u64,
+    /// Multiple-choice questions whose choices are single tokens (grouped or not).
+    pub single_token_questions: u64,
 }
 
 #[derive(Debug, Default)]
@@ -140,6 +145,9 @@ struct Counters {
     grouped_fallbacks: AtomicU64,
     piece_checks: AtomicU64,
     piece_checked_questions: AtomicU64,
+    single_token_questions: AtomicU64,
+    /// Grouped questions refused because the top-k named two tokens alike.
+    ambiguous_tops: AtomicU64,
 }
 
 /// The OpenAI-compatible backend. `Send + Sync`; share it with `Arc`.
@@ -153,7 +161,8 @@ pub struct OpenAiBackend {
     tokenizer: Arc<Tokenizer>,
     fingerprint: String,
     probe: tokio::sync::OnceCell<ProbeReport>,
-    group_disabled: AtomicBool,
+    /// The grouped path's switch (off, with the reason, when a check or trial turned it off).
+    group_switch: group_status::GroupSwitch,
     counters: Counters,
     /// Token names asked of the server (grouped path without a local tokenizer).
     server_pieces: server_pieces::ServerPieces,
@@ -355,7 +364,7 @@ impl OpenAiBackend {
             tokenizer,
             fingerprint,
             probe: tokio::sync::OnceCell::new(),
-            group_disabled: AtomicBool::new(false),
+            group_switch: Default::default(),
             counters: Counters::default(),
             server_pieces: Default::default(),
             connect_warnings,
@@ -375,7 +384,29 @@ impl OpenAiBackend {
             grouped_choices_read: c.grouped_choices_read.load(Ordering::Relaxed),
             grouped_fallbacks: c.grouped_fallbacks.load(Ordering::Relaxed),
             piece_checks: c.piece_checks.load(Ordering::Relaxed),
+            single_token_questions: c.single_token_questions.load(Ordering::Relaxed),
         }
+    }
+
+    /// Why single-token multiple-choice questions were (at least in part) scored with one request per
+    /// choice, when the run had any: the probe's reason, else the check or trial that turned the grouped
+    /// path off. None when the grouped path stayed on or there were no such questions.
+    pub fn grouping_off(&self) -> Option<GroupingOff> {
+        if self.counters.single_token_questions.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        self.probe
+            .get()
+            .and_then(|p| {
+                GroupingOff::from_probe(
+                    self.opts.grouped,
+                    self.opts.lm_eval_literal_slicing,
+                    p,
+                    self.tokenizer.pieces().is_some(),
+                    self.tokenizer.is_local(),
+                )
+            })
+            .or_else(|| self.group_switch.reason())
     }
 
     /// The adaptive limiter's current concurrency and how often it backed off.
@@ -606,6 +637,11 @@ impl OpenAiBackend {
             return Ok(Vec::new());
         }
         let probe = self.require_scoring(self.probe_cached().await?)?;
+        if conts.len() > 1 && conts.iter().all(|c| c.len() == 1) {
+            self.counters
+                .single_token_questions
+                .fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(out) = self.score_grouped(probe, context, conts).await? {
             return Ok(out);
         }

@@ -18,7 +18,7 @@
 //!   one disagreement ends the grouped path for the run, with a warning.
 
 use super::wire::parse_completion;
-use super::{logprobs_of, OpenAiBackend};
+use super::{logprobs_of, GroupingOff, OpenAiBackend};
 use crate::backend::{LoglikelihoodOutcome, ScoringPath};
 use crate::error::BackendError;
 use crate::probe::ProbeReport;
@@ -180,7 +180,7 @@ impl OpenAiBackend {
                 .piece_checked_questions
                 .fetch_add(1, Ordering::Relaxed);
         } else {
-            self.group_disabled.store(true, Ordering::Relaxed);
+            self.group_switch.turn_off(GroupingOff::ServerNamesDiffer);
         }
         Ok(())
     }

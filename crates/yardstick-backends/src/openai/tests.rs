@@ -848,3 +848,45 @@ fn the_backend_is_shareable_and_object_safe() {
     send_sync::<Tokenizer>();
     let _upcast: fn(Arc<OpenAiBackend>) -> Arc<dyn Backend> = |b| b;
 }
+
+#[tokio::test]
+async fn the_reason_one_request_per_choice_was_used_is_kept() {
+    let t = Arc::new(toy());
+    let mock = MockLm::start(mock_config(&t, BosMode::PrependHidden)).expect("mock");
+    // A random model whose letters are rarely in the top 4: the trial turns the grouped path off and says
+    // why; a backend told not to group says that instead; no multiple-choice question, no reason.
+    for (grouped, top_k) in [(true, Some(4)), (false, None)] {
+        let b = OpenAiBackend::connect(
+            &mock.url(),
+            OpenAiOptions {
+                grouped,
+                group_top_k: top_k,
+                ..opts(&t)
+            },
+        )
+        .await
+        .expect("connect");
+        b.probe().await.expect("probe");
+        assert_eq!(b.grouping_off(), None, "no question yet");
+        for i in 0..(GROUP_TRIAL_QUESTIONS + 4) {
+            let (ctx, conts) = question(&t, &format!("question {i} answer:")).await;
+            b.loglikelihood_group(&ctx, &conts).await.expect("group");
+        }
+        let c = b.counters();
+        assert_eq!(c.single_token_questions, GROUP_TRIAL_QUESTIONS + 4, "{c:?}");
+        let why = b.grouping_off().expect("a reason");
+        if grouped {
+            assert!(
+                matches!(
+                    why,
+                    GroupingOff::ChoicesOutsideTopK { top_k: 4, .. }
+                        | GroupingOff::AmbiguousTopNames { .. }
+                ),
+                "{why:?}"
+            );
+        } else {
+            assert_eq!(why, GroupingOff::Disabled);
+            assert!(why.to_string().contains("--no-grouping"), "{why}");
+        }
+    }
+}

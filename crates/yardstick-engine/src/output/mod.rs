@@ -3,11 +3,13 @@
 //! them ([`yardstick_core::python::json`] emulates CPython's `json.dumps`, [`pyrepr`] its `str()`/`repr()` and numpy's array
 //! printing).
 
+pub mod headline;
 pub mod pyrepr;
 pub mod results;
 pub mod samples;
 pub mod table;
 
+pub use headline::headline;
 pub use results::{
     build_results, compute_groups, config_block, write_lines, OutputError, OutputPaths, RunMeta,
     TaskOutput, YardstickMeta,

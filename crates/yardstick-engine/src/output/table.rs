@@ -31,7 +31,7 @@ fn display_width(s: &str) -> usize {
 }
 
 /// Depth of each name and display order (`_build_hierarchy_info`).
-fn hierarchy(
+pub(crate) fn hierarchy(
     group_subtasks: &BTreeMap<String, Vec<String>>,
     available: &[String],
 ) -> (BTreeMap<String, usize>, Vec<String>) {
@@ -79,7 +79,7 @@ enum Cell {
     Empty,
 }
 
-fn value_cell(v: &PyJson) -> String {
+pub(crate) fn value_cell(v: &PyJson) -> String {
     match v {
         PyJson::Float(x) => py_format_fixed(*x, 4),
         PyJson::Int(i) => i.to_string(),

@@ -32,7 +32,7 @@ pub use score::{score_task, score_task_with, DocResults, ScoredTask};
 
 use crate::ledger_writer::{LedgerError, LedgerWriter};
 use crate::output;
-use crate::schedule::{self, Dispatcher, Progress};
+use crate::schedule::{self, Dispatcher, Progress, TaskWorkload};
 use crate::scoring::{self, NumericEnv};
 use finish::{Counts, Ending};
 use producer::{Producer, TaskWork};
@@ -291,6 +291,12 @@ pub async fn evaluate(
         .collect();
     let mut state = RunState::new(estimates);
     progress.planned(state.expected(), 0, state.all_prepared);
+    let workloads: Vec<TaskWorkload> = prepared
+        .tasks
+        .iter()
+        .map(|t| TaskWorkload::estimate(t, backend.tokenizer().map(|t| &**t)))
+        .collect();
+    progress.tasks(&workloads);
     let producer = Producer {
         configs: prepared.configs.clone(),
         opts: opts.clone(),
@@ -374,6 +380,7 @@ async fn dispatch(
             scored = scoring.join_next(), if !scoring.is_empty() => match scored {
                 Some(Ok(Ok((i, out)))) => {
                     outputs[i] = Some(out);
+                    progress.task_scored(i);
                     Ok(())
                 }
                 Some(Ok(Err(e))) => Err(e),

@@ -6,7 +6,7 @@ use super::producer::TaskWork;
 use super::score::{score_task_with, DocResults};
 use super::EvalError;
 use crate::output;
-use crate::schedule::{Answer, Progress, Unit};
+use crate::schedule::{Answer, Progress, TaskWorkload, Unit};
 use crate::scoring::NumericEnv;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -68,6 +68,10 @@ impl RunState {
         self.estimate_left = self.estimate_left.saturating_sub(estimate);
         self.all_prepared = work.index + 1 >= self.estimates.len();
         progress.planned(self.expected(), self.reused, self.all_prepared);
+        progress.task_admitted(
+            work.index,
+            &TaskWorkload::of_units(work.task.name(), &work.units),
+        );
         self.known.extend(work.stored.drain());
         let mut outstanding = 0;
         let mut counted = HashSet::new();

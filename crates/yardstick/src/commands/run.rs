@@ -72,6 +72,10 @@ pub struct RunArgs {
     /// Send one request per choice even when a question's choices are single tokens
     #[arg(long)]
     pub no_grouping: bool,
+    /// Log-probabilities asked per position when a question is scored from one request (default 10, at
+    /// most the server's limit): more find more choices of a weak model at once, in larger responses
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(2..))]
+    pub group_top_k: Option<u16>,
     /// The endpoint: `completions` (/v1/completions: every task type) or `chat` (/v1/chat/completions:
     /// generation tasks only, prompts sent as chat messages, as lm-eval's local-chat-completions)
     #[arg(long, value_enum, default_value_t = Api::Completions)]
@@ -195,6 +199,7 @@ async fn connect(
         max_length: args.max_length,
         tokenizer,
         grouped: !args.no_grouping,
+        group_top_k: args.group_top_k.map(usize::from),
         probe_texts: prepared.probe_texts(8),
         think_end_token: args.think_end_token.clone(),
         ..OpenAiOptions::default()
@@ -470,7 +475,11 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", probe.render());
     }
 
-    let progress = RunProgress::new(progress::choose(silent));
+    let mut progress = RunProgress::new(progress::choose(silent));
+    if let Some(o) = &openai {
+        let o = o.clone();
+        progress = progress.with_http_calls(move || o.counters().http_calls);
+    }
     let outcome = evaluate::evaluate(
         &opts,
         prepared,
@@ -505,6 +514,15 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     } else if let Some(t) = &outcome.table {
         writeln!(out, "{t}")?;
+        let model = backend.model_ref();
+        let short = yardstick_core::short_model_name(&model.name);
+        if let Some(line) = outcome
+            .results
+            .as_ref()
+            .and_then(|r| yardstick_engine::output::headline(r, short))
+        {
+            writeln!(out, "{line}")?;
+        }
     }
     if !silent {
         print_summary(&outcome, openai.as_deref());
@@ -512,39 +530,63 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The run's closing lines on stderr: requests, reuse and rate; the server calls of an OpenAI-compatible backend
-/// (grouped questions, fallbacks, name checks); the files written.
+/// The run's closing lines on stderr: requests, reuse, rate and tokens; the HTTP calls of an OpenAI-compatible
+/// backend and how multiple-choice questions were scored (and, when one request per choice was used, why
+/// and what would change it); the files written.
 fn print_summary(outcome: &evaluate::RunOutcome, openai: Option<&OpenAiBackend>) {
     let s = &outcome.stats;
+    let rate = if s.wall_seconds > 0.0 {
+        s.requests_answered as f64 / s.wall_seconds
+    } else {
+        0.0
+    };
     eprintln!(
-        "run {}{}: {} requests, {} reused from the store, {} sent in {} calls ({:.1} req/s), {} prompt tokens; {:.2}s",
+        "run {}{}: {} requests, {} reused from the store, {} sent ({:.1} req/s), {} prompt and {} generated tokens; {}",
         outcome.run_id,
         if outcome.resumed { " (resumed)" } else { "" },
         outcome.requests_total,
         outcome.requests_reused,
         outcome.requests_sent,
-        s.units_sent,
-        if s.wall_seconds > 0.0 { s.requests_answered as f64 / s.wall_seconds } else { 0.0 },
+        rate,
         s.prompt_tokens,
-        outcome.wall_seconds
+        s.completion_tokens,
+        crate::progress::short_duration(outcome.wall_seconds)
     );
     if let Some(openai) = openai {
-        let c = openai.counters();
-        eprintln!(
-        "server calls: {} HTTP requests ({} retries); {} questions scored from one request each ({} choices read \
-         from top log-probabilities, {} fell back to their own request{})",
-        c.http_calls, c.retries, c.grouped_questions, c.grouped_choices_read, c.grouped_fallbacks,
-        if c.piece_checks > 0 {
-            format!(
-                "; {} of the choices read were also scored by their own request, to check the server's token names",
-                c.piece_checks
-            )
-        } else {
-            String::new()
-        }
-    );
+        print_server_calls(openai);
     }
     for f in &outcome.output_files {
         eprintln!("wrote {}", f.display());
+    }
+}
+
+/// What the server saw: HTTP calls, and how single-token multiple-choice questions were scored.
+fn print_server_calls(openai: &OpenAiBackend) {
+    let c = openai.counters();
+    let mut line = format!(
+        "server: {} HTTP calls ({} retries)",
+        c.http_calls, c.retries
+    );
+    if c.grouped_questions > 0 {
+        line.push_str(&format!(
+            "; {} of {} multiple-choice questions scored from one request each ({} choices read from top \
+             log-probabilities, {} needed their own request{})",
+            c.grouped_questions,
+            c.single_token_questions,
+            c.grouped_choices_read,
+            c.grouped_fallbacks,
+            if c.piece_checks > 0 {
+                format!(
+                    ", {} more checked by their own request against the server's token names",
+                    c.piece_checks
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
+    eprintln!("{line}");
+    if let Some(why) = openai.grouping_off() {
+        eprintln!("one request per choice: {why}");
     }
 }

@@ -1,0 +1,160 @@
+//! What a user reads during and after `yardstick run` (the real binary, the real reference server on the
+//! tiny GGUF, stderr piped so progress comes as plain lines): progress names the tasks done out of all and
+//! the one being sent, counts HTTP calls beside requests and gives an ETA; the reuse line comes before the
+//! summary; one table, groups with their subtasks, ending with a one-line headline under a short model
+//! name; and when multiple-choice questions go one request per choice, the reason is said.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use yardstick_testkit::ref_server::{peers_env_value, RefServer};
+use yardstick_testkit::{require_shared_data, skip_or_fail};
+
+fn tiny_gguf() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("YARDSTICK_TINY_GGUF") {
+        return Some(PathBuf::from(p));
+    }
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok()?;
+    peers_env_value(&env, "YARDSTICK_TINY_GGUF").map(PathBuf::from)
+}
+
+struct Ran {
+    stdout: String,
+    stderr: String,
+}
+
+fn run(url: &str, data: &Path, store: &Path, tasks: &str, extra: &[&str]) -> Ran {
+    let out = Command::new(env!("CARGO_BIN_EXE_yardstick"))
+        .args(["run", "--model", url, "--tasks", tasks, "--limit", "1"])
+        .args(["--bootstrap-iters", "100", "--data-dir"])
+        .arg(data)
+        .arg("--store")
+        .arg(store)
+        .args(extra)
+        .output()
+        .expect("run yardstick");
+    let ran = Ran {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        out.status.success(),
+        "yardstick run failed:\n{}\n{}",
+        ran.stderr,
+        ran.stdout
+    );
+    ran
+}
+
+fn line_index(text: &str, pred: impl Fn(&str) -> bool) -> Option<usize> {
+    text.lines().position(pred)
+}
+
+#[test]
+fn run_output_says_what_it_does() {
+    let Some(shared) = require_shared_data() else {
+        return;
+    };
+    let Some(gguf) = tiny_gguf().filter(|p| p.is_file()) else {
+        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+        return;
+    };
+    let Some(server) = RefServer::start(&gguf) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = shared.join("benchmarks");
+    let store = tmp.path().join("s.db");
+    let tasks = "mmlu_humanities,arc_easy,gsm8k";
+    let first = run(&server.url(), &data, &store, tasks, &[]);
+    let err = &first.stderr;
+
+    // Progress lines: tasks done of all (13 humanities subtasks + arc_easy + gsm8k), the task being sent,
+    // HTTP calls beside requests, an ETA.
+    let progress: Vec<&str> = err.lines().filter(|l| l.contains(" tasks")).collect();
+    assert!(!progress.is_empty(), "no progress line:\n{err}");
+    assert!(
+        progress.iter().all(|l| l.contains("/15 tasks")
+            && l.contains(" HTTP calls")
+            && l.contains("ETA")
+            && l.contains(" requests")),
+        "progress lines:\n{err}"
+    );
+    assert!(progress.iter().any(|l| l.contains("(now ")), "{err}");
+    let last = progress.last().expect("a progress line");
+    assert!(
+        last.contains("ETA 0s"),
+        "the last line has nothing left: {last}"
+    );
+    // The reuse line comes before the closing summary.
+    let reuse = line_index(err, |l| {
+        l.contains("0 reused from the store, ") && l.ends_with("to send")
+    });
+    let summary = line_index(err, |l| l.starts_with("run ") && l.contains("requests, "));
+    assert!(
+        matches!((reuse, summary), (Some(r), Some(s)) if r < s),
+        "reuse line before the summary:\n{err}"
+    );
+    assert!(
+        err.contains("server: "),
+        "HTTP calls in the summary:\n{err}"
+    );
+    // A model file is named by its file name.
+    let short = gguf
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("file stem")
+        .to_string();
+    assert!(err.contains(&format!("(model {short})")), "{err}");
+
+    // One table; the group is followed by its subtasks; the last line is the headline.
+    let out = &first.stdout;
+    assert_eq!(
+        out.lines().filter(|l| l.contains("Version")).count(),
+        1,
+        "exactly one table:\n{out}"
+    );
+    let group = line_index(out, |l| l.starts_with("|humanities")).expect("group row");
+    let next = out.lines().nth(group + 1).unwrap_or_default();
+    assert!(
+        next.starts_with("| - "),
+        "subtasks follow their group:\n{out}"
+    );
+    let headline = out
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    assert!(
+        headline.starts_with(&format!("{short}: "))
+            && headline.contains("humanities acc ")
+            && headline.contains("(0-shot)")
+            && headline.contains("gsm8k exact_match (flexible-extract) ")
+            && headline.contains("(5-shot)")
+            && headline.ends_with("; --limit 1 per task"),
+        "headline: {headline}\n{out}"
+    );
+
+    // A rerun reuses everything and says so before anything else happens.
+    let again = run(&server.url(), &data, &store, tasks, &[]);
+    let reuse = again
+        .stderr
+        .lines()
+        .find(|l| l.ends_with(" reused from the store, 0 to send"));
+    assert!(reuse.is_some(), "rerun reuse line:\n{}", again.stderr);
+
+    // One request per choice: the reason and what changes it.
+    let ungrouped = run(
+        &server.url(),
+        &data,
+        &tmp.path().join("u.db"),
+        "mmlu_anatomy",
+        &["--no-grouping"],
+    );
+    assert!(
+        ungrouped
+            .stderr
+            .contains("one request per choice: --no-grouping was given"),
+        "{}",
+        ungrouped.stderr
+    );
+}
