@@ -227,19 +227,17 @@ fn metric(outcome: &RunOutcome, task: &str, metric: &str) -> f64 {
 
 /// Every stored sample of a run, by (task, doc id): its record and metrics.
 fn samples(store: &Store, run_id: &str) -> HashMap<(String, i64), (String, String)> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare("SELECT task, doc_id, record_json, metrics_json FROM samples WHERE run_id = ?1")
-        .unwrap();
-    let rows = stmt
-        .query_map([run_id], |r| {
-            Ok((
-                (r.get::<_, String>(0)?, r.get::<_, i64>(1)?),
-                (r.get::<_, String>(2)?, r.get::<_, String>(3)?),
-            ))
+    store
+        .samples_of(run_id, None)
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            (
+                (s.task, s.doc_id),
+                (s.record.to_string(), s.metrics.to_string()),
+            )
         })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -238,20 +238,15 @@ async fn filters_score_the_generations_and_a_rerun_sends_nothing() {
     assert_eq!(value(&outcome, "exact_match,whole"), expected(&whole));
     assert!(expected(&first_word) >= 0.25 && expected(&whole) >= 0.25);
     // samples: one per (doc, filter), each repeat's text as sent back
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare("SELECT doc_id, filter, record_json FROM samples WHERE task = 'toy_gen' ORDER BY filter, doc_id")
-        .unwrap();
-    let rows: Vec<(i64, String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let mut rows: Vec<(i64, String, Value)> = store
+        .samples_of(&outcome.run_id, Some("toy_gen"))
         .unwrap()
-        .map(Result::unwrap)
+        .into_iter()
+        .map(|s| (s.doc_id, s.filter, s.record))
         .collect();
-    drop(stmt);
-    drop(conn);
+    rows.sort_by(|a, b| (&a.1, a.0).cmp(&(&b.1, b.0)));
     assert_eq!(rows.len(), 8);
-    for (doc, filter, record) in &rows {
-        let rec: Value = serde_json::from_str(record).unwrap();
+    for (doc, filter, rec) in &rows {
         let resps = rec["resps"][0].as_array().unwrap();
         assert_eq!(resps.len(), 3, "three repeats");
         assert!(resps.iter().all(|r| r == &json!(answers[*doc as usize])));
@@ -364,15 +359,11 @@ metadata:
         );
         assert!(sent.get("prompt").is_none());
         // the store keeps the message list with the sample
-        let record: String = store
-            .conn()
-            .query_row(
-                "SELECT record_json FROM samples WHERE task = 'toy_gen'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        let record: Value = serde_json::from_str(&record).unwrap();
+        let record = store
+            .samples_of(&outcome.run_id, Some("toy_gen"))
+            .unwrap()
+            .remove(0)
+            .record;
         assert_eq!(record["chat_messages"], sent["messages"]);
     }
     assert_eq!(
@@ -537,18 +528,12 @@ async fn ifeval_scores_through_the_run_engine() {
     ] {
         assert_eq!(r.get(k), Some(&PyJson::str("N/A")), "{k}");
     }
-    let records: Vec<Value> = {
-        let conn = store.conn();
-        let mut stmt = conn
-            .prepare("SELECT record_json FROM samples WHERE task = 'ifeval' ORDER BY doc_id")
-            .unwrap();
-        let rows = stmt
-            .query_map([], |row| row.get::<_, String>(0))
-            .unwrap()
-            .map(|s| serde_json::from_str(&s.unwrap()).unwrap())
-            .collect();
-        rows
-    };
+    let records: Vec<Value> = store
+        .samples_of(&outcome.run_id, Some("ifeval"))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.record)
+        .collect();
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["inst_level_strict_acc"], json!([true, true]));
     assert_eq!(records[0]["prompt_level_strict_acc"], json!(true));

@@ -15,6 +15,7 @@ CREATE TABLE executions (
     created_at TEXT NOT NULL
 );
 "#,
+    convert: None,
 };
 
 impl Store {

@@ -73,8 +73,10 @@ CREATE TABLE aggregates (
     PRIMARY KEY (run_id, task, metric, filter)
 );
 "#,
+        convert: None,
     },
     crate::executions::MIGRATION,
+    crate::compact::MIGRATION,
 ];
 
 use crate::{Result, Store, StoreError};
@@ -373,34 +375,166 @@ impl Store {
     pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
         let conn = self.conn();
         let tx = self.write_transaction(&conn, "write")?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO responses (request_key, model_fingerprint, kind, request_json,
-                     response_json, raw_json, latency_ms, prompt_tokens, completion_tokens, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
-                .map_err(|e| self.sql_err("prepare response insert", e))?;
-            let ts = now();
-            for r in rows {
-                stmt.execute(params![
-                    r.request_key,
-                    r.model_fingerprint,
-                    r.kind,
-                    r.request.to_string(),
-                    r.response.to_string(),
-                    r.raw,
-                    r.latency_ms,
-                    r.prompt_tokens,
-                    r.completion_tokens,
-                    ts
-                ])
+        let ts = now();
+        for r in rows {
+            let response = r.response.to_string();
+            let row = crate::compact::ResponseRow {
+                request_key: &r.request_key,
+                model_fingerprint: &r.model_fingerprint,
+                kind: &r.kind,
+                request: &r.request,
+                response_json: &response,
+                raw: r.raw.as_deref(),
+                latency_ms: r.latency_ms,
+                prompt_tokens: r.prompt_tokens,
+                completion_tokens: r.completion_tokens,
+                created_at: &ts,
+            };
+            crate::compact::insert_response_into(&tx, "responses", &row)
                 .map_err(|e| self.sql_err("insert response", e))?;
-            }
         }
         tx.commit()
             .map_err(|e| self.sql_err("commit responses", e))?;
         Ok(())
+    }
+
+    /// The stored responses among `keys`, whole: the request as it was sent (its context joined back), the
+    /// parsed response and the raw excerpt. Absent keys are missing from the result.
+    pub fn get_response_records(&self, keys: &[&str]) -> Result<Vec<StoredResponse>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT model_fingerprint, kind, context_hash, request, response_json, raw_hash, latency_ms, \
+                 prompt_tokens, completion_tokens FROM responses WHERE request_key = ?1",
+            )
+            .map_err(|e| self.sql_err("prepare response read", e))?;
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            type Row = (
+                String,
+                String,
+                Option<Vec<u8>>,
+                Vec<u8>,
+                String,
+                Option<Vec<u8>>,
+            );
+            type Counts = (Option<f64>, Option<i64>, Option<i64>);
+            let row: Option<(Row, Counts)> = stmt
+                .query_row([k], |r| {
+                    Ok((
+                        (
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ),
+                        (r.get(6)?, r.get(7)?, r.get(8)?),
+                    ))
+                })
+                .optional()
+                .map_err(|e| self.sql_err("read response", e))?;
+            let Some(((fingerprint, kind, ctx, request, response, raw), counts)) = row else {
+                continue;
+            };
+            let decode = |e: crate::codec::CodecError| self.invalid(format!("response {k}: {e}"));
+            out.push(StoredResponse {
+                request_key: (*k).to_string(),
+                model_fingerprint: fingerprint,
+                kind,
+                request: crate::codec::read_request(&conn, &request, ctx.as_deref())
+                    .map_err(decode)?,
+                response: serde_json::from_str(&response)
+                    .map_err(|e| self.json_err("responses.response_json", e))?,
+                raw: raw
+                    .map(|h| crate::codec::read_excerpt(&conn, &h))
+                    .transpose()
+                    .map_err(decode)?,
+                latency_ms: counts.0,
+                prompt_tokens: counts.1,
+                completion_tokens: counts.2,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The keys of every stored response (of one model fingerprint, or all), in key order.
+    pub fn response_keys(&self, model_fingerprint: Option<&str>) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT request_key FROM responses WHERE ?1 IS NULL OR model_fingerprint = ?1 \
+                 ORDER BY request_key",
+            )
+            .map_err(|e| self.sql_err("prepare response keys", e))?;
+        let rows = stmt
+            .query_map([model_fingerprint], |r| r.get::<_, String>(0))
+            .map_err(|e| self.sql_err("list response keys", e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.sql_err("read response key", e))
+    }
+
+    /// The samples of a run (of one task, or all), ordered by task, doc and filter, with their records.
+    pub fn samples_of(&self, run_id: &str, task: Option<&str>) -> Result<Vec<SampleRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT task, doc_id, filter, doc_hash, prompt_hash, target_hash, record, request_keys_json, \
+                 fewshot_ids_json, metrics_json FROM samples WHERE run_id = ?1 AND (?2 IS NULL OR task = ?2) \
+                 ORDER BY task, doc_id, filter",
+            )
+            .map_err(|e| self.sql_err("prepare sample read", e))?;
+        let rows = stmt
+            .query_map(params![run_id, task], |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ),
+                    (
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ),
+                    r.get::<_, Vec<u8>>(6)?,
+                    (
+                        r.get::<_, String>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, String>(9)?,
+                    ),
+                ))
+            })
+            .map_err(|e| self.sql_err("read samples", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                (task, doc_id, filter),
+                (doc_hash, prompt_hash, target_hash),
+                record,
+                (keys, shots, metrics),
+            ) = row.map_err(|e| self.sql_err("read sample", e))?;
+            let record = crate::codec::unpack_text(&record)
+                .map_err(|e| self.invalid(format!("sample {task} doc {doc_id}: {e}")))?;
+            out.push(SampleRecord {
+                record: serde_json::from_str(&record)
+                    .map_err(|e| self.json_err("samples.record", e))?,
+                request_keys: serde_json::from_str(&keys)
+                    .map_err(|e| self.json_err("samples.request_keys_json", e))?,
+                fewshot_ids: serde_json::from_str(&shots)
+                    .map_err(|e| self.json_err("samples.fewshot_ids_json", e))?,
+                metrics: serde_json::from_str(&metrics)
+                    .map_err(|e| self.json_err("samples.metrics_json", e))?,
+                task,
+                doc_id,
+                filter,
+                doc_hash,
+                prompt_hash,
+                target_hash,
+            });
+        }
+        Ok(out)
     }
 
     /// Delete a run: its record, tasks, samples and aggregates. The responses (and code-execution results) it
@@ -451,7 +585,7 @@ impl Store {
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO samples (run_id, task, doc_id, filter, doc_hash, prompt_hash, target_hash,
-                     record_json, request_keys_json, fewshot_ids_json, metrics_json)
+                     record, request_keys_json, fewshot_ids_json, metrics_json)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .map_err(|e| self.sql_err("prepare sample insert", e))?;
@@ -468,7 +602,7 @@ impl Store {
                     s.doc_hash,
                     s.prompt_hash,
                     s.target_hash,
-                    s.record.to_string(),
+                    crate::codec::pack_text(&s.record.to_string()),
                     keys,
                     shots,
                     s.metrics.to_string()

@@ -6,6 +6,8 @@
 //! (model × benchmark scores and per-item scores with provenance). Each module contributes named
 //! migrations, applied once, in order, and recorded in `schema_migrations`.
 
+mod codec;
+mod compact;
 mod executions;
 pub mod ledger;
 pub mod observations;
@@ -81,6 +83,8 @@ pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30)
 pub struct Migration {
     pub name: &'static str,
     pub sql: &'static str,
+    /// Rows to convert after `sql` ran (in the same transaction), where SQL alone cannot.
+    pub convert: Option<fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>>,
 }
 
 /// An open store: one SQLite connection behind a re-entrant lock, so one `Store` (in an `Arc`) serves every
@@ -300,12 +304,15 @@ impl Store {
             if done {
                 continue;
             }
-            tx.execute_batch(m.sql)
-                .map_err(|source| StoreError::Migration {
-                    path: self.path.clone(),
-                    name: m.name.into(),
-                    source,
-                })?;
+            let migration_err = |source| StoreError::Migration {
+                path: self.path.clone(),
+                name: m.name.into(),
+                source,
+            };
+            tx.execute_batch(m.sql).map_err(migration_err)?;
+            if let Some(convert) = m.convert {
+                convert(&tx).map_err(migration_err)?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, datetime('now'))",
                 [m.name],
@@ -354,6 +361,13 @@ impl Store {
             path: self.path.clone(),
             context: with_disk_full_hint(context, &source),
             source,
+        }
+    }
+
+    pub(crate) fn invalid(&self, message: String) -> StoreError {
+        StoreError::Invalid {
+            path: self.path.clone(),
+            message: format!("{message} (a damaged store? `yardstick runs --delete RUN_ID` removes a run's samples)"),
         }
     }
 

@@ -82,6 +82,7 @@ CREATE TABLE obs_items (
 );
 CREATE INDEX obs_items_by_task ON obs_items(task, source);
 "#,
+    convert: None,
 }];
 
 /// One imported file.

@@ -43,6 +43,9 @@ enum Command {
     Trend(commands::analysis::TrendArgs),
     /// Bradley–Terry ratings with confidence intervals from pairwise battles
     Rate(commands::analysis::RateArgs),
+    /// The ledger itself: stored requests and responses
+    #[command(subcommand)]
+    Store(commands::store::StoreCommand),
 }
 
 /// glibc's malloc gives every thread that allocates its own arena (up to 8 per core) and keeps freed
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::Tasks(cmd) => commands::tasks::run(cmd),
         Command::Runs(args) => commands::runs::runs(args),
         Command::Results(args) => commands::runs::results(args),
+        Command::Store(cmd) => commands::store::store(cmd),
         Command::Tokenizer(cmd) => commands::tokenizer::run(cmd),
         Command::Import(args) => commands::analysis::import(args),
         Command::Models(cmd) => commands::analysis::models(cmd),

@@ -1,6 +1,7 @@
 pub mod analysis;
 pub mod run;
 pub mod runs;
+pub mod store;
 pub mod tasks;
 pub mod tokenizer;
 

@@ -1,0 +1,186 @@
+//! The compact ledger (schema `ledger_0003_compact`): requests with their context's tokens kept once per
+//! context in `contexts`, raw response excerpts kept once per distinct excerpt in `excerpts` (the choices of a
+//! question scored from one call share it), and the bulky text columns (request, excerpt, sample record)
+//! zstd-compressed. (Tables keep their row ids: rows of a kilobyte or more would spill into overflow pages
+//! in a table without one.)
+//! Stores written before it are converted when they are opened (every row, in the migration's
+//! transaction: a crash leaves the old store as it was).
+
+use crate::codec::{content_hash, pack_text, split_request};
+use crate::Migration;
+use rusqlite::{params, Transaction};
+
+pub(crate) const MIGRATION: Migration = Migration {
+    name: "ledger_0003_compact",
+    sql: r#"
+CREATE TABLE contexts (
+    hash BLOB PRIMARY KEY,             -- first 16 bytes of sha256(tokens)
+    tokens BLOB NOT NULL               -- token ids as LEB128 varints
+);
+CREATE TABLE excerpts (
+    hash BLOB PRIMARY KEY,             -- first 16 bytes of sha256(text)
+    text BLOB NOT NULL                 -- zstd
+);
+CREATE TABLE responses_compact (
+    request_key TEXT PRIMARY KEY,
+    model_fingerprint TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    context_hash BLOB,                 -- contexts.hash: the prompt's first ctxlen tokens
+    request BLOB NOT NULL,             -- zstd JSON of what was sent, `prompt` after the context
+    response_json TEXT NOT NULL,       -- parsed result (logprob, is_greedy | text)
+    raw_hash BLOB,                     -- excerpts.hash: the start of the raw server response
+    latency_ms REAL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE samples_compact (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    task TEXT NOT NULL,
+    doc_id INTEGER NOT NULL,
+    filter TEXT NOT NULL,
+    doc_hash TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    target_hash TEXT NOT NULL,
+    record BLOB NOT NULL,              -- zstd of the lm-eval-compatible sample record (JSON)
+    request_keys_json TEXT NOT NULL,
+    fewshot_ids_json TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    PRIMARY KEY (run_id, task, doc_id, filter)
+);
+"#,
+    convert: Some(convert),
+};
+
+/// Index and table names of the compact layout, once the old tables are gone.
+const FINISH: &str = r#"
+DROP TABLE responses;
+DROP INDEX IF EXISTS samples_by_doc;
+DROP TABLE samples;
+ALTER TABLE responses_compact RENAME TO responses;
+ALTER TABLE samples_compact RENAME TO samples;
+CREATE INDEX samples_by_doc ON samples(task, doc_hash);
+"#;
+
+fn codec_err(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
+
+/// Move every response and sample into the compact tables, then put those in the old tables' place.
+fn convert(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    {
+        let mut read = tx.prepare(
+            "SELECT request_key, model_fingerprint, kind, request_json, response_json, raw_json, latency_ms, \
+             prompt_tokens, completion_tokens, created_at FROM responses",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let request: String = r.get(3)?;
+            let request: serde_json::Value = serde_json::from_str(&request).map_err(codec_err)?;
+            let raw: Option<String> = r.get(5)?;
+            insert_response(
+                tx,
+                &ResponseRow {
+                    request_key: &r.get::<_, String>(0)?,
+                    model_fingerprint: &r.get::<_, String>(1)?,
+                    kind: &r.get::<_, String>(2)?,
+                    request: &request,
+                    response_json: &r.get::<_, String>(4)?,
+                    raw: raw.as_deref(),
+                    latency_ms: r.get(6)?,
+                    prompt_tokens: r.get(7)?,
+                    completion_tokens: r.get(8)?,
+                    created_at: &r.get::<_, String>(9)?,
+                },
+            )?;
+        }
+    }
+    {
+        let mut read = tx.prepare(
+            "SELECT run_id, task, doc_id, filter, doc_hash, prompt_hash, target_hash, record_json, \
+             request_keys_json, fewshot_ids_json, metrics_json FROM samples",
+        )?;
+        let mut write = tx.prepare(
+            "INSERT INTO samples_compact VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        let mut rows = read.query([])?;
+        while let Some(r) = rows.next()? {
+            let record: String = r.get(7)?;
+            write.execute(params![
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                pack_text(&record),
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(10)?,
+            ])?;
+        }
+    }
+    tx.execute_batch(FINISH)
+}
+
+/// One response as it is written.
+pub(crate) struct ResponseRow<'a> {
+    pub request_key: &'a str,
+    pub model_fingerprint: &'a str,
+    pub kind: &'a str,
+    pub request: &'a serde_json::Value,
+    pub response_json: &'a str,
+    pub raw: Option<&'a str>,
+    pub latency_ms: Option<f64>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub created_at: &'a str,
+}
+
+/// Insert one response during the migration.
+fn insert_response(tx: &Transaction<'_>, row: &ResponseRow<'_>) -> rusqlite::Result<()> {
+    insert_response_into(tx, "responses_compact", row)
+}
+
+/// Insert one response (its context first, once), ignoring a key already stored. `table` is the compact
+/// table's name: `responses_compact` during the migration, `responses` after it.
+pub(crate) fn insert_response_into(
+    tx: &Transaction<'_>,
+    table: &str,
+    row: &ResponseRow<'_>,
+) -> rusqlite::Result<()> {
+    let split = split_request(row.request);
+    if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
+        tx.prepare_cached("INSERT OR IGNORE INTO contexts (hash, tokens) VALUES (?1, ?2)")?
+            .execute(params![hash, tokens])?;
+    }
+    let raw_hash = match row.raw {
+        None => None,
+        Some(text) => {
+            let hash = content_hash(text.as_bytes());
+            tx.prepare_cached("INSERT OR IGNORE INTO excerpts (hash, text) VALUES (?1, ?2)")?
+                .execute(params![hash, pack_text(text)])?;
+            Some(hash)
+        }
+    };
+    let sql = format!(
+        "INSERT OR IGNORE INTO {table} (request_key, model_fingerprint, kind, context_hash, request, \
+         response_json, raw_hash, latency_ms, prompt_tokens, completion_tokens, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    );
+    tx.prepare_cached(&sql)?.execute(params![
+        row.request_key,
+        row.model_fingerprint,
+        row.kind,
+        split.context_hash,
+        pack_text(&split.rest.to_string()),
+        row.response_json,
+        raw_hash,
+        row.latency_ms,
+        row.prompt_tokens,
+        row.completion_tokens,
+        row.created_at,
+    ])?;
+    Ok(())
+}

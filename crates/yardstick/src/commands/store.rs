@@ -1,0 +1,41 @@
+//! `yardstick store …`: the ledger itself, for tools and people who trace a number back to what was sent.
+
+use crate::output::StoreArgs;
+use clap::Subcommand;
+use std::io::Write;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Every stored request and response as JSON lines (request key, model fingerprint, kind, the request
+    /// exactly as sent, the parsed response, the raw excerpt, latency and token counts)
+    Responses {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only the responses of this model fingerprint
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: Option<String>,
+    },
+}
+
+/// Keys read back per batch (bounded memory on a large ledger).
+const BATCH: usize = 1_000;
+
+pub fn store(cmd: StoreCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        StoreCommand::Responses { store, fingerprint } => {
+            let s = store.open_read_only("yardstick run …")?;
+            let keys = s.response_keys(fingerprint.as_deref())?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            for chunk in keys.chunks(BATCH) {
+                let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                for r in s.get_response_records(&refs)? {
+                    serde_json::to_writer(&mut out, &r)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
