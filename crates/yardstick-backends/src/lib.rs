@@ -26,6 +26,7 @@ pub use backend::{
 };
 pub use error::{BackendError, TokenizerError};
 pub use openai::chat::ChatBackend;
+pub use openai::pool::{EndpointPool, EndpointStats};
 pub use openai::{
     check_tokenizer_against_server, BackendCounters, GroupingOff, OpenAiBackend, OpenAiOptions,
     TokenizerChoice,

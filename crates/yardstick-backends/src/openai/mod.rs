@@ -9,6 +9,7 @@
 pub mod chat;
 mod group_status;
 mod grouped;
+pub mod pool;
 mod probing;
 mod server_pieces;
 #[cfg(test)]
@@ -134,6 +135,23 @@ pub struct BackendCounters {
     pub piece_checks: u64,
     /// Multiple-choice questions whose choices are single tokens (grouped or not).
     pub single_token_questions: u64,
+}
+
+impl std::ops::Add for BackendCounters {
+    type Output = BackendCounters;
+
+    /// The counters of two backends together (the endpoints of one model).
+    fn add(self, o: BackendCounters) -> BackendCounters {
+        BackendCounters {
+            http_calls: self.http_calls + o.http_calls,
+            retries: self.retries + o.retries,
+            grouped_questions: self.grouped_questions + o.grouped_questions,
+            grouped_choices_read: self.grouped_choices_read + o.grouped_choices_read,
+            grouped_fallbacks: self.grouped_fallbacks + o.grouped_fallbacks,
+            piece_checks: self.piece_checks + o.piece_checks,
+            single_token_questions: self.single_token_questions + o.single_token_questions,
+        }
+    }
 }
 
 #[derive(Debug, Default)]

@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use yardstick_backends::{
-    Backend, ChatBackend, OpenAiBackend, OpenAiOptions, TokenizerChoice, TokenizerSpec,
+    Backend, ChatBackend, EndpointPool, OpenAiBackend, OpenAiOptions, TokenizerChoice,
+    TokenizerSpec,
 };
 use yardstick_engine::run::{self as evaluate, EvalOptions};
 use yardstick_engine::schedule::Progress;
@@ -20,7 +21,8 @@ use yardstick_tasks::{ChatFormat, ChatRenderer, Limit};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1)
+    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1); several endpoints of the
+    /// same model separated by commas share the run (each request goes to the least-loaded one)
     #[arg(long)]
     pub model: String,
     /// Model id to send (default: the first model the server lists)
@@ -35,7 +37,7 @@ pub struct RunArgs {
     /// Evaluate only the first N documents of each task (a value below 1 is a fraction)
     #[arg(long, allow_negative_numbers = true, value_parser = str::parse::<Limit>)]
     pub limit: Option<Limit>,
-    /// Requests in flight at once
+    /// Requests in flight at once (per endpoint)
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// The store (SQLite file) holding every request, response and score
@@ -181,12 +183,26 @@ fn chat_template_for(
     )?)))
 }
 
-/// Connect the backend `--api` names: the completions client (also returned as itself, for its counters)
-/// or the chat client.
-async fn connect(
-    args: &RunArgs,
-    prepared: &evaluate::PreparedRun,
-) -> anyhow::Result<(Arc<dyn Backend>, Option<Arc<OpenAiBackend>>)> {
+/// The backend a run talks to, and the OpenAI-compatible clients behind it (for their counters).
+struct Connected {
+    backend: Arc<dyn Backend>,
+    servers: Vec<Arc<OpenAiBackend>>,
+    pool: Option<Arc<EndpointPool>>,
+}
+
+/// The endpoints `--model` names (comma-separated).
+fn endpoint_urls(model: &str) -> Vec<String> {
+    model
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Connect the backend `--api` names: the completions client (one endpoint, or a pool of several), or the
+/// chat client.
+async fn connect(args: &RunArgs, prepared: &evaluate::PreparedRun) -> anyhow::Result<Connected> {
     let tokenizer = match &args.tokenizer {
         Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
         None => TokenizerChoice::Auto,
@@ -205,22 +221,44 @@ async fn connect(
         ..OpenAiOptions::default()
     };
     let connecting = || format!("connecting to {}", yardstick_core::redact_url(&args.model));
-    Ok(match args.api {
-        Api::Completions => {
+    let urls = endpoint_urls(&args.model);
+    Ok(match (args.api, urls.as_slice()) {
+        (Api::Completions, [one]) => {
             let b = Arc::new(
-                OpenAiBackend::connect(&args.model, backend_opts)
+                OpenAiBackend::connect(one, backend_opts)
                     .await
                     .with_context(connecting)?,
             );
-            (b.clone(), Some(b))
+            Connected {
+                backend: b.clone(),
+                servers: vec![b],
+                pool: None,
+            }
         }
-        Api::Chat => (
-            Arc::new(
-                ChatBackend::connect(&args.model, backend_opts)
+        (Api::Completions, _) => {
+            let pool = Arc::new(
+                EndpointPool::connect(&urls, backend_opts)
+                    .await
+                    .with_context(connecting)?,
+            );
+            Connected {
+                backend: pool.clone(),
+                servers: pool.backends().cloned().collect(),
+                pool: Some(pool),
+            }
+        }
+        (Api::Chat, [one]) => Connected {
+            backend: Arc::new(
+                ChatBackend::connect(one, backend_opts)
                     .await
                     .with_context(connecting)?,
             ),
-            None,
+            servers: Vec::new(),
+            pool: None,
+        },
+        (Api::Chat, _) => anyhow::bail!(
+            "--api chat takes one endpoint; several endpoints ({}) are supported with --api completions",
+            urls.len()
         ),
     })
 }
@@ -457,8 +495,14 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cancel = Arc::new(AtomicBool::new(false));
     install_interrupt_handlers(cancel.clone(), command_line.clone())?;
 
-    let (backend, openai) = connect(&args, &prepared).await?;
+    let Connected {
+        backend,
+        servers,
+        pool,
+    } = connect(&args, &prepared).await?;
     let mut opts = opts;
+    // --concurrency is per endpoint: the run keeps every endpoint busy.
+    opts.concurrency = args.concurrency.max(1) * servers.len().max(1);
     opts.format.chat = chat_format(&args, backend.tokenizer())?;
     if let Some(ChatRenderer::Template(t)) = opts.format.chat.as_ref().map(|c| &c.renderer) {
         note(&format!(
@@ -476,9 +520,10 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
 
     let mut progress = RunProgress::new(progress::choose(silent));
-    if let Some(o) = &openai {
-        let o = o.clone();
-        progress = progress.with_http_calls(move || o.counters().http_calls);
+    if !servers.is_empty() {
+        let servers = servers.clone();
+        progress =
+            progress.with_http_calls(move || servers.iter().map(|s| s.counters().http_calls).sum());
     }
     let outcome = evaluate::evaluate(
         &opts,
@@ -525,7 +570,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !silent {
-        print_summary(&outcome, openai.as_deref());
+        print_summary(&outcome, &servers, pool.as_deref());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -533,7 +578,11 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// The run's closing lines on stderr: requests, reuse, rate and tokens; the HTTP calls of an OpenAI-compatible
 /// backend and how multiple-choice questions were scored (and, when one request per choice was used, why
 /// and what would change it); the files written.
-fn print_summary(outcome: &evaluate::RunOutcome, openai: Option<&OpenAiBackend>) {
+fn print_summary(
+    outcome: &evaluate::RunOutcome,
+    servers: &[Arc<OpenAiBackend>],
+    pool: Option<&EndpointPool>,
+) {
     let s = &outcome.stats;
     let rate = if s.wall_seconds > 0.0 {
         s.requests_answered as f64 / s.wall_seconds
@@ -552,8 +601,16 @@ fn print_summary(outcome: &evaluate::RunOutcome, openai: Option<&OpenAiBackend>)
         s.completion_tokens,
         crate::progress::short_duration(outcome.wall_seconds)
     );
-    if let Some(openai) = openai {
-        print_server_calls(openai);
+    if !servers.is_empty() {
+        print_server_calls(servers);
+    }
+    if let Some(pool) = pool {
+        for e in pool.stats() {
+            eprintln!(
+                "endpoint {}: {} answered in {} HTTP calls, {} failures",
+                e.url, e.answered, e.http_calls, e.failures
+            );
+        }
     }
     for f in &outcome.output_files {
         eprintln!("wrote {}", f.display());
@@ -561,8 +618,11 @@ fn print_summary(outcome: &evaluate::RunOutcome, openai: Option<&OpenAiBackend>)
 }
 
 /// What the server saw: HTTP calls, and how single-token multiple-choice questions were scored.
-fn print_server_calls(openai: &OpenAiBackend) {
-    let c = openai.counters();
+fn print_server_calls(servers: &[Arc<OpenAiBackend>]) {
+    let c = servers.iter().map(|s| s.counters()).fold(
+        Default::default(),
+        |a: yardstick_backends::BackendCounters, b| a + b,
+    );
     let mut line = format!(
         "server: {} HTTP calls ({} retries)",
         c.http_calls, c.retries
@@ -586,7 +646,7 @@ fn print_server_calls(openai: &OpenAiBackend) {
         ));
     }
     eprintln!("{line}");
-    if let Some(why) = openai.grouping_off() {
+    if let Some(why) = servers.iter().find_map(|s| s.grouping_off()) {
         eprintln!("one request per choice: {why}");
     }
 }
