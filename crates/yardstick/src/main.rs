@@ -43,6 +43,10 @@ enum Command {
     Trend(commands::analysis::TrendArgs),
     /// Bradley–Terry ratings with confidence intervals from pairwise battles
     Rate(commands::analysis::RateArgs),
+    /// Web UI over the store: leaderboard, model, gap, runs and samples pages, and a JSON API
+    Serve(commands::web::ServeArgs),
+    /// Write one self-contained HTML file with the leaderboard and gap analyses, for sharing
+    Report(commands::web::ReportArgs),
 }
 
 /// glibc's malloc gives every thread that allocates its own arena (up to 8 per core) and keeps freed
@@ -108,6 +112,8 @@ fn main() -> ExitCode {
         Command::Gap(args) => commands::analysis::gap(args),
         Command::Trend(args) => commands::analysis::trend(args),
         Command::Rate(args) => commands::analysis::rate(args),
+        Command::Serve(args) => commands::web::serve(args),
+        Command::Report(args) => commands::web::report(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,130 @@
+//! The model page: registry metadata and lineage, the model's scores from every source with their
+//! intervals, and its runs here with their efficiency (throughput, latency, hardware) where measured.
+
+use crate::error::{Result, WebError};
+use crate::state::AppState;
+use crate::table::{Cell, Row};
+use crate::urls;
+use serde::{Deserialize, Serialize};
+use yardstick_analysis::models::ModelDetail;
+use yardstick_store::ledger::RunSummary;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ModelParams {
+    pub name: Option<String>,
+    pub source: Option<String>,
+}
+
+/// One score of the dimension profile.
+#[derive(Debug, Serialize)]
+pub struct ProfileLine {
+    pub source: String,
+    pub column: String,
+    pub cell: Cell,
+    /// Right end of the whisker's axis (1 or 100; 0 when the scale has no fixed top, e.g. Elo).
+    pub top: f64,
+}
+
+/// One run of this model, with its statistics and hardware.
+#[derive(Debug, Serialize)]
+pub struct ModelRun {
+    pub link: String,
+    pub run: RunSummary,
+    pub hardware: serde_json::Value,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModelPage {
+    pub name: String,
+    pub source: Option<String>,
+    pub detail: ModelDetail,
+    pub rows: Vec<Row>,
+    pub profile: Vec<ProfileLine>,
+    pub runs: Vec<ModelRun>,
+}
+
+fn top_of(c: &Cell) -> f64 {
+    let hi = c.ci_upper.unwrap_or(c.value).max(c.value);
+    if hi <= 1.0 + 1e-9 && c.value >= 0.0 {
+        1.0
+    } else if hi <= 100.0 && c.value >= 0.0 {
+        100.0
+    } else {
+        0.0
+    }
+}
+
+impl ModelPage {
+    pub fn build(state: &AppState, p: &ModelParams) -> Result<ModelPage> {
+        let name = p
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| WebError::BadRequest("name= is missing: which model?".into()))?
+            .to_string();
+        let table = state.table()?;
+        let rows: Vec<Row> = table
+            .rows
+            .iter()
+            .filter(|r| r.model == name && p.source.as_ref().is_none_or(|s| *s == r.source))
+            .cloned()
+            .collect();
+        let detail = ModelDetail::load(&state.registry, &name, Some(&state.store))?;
+        if rows.is_empty() && detail.registry.is_none() && detail.observed.is_empty() {
+            return Err(WebError::NotFound(format!(
+                "no model {name:?} in this store or the registry; search the leaderboard for it"
+            )));
+        }
+        let profile = rows
+            .iter()
+            .flat_map(|r| {
+                r.cells.iter().map(|(k, c)| ProfileLine {
+                    source: r.source.clone(),
+                    column: k.clone(),
+                    cell: c.clone(),
+                    top: top_of(c),
+                })
+            })
+            .collect();
+        let mut runs = Vec::new();
+        for run in state
+            .store
+            .list_runs()?
+            .into_iter()
+            .filter(|r| r.model_name == name)
+        {
+            let hardware = state
+                .store
+                .run_detail(&run.run_id)?
+                .map(|d| d.hardware)
+                .unwrap_or(serde_json::Value::Null);
+            runs.push(ModelRun {
+                link: urls::link("/run", &[("id", &run.run_id)]),
+                run,
+                hardware,
+            });
+        }
+        Ok(ModelPage {
+            name,
+            source: p.source.clone(),
+            detail,
+            rows,
+            profile,
+            runs,
+        })
+    }
+
+    pub fn html(&self, state: &AppState, api: &str) -> Result<String> {
+        state.render(
+            "model.html",
+            minijinja::context! {
+                nav => "leaderboard",
+                store_name => crate::store_name(state),
+                api_link => api,
+                m => minijinja::Value::from_serialize(self),
+            },
+        )
+    }
+}
