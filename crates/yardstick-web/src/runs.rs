@@ -6,7 +6,7 @@ use crate::error::{Result, WebError};
 use crate::state::AppState;
 use crate::urls;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use yardstick_store::ledger::{RunStatus, RunSummary};
 use yardstick_store::{RunDetail, SampleRow};
 
@@ -155,8 +155,30 @@ pub fn run_page(state: &AppState, p: &RunParams) -> Result<RunPage> {
     })
 }
 
+/// A per-item metric's number: a plain number or boolean, or the `value` of a stored metric
+/// (`{"kind": "int", "value": 1}`).
+fn scalar(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        serde_json::Value::Object(o) => o.get("value").and_then(scalar),
+        v => v.as_f64(),
+    }
+}
+
+/// The metrics of a sample that have a single number, by name.
+fn scores(metrics: &serde_json::Value) -> BTreeMap<String, f64> {
+    metrics
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| scalar(v).map(|x| (k.clone(), x)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The score that says whether a sample is right: the first of the usual per-item metrics it has.
-fn correctness(metrics: &serde_json::Value) -> Option<f64> {
+fn correctness(scores: &BTreeMap<String, f64>) -> Option<f64> {
     const ORDER: [&str; 8] = [
         "acc",
         "exact_match",
@@ -167,15 +189,10 @@ fn correctness(metrics: &serde_json::Value) -> Option<f64> {
         "em",
         "mc2",
     ];
-    let obj = metrics.as_object()?;
-    let value = |v: &serde_json::Value| match v {
-        serde_json::Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-        v => v.as_f64(),
-    };
     ORDER
         .iter()
-        .find_map(|k| obj.get(*k).and_then(value))
-        .or_else(|| obj.values().find_map(value))
+        .find_map(|k| scores.get(*k).copied())
+        .or_else(|| scores.values().next().copied())
 }
 
 /// One sample as shown: the parts of its record people read.
@@ -190,28 +207,39 @@ pub struct SampleView {
     pub filtered: serde_json::Value,
     pub target: serde_json::Value,
     pub metrics: serde_json::Value,
+    /// The metrics with a single number (what the tables show).
+    pub scores: BTreeMap<String, f64>,
+    /// The continuations scored after the prompt (multiple choice: one per choice).
+    pub continuations: Vec<serde_json::Value>,
     /// 1 right, 0 wrong, between for partial credit; None when the sample has no usable score.
     pub correct: Option<f64>,
     #[serde(skip)]
     pub record: serde_json::Value,
 }
 
-/// The prompt(s) of a record: the first argument of each request (a text, or chat messages).
+/// The `arg_N` of every request of a record (`arg_0` is the prompt: a text, or chat messages).
+fn request_args(record: &serde_json::Value, n: usize) -> Vec<serde_json::Value> {
+    let key = format!("arg_{n}");
+    record
+        .get("arguments")
+        .and_then(|a| a.as_object())
+        .map(|args| args.values().filter_map(|a| a.get(&key).cloned()).collect())
+        .unwrap_or_default()
+}
+
+/// The distinct prompts of a record (a multiple-choice item sends one prompt per choice, all the same).
 fn prompts(record: &serde_json::Value) -> serde_json::Value {
-    let Some(args) = record.get("arguments").and_then(|a| a.as_object()) else {
-        return serde_json::Value::Null;
-    };
-    let list: Vec<serde_json::Value> = args
-        .values()
-        .filter_map(|a| a.get("arg_0").cloned())
-        .collect();
+    let mut list = request_args(record, 0);
+    list.dedup();
     match list.len() {
+        0 => serde_json::Value::Null,
         1 => list.into_iter().next().unwrap_or_default(),
         _ => serde_json::Value::Array(list),
     }
 }
 
 fn view(s: SampleRow) -> SampleView {
+    let sc = scores(&s.metrics);
     let field = |k: &str| s.record.get(k).cloned().unwrap_or_default();
     SampleView {
         link: urls::link(
@@ -229,7 +257,12 @@ fn view(s: SampleRow) -> SampleView {
         response: field("resps"),
         filtered: field("filtered_resps"),
         target: field("target"),
-        correct: correctness(&s.metrics),
+        continuations: request_args(&s.record, 1)
+            .into_iter()
+            .filter(|c| c.is_string())
+            .collect(),
+        correct: correctness(&sc),
+        scores: sc,
         metrics: s.metrics,
         record: s.record,
     }
@@ -447,21 +480,27 @@ mod tests {
 
     #[test]
     fn correctness_reads_the_usual_metric_first() {
+        let c = |m: serde_json::Value| correctness(&scores(&m));
+        assert_eq!(c(json!({"acc_norm": 1.0, "acc": 0.0})), Some(0.0));
+        assert_eq!(c(json!({"exact_match": true})), Some(1.0));
+        assert_eq!(c(json!({"bleu": 0.25})), Some(0.25));
+        assert_eq!(c(json!({"acc": {"kind": "int", "value": 1}})), Some(1.0));
         assert_eq!(
-            correctness(&json!({"acc_norm": 1.0, "acc": 0.0})),
-            Some(0.0)
+            c(json!({"f1": {"kind": "gold_pred", "gold": 1, "pred": 0}})),
+            None
         );
-        assert_eq!(correctness(&json!({"exact_match": true})), Some(1.0));
-        assert_eq!(correctness(&json!({"bleu": 0.25})), Some(0.25));
-        assert_eq!(correctness(&json!({})), None);
+        assert_eq!(c(json!({})), None);
     }
 
     #[test]
-    fn the_prompt_is_the_first_argument_of_each_request() {
-        let rec = json!({"arguments": {"gen_args_0": {"arg_0": "Q?", "arg_1": " A"}}});
+    fn the_prompt_is_shown_once_with_each_continuation() {
+        let rec = json!({"arguments": {
+            "gen_args_0": {"arg_0": "Q?", "arg_1": " A"},
+            "gen_args_1": {"arg_0": "Q?", "arg_1": " B"}}});
         assert_eq!(prompts(&rec), json!("Q?"));
+        assert_eq!(request_args(&rec, 1), vec![json!(" A"), json!(" B")]);
         let rec =
-            json!({"arguments": {"gen_args_0": {"arg_0": "Q?"}, "gen_args_1": {"arg_0": "Q?"}}});
-        assert_eq!(prompts(&rec), json!(["Q?", "Q?"]));
+            json!({"arguments": {"gen_args_0": {"arg_0": "P1"}, "gen_args_1": {"arg_0": "P2"}}});
+        assert_eq!(prompts(&rec), json!(["P1", "P2"]));
     }
 }

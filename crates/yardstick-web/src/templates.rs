@@ -59,12 +59,30 @@ fn pretty(v: Value) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("(cannot show: {e})"))
 }
 
-/// `{{ x|text }}`: a string as is, anything else as compact JSON (prompts may be strings or message lists).
-fn text(v: Value) -> String {
-    match v.as_str() {
-        Some(s) => s.to_string(),
-        None => serde_json::to_string(&v).unwrap_or_else(|e| format!("(cannot show: {e})")),
+/// The strings of a value that is a string or (nested) lists of strings only.
+fn string_leaves(v: &serde_json::Value, out: &mut Vec<String>) -> bool {
+    match v {
+        serde_json::Value::String(s) => {
+            out.push(s.clone());
+            true
+        }
+        serde_json::Value::Array(items) => items.iter().all(|x| string_leaves(x, out)),
+        _ => false,
     }
+}
+
+/// `{{ x|text }}`: what a model or a dataset wrote, as text: a string as is, lists of strings one per line
+/// (`resps` is a list of lists), anything else (chat messages, log-likelihoods) as compact JSON.
+fn text(v: Value) -> String {
+    let json = match serde_json::to_value(&v) {
+        Ok(j) => j,
+        Err(e) => return format!("(cannot show: {e})"),
+    };
+    let mut leaves = Vec::new();
+    if string_leaves(&json, &mut leaves) {
+        return leaves.join("\n");
+    }
+    json.to_string()
 }
 
 pub fn environment() -> Environment<'static> {
@@ -125,5 +143,9 @@ mod tests {
         assert_eq!(score(Value::from(65.26)), "65.3");
         assert_eq!(num(Value::from(()), Some(2)), "—");
         assert_eq!(exact(Value::from(0.1 + 0.2)), "0.30000000000000004");
+        let resps = Value::from_serialize(serde_json::json!([["a \"b\""], ["c"]]));
+        assert_eq!(text(resps), "a \"b\"\nc");
+        let ll = Value::from_serialize(serde_json::json!([[[-1.5, false]]]));
+        assert_eq!(text(ll), "[[[-1.5,false]]]");
     }
 }

@@ -44,6 +44,9 @@ pub struct ReportArgs {
     /// Benchmark id(s) of every --gap, comma-separated
     #[arg(long)]
     pub benchmark: Option<String>,
+    /// Only models published by their developer, in every --gap
+    #[arg(long)]
+    pub official_only: bool,
     /// Bootstrap replicates of the gaps
     #[arg(long, default_value_t = yardstick_web::gapview::DEFAULT_REPLICATES)]
     pub replicates: usize,
@@ -121,6 +124,7 @@ pub fn report(a: ReportArgs) -> anyhow::Result<ExitCode> {
                 dimension: a.dimension.clone(),
                 benchmark: a.benchmark.clone(),
                 replicates: Some(a.replicates.to_string()),
+                official_only: a.official_only.then(|| "1".to_string()),
                 ..Default::default()
             })
         })
