@@ -11,7 +11,7 @@ use yardstick_analysis::gap::{gap_from_store, Estimand, GapOptions, GapReport, G
 use yardstick_analysis::groups::GroupSpec;
 use yardstick_analysis::plot;
 use yardstick_analysis::query::Query;
-use yardstick_analysis::trend::{trend_from_store, TrendOptions, TrendOutput};
+use yardstick_analysis::trend::{trend_from_store, GapTrend, TrendOptions, TrendOutput};
 
 /// The CLI's defaults (`yardstick gap --help`, `yardstick trend --help`).
 pub const DEFAULT_REPLICATES: usize = 10_000;
@@ -252,21 +252,13 @@ fn trend_section(state: &AppState, p: &GapParams, metric: String) -> TrendSectio
         .and_then(|o| Ok(trend_from_store(&state.store, &state.registry, &o)?));
     match computed {
         Ok(report) => {
+            let verdict = |t: Option<&GapTrend>| {
+                t.map(|t| t.verdict_text.clone())
+                    .unwrap_or_else(|| "no trend fitted".into())
+            };
             let (svg, desc) = match &report {
-                TrendOutput::Release(r) => (
-                    plot::trend_svg(r),
-                    r.trend
-                        .as_ref()
-                        .map(|t| t.verdict_text.clone())
-                        .unwrap_or_else(|| "no trend fitted".into()),
-                ),
-                TrendOutput::Arena(r) => (
-                    plot::arena_trend_svg(r),
-                    r.trend
-                        .as_ref()
-                        .map(|t| t.verdict_text.clone())
-                        .unwrap_or_else(|| "no trend fitted".into()),
-                ),
+                TrendOutput::Release(r) => (plot::trend_svg(r), verdict(r.trend.as_ref())),
+                TrendOutput::Arena(r) => (plot::arena_trend_svg(r), verdict(r.trend.as_ref())),
             };
             let title = format!("Frontier, gap and lag of {metric}");
             TrendSection {

@@ -208,17 +208,33 @@ async fn run_html(
     .await
 }
 
+/// A page whose template reads one value, `key`, computed by `build` from the query string.
+async fn data_page<P, T>(
+    state: Shared,
+    api: String,
+    template: &'static str,
+    key: &'static str,
+    p: P,
+    build: fn(&AppState, &P) -> Result<T>,
+) -> Response
+where
+    P: Send + 'static,
+    T: Serialize + 'static,
+{
+    html_page(state, move |s| {
+        let c = ctx(s, "runs", api, key, build(s, &p)?);
+        s.render(template, c)
+    })
+    .await
+}
+
 async fn samples_html(
     State(state): State<Shared>,
     Query(p): Query<SamplesParams>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let api = api_link("/api/samples", &raw);
-    html_page(state, move |s| {
-        let c = ctx(s, "runs", api, "s", runs::samples_page(s, &p)?);
-        s.render("samples.html", c)
-    })
-    .await
+    data_page(state, api, "samples.html", "s", p, runs::samples_page).await
 }
 
 async fn sample_html(
@@ -227,11 +243,7 @@ async fn sample_html(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let api = api_link("/api/sample", &raw);
-    html_page(state, move |s| {
-        let c = ctx(s, "runs", api, "s", runs::sample_page(s, &p)?);
-        s.render("sample.html", c)
-    })
-    .await
+    data_page(state, api, "sample.html", "s", p, runs::sample_page).await
 }
 
 async fn compare_html(
@@ -240,11 +252,7 @@ async fn compare_html(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let api = api_link("/api/compare", &raw);
-    html_page(state, move |s| {
-        let c = ctx(s, "runs", api, "c", runs::compare_page(s, &p)?);
-        s.render("compare.html", c)
-    })
-    .await
+    data_page(state, api, "compare.html", "c", p, runs::compare_page).await
 }
 
 async fn css() -> Response {

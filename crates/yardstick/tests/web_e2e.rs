@@ -11,6 +11,8 @@
 //!
 //! Skips with a printed reason when chromium, chromedriver or `../shared/data` is absent (fails in CI).
 
+#[path = "support/mock_model.rs"]
+mod mock_model;
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
@@ -18,17 +20,15 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use webdriver::{find_program, Browser};
 use yardstick_store::ledger::{AggregateRecord, RunRecord, RunStatus, SampleRecord};
-use yardstick_testkit::{MockConfig, MockLm};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_yardstick"));
-    c.env_remove("YARDSTICK_STORE")
-        .env_remove("YARDSTICK_REGISTRY")
-        .env_remove("YARDSTICK_LOG")
-        .env("HF_HUB_OFFLINE", "1");
+    for inherited in ["YARDSTICK_STORE", "YARDSTICK_REGISTRY", "YARDSTICK_LOG"] {
+        c.env_remove(inherited);
+    }
+    c.env("HF_HUB_OFFLINE", "1");
     c
 }
 
@@ -90,19 +90,7 @@ fn measured_run(data: &Path, dir: &Path, db: &Path) {
     let gguf = data.join("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf");
     let tok_dir = dir.join("tok");
     run_ok(&["tokenizer", "export", s(&gguf), "-o", s(&tok_dir)]);
-    let tok = yardstick_backends::Tokenizer::from_path(&tok_dir).expect("exported tokenizer loads");
-    let pieces = tok.pieces().expect("local tokenizer has pieces");
-    let hf = tok.hf().expect("hf tokenizer").clone();
-    let mut config = MockConfig::synthetic(pieces.len());
-    config.pieces = (0..pieces.len() as u32)
-        .map(|i| pieces.piece(i).unwrap_or("").to_string())
-        .collect();
-    config.tokenize = Some(Arc::new(move |text: &str, special: bool| {
-        hf.encode(text, special)
-            .map(|e| e.get_ids().to_vec())
-            .unwrap_or_default()
-    }));
-    let mock = MockLm::start(config).expect("mock server");
+    let mock = mock_model::mock_for_tokenizer(&tok_dir);
     let url = mock.url();
     let bench = data.join("benchmarks");
     run_ok(&[
@@ -334,6 +322,36 @@ fn assert_gap_agrees(page: &[serde_json::Map<String, Value>], cli: &Value) {
     }
 }
 
+/// Each page with its stylesheet stays under 500 KB, and every answer carries the security headers.
+async fn assert_weight_and_headers(origin: &str, pages: &[&str]) {
+    let css = reqwest::get(format!("{origin}/static/style.css"))
+        .await
+        .expect("css")
+        .bytes()
+        .await
+        .expect("css body")
+        .len();
+    for page in pages {
+        let res = reqwest::get(format!("{origin}{page}")).await.expect("page");
+        let h = res.headers().clone();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("object-src 'none'"),
+            "{page}: {csp}"
+        );
+        assert_eq!(
+            h.get("x-content-type-options")
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff")
+        );
+        let body = res.bytes().await.expect("body").len();
+        assert!(body + css < 500_000, "{page}: {body} + {css} bytes");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_ui_in_a_real_browser() {
     let (Some(chromium), Some(driver)) = (
@@ -460,6 +478,7 @@ async fn web_ui_in_a_real_browser() {
         .await
         .expect("json");
     assert_eq!(api, cli, "/api/gap is the JSON of yardstick gap --json");
+    assert_weight_and_headers(&origin, &["/", &format!("/gap?{q}")]).await;
     let svg_title = b
         .script("return document.querySelector('figure.chart svg title').textContent")
         .await;
