@@ -1,7 +1,7 @@
 //! Reading one run in detail, for the web UI's run and sample pages: the run's full record, its tasks
 //! (config, hashes, progress), its aggregates and its samples. Read-only.
 
-use crate::ledger::{AggregateRecord, RunStatus, RunTaskRecord};
+use crate::ledger::{AggregateRecord, RunStatus, RunTaskRecord, SampleRecord};
 use crate::{Result, Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 
@@ -35,20 +35,12 @@ pub struct TaskProgress {
     pub docs_done: i64,
 }
 
-/// One stored sample of a run.
+/// One stored sample of a run: the record a run wrote, and the run it belongs to.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SampleRow {
     pub run_id: String,
-    pub task: String,
-    pub doc_id: i64,
-    pub filter: String,
-    pub doc_hash: String,
-    pub prompt_hash: String,
-    pub target_hash: String,
-    pub record: serde_json::Value,
-    pub request_keys: Vec<String>,
-    pub fewshot_ids: Vec<i64>,
-    pub metrics: serde_json::Value,
+    #[serde(flatten)]
+    pub sample: SampleRecord,
 }
 
 const SAMPLE_COLUMNS: &str =
@@ -68,16 +60,18 @@ fn sample_text(r: &rusqlite::Row<'_>) -> rusqlite::Result<SampleText> {
     Ok(SampleText {
         row: SampleRow {
             run_id: r.get(0)?,
-            task: r.get(1)?,
-            doc_id: r.get(2)?,
-            filter: r.get(3)?,
-            doc_hash: r.get(4)?,
-            prompt_hash: r.get(5)?,
-            target_hash: r.get(6)?,
-            record: serde_json::Value::Null,
-            request_keys: Vec::new(),
-            fewshot_ids: Vec::new(),
-            metrics: serde_json::Value::Null,
+            sample: SampleRecord {
+                task: r.get(1)?,
+                doc_id: r.get(2)?,
+                filter: r.get(3)?,
+                doc_hash: r.get(4)?,
+                prompt_hash: r.get(5)?,
+                target_hash: r.get(6)?,
+                record: serde_json::Value::Null,
+                request_keys: Vec::new(),
+                fewshot_ids: Vec::new(),
+                metrics: serde_json::Value::Null,
+            },
         },
         record: r.get(7)?,
         keys: r.get(8)?,
@@ -129,11 +123,14 @@ impl Store {
 
     fn sample_from_text(&self, t: SampleText) -> Result<SampleRow> {
         Ok(SampleRow {
-            record: self.parse_json("samples.record_json", &t.record)?,
-            request_keys: self.parse_json("samples.request_keys_json", &t.keys)?,
-            fewshot_ids: self.parse_json("samples.fewshot_ids_json", &t.shots)?,
-            metrics: self.parse_json("samples.metrics_json", &t.metrics)?,
-            ..t.row
+            run_id: t.row.run_id,
+            sample: SampleRecord {
+                record: self.parse_json("samples.record_json", &t.record)?,
+                request_keys: self.parse_json("samples.request_keys_json", &t.keys)?,
+                fewshot_ids: self.parse_json("samples.fewshot_ids_json", &t.shots)?,
+                metrics: self.parse_json("samples.metrics_json", &t.metrics)?,
+                ..t.row.sample
+            },
         })
     }
 
@@ -349,15 +346,20 @@ mod tests {
         assert!(store.run_detail("nope").expect("read").is_none());
 
         let all = store.run_samples("r1", "t", 10, 0).expect("samples");
-        let order: Vec<(i64, &str)> = all.iter().map(|s| (s.doc_id, s.filter.as_str())).collect();
+        let order: Vec<(i64, &str)> = all
+            .iter()
+            .map(|s| (s.sample.doc_id, s.sample.filter.as_str()))
+            .collect();
         assert_eq!(order, [(0, "a"), (1, "a"), (1, "b")]);
         assert_eq!(
-            store.run_samples("r1", "t", 1, 1).expect("page")[0].doc_id,
+            store.run_samples("r1", "t", 1, 1).expect("page")[0]
+                .sample
+                .doc_id,
             1
         );
         let one = store.run_sample("r1", "t", 1).expect("sample");
         assert_eq!(one.len(), 2);
-        assert_eq!(one[0].metrics, json!({"acc": 1}));
+        assert_eq!(one[0].sample.metrics, json!({"acc": 1}));
         assert!(store.run_sample("r1", "t", 9).expect("none").is_empty());
     }
 }

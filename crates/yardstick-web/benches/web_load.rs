@@ -2,7 +2,9 @@
 //! store, the server of `yardstick serve` (same router, same state) on a loopback port, and N concurrent
 //! clients, each sending its next request as soon as the last one is answered (keep-alive connections),
 //! for a fixed time per scenario. Reports p50/p95/p99 latency and throughput for the leaderboard page and
-//! its JSON API at 1 and 64 clients.
+//! its JSON API at 1 and 64 clients: the same view again and again (answered from the server's cache of
+//! rendered views after the first time), and a new view every request (filtered, sorted and rendered each
+//! time).
 //!
 //!   cargo bench -p yardstick-web --bench web_load [-- --seconds 8 --clients 1,64]
 //!
@@ -52,16 +54,24 @@ fn percentile(sorted: &[Duration], q: f64) -> f64 {
     sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
-async fn scenario(url: &str, clients: usize, seconds: f64) -> (Vec<Duration>, usize) {
+/// `fresh`: every request gets a query string of its own (a page of the 144 and a counter the server
+/// ignores), so none is answered from the server's cache of rendered views.
+async fn scenario(url: &str, clients: usize, seconds: f64, fresh: bool) -> (Vec<Duration>, usize) {
     let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let url = url.to_string();
+    for client_no in 0..clients {
+        let base = url.to_string();
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut lat = Vec::new();
             let mut bytes = 0;
+            let mut n = 0usize;
             while Instant::now() < end {
+                n += 1;
+                let url = match fresh {
+                    true => format!("{base}?page={}&req={client_no}-{n}", n % 144 + 1),
+                    false => base.clone(),
+                };
                 let t = Instant::now();
                 let res = client.get(&url).send().await.expect("request");
                 assert!(res.status().is_success(), "{url}: {}", res.status());
@@ -111,8 +121,14 @@ fn main() {
     });
     let clients_rt = tokio::runtime::Runtime::new().expect("client runtime");
     let targets = [
-        ("leaderboard page", "/"),
-        ("leaderboard API", "/api/leaderboard"),
+        ("leaderboard page", "/", false),
+        ("leaderboard API", "/api/leaderboard", false),
+        ("leaderboard page, every request a new view", "/", true),
+        (
+            "leaderboard API, every request a new view",
+            "/api/leaderboard",
+            true,
+        ),
     ];
     println!(
         "web_load: {} s per scenario, OLL v1 import ({}), {} CPU(s)",
@@ -126,12 +142,12 @@ fn main() {
     );
     println!("| target | clients | requests | req/s | p50 ms | p95 ms | p99 ms | bytes |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (label, path) in targets {
+    for (label, path, fresh) in targets {
         let url = format!("{base}{path}");
         // Warm-up: the first request builds the leaderboard table.
-        clients_rt.block_on(scenario(&url, 1, 1.0));
+        clients_rt.block_on(scenario(&url, 1, 1.0, false));
         for &c in &o.clients {
-            let (lat, size) = clients_rt.block_on(scenario(&url, c, o.seconds));
+            let (lat, size) = clients_rt.block_on(scenario(&url, c, o.seconds, fresh));
             println!(
                 "| {label} | {c} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {size} |",
                 lat.len(),

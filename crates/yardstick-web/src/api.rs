@@ -43,10 +43,23 @@ async fn answer<T: Serialize + Send + 'static>(
 }
 
 async fn leaderboard_api(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Response {
-    answer(s, move |s| {
-        LeaderboardPage::build(s, &leaderboard::parse_query(raw.as_deref()))
+    let computed = blocking(move || {
+        let table = s.table()?;
+        let key = format!("json?{}", raw.as_deref().unwrap_or(""));
+        s.rendered(&table, &key, || {
+            let page = LeaderboardPage::build(&s, &leaderboard::parse_query(raw.as_deref()))?;
+            serde_json::to_string(&page).map_err(|e| WebError::Task(e.to_string()))
+        })
     })
-    .await
+    .await;
+    match computed {
+        Ok(body) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response(),
+        Err(e) => (e.status(), Json(json!({ "error": e.to_string() }))).into_response(),
+    }
 }
 
 async fn model_api(State(s): State<Shared>, Query(p): Query<ModelParams>) -> Response {

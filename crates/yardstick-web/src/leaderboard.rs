@@ -6,7 +6,6 @@ use crate::table::{Cell, Column, Row};
 use crate::urls;
 use crate::view::{LeaderboardParams, View, PER_PAGE};
 use serde::Serialize;
-use std::collections::BTreeSet;
 
 /// A sortable column header.
 #[derive(Debug, Serialize)]
@@ -109,13 +108,7 @@ impl LeaderboardPage {
         let pages = total.div_ceil(view.per_page).max(1);
         let page_rows = view.page_of(&rows);
         let first = (view.page - 1) * view.per_page + 1;
-        let sources: Vec<String> = table
-            .rows
-            .iter()
-            .map(|r| r.source.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let sources = table.sources.clone();
         let mut headers: Vec<Header> = FIXED
             .iter()
             .map(|(key, label)| header(&view, key, label))

@@ -111,10 +111,19 @@ fn ctx(
 }
 
 async fn leaderboard_html(State(state): State<Shared>, RawQuery(raw): RawQuery) -> Response {
-    html_page(state, move |s| {
-        LeaderboardPage::build(s, &leaderboard::parse_query(raw.as_deref()))?.html(s)
+    let s = Arc::clone(&state);
+    let computed = blocking(move || {
+        let table = s.table()?;
+        let key = format!("html?{}", raw.as_deref().unwrap_or(""));
+        s.rendered(&table, &key, || {
+            LeaderboardPage::build(&s, &leaderboard::parse_query(raw.as_deref()))?.html(&s)
+        })
     })
-    .await
+    .await;
+    match computed {
+        Ok(body) => Html(body.to_string()).into_response(),
+        Err(e) => error_page(&state, &e),
+    }
 }
 
 async fn leaderboard_csv(State(state): State<Shared>, RawQuery(raw): RawQuery) -> Response {

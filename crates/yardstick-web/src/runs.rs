@@ -138,7 +138,7 @@ pub fn run_page(state: &AppState, p: &RunParams) -> Result<RunPage> {
                     "{} · {} ({})",
                     other.model_name,
                     t.task.task,
-                    &other.run_id[..other.run_id.len().min(12)]
+                    other.run_id.chars().take(12).collect::<String>()
                 ),
                 urls::link(
                     "/compare",
@@ -238,14 +238,15 @@ fn prompts(record: &serde_json::Value) -> serde_json::Value {
     }
 }
 
-fn view(s: SampleRow) -> SampleView {
+fn view(row: SampleRow) -> SampleView {
+    let s = row.sample;
     let sc = scores(&s.metrics);
     let field = |k: &str| s.record.get(k).cloned().unwrap_or_default();
     SampleView {
         link: urls::link(
             "/sample",
             &[
-                ("run", &s.run_id),
+                ("run", &row.run_id),
                 ("task", &s.task),
                 ("doc", &s.doc_id.to_string()),
             ],

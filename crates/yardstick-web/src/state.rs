@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::table::Table;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -15,6 +16,18 @@ pub struct AppState {
     pub registry: Registry,
     pub templates: minijinja::Environment<'static>,
     cached: Mutex<Option<(Stamp, Arc<Table>)>>,
+    responses: Mutex<Responses>,
+}
+
+/// Most rendered leaderboard answers kept (one per distinct query string).
+const RESPONSES_KEPT: usize = 256;
+
+/// Rendered answers of the leaderboard (page and JSON) by query string, for one version of the table:
+/// the same view of the same store is the same bytes, so it is rendered once.
+#[derive(Default)]
+struct Responses {
+    table: Option<Arc<Table>>,
+    bodies: HashMap<String, Arc<str>>,
 }
 
 /// Size and modification time of the store and its write-ahead log: any commit changes one of them.
@@ -40,6 +53,7 @@ impl AppState {
             registry,
             templates: crate::templates::environment(),
             cached: Mutex::new(None),
+            responses: Mutex::new(Responses::default()),
         })
     }
 
@@ -56,6 +70,36 @@ impl AppState {
         let table = Arc::new(Table::load(&self.store, &self.registry)?);
         *cached = Some((now, Arc::clone(&table)));
         Ok(table)
+    }
+
+    /// The answer for `key` rendered from `table` by `render`, or the one rendered before for the same key
+    /// and table.
+    pub fn rendered(
+        &self,
+        table: &Arc<Table>,
+        key: &str,
+        render: impl FnOnce() -> Result<String>,
+    ) -> Result<Arc<str>> {
+        {
+            let mut r = self.responses.lock().unwrap_or_else(|e| e.into_inner());
+            if !r.table.as_ref().is_some_and(|t| Arc::ptr_eq(t, table)) {
+                r.table = Some(Arc::clone(table));
+                r.bodies.clear();
+            }
+            if let Some(body) = r.bodies.get(key) {
+                return Ok(Arc::clone(body));
+            }
+        }
+        // Rendered without the lock: other requests go on meanwhile.
+        let body: Arc<str> = render()?.into();
+        let mut r = self.responses.lock().unwrap_or_else(|e| e.into_inner());
+        if r.table.as_ref().is_some_and(|t| Arc::ptr_eq(t, table)) {
+            if r.bodies.len() >= RESPONSES_KEPT {
+                r.bodies.clear();
+            }
+            r.bodies.insert(key.to_string(), Arc::clone(&body));
+        }
+        Ok(body)
     }
 
     /// Render a page template with its context.

@@ -47,6 +47,8 @@ pub struct Row {
 pub struct Table {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
+    /// Every source of the rows, sorted.
+    pub sources: Vec<String>,
 }
 
 /// A benchmark (imported) or task (measured) column, with how many rows have a value.
@@ -153,7 +155,17 @@ impl Table {
         }
         add_measured(store, &mut rows, &index)?;
         let columns = columns_of(&rows);
-        Ok(Table { columns, rows })
+        let sources = rows
+            .iter()
+            .map(|r| r.source.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(Table {
+            columns,
+            rows,
+            sources,
+        })
     }
 }
 

@@ -241,50 +241,36 @@ impl View {
         }
     }
 
-    fn compare(&self, a: &Row, b: &Row) -> Ordering {
-        fn opt<T: PartialOrd>(a: Option<T>, b: Option<T>, desc: bool) -> Ordering {
-            // Missing values go last whichever the direction.
-            match (a, b) {
-                (Some(x), Some(y)) => {
-                    let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
-                    if desc {
-                        o.reverse()
-                    } else {
-                        o
-                    }
-                }
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            }
-        }
-        let d = self.descending;
-        let primary = match self.sort.as_str() {
-            "model" => opt(Some(&a.model), Some(&b.model), d),
-            "source" => opt(Some(&a.source), Some(&b.source), d),
-            "org" => opt(a.org.as_ref(), b.org.as_ref(), d),
-            "country" => opt(a.country.as_ref(), b.country.as_ref(), d),
-            "released" => opt(a.release_date, b.release_date, d),
-            "params" => opt(a.params_b, b.params_b, d),
+    /// The value a row is sorted by, read once per row.
+    fn sort_key<'r>(&self, r: &'r Row) -> SortKey<'r> {
+        match self.sort.as_str() {
+            "model" => SortKey::Text(Some(&r.model)),
+            "source" => SortKey::Text(Some(&r.source)),
+            "org" => SortKey::Text(r.org.as_deref()),
+            "country" => SortKey::Text(r.country.as_deref()),
+            "released" => SortKey::Date(r.release_date),
+            "params" => SortKey::Number(r.params_b),
             s => {
                 let id = s.strip_prefix("b:").unwrap_or(s);
-                opt(
-                    a.cells.get(id).map(|c| c.value),
-                    b.cells.get(id).map(|c| c.value),
-                    d,
-                )
+                SortKey::Number(r.cells.get(id).map(|c| c.value))
             }
-        };
-        primary
-            .then_with(|| a.model.cmp(&b.model))
-            .then_with(|| a.source.cmp(&b.source))
+        }
     }
 
-    /// Every row that passes the filters, sorted.
+    /// Every row that passes the filters, sorted (ties by model name, then source).
     pub fn select<'t>(&self, table: &'t Table) -> Vec<&'t Row> {
-        let mut rows: Vec<&Row> = table.rows.iter().filter(|r| self.keeps(r)).collect();
-        rows.sort_by(|a, b| self.compare(a, b));
-        rows
+        let mut keyed: Vec<(SortKey<'t>, &'t Row)> = table
+            .rows
+            .iter()
+            .filter(|r| self.keeps(r))
+            .map(|r| (self.sort_key(r), r))
+            .collect();
+        keyed.sort_by(|(ka, a), (kb, b)| {
+            ka.cmp(kb, self.descending)
+                .then_with(|| a.model.cmp(&b.model))
+                .then_with(|| a.source.cmp(&b.source))
+        });
+        keyed.into_iter().map(|(_, r)| r).collect()
     }
 
     /// The rows of the current page.
@@ -326,6 +312,41 @@ impl View {
             }
         }
         crate::urls::query(&pairs)
+    }
+}
+
+/// What a row is sorted by.
+enum SortKey<'r> {
+    Text(Option<&'r str>),
+    Date(Option<NaiveDate>),
+    Number(Option<f64>),
+}
+
+impl SortKey<'_> {
+    /// Missing values go last whichever the direction.
+    fn cmp(&self, other: &Self, descending: bool) -> Ordering {
+        fn opt<T: PartialOrd>(a: Option<T>, b: Option<T>, desc: bool) -> Ordering {
+            match (a, b) {
+                (Some(x), Some(y)) => {
+                    let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+                    if desc {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                }
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+        }
+        match (self, other) {
+            (SortKey::Text(a), SortKey::Text(b)) => opt(*a, *b, descending),
+            (SortKey::Date(a), SortKey::Date(b)) => opt(*a, *b, descending),
+            (SortKey::Number(a), SortKey::Number(b)) => opt(*a, *b, descending),
+            // One view sorts every row by the same field: keys are always of one kind.
+            _ => Ordering::Equal,
+        }
     }
 }
 

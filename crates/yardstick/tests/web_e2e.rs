@@ -145,6 +145,7 @@ fn payload_run(db: &Path) -> (String, usize) {
     let records: Vec<SampleRecord> = samples
         .iter()
         .enumerate()
+        .map(|(i, row)| (i, &row.sample))
         .map(|(i, x)| SampleRecord {
             task: x.task.clone(),
             doc_id: x.doc_id,
