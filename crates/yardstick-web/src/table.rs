@@ -5,8 +5,9 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use yardstick_analysis::catalog;
+use yardstick_analysis::catalog::{self, Dimension};
 use yardstick_analysis::dataset::{Dataset, SOURCE_YARDSTICK};
+use yardstick_analysis::gap::dimension_score;
 use yardstick_analysis::Registry;
 use yardstick_store::observations::ScoreRow;
 use yardstick_store::Store;
@@ -59,34 +60,88 @@ pub struct Column {
     pub count: usize,
 }
 
-/// The binomial standard error of a proportion score over the benchmark's known number of items.
-fn binomial_se(benchmark: &str, source: &str, p: f64) -> Option<f64> {
-    let b = catalog::benchmark(benchmark)?;
-    if b.scale != catalog::Scale::Proportion || !(0.0..=1.0).contains(&p) {
+/// The binomial (Agresti–Coull, as the gap uses) standard error of a proportion score over its items: the
+/// source's count, else the benchmark's.
+fn binomial_se(s: &ScoreRow) -> Option<f64> {
+    let b = catalog::benchmark(&s.benchmark)?;
+    if b.scale != catalog::Scale::Proportion || !(0.0..=1.0).contains(&s.score) {
         return None;
     }
-    let n = f64::from(catalog::items_for(benchmark, source)?);
-    (n > 0.0).then(|| (p * (1.0 - p) / n).sqrt())
+    let n = s
+        .n_items
+        .or_else(|| catalog::items_for(&s.benchmark, &s.source).map(u64::from))?;
+    yardstick_stats::agresti_coull_se(s.score, n).ok()
 }
 
 fn cell_of(s: &ScoreRow) -> Cell {
     let around = |se: f64| (Some(s.score - Z95 * se), Some(s.score + Z95 * se));
-    let ((lo, hi), basis) = match (s.ci_lower, s.ci_upper, s.stderr) {
-        (Some(lo), Some(hi), _) => ((Some(lo), Some(hi)), Some("source")),
-        (_, _, Some(se)) => (around(se), Some("stderr")),
-        _ => match binomial_se(&s.benchmark, &s.source, s.score) {
-            Some(se) => (around(se), Some("binomial")),
-            None => ((None, None), None),
-        },
+    let binomial = binomial_se(s);
+    let ((lo, hi), basis) = match (s.ci_lower, s.ci_upper, s.stderr, binomial) {
+        (Some(lo), Some(hi), _, _) => ((Some(lo), Some(hi)), Some("source")),
+        (_, _, Some(se), _) => (around(se), Some("stderr")),
+        (_, _, None, Some(se)) => (around(se), Some("binomial")),
+        _ => ((None, None), None),
     };
     Cell {
         value: s.score,
-        stderr: s.stderr,
+        stderr: s.stderr.or(binomial),
         ci_lower: lo,
         ci_upper: hi,
         basis,
     }
 }
+
+/// Dimension cells (`dim:ID`): per imported row and dimension, the dimension score of the gap
+/// ([`dimension_score`]) over the dimension's benchmarks that the row's source reports, when the row has
+/// them all.
+fn add_dimensions(rows: &mut [Row]) {
+    let mut reported: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for r in rows.iter().filter(|r| !r.measured) {
+        reported
+            .entry(r.source.clone())
+            .or_default()
+            .extend(r.cells.keys().cloned());
+    }
+    for r in rows.iter_mut().filter(|r| !r.measured) {
+        let Some(have) = reported.get(&r.source) else {
+            continue;
+        };
+        for dim in Dimension::ALL
+            .into_iter()
+            .filter(|d| *d != Dimension::Overall)
+        {
+            let benches: Vec<&str> = catalog::benchmarks_of(dim)
+                .into_iter()
+                .map(|b| b.id)
+                .filter(|id| have.contains(*id))
+                .collect();
+            let parts: Option<Vec<(f64, Option<f64>, f64)>> = benches
+                .iter()
+                .map(|b| {
+                    let c = r.cells.get(*b)?;
+                    Some((c.value, c.stderr, catalog::baseline_for(b, &r.source)))
+                })
+                .collect();
+            let Some(parts) = parts.filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            let (value, se) = dimension_score(&parts);
+            r.cells.insert(
+                format!("{DIMENSION_PREFIX}{}", dim.id()),
+                Cell {
+                    value,
+                    stderr: se,
+                    ci_lower: se.map(|se| value - Z95 * se),
+                    ci_upper: se.map(|se| value + Z95 * se),
+                    basis: Some("dimension"),
+                },
+            );
+        }
+    }
+}
+
+/// Column ids of dimensions start with this.
+pub const DIMENSION_PREFIX: &str = "dim:";
 
 /// True when `new` should replace `old` as a model's score: a later snapshot (arena), then a later
 /// evaluation date (the rule `Dataset::latest_scores` uses).
@@ -153,6 +208,7 @@ impl Table {
         for ((i, bench), s) in chosen {
             rows[i].cells.insert(bench.to_string(), cell_of(s));
         }
+        add_dimensions(&mut rows);
         add_measured(store, &mut rows, &index)?;
         let columns = columns_of(&rows);
         let sources = rows
@@ -225,22 +281,120 @@ fn columns_of(rows: &[Row]) -> Vec<Column> {
         }
     }
     let cat = catalog::catalog();
-    let mut ids: Vec<&str> = cat
+    let dims: Vec<(String, String)> = Dimension::ALL
         .iter()
-        .map(|b| b.id)
-        .filter(|id| counts.contains_key(id))
+        .map(|d| {
+            let id = d.id();
+            let mut name = id.replace('_', " ");
+            name[..1].make_ascii_uppercase();
+            (
+                format!("{DIMENSION_PREFIX}{id}"),
+                format!("{name} (dimension)"),
+            )
+        })
         .collect();
-    let known: BTreeSet<&str> = ids.iter().copied().collect();
-    ids.extend(counts.keys().copied().filter(|k| !known.contains(k)));
-    ids.into_iter()
-        .map(|id| Column {
-            id: id.to_string(),
-            name: cat
-                .iter()
-                .find(|b| b.id == id)
-                .map(|b| b.name.to_string())
-                .unwrap_or_else(|| id.to_string()),
-            count: counts.get(id).copied().unwrap_or(0),
+    let mut named: Vec<(String, String)> = dims
+        .into_iter()
+        .chain(cat.iter().map(|b| (b.id.to_string(), b.name.to_string())))
+        .filter(|(id, _)| counts.contains_key(id.as_str()))
+        .collect();
+    let known: BTreeSet<String> = named.iter().map(|(id, _)| id.clone()).collect();
+    named.extend(
+        counts
+            .keys()
+            .filter(|k| !known.contains(**k))
+            .map(|k| (k.to_string(), k.to_string())),
+    );
+    named
+        .into_iter()
+        .map(|(id, name)| Column {
+            count: counts.get(id.as_str()).copied().unwrap_or(0),
+            id,
+            name,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn row(source: &str, model: &str, cells: &[(&str, f64, Option<f64>)]) -> Row {
+        Row {
+            source: source.into(),
+            model: model.into(),
+            measured: source == SOURCE_YARDSTICK,
+            org: None,
+            org_name: None,
+            country: None,
+            release_date: None,
+            params_b: None,
+            open_weights: None,
+            cells: cells
+                .iter()
+                .map(|(k, v, se)| {
+                    (
+                        k.to_string(),
+                        Cell {
+                            value: *v,
+                            stderr: *se,
+                            ci_lower: None,
+                            ci_upper: None,
+                            basis: None,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn dimension_cells_need_every_benchmark_the_source_reports() {
+        let mut rows = vec![
+            row(
+                "s",
+                "full",
+                &[
+                    ("mmlu", 0.85, Some(0.01)),
+                    ("arc_challenge", 0.5, Some(0.02)),
+                    ("winogrande", 0.75, None),
+                ],
+            ),
+            row(
+                "s",
+                "partial",
+                &[
+                    ("mmlu", 0.55, Some(0.01)),
+                    ("arc_challenge", 0.4, Some(0.02)),
+                ],
+            ),
+        ];
+        add_dimensions(&mut rows);
+        let k = &rows[0].cells["dim:knowledge"];
+        assert!((k.value - (0.85 - 0.25) / 0.75).abs() < 1e-12);
+        assert!((k.stderr.expect("se") - 0.01 / 0.75).abs() < 1e-12);
+        let r = &rows[0].cells["dim:reasoning"];
+        let expected = ((0.5 - 0.25) / 0.75 + (0.75 - 0.5) / 0.5) / 2.0;
+        assert!((r.value - expected).abs() < 1e-12, "{}", r.value);
+        assert!(r.stderr.is_none(), "one part has no SE");
+        // `partial` lacks winogrande, which its source reports: no reasoning score.
+        assert!(rows[1].cells.contains_key("dim:knowledge"));
+        assert!(!rows[1].cells.contains_key("dim:reasoning"));
+    }
+
+    #[test]
+    fn columns_put_dimensions_first_then_catalog_order() {
+        let rows = vec![row(
+            "s",
+            "m",
+            &[
+                ("zzz", 1.0, None),
+                ("gsm8k", 0.5, None),
+                ("mmlu", 0.5, None),
+                ("dim:math", 0.5, None),
+            ],
+        )];
+        let ids: Vec<String> = columns_of(&rows).into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["dim:math", "mmlu", "gsm8k", "zzz"]);
+    }
 }

@@ -366,3 +366,140 @@ fn default_columns(table: &Table) -> Vec<Column> {
         .cloned()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{Cell, Table};
+
+    fn row(model: &str, country: Option<&str>, params: Option<f64>, mmlu: Option<f64>) -> Row {
+        Row {
+            source: "s".into(),
+            model: model.into(),
+            measured: false,
+            org: Some("org".into()),
+            org_name: Some("Org".into()),
+            country: country.map(str::to_string),
+            release_date: None,
+            params_b: params,
+            open_weights: Some(true),
+            cells: mmlu
+                .map(|v| {
+                    let c = Cell {
+                        value: v,
+                        stderr: None,
+                        ci_lower: None,
+                        ci_upper: None,
+                        basis: None,
+                    };
+                    [("mmlu".to_string(), c)].into_iter().collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    fn table() -> Table {
+        Table {
+            columns: vec![Column {
+                id: "mmlu".into(),
+                name: "MMLU".into(),
+                count: 3,
+            }],
+            rows: vec![
+                row("a", Some("CN"), Some(7.0), Some(0.6)),
+                row("b", Some("US"), Some(70.0), Some(0.8)),
+                row("c", Some("CN"), None, Some(0.7)),
+                row("d", Some("cn"), Some(3.0), None),
+            ],
+            sources: vec!["s".into()],
+        }
+    }
+
+    fn models(p: LeaderboardParams) -> Vec<String> {
+        let t = table();
+        let v = View::parse(&p, &t).expect("valid view");
+        v.select(&t).iter().map(|r| r.model.clone()).collect()
+    }
+
+    #[test]
+    fn filters_and_sorts_with_missing_values_last() {
+        // Default: the first column, high to low; no score last.
+        assert_eq!(models(LeaderboardParams::default()), ["b", "c", "a", "d"]);
+        let cn = LeaderboardParams {
+            country: Some("cn".into()),
+            ..Default::default()
+        };
+        assert_eq!(models(cn.clone()), ["c", "a", "d"]);
+        // A parameter bound drops rows of unknown size.
+        let small = LeaderboardParams {
+            params_max: Some("10".into()),
+            ..cn
+        };
+        assert_eq!(models(small.clone()), ["a", "d"]);
+        let by_size = LeaderboardParams {
+            sort: Some("params".into()),
+            ..small
+        };
+        assert_eq!(models(by_size), ["d", "a"]);
+        let asc = LeaderboardParams {
+            sort: Some("b:mmlu".into()),
+            dir: Some("asc".into()),
+            ..Default::default()
+        };
+        assert_eq!(models(asc), ["a", "c", "b", "d"]);
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_with_the_reason() {
+        let t = table();
+        for (p, needle) in [
+            (
+                LeaderboardParams {
+                    params_min: Some("seven".into()),
+                    ..Default::default()
+                },
+                "not a number",
+            ),
+            (
+                LeaderboardParams {
+                    cols: Some("nope".into()),
+                    ..Default::default()
+                },
+                "no column",
+            ),
+            (
+                LeaderboardParams {
+                    sort: Some("b:nope".into()),
+                    ..Default::default()
+                },
+                "sort=",
+            ),
+            (
+                LeaderboardParams {
+                    per_page: Some("0".into()),
+                    ..Default::default()
+                },
+                "per_page",
+            ),
+        ] {
+            let err = View::parse(&p, &t).expect_err("refused").to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_query_string_keeps_the_view_and_applies_changes() {
+        let t = table();
+        let p = LeaderboardParams {
+            country: Some("CN".into()),
+            q: Some("a b&c".into()),
+            ..Default::default()
+        };
+        let v = View::parse(&p, &t).expect("valid");
+        assert_eq!(
+            v.query_string(&[("page", Some("2"))]),
+            "?q=a%20b%26c&country=CN&page=2"
+        );
+        assert_eq!(v.query_string(&[("country", None)]), "?q=a%20b%26c");
+    }
+}
