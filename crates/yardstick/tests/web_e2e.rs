@@ -323,6 +323,46 @@ fn assert_gap_agrees(page: &[serde_json::Map<String, Value>], cli: &Value) {
     }
 }
 
+/// Every path of the OpenAPI document answers JSON (200, or 400/404 with an `error` when a required
+/// parameter is missing); only GET exists; a request for another host name is refused (DNS rebinding).
+async fn assert_api_and_host_check(origin: &str) {
+    let doc: Value = reqwest::get(format!("{origin}/api/openapi.json"))
+        .await
+        .expect("openapi")
+        .json()
+        .await
+        .expect("openapi json");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 9, "{paths:?}");
+    for path in paths.keys() {
+        let res = reqwest::get(format!("{origin}{path}")).await.expect("api");
+        let status = res.status().as_u16();
+        let body: Value = res
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: not JSON: {e}"));
+        match status {
+            200 => {}
+            400 | 404 => assert!(body["error"].is_string(), "{path}: {body}"),
+            s => panic!("{path}: status {s}: {body}"),
+        }
+    }
+    let client = reqwest::Client::new();
+    let post = client
+        .post(format!("{origin}/"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status().as_u16(), 405, "no write endpoint");
+    let rebound = client
+        .get(format!("{origin}/"))
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(rebound.status().as_u16(), 421, "foreign Host refused");
+}
+
 /// Each page with its stylesheet stays under 500 KB, and every answer carries the security headers.
 async fn assert_weight_and_headers(origin: &str, pages: &[&str]) {
     let css = reqwest::get(format!("{origin}/static/style.css"))
@@ -480,6 +520,7 @@ async fn web_ui_in_a_real_browser() {
         .expect("json");
     assert_eq!(api, cli, "/api/gap is the JSON of yardstick gap --json");
     assert_weight_and_headers(&origin, &["/", &format!("/gap?{q}")]).await;
+    assert_api_and_host_check(&origin).await;
     let svg_title = b
         .script("return document.querySelector('figure.chart svg title').textContent")
         .await;
@@ -598,4 +639,47 @@ async fn web_ui_in_a_real_browser() {
     let first = cli["rows"][0]["estimate"].as_f64().expect("estimate");
     assert!(html.contains(&format!("{first:.4}")), "the gap's estimate");
     mark("report checked");
+}
+
+#[test]
+fn serve_binds_loopback_unless_told_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("empty.db");
+    yardstick_store::Store::open(&db).expect("create store");
+    let o = bin()
+        .args(["serve", "--store", s(&db), "--bind", "0.0.0.0:0"])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--allow-remote"),
+        "{err}"
+    );
+    let o = bin()
+        .args(["serve", "--store", s(&dir.path().join("none.db"))])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no store at"));
+    let mut child = bin()
+        .args([
+            "serve",
+            "--store",
+            s(&db),
+            "--bind",
+            "0.0.0.0:0",
+            "--allow-remote",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut line)
+        .expect("warning line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("warning: serving on 0.0.0.0:"), "{line}");
 }
