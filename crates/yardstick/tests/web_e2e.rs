@@ -393,6 +393,231 @@ async fn assert_weight_and_headers(origin: &str, pages: &[&str]) {
     }
 }
 
+/// Leaderboard: the form filters by country and parameters; a header sorts; a row opens its model.
+async fn check_leaderboard_and_model(b: &Browser, origin: &str, shots: &Path) {
+    let origin = origin.to_string();
+    // Leaderboard: the form filters by country and parameters; a header sorts.
+    b.goto(&format!("{origin}/")).await;
+    assert_inert(b, &origin, "leaderboard").await;
+    let all = b.text("#count").await;
+    let total: usize = all
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("count");
+    assert!(total > 7169, "v1 + v2 + measured rows: {all}");
+    b.fill("input[name=country]", "CN").await;
+    b.fill("input[name=params_max]", "10").await;
+    b.click("form.filters button[type=submit]").await;
+    let url = b.wait_for_url("country=").await;
+    assert!(
+        url.contains("country=CN") && url.contains("params_max=10"),
+        "{url}"
+    );
+    let filtered: usize = b
+        .text("#count")
+        .await
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("count");
+    assert!(filtered > 0 && filtered < total, "{filtered} of {total}");
+    // Columns: # model source org country released params open …
+    let countries = cells(b, "#leaderboard tbody td:nth-child(5)").await;
+    assert!(
+        !countries.is_empty() && countries.iter().all(|c| c == "CN"),
+        "{countries:?}"
+    );
+    b.click("#leaderboard thead th:nth-child(7) a").await;
+    let url = b.wait_for_url("sort=params").await;
+    assert!(
+        url.contains("sort=params") && url.contains("country=CN"),
+        "sorting keeps the filters: {url}"
+    );
+    let params: Vec<f64> = cells(b, "#leaderboard tbody td:nth-child(7)")
+        .await
+        .iter()
+        .map(|p| p.parse().expect("params shown for every filtered row"))
+        .collect();
+    assert!(params.iter().all(|p| *p <= 10.0), "{params:?}");
+    assert!(
+        params.windows(2).all(|w| w[0] <= w[1]),
+        "ascending: {params:?}"
+    );
+    assert_inert(b, &origin, "filtered leaderboard").await;
+    b.screenshot(&shots.join("leaderboard.png")).await;
+
+    // A model.
+    let name = b.text("#leaderboard tbody tr:first-child td.model a").await;
+    b.click("#leaderboard tbody tr:first-child td.model a")
+        .await;
+    assert_eq!(b.text("h1").await, name);
+    assert_inert(b, &origin, "model").await;
+    b.screenshot(&shots.join("model.png")).await;
+}
+
+/// A gap view: the same numbers as `yardstick gap --json` with the same options (returned).
+async fn check_gap(b: &Browser, origin: &str, shots: &Path, db: &Path) -> Value {
+    let origin = origin.to_string();
+    // A gap view: the same numbers as `yardstick gap --json` with the same options.
+    let q =
+        "between=country%3DUS&and=country%3DCN&official_only=1&benchmark=mmlu_pro&replicates=500";
+    b.goto(&format!("{origin}/gap?{q}")).await;
+    assert_inert(b, &origin, "gap").await;
+    let cli: Value = serde_json::from_str(&run_ok(&[
+        "gap",
+        "--between",
+        "country=US",
+        "--and",
+        "country=CN",
+        "--official-only",
+        "--benchmark",
+        "mmlu_pro",
+        "--replicates",
+        "500",
+        "--store",
+        s(db),
+        "--json",
+    ]))
+    .expect("gap --json");
+    assert_gap_agrees(&gap_page_numbers(b).await, &cli);
+    let api: Value = reqwest::get(format!("{origin}/api/gap?{q}"))
+        .await
+        .expect("api")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(api, cli, "/api/gap is the JSON of yardstick gap --json");
+    assert_weight_and_headers(&origin, &["/", &format!("/gap?{q}")]).await;
+    assert_api_and_host_check(&origin).await;
+    let svg_title = b
+        .script("return document.querySelector('figure.chart svg title').textContent")
+        .await;
+    assert!(
+        svg_title.as_str().unwrap_or("").contains("country=US"),
+        "{svg_title}"
+    );
+    assert!(!b.text("#verdict").await.is_empty(), "trend verdict shown");
+    b.screenshot(&shots.join("gap.png")).await;
+
+    cli
+}
+
+/// Runs → the measured run → its samples → one sample.
+async fn check_runs_and_sample(b: &Browser, origin: &str, shots: &Path) {
+    let origin = origin.to_string();
+    // Runs → the measured run → its wrong answers → one sample.
+    b.goto(&format!("{origin}/runs")).await;
+    assert_inert(b, &origin, "runs").await;
+    b.click("#runs tbody tr:last-child td:first-child a").await;
+    assert!(b.text("#tasks").await.contains("mmlu_anatomy"));
+    b.click("#tasks tbody tr:first-child td:last-child a").await;
+    assert_inert(b, &origin, "samples").await;
+    b.click("#samples tbody tr:first-child td:first-child a")
+        .await;
+    assert!(!b.text("#prompt-0").await.is_empty(), "the prompt is shown");
+    let verdict = b.text("main section h2").await;
+    assert!(
+        verdict.ends_with("right") || verdict.ends_with("wrong"),
+        "scored: {verdict}"
+    );
+    assert_inert(b, &origin, "sample").await;
+    b.screenshot(&shots.join("sample.png")).await;
+}
+
+/// XSS: imported names and stored samples render as text on every page that shows them.
+async fn check_xss(b: &Browser, origin: &str, xss_run: &str, n_payload: usize) {
+    let origin = origin.to_string();
+    // XSS: imported names render as text on the leaderboard and their model pages.
+    b.goto(&format!("{origin}/?q=xssprobe&cols=mmlu_pro")).await;
+    assert_inert(b, &origin, "payload leaderboard").await;
+    let names = cells(b, "#leaderboard tbody td.model").await;
+    for p in NAME_PAYLOADS {
+        assert!(
+            names.iter().any(|n| n == p),
+            "{p} shown as text among {names:?}"
+        );
+    }
+    let links = b
+        .script("return [...document.querySelectorAll('td.model a')].map(a => a.href)")
+        .await;
+    for link in links.as_array().expect("links") {
+        let link = link.as_str().expect("href");
+        assert!(link.starts_with(&format!("{origin}/model?")), "{link}");
+        b.goto(link).await;
+        let h1 = b.text("h1").await;
+        assert!(
+            NAME_PAYLOADS.contains(&h1.as_str()) || h1 == RUN_MODEL,
+            "{h1}"
+        );
+        assert_inert(b, &origin, &format!("model page of {h1}")).await;
+    }
+    // … and stored samples render as text on the run, samples, sample and side-by-side pages.
+    for page in [
+        "/runs".to_string(),
+        format!("/run?id={xss_run}"),
+        format!("/samples?run={xss_run}&task=mmlu_anatomy"),
+        format!("/sample?run={xss_run}&task=mmlu_anatomy&doc=0"),
+    ] {
+        b.goto(&format!("{origin}{page}")).await;
+        assert_inert(b, &origin, &page).await;
+    }
+    assert!(
+        b.text("#response-0").await.contains(SAMPLE_PAYLOAD),
+        "response shown as text"
+    );
+    // Wrong answers only: the payload run scored every other item 0.
+    b.goto(&format!(
+        "{origin}/samples?run={xss_run}&task=mmlu_anatomy&wrong=1"
+    ))
+    .await;
+    assert_inert(b, &origin, "wrong samples").await;
+    let classes = b
+        .script(
+            "return [...document.querySelectorAll('#samples tbody tr')].map(tr => tr.className)",
+        )
+        .await;
+    let classes = classes.as_array().expect("rows");
+    assert_eq!(classes.len(), n_payload.div_ceil(2), "{classes:?}");
+    assert!(classes.iter().all(|c| c == "wrong"), "{classes:?}");
+    b.goto(&format!("{origin}/run?id={xss_run}")).await;
+    b.click("main ul li a").await;
+    b.wait_for_url("/compare?").await;
+    assert_inert(b, &origin, "compare").await;
+    let compared = b.text("#compare").await;
+    assert!(
+        compared.contains(SAMPLE_PAYLOAD),
+        "paired view shows the payload as text"
+    );
+}
+
+/// The shareable report: one file, no script, the gap's numbers and chart inline.
+fn check_report(dir: &Path, db: &Path, cli: &Value) {
+    // The shareable report: one file, no script, the gap's numbers and chart inline.
+    let report = dir.join("report.html");
+    run_ok(&[
+        "report",
+        "--out",
+        s(&report),
+        "--store",
+        s(db),
+        "--gap",
+        "country=US vs country=CN",
+        "--official-only",
+        "--benchmark",
+        "mmlu_pro",
+        "--replicates",
+        "500",
+        "--rows",
+        "20",
+    ]);
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(!html.contains("<script"), "no script in the report");
+    assert!(html.contains("<svg") && html.contains("Content-Security-Policy"));
+    let first = cli["rows"][0]["estimate"].as_f64().expect("estimate");
+    assert!(html.contains(&format!("{first:.4}")), "the gap's estimate");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_ui_in_a_real_browser() {
     let (Some(chromium), Some(driver)) = (
@@ -429,215 +654,17 @@ async fn web_ui_in_a_real_browser() {
     let b = Browser::start(&chromium, &driver).await;
     mark("server and browser started");
 
-    // Leaderboard: the form filters by country and parameters; a header sorts.
-    b.goto(&format!("{origin}/")).await;
-    assert_inert(&b, &origin, "leaderboard").await;
-    let all = b.text("#count").await;
-    let total: usize = all
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .expect("count");
-    assert!(total > 7169, "v1 + v2 + measured rows: {all}");
-    b.fill("input[name=country]", "CN").await;
-    b.fill("input[name=params_max]", "10").await;
-    b.click("form.filters button[type=submit]").await;
-    let url = b.wait_for_url("country=").await;
-    assert!(
-        url.contains("country=CN") && url.contains("params_max=10"),
-        "{url}"
-    );
-    let filtered: usize = b
-        .text("#count")
-        .await
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .expect("count");
-    assert!(filtered > 0 && filtered < total, "{filtered} of {total}");
-    // Columns: # model source org country released params open …
-    let countries = cells(&b, "#leaderboard tbody td:nth-child(5)").await;
-    assert!(
-        !countries.is_empty() && countries.iter().all(|c| c == "CN"),
-        "{countries:?}"
-    );
-    b.click("#leaderboard thead th:nth-child(7) a").await;
-    let url = b.wait_for_url("sort=params").await;
-    assert!(
-        url.contains("sort=params") && url.contains("country=CN"),
-        "sorting keeps the filters: {url}"
-    );
-    let params: Vec<f64> = cells(&b, "#leaderboard tbody td:nth-child(7)")
-        .await
-        .iter()
-        .map(|p| p.parse().expect("params shown for every filtered row"))
-        .collect();
-    assert!(params.iter().all(|p| *p <= 10.0), "{params:?}");
-    assert!(
-        params.windows(2).all(|w| w[0] <= w[1]),
-        "ascending: {params:?}"
-    );
-    assert_inert(&b, &origin, "filtered leaderboard").await;
-    b.screenshot(&shots.join("leaderboard.png")).await;
-
-    mark("leaderboard checked");
-    // A model.
-    let name = b.text("#leaderboard tbody tr:first-child td.model a").await;
-    b.click("#leaderboard tbody tr:first-child td.model a")
-        .await;
-    assert_eq!(b.text("h1").await, name);
-    assert_inert(&b, &origin, "model").await;
-    b.screenshot(&shots.join("model.png")).await;
-
+    check_leaderboard_and_model(&b, &origin, &shots).await;
     mark("model checked");
-    // A gap view: the same numbers as `yardstick gap --json` with the same options.
-    let q =
-        "between=country%3DUS&and=country%3DCN&official_only=1&benchmark=mmlu_pro&replicates=500";
-    b.goto(&format!("{origin}/gap?{q}")).await;
-    assert_inert(&b, &origin, "gap").await;
-    let cli: Value = serde_json::from_str(&run_ok(&[
-        "gap",
-        "--between",
-        "country=US",
-        "--and",
-        "country=CN",
-        "--official-only",
-        "--benchmark",
-        "mmlu_pro",
-        "--replicates",
-        "500",
-        "--store",
-        s(&db),
-        "--json",
-    ]))
-    .expect("gap --json");
-    assert_gap_agrees(&gap_page_numbers(&b).await, &cli);
-    let api: Value = reqwest::get(format!("{origin}/api/gap?{q}"))
-        .await
-        .expect("api")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(api, cli, "/api/gap is the JSON of yardstick gap --json");
-    assert_weight_and_headers(&origin, &["/", &format!("/gap?{q}")]).await;
-    assert_api_and_host_check(&origin).await;
-    let svg_title = b
-        .script("return document.querySelector('figure.chart svg title').textContent")
-        .await;
-    assert!(
-        svg_title.as_str().unwrap_or("").contains("country=US"),
-        "{svg_title}"
-    );
-    assert!(!b.text("#verdict").await.is_empty(), "trend verdict shown");
-    b.screenshot(&shots.join("gap.png")).await;
-
+    let cli = check_gap(&b, &origin, &shots, &db).await;
     mark("gap checked");
-    // Runs → the measured run → its wrong answers → one sample.
-    b.goto(&format!("{origin}/runs")).await;
-    assert_inert(&b, &origin, "runs").await;
-    b.click("#runs tbody tr:last-child td:first-child a").await;
-    assert!(b.text("#tasks").await.contains("mmlu_anatomy"));
-    b.click("#tasks tbody tr:first-child td:last-child a").await;
-    assert_inert(&b, &origin, "samples").await;
-    b.click("#samples tbody tr:first-child td:first-child a")
-        .await;
-    assert!(!b.text("#prompt-0").await.is_empty(), "the prompt is shown");
-    let verdict = b.text("main section h2").await;
-    assert!(
-        verdict.ends_with("right") || verdict.ends_with("wrong"),
-        "scored: {verdict}"
-    );
-    assert_inert(&b, &origin, "sample").await;
-    b.screenshot(&shots.join("sample.png")).await;
-
+    check_runs_and_sample(&b, &origin, &shots).await;
     mark("runs and samples checked");
-    // XSS: imported names render as text on the leaderboard and their model pages.
-    b.goto(&format!("{origin}/?q=xssprobe&cols=mmlu_pro")).await;
-    assert_inert(&b, &origin, "payload leaderboard").await;
-    let names = cells(&b, "#leaderboard tbody td.model").await;
-    for p in NAME_PAYLOADS {
-        assert!(
-            names.iter().any(|n| n == p),
-            "{p} shown as text among {names:?}"
-        );
-    }
-    let links = b
-        .script("return [...document.querySelectorAll('td.model a')].map(a => a.href)")
-        .await;
-    for link in links.as_array().expect("links") {
-        let link = link.as_str().expect("href");
-        assert!(link.starts_with(&format!("{origin}/model?")), "{link}");
-        b.goto(link).await;
-        let h1 = b.text("h1").await;
-        assert!(
-            NAME_PAYLOADS.contains(&h1.as_str()) || h1 == RUN_MODEL,
-            "{h1}"
-        );
-        assert_inert(&b, &origin, &format!("model page of {h1}")).await;
-    }
-    // … and stored samples render as text on the run, samples, sample and side-by-side pages.
-    for page in [
-        "/runs".to_string(),
-        format!("/run?id={xss_run}"),
-        format!("/samples?run={xss_run}&task=mmlu_anatomy"),
-        format!("/sample?run={xss_run}&task=mmlu_anatomy&doc=0"),
-    ] {
-        b.goto(&format!("{origin}{page}")).await;
-        assert_inert(&b, &origin, &page).await;
-    }
-    assert!(
-        b.text("#response-0").await.contains(SAMPLE_PAYLOAD),
-        "response shown as text"
-    );
-    // Wrong answers only: the payload run scored every other item 0.
-    b.goto(&format!(
-        "{origin}/samples?run={xss_run}&task=mmlu_anatomy&wrong=1"
-    ))
-    .await;
-    assert_inert(&b, &origin, "wrong samples").await;
-    let classes = b
-        .script(
-            "return [...document.querySelectorAll('#samples tbody tr')].map(tr => tr.className)",
-        )
-        .await;
-    let classes = classes.as_array().expect("rows");
-    assert_eq!(classes.len(), n_payload.div_ceil(2), "{classes:?}");
-    assert!(classes.iter().all(|c| c == "wrong"), "{classes:?}");
-    b.goto(&format!("{origin}/run?id={xss_run}")).await;
-    b.click("main ul li a").await;
-    b.wait_for_url("/compare?").await;
-    assert_inert(&b, &origin, "compare").await;
-    let compared = b.text("#compare").await;
-    assert!(
-        compared.contains(SAMPLE_PAYLOAD),
-        "paired view shows the payload as text"
-    );
+    check_xss(&b, &origin, &xss_run, n_payload).await;
     b.quit().await;
     mark("XSS pages checked");
 
-    // The shareable report: one file, no script, the gap's numbers and chart inline.
-    let report = dir.path().join("report.html");
-    run_ok(&[
-        "report",
-        "--out",
-        s(&report),
-        "--store",
-        s(&db),
-        "--gap",
-        "country=US vs country=CN",
-        "--official-only",
-        "--benchmark",
-        "mmlu_pro",
-        "--replicates",
-        "500",
-        "--rows",
-        "20",
-    ]);
-    let html = std::fs::read_to_string(&report).expect("report");
-    assert!(!html.contains("<script"), "no script in the report");
-    assert!(html.contains("<svg") && html.contains("Content-Security-Policy"));
-    let first = cli["rows"][0]["estimate"].as_f64().expect("estimate");
-    assert!(html.contains(&format!("{first:.4}")), "the gap's estimate");
+    check_report(dir.path(), &db, &cli);
     mark("report checked");
 }
 
