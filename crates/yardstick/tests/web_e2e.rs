@@ -126,20 +126,19 @@ fn payload_run(db: &Path) -> (String, usize) {
         .run_samples(first, "mmlu_anatomy", 1000, 0)
         .expect("samples");
     let run_id = "f00dfeedxssrun0000000000000000000000000000000000000000000000000".to_string();
-    store
-        .begin_run(&RunRecord {
-            run_id: run_id.clone(),
-            command: format!("yardstick run --model '{SAMPLE_PAYLOAD}'"),
-            model_name: RUN_MODEL.into(),
-            model_location: SAMPLE_PAYLOAD.into(),
-            model_fingerprint: "xss".into(),
-            config: json!({ "note": SAMPLE_PAYLOAD }),
-            tool_version: "test".into(),
-            lm_eval_compat: "0.4.13".into(),
-            git_rev: None,
-            hardware: json!({ "gpu": SAMPLE_PAYLOAD }),
-        })
-        .expect("begin run");
+    let record = RunRecord {
+        run_id: run_id.clone(),
+        command: format!("yardstick run --model '{SAMPLE_PAYLOAD}'"),
+        model_name: RUN_MODEL.into(),
+        model_location: SAMPLE_PAYLOAD.into(),
+        model_fingerprint: "xss".into(),
+        config: json!({ "note": SAMPLE_PAYLOAD }),
+        tool_version: "test".into(),
+        lm_eval_compat: "0.4.13".into(),
+        git_rev: None,
+        hardware: json!({ "gpu": SAMPLE_PAYLOAD }),
+    };
+    store.begin_run(&record).expect("begin run");
     let task = &detail.tasks[0].task;
     store.put_run_task(&run_id, task).expect("run task");
     let records: Vec<SampleRecord> = samples
@@ -180,6 +179,12 @@ fn payload_run(db: &Path) -> (String, usize) {
     store
         .end_run(&run_id, RunStatus::Finished, &json!({}))
         .expect("end run");
+    // A run still running: its page refreshes itself.
+    let running = RunRecord {
+        run_id: "f00dfeedrunning".into(),
+        ..record
+    };
+    store.begin_run(&running).expect("begin running run");
     (run_id, samples.len())
 }
 
@@ -499,6 +504,18 @@ async fn check_gap(b: &Browser, origin: &str, shots: &Path, db: &Path) -> Value 
     );
     assert!(!b.text("#verdict").await.is_empty(), "trend verdict shown");
     b.screenshot(&shots.join("gap.png")).await;
+    // Dark theme: dark page, the chart inverted onto it (the renderer draws on white).
+    b.prefer_dark(true).await;
+    let look = b
+        .script(
+            "return [getComputedStyle(document.body).backgroundColor,
+                     getComputedStyle(document.querySelector('figure.chart svg')).filter]",
+        )
+        .await;
+    assert_eq!(look[0], "rgb(20, 23, 27)", "{look}");
+    assert!(look[1].as_str().unwrap_or("").contains("invert"), "{look}");
+    b.screenshot(&shots.join("gap-dark.png")).await;
+    b.prefer_dark(false).await;
 
     cli
 }
@@ -562,6 +579,15 @@ async fn check_xss(b: &Browser, origin: &str, xss_run: &str, n_payload: usize) {
         b.goto(&format!("{origin}{page}")).await;
         assert_inert(b, &origin, &page).await;
     }
+    b.goto(&format!("{origin}/run?id=f00dfeedrunning")).await;
+    let refresh = b
+        .script("return document.querySelector('meta[http-equiv=refresh]')?.content ?? null")
+        .await;
+    assert_eq!(refresh, "5", "a running run's page refreshes itself");
+    b.goto(&format!(
+        "{origin}/sample?run={xss_run}&task=mmlu_anatomy&doc=0"
+    ))
+    .await;
     assert!(
         b.text("#response-0").await.contains(SAMPLE_PAYLOAD),
         "response shown as text"

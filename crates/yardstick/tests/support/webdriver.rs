@@ -215,6 +215,18 @@ impl Browser {
         .await;
     }
 
+    /// Emulate `prefers-color-scheme: dark` (true) or light (false) through the DevTools protocol.
+    pub async fn prefer_dark(&self, dark: bool) {
+        let scheme = if dark { "dark" } else { "light" };
+        self.call(
+            "POST",
+            &self.s("/goog/cdp/execute"),
+            Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
+        )
+        .await;
+    }
+
     /// Save a PNG screenshot of the window.
     pub async fn screenshot(&self, path: &Path) {
         let v = self.call("GET", &self.s("/screenshot"), None).await;
