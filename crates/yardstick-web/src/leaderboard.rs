@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::state::AppState;
 use crate::table::{Cell, Column, Row};
+use crate::templates::fmt_score;
 use crate::urls;
 use crate::view::{LeaderboardParams, View, PER_PAGE};
 use serde::Serialize;
@@ -21,6 +22,80 @@ pub struct Header {
 pub struct ShownRow {
     pub link: String,
     pub row: Row,
+}
+
+/// A row as the page prints it: every text formatted here, once, rather than by template macros.
+#[derive(Serialize)]
+struct HtmlRow<'a> {
+    link: &'a str,
+    model: &'a str,
+    source: &'a str,
+    org: &'a str,
+    country: &'a str,
+    released: String,
+    params: String,
+    open: &'static str,
+    cells: Vec<Option<HtmlCell>>,
+}
+
+/// A score cell: its exact value (for `data-value`), its text, half its interval and the interval.
+#[derive(Serialize)]
+struct HtmlCell {
+    value: String,
+    text: String,
+    pm: Option<String>,
+    title: Option<String>,
+}
+
+impl<'a> HtmlRow<'a> {
+    fn of(r: &'a ShownRow, columns: &[Column]) -> HtmlRow<'a> {
+        let row = &r.row;
+        HtmlRow {
+            link: &r.link,
+            model: &row.model,
+            source: &row.source,
+            org: row
+                .org_name
+                .as_deref()
+                .or(row.org.as_deref())
+                .unwrap_or("—"),
+            country: row.country.as_deref().unwrap_or("—"),
+            released: row
+                .release_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "—".into()),
+            params: row
+                .params_b
+                .map(|p| format!("{p:.1}"))
+                .unwrap_or_else(|| "—".into()),
+            open: match row.open_weights {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "—",
+            },
+            cells: columns
+                .iter()
+                .map(|c| row.cells.get(&c.id).map(html_cell))
+                .collect(),
+        }
+    }
+}
+
+fn html_cell(c: &Cell) -> HtmlCell {
+    let interval = c.ci_lower.zip(c.ci_upper);
+    HtmlCell {
+        value: c.value.to_string(),
+        text: fmt_score(c.value),
+        pm: interval.map(|(lo, hi)| fmt_score((hi - lo) / 2.0)),
+        title: interval.map(|(lo, hi)| {
+            format!(
+                "95% CI [{}, {}] ({})",
+                fmt_score(lo),
+                fmt_score(hi),
+                c.basis.unwrap_or("")
+            )
+        }),
+    }
 }
 
 /// Everything the leaderboard page shows (its JSON is `/api/leaderboard`).
@@ -166,7 +241,12 @@ impl LeaderboardPage {
                 last => self.last,
                 page => self.page,
                 pages => self.pages,
-                rows => minijinja::Value::from_serialize(&self.rows),
+                rows => minijinja::Value::from_serialize(
+                    self.rows
+                        .iter()
+                        .map(|r| HtmlRow::of(r, &self.shown_columns))
+                        .collect::<Vec<_>>()
+                ),
                 headers => minijinja::Value::from_serialize(&self.headers),
                 shown_columns => minijinja::Value::from_serialize(&self.shown_columns),
                 shown_ids => shown_ids,

@@ -37,13 +37,18 @@ fn num(v: Value, digits: Option<usize>) -> String {
     }
 }
 
-/// `{{ x|score }}`: a leaderboard score, 3 decimals on a 0–1 scale, 1 on larger scales (0–100, Elo).
-fn score(v: Value) -> String {
-    match as_f64(&v) {
-        Some(x) if x.abs() >= 10.0 => format!("{x:.1}"),
-        Some(x) => format!("{x:.3}"),
-        None => "—".into(),
+/// A leaderboard score: 3 decimals on a 0–1 scale, 1 on larger scales (0–100, Elo).
+pub fn fmt_score(x: f64) -> String {
+    if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
     }
+}
+
+/// `{{ x|score }}`: [`fmt_score`], `—` when missing.
+fn score(v: Value) -> String {
+    as_f64(&v).map(fmt_score).unwrap_or_else(|| "—".into())
 }
 
 /// `{{ x|exact }}`: the shortest text that reads back as the same number (for `data-value` attributes).
