@@ -1,26 +1,18 @@
 //! Reading one run in detail, for the web UI's run and sample pages: the run's full record, its tasks
 //! (config, hashes, progress), its aggregates and its samples. Read-only.
 
-use crate::ledger::{AggregateRecord, RunStatus, RunTaskRecord, SampleRecord};
+use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
 use crate::{Result, Store, StoreError};
 use rusqlite::{params, OptionalExtension};
 
 /// Everything stored about one run, without its samples.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunDetail {
-    pub run_id: String,
+    #[serde(flatten)]
+    pub record: RunRecord,
     pub created_at: String,
     pub finished_at: Option<String>,
     pub status: RunStatus,
-    pub command: String,
-    pub model_name: String,
-    pub model_location: String,
-    pub model_fingerprint: String,
-    pub config: serde_json::Value,
-    pub tool_version: String,
-    pub lm_eval_compat: String,
-    pub git_rev: Option<String>,
-    pub hardware: serde_json::Value,
     pub stats: Option<serde_json::Value>,
     pub tasks: Vec<TaskProgress>,
     pub aggregates: Vec<AggregateRecord>,
@@ -92,19 +84,21 @@ struct RunText {
 fn run_text(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunText> {
     Ok(RunText {
         detail: RunDetail {
-            run_id: r.get(0)?,
+            record: RunRecord {
+                run_id: r.get(0)?,
+                command: r.get(4)?,
+                model_name: r.get(5)?,
+                model_location: r.get(6)?,
+                model_fingerprint: r.get(7)?,
+                config: serde_json::Value::Null,
+                tool_version: r.get(9)?,
+                lm_eval_compat: r.get(10)?,
+                git_rev: r.get(11)?,
+                hardware: serde_json::Value::Null,
+            },
             created_at: r.get(1)?,
             finished_at: r.get(2)?,
             status: RunStatus::Running,
-            command: r.get(4)?,
-            model_name: r.get(5)?,
-            model_location: r.get(6)?,
-            model_fingerprint: r.get(7)?,
-            config: serde_json::Value::Null,
-            tool_version: r.get(9)?,
-            lm_eval_compat: r.get(10)?,
-            git_rev: r.get(11)?,
-            hardware: serde_json::Value::Null,
             stats: None,
             tasks: Vec::new(),
             aggregates: Vec::new(),
@@ -151,7 +145,7 @@ impl Store {
         let Some(t) = raw else {
             return Ok(None);
         };
-        let id = t.detail.run_id.clone();
+        let id = t.detail.record.run_id.clone();
         let status = RunStatus::parse(&t.status).ok_or_else(|| StoreError::Invalid {
             path: self.path().to_path_buf(),
             message: format!(
@@ -164,9 +158,12 @@ impl Store {
             None => None,
         };
         Ok(Some(RunDetail {
+            record: RunRecord {
+                config: self.parse_json("runs.config_json", &t.config)?,
+                hardware: self.parse_json("runs.hardware_json", &t.hardware)?,
+                ..t.detail.record
+            },
             status,
-            config: self.parse_json("runs.config_json", &t.config)?,
-            hardware: self.parse_json("runs.hardware_json", &t.hardware)?,
             stats,
             tasks: self.run_tasks(&id)?,
             aggregates: self.run_aggregates(&id)?,
@@ -338,7 +335,7 @@ mod tests {
 
         let d = store.run_detail("r1").expect("read").expect("run exists");
         assert_eq!(d.status, RunStatus::Running);
-        assert_eq!(d.config, json!({"limit": 3}));
+        assert_eq!(d.record.config, json!({"limit": 3}));
         assert_eq!(d.tasks.len(), 1);
         assert_eq!((d.tasks[0].docs_done, d.tasks[0].task.n_docs), (2, 3));
         assert_eq!(d.aggregates.len(), 1);

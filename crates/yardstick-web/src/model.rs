@@ -98,7 +98,7 @@ impl ModelPage {
             let hardware = state
                 .store
                 .run_detail(&run.run_id)?
-                .map(|d| d.hardware)
+                .map(|d| d.record.hardware)
                 .unwrap_or(serde_json::Value::Null);
             runs.push(ModelRun {
                 link: urls::link("/run", &[("id", &run.run_id)]),

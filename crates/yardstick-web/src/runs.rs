@@ -125,7 +125,7 @@ pub fn run_page(state: &AppState, p: &RunParams) -> Result<RunPage> {
         .collect::<Vec<_>>();
     let mut compare = Vec::new();
     for other in state.store.list_runs()? {
-        if other.run_id == run.run_id {
+        if other.run_id == run.record.run_id {
             continue;
         }
         for t in run
@@ -323,7 +323,7 @@ pub fn samples_page(state: &AppState, p: &SamplesParams) -> Result<SamplesPage> 
     };
     Ok(SamplesPage {
         run_id: run_id.to_string(),
-        model: run.model_name,
+        model: run.record.model_name,
         task: task.to_string(),
         wrong_only,
         total,
@@ -370,7 +370,7 @@ pub fn sample_page(state: &AppState, p: &SamplesParams) -> Result<SamplePage> {
     let samples: Vec<SampleView> = rows.into_iter().map(view).collect();
     Ok(SamplePage {
         run_id: run_id.to_string(),
-        model: run.model_name,
+        model: run.record.model_name,
         task: task.to_string(),
         doc_id,
         run_link: urls::link("/run", &[("id", run_id)]),
@@ -455,8 +455,8 @@ pub fn compare_page(state: &AppState, p: &CompareParams) -> Result<ComparePage> 
     }
     Ok(ComparePage {
         task: task.to_string(),
-        model_a: run_a.model_name,
-        model_b: run_b.model_name,
+        model_a: run_a.record.model_name,
+        model_b: run_b.record.model_name,
         run_a: a.to_string(),
         run_b: b.to_string(),
         paired,
