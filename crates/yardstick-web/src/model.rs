@@ -32,6 +32,46 @@ pub struct ModelRun {
     pub link: String,
     pub run: RunSummary,
     pub hardware: serde_json::Value,
+    pub efficiency: Efficiency,
+}
+
+/// What a run's statistics say about speed (None where the run did not record it).
+#[derive(Debug, Default, Serialize)]
+pub struct Efficiency {
+    pub requests_sent: Option<u64>,
+    pub prompt_tokens: Option<u64>,
+    pub completion_tokens: Option<u64>,
+    /// Seconds spent sending requests and receiving answers.
+    pub dispatch_seconds: Option<f64>,
+    pub requests_per_second: Option<f64>,
+    /// Prompt and completion tokens per second of dispatch.
+    pub tokens_per_second: Option<f64>,
+}
+
+impl Efficiency {
+    fn of(stats: Option<&serde_json::Value>) -> Efficiency {
+        let Some(s) = stats else {
+            return Efficiency::default();
+        };
+        let count = |k: &str| s.get(k).and_then(|v| v.as_u64());
+        let seconds = s
+            .get("dispatch_seconds")
+            .and_then(|v| v.as_f64())
+            .filter(|x| *x > 0.0);
+        let tokens = match (count("prompt_tokens"), count("completion_tokens")) {
+            (None, None) => None,
+            (p, c) => Some(p.unwrap_or(0) + c.unwrap_or(0)),
+        };
+        let rate = |n: Option<u64>| Some(n? as f64 / seconds?);
+        Efficiency {
+            requests_sent: count("requests_sent"),
+            prompt_tokens: count("prompt_tokens"),
+            completion_tokens: count("completion_tokens"),
+            dispatch_seconds: seconds,
+            requests_per_second: rate(count("requests_sent")),
+            tokens_per_second: rate(tokens),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -102,6 +142,7 @@ impl ModelPage {
                 .unwrap_or(serde_json::Value::Null);
             runs.push(ModelRun {
                 link: urls::link("/run", &[("id", &run.run_id)]),
+                efficiency: Efficiency::of(run.stats.as_ref()),
                 run,
                 hardware,
             });
@@ -126,5 +167,23 @@ impl ModelPage {
                 m => minijinja::Value::from_serialize(self),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Efficiency;
+    use serde_json::json;
+
+    #[test]
+    fn efficiency_from_run_statistics() {
+        let e = Efficiency::of(Some(&json!({
+            "requests_sent": 40, "prompt_tokens": 1000, "completion_tokens": 200, "dispatch_seconds": 4.0
+        })));
+        assert_eq!(e.requests_per_second, Some(10.0));
+        assert_eq!(e.tokens_per_second, Some(300.0));
+        let none = Efficiency::of(Some(&json!({"requests_sent": 3, "dispatch_seconds": 0.0})));
+        assert_eq!(none.requests_per_second, None);
+        assert!(Efficiency::of(None).requests_sent.is_none());
     }
 }

@@ -526,6 +526,17 @@ async fn check_runs_and_sample(b: &Browser, origin: &str, shots: &Path) {
     // Runs → the measured run → its wrong answers → one sample.
     b.goto(&format!("{origin}/runs")).await;
     assert_inert(b, &origin, "runs").await;
+    // The measured model's page lists the run with its throughput.
+    b.click("#runs tbody tr:last-child td:nth-child(4) a").await;
+    assert_eq!(b.text("h1").await, "mock-model");
+    let rate = b
+        .text("#model-runs tbody tr:first-child td:nth-child(7)")
+        .await;
+    assert!(
+        rate.parse::<f64>().is_ok_and(|r| r > 0.0),
+        "requests/s: {rate:?}"
+    );
+    b.goto(&format!("{origin}/runs")).await;
     b.click("#runs tbody tr:last-child td:first-child a").await;
     assert!(b.text("#tasks").await.contains("mmlu_anatomy"));
     b.click("#tasks tbody tr:first-child td:last-child a").await;
