@@ -427,6 +427,23 @@ async fn check_leaderboard_and_model(b: &Browser, origin: &str, shots: &Path) {
         .and_then(|n| n.parse().ok())
         .expect("count");
     assert!(filtered > 0 && filtered < total, "{filtered} of {total}");
+    // The CSV link downloads every filtered row (all pages), country CN in each.
+    let csv_link = b
+        .script("return document.querySelector('a[download]').href")
+        .await;
+    let csv = reqwest::get(csv_link.as_str().expect("csv href"))
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("csv text");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("model,source,organization,country,"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len() - 1, filtered, "one CSV line per filtered row");
     // Columns: # model source org country released params open …
     let countries = cells(b, "#leaderboard tbody td:nth-child(5)").await;
     assert!(
