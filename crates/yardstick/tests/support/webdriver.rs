@@ -6,6 +6,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -48,10 +49,13 @@ impl Browser {
     /// Start chromedriver and a headless Chromium session.
     pub async fn start(chromium: &Path, chromedriver: &Path) -> Browser {
         let port = free_port();
+        // Its own process group, which the browser it starts joins: dropping a Browser (also when a check
+        // panics, before the session is ended) kills chromedriver and every browser process with it.
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("start chromedriver");
         let http = reqwest::Client::new();
@@ -244,6 +248,12 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        if let Ok(pgid) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) on the process group created for chromedriver above.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
