@@ -182,7 +182,9 @@ impl LeaderboardPage {
         let total = rows.len();
         let pages = total.div_ceil(view.per_page).max(1);
         let page_rows = view.page_of(&rows);
-        let first = (view.page - 1) * view.per_page + 1;
+        let first = (view.page - 1)
+            .saturating_mul(view.per_page)
+            .saturating_add(1);
         let sources = table.sources.clone();
         let mut headers: Vec<Header> = FIXED
             .iter()
@@ -201,7 +203,7 @@ impl LeaderboardPage {
             pages,
             per_page: view.per_page,
             first,
-            last: first + page_rows.len().saturating_sub(1),
+            last: first.saturating_add(page_rows.len().saturating_sub(1)),
             rows: page_rows
                 .iter()
                 .map(|r| ShownRow {

@@ -352,6 +352,20 @@ async fn assert_api_and_host_check(origin: &str) {
             s => panic!("{path}: status {s}: {body}"),
         }
     }
+    // Out-of-range and malformed parameters are answered, not crashed on.
+    for (q, status) in [
+        ("/?page=18446744073709551615", 200),
+        (
+            "/api/leaderboard?page=18446744073709551615&per_page=500",
+            200,
+        ),
+        ("/?page=0", 400),
+        ("/?params_min=%3Cscript%3E", 400),
+        ("/samples?run=x&task=y&page=18446744073709551615", 404),
+    ] {
+        let res = reqwest::get(format!("{origin}{q}")).await.expect("get");
+        assert_eq!(res.status().as_u16(), status, "{q}");
+    }
     let client = reqwest::Client::new();
     let post = client
         .post(format!("{origin}/"))
