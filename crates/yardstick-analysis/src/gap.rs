@@ -619,29 +619,42 @@ fn combined_score(
             se,
         };
     }
-    // Dimension: equal-weighted mean of baseline-normalised scores.
-    let k = chosen.len() as f64;
+    let parts: Vec<(f64, Option<f64>, f64)> = chosen
+        .iter()
+        .map(|&bi| {
+            let (s, se, _) = per_bench[bi][&m.name];
+            let base = if index {
+                0.0
+            } else {
+                baseline_for(&all_benches[bi], source)
+            };
+            (s, se, base)
+        })
+        .collect();
+    let (score, se) = dimension_score(&parts);
+    GapModel {
+        name: m.name.clone(),
+        score,
+        se,
+    }
+}
+
+/// A dimension score: the equal-weighted mean of the parts' baseline-normalised scores, with its standard
+/// error propagated from theirs (None unless every part's is known). Parts: (raw score, its SE, baseline).
+/// The gap's dimension rows and the web leaderboard's dimension columns both use it.
+pub fn dimension_score(parts: &[(f64, Option<f64>, f64)]) -> (f64, Option<f64>) {
+    let k = parts.len() as f64;
     let mut score = 0.0;
     let mut var = 0.0;
     let mut known = true;
-    for &bi in chosen {
-        let (s, se, _) = per_bench[bi][&m.name];
-        let base = if index {
-            0.0
-        } else {
-            baseline_for(&all_benches[bi], source)
-        };
+    for &(s, se, base) in parts {
         score += crate::catalog::normalise(s, base) / k;
         match se {
             Some(se) => var += (se / (1.0 - base) / k).powi(2),
             None => known = false,
         }
     }
-    GapModel {
-        name: m.name.clone(),
-        score,
-        se: known.then(|| var.sqrt()),
-    }
+    (score, known.then(|| var.sqrt()))
 }
 
 /// The row's item count (summed over benchmarks) and its note: items per model, per benchmark (the median

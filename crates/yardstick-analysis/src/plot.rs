@@ -108,6 +108,9 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     (lo - 0.08 * span, hi + 0.08 * span)
 }
 
+const TREND_SIZE: (u32, u32) = (1100, 1150);
+const ARENA_SIZE: (u32, u32) = (1100, 850);
+
 const COLOR_A: RGBColor = RGBColor(31, 119, 180);
 const COLOR_B: RGBColor = RGBColor(214, 39, 40);
 const COLOR_GAP: RGBColor = RGBColor(60, 60, 60);
@@ -115,7 +118,7 @@ const COLOR_TREND: RGBColor = RGBColor(148, 103, 189);
 
 /// Frontiers (step lines), frontier gap with its band, and the lag series.
 pub fn plot_trend(path: &Path, r: &TrendReport) -> Result<()> {
-    render!(path, (1100, 1150), draw_trend, r)
+    render!(path, TREND_SIZE, draw_trend, r)
 }
 
 fn step_points(series: &[(f64, Option<f64>)]) -> Vec<(f64, f64)> {
@@ -388,7 +391,7 @@ fn lag_runs(lags: Vec<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
 
 /// Best Elo per group per snapshot, and the gap with its CI.
 pub fn plot_arena_trend(path: &Path, r: &ArenaTrendReport) -> Result<()> {
-    render!(path, (1100, 850), draw_arena, r)
+    render!(path, ARENA_SIZE, draw_arena, r)
 }
 
 fn draw_arena<DB: DrawingBackend>(
@@ -596,6 +599,11 @@ fn draw_forest<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, f: &Forest) ->
 
 /// Forest plot of the gap rows.
 pub fn plot_gap(path: &Path, r: &GapReport) -> Result<()> {
+    let (f, size) = gap_forest(r);
+    render!(path, size, draw_forest, &f)
+}
+
+fn gap_forest(r: &GapReport) -> (Forest, (u32, u32)) {
     let f = Forest {
         title: format!(
             "Gap A − B  (A: {}  B: {}; {} attribution, {} estimand)",
@@ -621,7 +629,41 @@ pub fn plot_gap(path: &Path, r: &GapReport) -> Result<()> {
         zero_line: true,
     };
     let h = 140 + 34 * f.rows.len() as u32;
-    render!(path, (1150, h), draw_forest, &f)
+    (f, (1150, h))
+}
+
+/// Draw into SVG text instead of a file: the web UI's charts are the same drawings as `--plot x.svg`.
+macro_rules! render_svg {
+    ($size:expr, $draw:ident, $($arg:expr),*) => {{
+        ensure_font();
+        let wrap = |message: String| AnalysisError::Plot {
+            path: std::path::PathBuf::from("(SVG in memory)"),
+            message,
+        };
+        let mut buf = String::new();
+        {
+            let root = SVGBackend::with_string(&mut buf, $size).into_drawing_area();
+            $draw(&root, $($arg),*).map_err(wrap)?;
+            root.present().map_err(|e| wrap(pe(e)))?;
+        }
+        Ok(buf)
+    }};
+}
+
+/// [`plot_gap`] as SVG text.
+pub fn gap_svg(r: &GapReport) -> Result<String> {
+    let (f, size) = gap_forest(r);
+    render_svg!(size, draw_forest, &f)
+}
+
+/// [`plot_trend`] as SVG text.
+pub fn trend_svg(r: &TrendReport) -> Result<String> {
+    render_svg!(TREND_SIZE, draw_trend, r)
+}
+
+/// [`plot_arena_trend`] as SVG text.
+pub fn arena_trend_svg(r: &ArenaTrendReport) -> Result<String> {
+    render_svg!(ARENA_SIZE, draw_arena, r)
 }
 
 /// Forest plot of Bradley–Terry ratings (the 40 best).

@@ -6,11 +6,13 @@
 //! (model × benchmark scores and per-item scores with provenance). Each module contributes named
 //! migrations, applied once, in order, and recorded in `schema_migrations`.
 
+mod browse;
 mod codec;
 mod compact;
 mod executions;
 pub mod ledger;
 pub mod observations;
+pub use browse::{RunDetail, SampleRow, TaskProgress};
 
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
 use rusqlite::Connection;

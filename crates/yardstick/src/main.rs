@@ -46,6 +46,10 @@ enum Command {
     /// The ledger itself: stored requests and responses
     #[command(subcommand)]
     Store(commands::store::StoreCommand),
+    /// Web UI over the store: leaderboard, model, gap, runs and samples pages, and a JSON API
+    Serve(commands::web::ServeArgs),
+    /// Write one self-contained HTML file with the leaderboard and gap analyses, for sharing
+    Report(commands::web::ReportArgs),
 }
 
 /// glibc's malloc gives every thread that allocates its own arena (up to 8 per core) and keeps freed
@@ -112,6 +116,8 @@ fn main() -> ExitCode {
         Command::Gap(args) => commands::analysis::gap(args),
         Command::Trend(args) => commands::analysis::trend(args),
         Command::Rate(args) => commands::analysis::rate(args),
+        Command::Serve(args) => commands::web::serve(args),
+        Command::Report(args) => commands::web::report(args),
     };
     match result {
         Ok(code) => code,

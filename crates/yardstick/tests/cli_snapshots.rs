@@ -10,8 +10,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
-use yardstick_testkit::{MockConfig, MockLm};
+
+#[path = "support/mock_model.rs"]
+mod mock_model;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_yardstick"));
@@ -417,19 +418,7 @@ fn run_against_mock_server_then_runs_and_results() {
     let gguf = t.data("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf");
     let tok_dir = t.path("tok");
     assert_ok(&t.run(&["tokenizer", "export", s(&gguf), "-o", s(&tok_dir)]));
-    let tok = yardstick_backends::Tokenizer::from_path(&tok_dir).expect("exported tokenizer loads");
-    let pieces = tok.pieces().expect("local tokenizer has pieces");
-    let hf = tok.hf().expect("hf tokenizer").clone();
-    let mut config = MockConfig::synthetic(pieces.len());
-    config.pieces = (0..pieces.len() as u32)
-        .map(|i| pieces.piece(i).unwrap_or("").to_string())
-        .collect();
-    config.tokenize = Some(Arc::new(move |text: &str, special: bool| {
-        hf.encode(text, special)
-            .map(|e| e.get_ids().to_vec())
-            .unwrap_or_default()
-    }));
-    let mock = MockLm::start(config).expect("mock server");
+    let mock = mock_model::mock_for_tokenizer(&tok_dir);
     let url = mock.url();
     let db = t.path("run.db");
     let data = t.data("benchmarks");

@@ -4,6 +4,7 @@ pub mod runs;
 pub mod store;
 pub mod tasks;
 pub mod tokenizer;
+pub mod web;
 
 /// A count given on the command line that may be 0 but not negative (`--num-fewshot`): clap is told to
 /// accept `-1` as a value (not take it for a flag) so that this can say what is wrong with it.
