@@ -32,6 +32,33 @@ pub fn peers_env_value(text: &str, key: &str) -> Option<String> {
     })
 }
 
+/// The small-vocabulary GGUF made by scripts/setup-peers: `$YARDSTICK_TINY_GGUF`, else its line in
+/// `~/.cache/yardstick/peers.env`, else the newest `tiny-small-vocab-*` under `~/.cache/yardstick/models`.
+pub fn tiny_small_vocab_gguf() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("YARDSTICK_TINY_GGUF").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok();
+    if let Some(p) = env
+        .as_deref()
+        .and_then(|t| peers_env_value(t, "YARDSTICK_TINY_GGUF"))
+    {
+        return Some(PathBuf::from(p));
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir(home.join(".cache/yardstick/models"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("tiny-small-vocab-"))
+        })
+        .collect();
+    found.sort();
+    found.pop()
+}
+
 /// `ref_server.py`: `$YARDSTICK_SHARED/tools/ref_server.py`, else `<workspace>/../shared/tools/ref_server.py`.
 pub fn ref_server_script() -> PathBuf {
     shared_dir().join("tools/ref_server.py")

@@ -7,42 +7,15 @@
 //!   not change any result.
 //! - `--tokenizer server` tokenises exactly as the exported tokenizer (same samples, same results).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use yardstick_testkit::fault_proxy::{FaultConfig, FaultProxy};
-use yardstick_testkit::ref_server::{peers_env_value, RefServer};
+use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
 use yardstick_testkit::{require_shared_data, skip_or_fail};
 
 fn yardstick() -> Command {
     Command::new(env!("CARGO_BIN_EXE_yardstick"))
-}
-
-/// The small-vocabulary GGUF made by scripts/setup-peers (`YARDSTICK_TINY_GGUF`).
-fn tiny_small_vocab_gguf() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("YARDSTICK_TINY_GGUF") {
-        return Some(PathBuf::from(p));
-    }
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok();
-    if let Some(p) = env
-        .as_deref()
-        .and_then(|t| peers_env_value(t, "YARDSTICK_TINY_GGUF"))
-    {
-        return Some(PathBuf::from(p));
-    }
-    let dir = home.join(".cache/yardstick/models");
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("tiny-small-vocab-"))
-        })
-        .collect();
-    found.sort();
-    found.pop()
 }
 
 fn run_args(url: &str, tok: &Path, data: &Path, store: &Path, out: &Path) -> Vec<String> {

@@ -3,20 +3,11 @@
 //! endpoint in the middle of a run neither fails the run nor changes a number.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use yardstick_testkit::ref_server::{peers_env_value, RefServer};
+use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
 use yardstick_testkit::{require_shared_data, skip_or_fail};
-
-fn tiny_gguf() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("YARDSTICK_TINY_GGUF") {
-        return Some(PathBuf::from(p));
-    }
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok()?;
-    peers_env_value(&env, "YARDSTICK_TINY_GGUF").map(PathBuf::from)
-}
 
 /// A run writing its results file under `out` (stdout and stderr stay those of a person's run).
 fn command(model: &str, data: &Path, store: &Path, out: &Path) -> Command {
@@ -97,7 +88,7 @@ fn several_endpoints_share_a_run_and_survive_one_stopping() {
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_gguf().filter(|p| p.is_file()) else {
+    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
         skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
         return;
     };

@@ -4,19 +4,10 @@
 //! summary; one table, groups with their subtasks, ending with a one-line headline under a short model
 //! name; and when multiple-choice questions go one request per choice, the reason is said.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use yardstick_testkit::ref_server::{peers_env_value, RefServer};
+use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
 use yardstick_testkit::{require_shared_data, skip_or_fail};
-
-fn tiny_gguf() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("YARDSTICK_TINY_GGUF") {
-        return Some(PathBuf::from(p));
-    }
-    let home = PathBuf::from(std::env::var_os("HOME")?);
-    let env = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok()?;
-    peers_env_value(&env, "YARDSTICK_TINY_GGUF").map(PathBuf::from)
-}
 
 struct Ran {
     stdout: String,
@@ -55,7 +46,7 @@ fn run_output_says_what_it_does() {
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_gguf().filter(|p| p.is_file()) else {
+    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
         skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
         return;
     };
