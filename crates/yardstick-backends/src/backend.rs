@@ -43,6 +43,9 @@ pub enum ScoringPath {
     Batched,
     /// The server rejected token-id prompts: text prompt, continuation located by `text_offset`.
     TextOffsets,
+    /// Computed in this process by llama.cpp (the native backend): one evaluation of the context shared by
+    /// the question's choices.
+    InProcess,
 }
 
 /// One log-likelihood result with what was sent and what came back.

@@ -20,7 +20,8 @@ use yardstick_tasks::{ChatFormat, ChatRenderer, Limit};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1)
+    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1), or a GGUF file evaluated
+    /// in process by llama.cpp (e.g. ./model.gguf)
     #[arg(long)]
     pub model: String,
     /// Model id to send (default: the first model the server lists)
@@ -114,6 +115,8 @@ pub struct RunArgs {
     /// No progress output
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub native: super::native::NativeArgs,
 }
 
 /// Which OpenAI-compatible endpoint `--model` is.
@@ -183,6 +186,9 @@ async fn connect(
     args: &RunArgs,
     prepared: &evaluate::PreparedRun,
 ) -> anyhow::Result<(Arc<dyn Backend>, Option<Arc<OpenAiBackend>>)> {
+    if let Some(native) = super::native::connect(args, prepared).await? {
+        return Ok((native, None));
+    }
     let tokenizer = match &args.tokenizer {
         Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
         None => TokenizerChoice::Auto,
