@@ -197,10 +197,11 @@ pub fn check_file(path: &Path) -> Result<Layout, LayoutError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn tiny() -> Option<PathBuf> {
+    /// The tiny Llama GGUF of the shared data, or None after saying why the test is skipped.
+    pub(crate) fn tiny() -> Option<PathBuf> {
         let p = yardstick_testkit::tiny_llama_gguf();
         if p.is_file() {
             Some(p)

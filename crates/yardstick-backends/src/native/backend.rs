@@ -5,7 +5,7 @@ use super::preflight::{preflight, KvEstimate};
 use super::worker::{self, Job, Loaded, Reply, Scored};
 use super::NativeOptions;
 use crate::backend::{
-    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, PromptKind,
+    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
     RequestPolicy, ScoringPath,
 };
 use crate::error::BackendError;
@@ -334,16 +334,10 @@ impl NativeBackend {
         params: &GenerationParams,
     ) -> Result<GenerationOutcome, BackendError> {
         let tokens: Vec<u32> = match prompt {
-            GenPrompt::Tokens(t) => {
-                // lm-eval: contexts left-truncated to max_length − max_gen_toks (its max_length is already −1).
-                let keep = self
-                    .opts
-                    .max_length_or_default()
-                    .saturating_sub(1)
-                    .saturating_sub(params.max_gen_toks as usize)
-                    .max(1);
-                t[t.len().saturating_sub(keep)..].to_vec()
-            }
+            GenPrompt::Tokens(t) => self
+                .request_policy()
+                .generation_window(t, params.max_gen_toks)
+                .to_vec(),
             GenPrompt::Text(s) => self.tokenizer.encode(s, false).await?.to_vec(),
             GenPrompt::Messages(_) => {
                 return Err(BackendError::Config(
@@ -401,15 +395,7 @@ impl Backend for NativeBackend {
     /// Requests built as for lm-eval's `local-completions` on a llama.cpp server with the same file (token
     /// ids without special tokens, truncation to `max_length − 1`), so both score the same requests.
     fn request_policy(&self) -> RequestPolicy {
-        let max_length = self.opts.max_length_or_default();
-        RequestPolicy {
-            lm_eval_model: "local-completions".into(),
-            max_length,
-            add_special_tokens: false,
-            rolling_window: max_length.saturating_sub(2).max(1),
-            seed: self.opts.seed,
-            prompts: PromptKind::Tokens,
-        }
+        RequestPolicy::local_completions(self.opts.max_length_or_default(), false, self.opts.seed)
     }
 
     fn tokenizer(&self) -> Option<&Arc<Tokenizer>> {

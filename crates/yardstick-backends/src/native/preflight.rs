@@ -172,17 +172,8 @@ pub fn preflight(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gguf::layout::tests::tiny;
     use crate::gguf::tests::Writer as GgufBuilder;
-
-    fn tiny() -> Option<PathBuf> {
-        let p = yardstick_testkit::tiny_llama_gguf();
-        if p.is_file() {
-            Some(p)
-        } else {
-            yardstick_testkit::skip_or_fail(&format!("{} is missing", p.display()));
-            None
-        }
-    }
 
     #[test]
     fn a_text_file_is_not_gguf() {
