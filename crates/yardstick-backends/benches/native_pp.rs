@@ -2,7 +2,7 @@
 //! context of N tokens scored with a one-token continuation (so the log-softmax is taken once), from an
 //! empty cache each time; and prefix sharing on a few-shot-shaped workload (shared vs from scratch).
 //!
-//!   cargo bench -p yardstick-backends --features llama-cpp --bench native_pp -- MODEL.gguf [THREADS] [N] [REPS]
+//!   cargo bench -p yardstick-backends --features llama-cpp --bench native_pp -- MODEL.gguf [THREADS] [N] [REPS] [QUESTIONS]
 //!
 //! Prints one line per measurement (median of REPS).
 
@@ -28,6 +28,7 @@ async fn main() {
     let threads: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2);
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(512);
     let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let n_questions: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(20);
     let opts = NativeOptions {
         threads: Some(threads),
         ..NativeOptions::default()
@@ -53,9 +54,9 @@ async fn main() {
         median(rates)
     );
 
-    // Few-shot shape: a 400-token prefix shared by 20 questions of 60 tokens, 4 choices of 2 tokens each.
+    // Few-shot shape: a 400-token prefix shared by the questions (60 tokens each), 4 choices of 2 tokens each.
     let prefix = &ids[..400];
-    let questions: Vec<(Vec<u32>, Vec<Vec<u32>>)> = (0..20)
+    let questions: Vec<(Vec<u32>, Vec<Vec<u32>>)> = (0..n_questions)
         .map(|q| {
             let mut ctx = prefix.to_vec();
             ctx.extend(ids[400 + q..460 + q].iter().copied());
@@ -72,8 +73,8 @@ async fn main() {
         }
         let s = t.elapsed().as_secs_f64();
         println!(
-            "few-shot 20 questions x 4 choices, sharing {sharing}: {s:.2}s ({:.1} questions/s)",
-            20.0 / s
+            "few-shot {n_questions} questions x 4 choices, sharing {sharing}: {s:.2}s ({:.2} questions/s)",
+            n_questions as f64 / s
         );
     }
 }
