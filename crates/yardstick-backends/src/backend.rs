@@ -43,6 +43,9 @@ pub enum ScoringPath {
     Batched,
     /// The server rejected token-id prompts: text prompt, continuation located by `text_offset`.
     TextOffsets,
+    /// Computed in this process by llama.cpp (the native backend): one evaluation of the context shared by
+    /// the question's choices.
+    InProcess,
 }
 
 /// One log-likelihood result with what was sent and what came back.
@@ -84,6 +87,36 @@ pub struct RequestPolicy {
     pub seed: u64,
     /// What a generation prompt is sent as.
     pub prompts: PromptKind,
+}
+
+impl RequestPolicy {
+    /// lm-eval's `local-completions` over token ids: requests cut to `max_length − 1` tokens; rolling windows
+    /// of that length less one.
+    pub fn local_completions(
+        max_length: usize,
+        add_special_tokens: bool,
+        seed: u64,
+    ) -> RequestPolicy {
+        RequestPolicy {
+            lm_eval_model: "local-completions".into(),
+            max_length,
+            add_special_tokens,
+            rolling_window: max_length.saturating_sub(2).max(1),
+            seed,
+            prompts: PromptKind::Tokens,
+        }
+    }
+
+    /// lm-eval's left truncation of a token-id generation prompt: the last `max_length − 1 − max_gen_toks`
+    /// tokens (at least one).
+    pub fn generation_window<'t>(&self, tokens: &'t [u32], max_gen_toks: u32) -> &'t [u32] {
+        let keep = self
+            .max_length
+            .saturating_sub(1)
+            .saturating_sub(max_gen_toks as usize)
+            .max(1);
+        &tokens[tokens.len().saturating_sub(keep)..]
+    }
 }
 
 /// What a backend takes as a generation prompt.

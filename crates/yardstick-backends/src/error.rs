@@ -121,6 +121,18 @@ pub enum BackendError {
     InvalidRequest(String),
     #[error("backend configuration: {0}")]
     Config(String),
+    /// The in-process llama.cpp backend failed (loading, a context, a decode).
+    #[error("llama.cpp (in process): {0}")]
+    Native(String),
+    /// A model file refused before loading (not GGUF, truncated, too large for memory).
+    #[error(transparent)]
+    Preflight(Box<crate::native::PreflightError>),
+}
+
+impl From<crate::native::PreflightError> for BackendError {
+    fn from(e: crate::native::PreflightError) -> Self {
+        BackendError::Preflight(Box::new(e))
+    }
 }
 
 impl BackendError {

@@ -16,6 +16,7 @@ pub mod backend;
 pub mod error;
 pub mod gguf;
 pub mod http;
+pub mod native;
 pub mod openai;
 pub mod probe;
 pub mod tokenizer;

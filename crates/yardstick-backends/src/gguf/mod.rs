@@ -6,6 +6,7 @@
 //! or truncated file gives an error naming the key and offset instead of a huge allocation or a panic.
 
 pub mod export;
+pub mod layout;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -275,6 +276,14 @@ impl GgufFile {
 
     /// Parse GGUF metadata from bytes (the whole file or at least its header and metadata).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<GgufFile, GgufError> {
+        Ok(Self::parse_reader(path, bytes)?.0)
+    }
+
+    /// [`GgufFile::parse`], with the reader left at the first tensor description (for [`layout`]).
+    fn parse_reader<'a>(
+        path: &'a Path,
+        bytes: &'a [u8],
+    ) -> Result<(GgufFile, Reader<'a>), GgufError> {
         let mut r = Reader {
             bytes,
             pos: 0,
@@ -315,12 +324,13 @@ impl GgufFile {
             let value = r.value(&key, type_id, 0)?;
             metadata.insert(key, value);
         }
-        Ok(GgufFile {
+        let file = GgufFile {
             path: path.to_path_buf(),
             version,
             tensor_count,
             metadata,
-        })
+        };
+        Ok((file, r))
     }
 
     pub fn get(&self, key: &str) -> Option<&GgufValue> {

@@ -19,7 +19,7 @@ pub mod wire;
 pub use group_status::GroupingOff;
 
 use crate::backend::{
-    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome, PromptKind,
+    Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
     RequestPolicy, ScoringPath,
 };
 use crate::error::{excerpt, BackendError};
@@ -687,15 +687,10 @@ impl OpenAiBackend {
             }
         }
         let prompt_value = match prompt {
-            GenPrompt::Tokens(t) => {
-                // lm-eval: contexts left-truncated to max_length − max_gen_toks (its max_length is already −1).
-                let keep = self
-                    .max_length()
-                    .saturating_sub(1)
-                    .saturating_sub(params.max_gen_toks as usize)
-                    .max(1);
-                json!(t[t.len().saturating_sub(keep)..])
-            }
+            // lm-eval: contexts left-truncated to max_length − max_gen_toks (its max_length is already −1).
+            GenPrompt::Tokens(t) => json!(self
+                .request_policy()
+                .generation_window(t, params.max_gen_toks)),
             GenPrompt::Text(s) => json!(s),
             GenPrompt::Messages(_) => {
                 return Err(BackendError::Config(format!(
@@ -773,15 +768,7 @@ impl Backend for OpenAiBackend {
     /// lm-eval's `local-completions`: no special tokens unless `add_bos_token`; requests cut to
     /// `max_length − 1` tokens; the API models store `max_length − 1` and roll windows of that length less one.
     fn request_policy(&self) -> RequestPolicy {
-        let max_length = self.max_length();
-        RequestPolicy {
-            lm_eval_model: "local-completions".into(),
-            max_length,
-            add_special_tokens: self.opts.add_bos_token,
-            rolling_window: max_length.saturating_sub(2).max(1),
-            seed: self.opts.seed,
-            prompts: PromptKind::Tokens,
-        }
+        RequestPolicy::local_completions(self.max_length(), self.opts.add_bos_token, self.opts.seed)
     }
 
     fn tokenizer(&self) -> Option<&Arc<Tokenizer>> {

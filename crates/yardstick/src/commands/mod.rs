@@ -1,4 +1,5 @@
 pub mod analysis;
+pub mod native;
 pub mod run;
 pub mod runs;
 pub mod store;

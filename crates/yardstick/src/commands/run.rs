@@ -21,8 +21,9 @@ use yardstick_tasks::{ChatFormat, ChatRenderer, Limit};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1); several endpoints of the
-    /// same model separated by commas share the run (each request goes to the least-loaded one)
+    /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) — several endpoints of the
+    /// same model separated by commas share the run (each request goes to the least-loaded one) — or a
+    /// GGUF file evaluated in process by llama.cpp (./model.gguf, hf://ORG/REPO/FILE.gguf)
     #[arg(long)]
     pub model: String,
     /// Model id to send (default: the first model the server lists)
@@ -120,6 +121,8 @@ pub struct RunArgs {
     /// No progress output
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub native: super::native::NativeArgs,
 }
 
 /// Which OpenAI-compatible endpoint `--model` is.
@@ -200,9 +203,16 @@ fn endpoint_urls(model: &str) -> Vec<String> {
         .collect()
 }
 
-/// Connect the backend `--api` names: the completions client (one endpoint, or a pool of several), or the
-/// chat client.
+/// Connect the backend `--model` and `--api` name: a GGUF file in process, the completions client (one
+/// endpoint, or a pool of several), or the chat client.
 async fn connect(args: &RunArgs, prepared: &evaluate::PreparedRun) -> anyhow::Result<Connected> {
+    if let Some(native) = super::native::connect(args, prepared).await? {
+        return Ok(Connected {
+            backend: native,
+            servers: Vec::new(),
+            pool: None,
+        });
+    }
     let tokenizer = match &args.tokenizer {
         Some(s) => TokenizerChoice::Spec(TokenizerSpec::parse(s)),
         None => TokenizerChoice::Auto,
