@@ -273,6 +273,18 @@ impl Store {
         )
     }
 
+    /// The samples of a run (of one task, or all), ordered by task, doc and filter.
+    pub fn samples_of(&self, run_id: &str, task: Option<&str>) -> Result<Vec<SampleRecord>> {
+        Ok(self
+            .query_samples(
+                "run_id = ?1 AND (?2 IS NULL OR task = ?2) ORDER BY task, doc_id, filter",
+                params![run_id, task],
+            )?
+            .into_iter()
+            .map(|row| row.sample)
+            .collect())
+    }
+
     /// One sample of a run (every filter of the document); empty when there is none.
     pub fn run_sample(&self, run_id: &str, task: &str, doc_id: i64) -> Result<Vec<SampleRow>> {
         self.query_samples(

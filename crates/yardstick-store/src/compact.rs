@@ -7,8 +7,10 @@
 //! transaction: a crash leaves the old store as it was).
 
 use crate::codec::{content_hash, pack_text, split_request};
+use crate::ledger::StoredResponse;
 use crate::Migration;
-use rusqlite::{params, Transaction};
+use crate::{Result, Store};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 pub(crate) const MIGRATION: Migration = Migration {
     name: "ledger_0003_compact",
@@ -183,4 +185,83 @@ pub(crate) fn insert_response_into(
         row.created_at,
     ])?;
     Ok(())
+}
+
+impl Store {
+    /// The stored responses among `keys`, whole: the request as it was sent (its context joined back), the
+    /// parsed response and the raw excerpt. Absent keys are missing from the result.
+    pub fn get_response_records(&self, keys: &[&str]) -> Result<Vec<StoredResponse>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT model_fingerprint, kind, context_hash, request, response_json, raw_hash, latency_ms, \
+                 prompt_tokens, completion_tokens FROM responses WHERE request_key = ?1",
+            )
+            .map_err(|e| self.sql_err("prepare response read", e))?;
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            type Row = (
+                String,
+                String,
+                Option<Vec<u8>>,
+                Vec<u8>,
+                String,
+                Option<Vec<u8>>,
+            );
+            type Counts = (Option<f64>, Option<i64>, Option<i64>);
+            let row: Option<(Row, Counts)> = stmt
+                .query_row([k], |r| {
+                    Ok((
+                        (
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                        ),
+                        (r.get(6)?, r.get(7)?, r.get(8)?),
+                    ))
+                })
+                .optional()
+                .map_err(|e| self.sql_err("read response", e))?;
+            let Some(((fingerprint, kind, ctx, request, response, raw), counts)) = row else {
+                continue;
+            };
+            let decode = |e: crate::codec::CodecError| self.invalid(format!("response {k}: {e}"));
+            out.push(StoredResponse {
+                request_key: (*k).to_string(),
+                model_fingerprint: fingerprint,
+                kind,
+                request: crate::codec::read_request(&conn, &request, ctx.as_deref())
+                    .map_err(decode)?,
+                response: serde_json::from_str(&response)
+                    .map_err(|e| self.json_err("responses.response_json", e))?,
+                raw: raw
+                    .map(|h| crate::codec::read_excerpt(&conn, &h))
+                    .transpose()
+                    .map_err(decode)?,
+                latency_ms: counts.0,
+                prompt_tokens: counts.1,
+                completion_tokens: counts.2,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The keys of every stored response (of one model fingerprint, or all), in key order.
+    pub fn response_keys(&self, model_fingerprint: Option<&str>) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT request_key FROM responses WHERE ?1 IS NULL OR model_fingerprint = ?1 \
+                 ORDER BY request_key",
+            )
+            .map_err(|e| self.sql_err("prepare response keys", e))?;
+        let rows = stmt
+            .query_map([model_fingerprint], |r| r.get::<_, String>(0))
+            .map_err(|e| self.sql_err("list response keys", e))?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| self.sql_err("read response key", e))
+    }
 }

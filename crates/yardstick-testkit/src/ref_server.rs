@@ -59,6 +59,16 @@ pub fn tiny_small_vocab_gguf() -> Option<PathBuf> {
     found.pop()
 }
 
+/// A reference server on the tiny small-vocabulary GGUF (its path is the server's `model`); None after
+/// saying why when the GGUF or the peers are missing (a skip here, a failure in CI).
+pub fn start_tiny_server() -> Option<RefServer> {
+    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
+        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+        return None;
+    };
+    RefServer::start(&gguf)
+}
+
 /// `ref_server.py`: `$YARDSTICK_SHARED/tools/ref_server.py`, else `<workspace>/../shared/tools/ref_server.py`.
 pub fn ref_server_script() -> PathBuf {
     shared_dir().join("tools/ref_server.py")

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use yardstick_testkit::fault_proxy::{FaultConfig, FaultProxy};
-use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
-use yardstick_testkit::{require_shared_data, skip_or_fail};
+use yardstick_testkit::ref_server::start_tiny_server;
+use yardstick_testkit::require_shared_data;
 
 fn yardstick() -> Command {
     Command::new(env!("CARGO_BIN_EXE_yardstick"))
@@ -143,13 +143,10 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
-        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+    let Some(server) = start_tiny_server() else {
         return;
     };
-    let Some(server) = RefServer::start(&gguf) else {
-        return;
-    };
+    let gguf = server.model.clone();
     let tmp = tempfile::tempdir().expect("tempdir");
     let tok = tmp.path().join("tok");
     let st = yardstick()
@@ -308,13 +305,10 @@ fn ctrl_c_stops_cleanly_and_prints_the_resume_command() {
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
-        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+    let Some(server) = start_tiny_server() else {
         return;
     };
-    let Some(server) = RefServer::start(&gguf) else {
-        return;
-    };
+    let gguf = server.model.clone();
     let tmp = tempfile::tempdir().expect("tempdir");
     let tok = tmp.path().join("tok");
     let st = yardstick()

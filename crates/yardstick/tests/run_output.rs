@@ -6,8 +6,8 @@
 
 use std::path::Path;
 use std::process::Command;
-use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
-use yardstick_testkit::{require_shared_data, skip_or_fail};
+use yardstick_testkit::ref_server::start_tiny_server;
+use yardstick_testkit::require_shared_data;
 
 struct Ran {
     stdout: String,
@@ -46,13 +46,10 @@ fn run_output_says_what_it_does() {
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
-        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+    let Some(server) = start_tiny_server() else {
         return;
     };
-    let Some(server) = RefServer::start(&gguf) else {
-        return;
-    };
+    let gguf = server.model.clone();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = shared.join("benchmarks");
     let store = tmp.path().join("s.db");

@@ -145,3 +145,26 @@ impl GroupSwitch {
         self.reason.lock().ok().and_then(|r| r.clone())
     }
 }
+
+impl super::OpenAiBackend {
+    /// Why single-token multiple-choice questions were (at least in part) scored with one request per
+    /// choice, when the run had any: the probe's reason, else the check or trial that turned the grouped
+    /// path off. None when the grouped path stayed on or there were no such questions.
+    pub fn grouping_off(&self) -> Option<GroupingOff> {
+        if self.counters.single_token_questions.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        self.probe
+            .get()
+            .and_then(|p| {
+                GroupingOff::from_probe(
+                    self.opts.grouped,
+                    self.opts.lm_eval_literal_slicing,
+                    p,
+                    self.tokenizer.pieces().is_some(),
+                    self.tokenizer.is_local(),
+                )
+            })
+            .or_else(|| self.group_switch.reason())
+    }
+}

@@ -7,6 +7,7 @@
 //! positions, aligned by the server's echoed token list (see [`wire::score_echo`]).
 
 pub mod chat;
+mod counters;
 mod group_status;
 mod grouped;
 pub mod pool;
@@ -16,6 +17,7 @@ mod server_pieces;
 mod tests;
 pub mod wire;
 
+pub use counters::BackendCounters;
 pub use group_status::GroupingOff;
 
 use crate::backend::{
@@ -114,42 +116,6 @@ impl Default for OpenAiOptions {
             probe_texts: Vec::new(),
             lm_eval_literal_slicing: false,
             think_end_token: None,
-        }
-    }
-}
-
-/// Counters of what the backend sent (for progress and benchmarks).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BackendCounters {
-    /// HTTP calls that returned a result (retries not counted).
-    pub http_calls: u64,
-    pub retries: u64,
-    /// Single-token questions scored through the grouped path.
-    pub grouped_questions: u64,
-    /// Choices read from `top_logprobs` (beyond the one whose token was sent).
-    pub grouped_choices_read: u64,
-    /// Choices of grouped questions missing from the top-k, scored by their own request.
-    pub grouped_fallbacks: u64,
-    /// Choices read from `top_logprobs` by the server's token names and also scored by their own request
-    /// to check those names (the first questions of a run without a local tokenizer).
-    pub piece_checks: u64,
-    /// Multiple-choice questions whose choices are single tokens (grouped or not).
-    pub single_token_questions: u64,
-}
-
-impl std::ops::Add for BackendCounters {
-    type Output = BackendCounters;
-
-    /// The counters of two backends together (the endpoints of one model).
-    fn add(self, o: BackendCounters) -> BackendCounters {
-        BackendCounters {
-            http_calls: self.http_calls + o.http_calls,
-            retries: self.retries + o.retries,
-            grouped_questions: self.grouped_questions + o.grouped_questions,
-            grouped_choices_read: self.grouped_choices_read + o.grouped_choices_read,
-            grouped_fallbacks: self.grouped_fallbacks + o.grouped_fallbacks,
-            piece_checks: self.piece_checks + o.piece_checks,
-            single_token_questions: self.single_token_questions + o.single_token_questions,
         }
     }
 }
@@ -404,27 +370,6 @@ impl OpenAiBackend {
             piece_checks: c.piece_checks.load(Ordering::Relaxed),
             single_token_questions: c.single_token_questions.load(Ordering::Relaxed),
         }
-    }
-
-    /// Why single-token multiple-choice questions were (at least in part) scored with one request per
-    /// choice, when the run had any: the probe's reason, else the check or trial that turned the grouped
-    /// path off. None when the grouped path stayed on or there were no such questions.
-    pub fn grouping_off(&self) -> Option<GroupingOff> {
-        if self.counters.single_token_questions.load(Ordering::Relaxed) == 0 {
-            return None;
-        }
-        self.probe
-            .get()
-            .and_then(|p| {
-                GroupingOff::from_probe(
-                    self.opts.grouped,
-                    self.opts.lm_eval_literal_slicing,
-                    p,
-                    self.tokenizer.pieces().is_some(),
-                    self.tokenizer.is_local(),
-                )
-            })
-            .or_else(|| self.group_switch.reason())
     }
 
     /// The adaptive limiter's current concurrency and how often it backed off.
