@@ -72,7 +72,7 @@ pub struct LoglikelihoodOutcome {
 
 /// How requests must be built for a backend so that its scores equal those of the lm-eval model class it
 /// reproduces. The engine asks the backend instead of knowing any backend's rules.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequestPolicy {
     /// lm-eval's model type whose requests these are (`local-completions`): the results file's `model`.
     pub lm_eval_model: String,
@@ -120,7 +120,7 @@ impl RequestPolicy {
 }
 
 /// What a backend takes as a generation prompt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PromptKind {
     /// Token ids of the rendered prompt (lm-eval's `tokenized_requests`, the completions default).

@@ -3,7 +3,7 @@
 use yardstick_core::RequestKind;
 
 /// Whether and how the server scores prompt tokens.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EchoSupport {
     /// `echo` + `logprobs` with token-id prompts (the exact path).
@@ -15,7 +15,7 @@ pub enum EchoSupport {
 }
 
 /// How the server treats BOS on token-id prompts (the index of the first sent token in the echoed list).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BosBehaviour {
     /// Offset for prompts that do not start with BOS: 0 = echoed as sent (a BOS the server adds is not
     /// reported), 1 = the server prepends BOS and reports it.
@@ -29,7 +29,7 @@ pub struct BosBehaviour {
 }
 
 /// The result of the tokenizer agreement check.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TokenizerCheck {
     /// Local and server tokenizations agreed on `texts` sample texts, compared by `method`.
@@ -41,7 +41,7 @@ pub enum TokenizerCheck {
 }
 
 /// Everything the probe learnt; the engine prints it and uses it to say which tasks cannot run.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProbeReport {
     pub base_url: String,
     /// The model id sent in every payload.

@@ -142,6 +142,7 @@ impl Fixture {
             model_args: "test".into(),
             format: Default::default(),
             code_exec: Default::default(),
+            mode: Default::default(),
         }
     }
 

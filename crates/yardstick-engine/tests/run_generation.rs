@@ -109,6 +109,7 @@ fn opts(dir: &Path) -> EvalOptions {
         model_args: "test".into(),
         format: PromptFormat::default(),
         code_exec: Default::default(),
+        mode: Default::default(),
     }
 }
 

@@ -77,6 +77,7 @@ CREATE TABLE aggregates (
     },
     crate::executions::MIGRATION,
     crate::compact::MIGRATION,
+    crate::shards::MIGRATION,
 ];
 
 use crate::{Result, Store, StoreError};

@@ -12,6 +12,7 @@ mod compact;
 mod executions;
 pub mod ledger;
 pub mod observations;
+pub mod shards;
 pub use browse::{RunDetail, SampleRow, TaskProgress};
 
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};

@@ -51,6 +51,9 @@ pub struct FaultCounts {
     pub dropped_mid_response: AtomicU64,
     pub slowed: AtomicU64,
     pub upstream_errors: AtomicU64,
+    /// Completions answered by the upstream (HTTP 200 to a POST …/completions), by request body: how many
+    /// times each distinct request was computed.
+    pub answered_bodies: Mutex<std::collections::HashMap<Bytes, u64>>,
 }
 
 /// A snapshot of [`FaultCounts`].
@@ -118,6 +121,15 @@ impl FaultProxy {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// Each distinct completions request the upstream answered, and how many times.
+    pub fn answered_bodies(&self) -> std::collections::HashMap<Bytes, u64> {
+        self.counts
+            .answered_bodies
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default()
     }
 
     pub fn summary(&self) -> FaultSummary {
@@ -212,7 +224,9 @@ async fn proxy(
         }
     }
     builder = builder.header(hyper::header::HOST, upstream.to_string());
-    let up_req = builder.body(full(body)).map_err(std::io::Error::other)?;
+    let up_req = builder
+        .body(full(body.clone()))
+        .map_err(std::io::Error::other)?;
     let resp = match sender.send_request(up_req).await {
         Ok(r) => r,
         Err(e) => {
@@ -230,6 +244,14 @@ async fn proxy(
         .map_err(std::io::Error::other)?
         .to_bytes();
     counts.forwarded.fetch_add(1, Ordering::Relaxed);
+    if parts.method == hyper::Method::POST
+        && parts.uri.path().ends_with("/completions")
+        && rparts.status == hyper::StatusCode::OK
+    {
+        if let Ok(mut m) = counts.answered_bodies.lock() {
+            *m.entry(body.clone()).or_insert(0) += 1;
+        }
+    }
     match fault {
         Fault::Slow => {
             counts.slowed.fetch_add(1, Ordering::Relaxed);

@@ -9,6 +9,7 @@ pub mod http_util;
 pub mod mock_lm;
 pub mod python;
 pub mod ref_server;
+pub mod slurm;
 pub mod toy;
 
 pub use fault_proxy::{FaultConfig, FaultProxy, FaultSummary};

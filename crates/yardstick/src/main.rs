@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Evaluate a model on tasks (lm-evaluation-harness compatible), resuming from the store
     Run(Box<commands::run::RunArgs>),
+    /// Cut a run into shards for many workers (Slurm, Kubernetes, several processes): writes an immutable plan
+    Plan(Box<commands::plan::PlanArgs>),
+    /// Score a planned run from the store once every shard is in (nothing is sent)
+    Finalize(commands::plan::FinalizeArgs),
     /// List task definitions or show exactly how one is prompted
     #[command(subcommand)]
     Tasks(commands::tasks::TasksCommand),
@@ -106,6 +110,8 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Run(args) => commands::run::run(*args),
+        Command::Plan(args) => commands::plan::plan(*args),
+        Command::Finalize(args) => commands::plan::finalize(args),
         Command::Tasks(cmd) => commands::tasks::run(cmd),
         Command::Runs(args) => commands::runs::runs(args),
         Command::Results(args) => commands::runs::results(args),

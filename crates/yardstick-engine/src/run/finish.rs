@@ -98,6 +98,12 @@ impl Ending<'_> {
         Ok(self.outcome(counts, true))
     }
 
+    /// A shard's requests answered (or interrupted): its responses are in the ledger; nothing is scored or
+    /// recorded as a run until the plan is finalised.
+    pub fn shard(self, counts: Counts, interrupted: bool) -> RunOutcome {
+        self.outcome(counts, interrupted)
+    }
+
     /// Every task scored: aggregate groups, write the results and samples files, mark the run finished.
     pub fn finished(
         self,

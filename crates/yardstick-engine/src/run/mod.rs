@@ -23,12 +23,14 @@ mod requests;
 pub mod score;
 mod score_code;
 mod score_generation;
+pub mod sharding;
 mod state;
 
 pub use code_exec::{CodeExec, CodeExecOptions, CodeJob, CodeVerdict};
 pub use plan::{prepare, EvalOptions, PreparedRun, TaskSummary};
 pub use requests::{loglikelihood_key, rolling_windows, TaskKeys};
 pub use score::{score_task, score_task_with, DocResults, ScoredTask};
+pub use sharding::{make_plan, PlanError, PlannedBackend, RunMode, RunPlan, ShardCount};
 
 use crate::ledger_writer::{LedgerError, LedgerWriter};
 use crate::output;
@@ -71,6 +73,9 @@ pub enum EvalError {
     /// Model-written code cannot be run (no sandbox here, or it failed to start a program).
     #[error("{0}")]
     Sandbox(String),
+    /// A plan and this run disagree (a changed model, data or task), or a finalised plan is incomplete.
+    #[error("{0}")]
+    Plan(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -256,7 +261,9 @@ pub async fn evaluate(
     let fingerprint = backend.fingerprint();
     let model = backend.model_ref();
     let run_id = prepared.run_id(&fingerprint, opts);
-    let resumed = begin(&store, &run_id, opts, &prepared, &*backend, &probe)?;
+    let shard = opts.mode.is_shard();
+    // A shard only fills the ledger: the run itself is recorded (and scored) when the plan is finalised.
+    let resumed = !shard && begin(&store, &run_id, opts, &prepared, &*backend, &probe)?;
     let env = NumericEnv::from_env_or_default();
     let partial_dir = opts
         .output_dir
@@ -304,6 +311,7 @@ pub async fn evaluate(
         store: store.clone(),
         cancel: cancel.clone(),
         rt: tokio::runtime::Handle::current(),
+        owners: std::sync::OnceLock::new(),
     };
     let run = dispatch(
         producer,
@@ -317,6 +325,7 @@ pub async fn evaluate(
     progress.finish();
     let (outputs, stats) = match run {
         Ok(done) => done,
+        Err(e) if shard => return Err(e),
         Err(e) => return Err(ending.failed(e)),
     };
     let interrupted = cancel.load(Ordering::SeqCst);
@@ -325,6 +334,9 @@ pub async fn evaluate(
         reused: state.reused,
         stats: stats.with_interrupted(interrupted),
     };
+    if shard {
+        return Ok(ending.shard(counts, interrupted));
+    }
     if interrupted {
         return ending.interrupted(counts);
     }
@@ -345,6 +357,8 @@ async fn dispatch(
     (progress, cancel, lookahead): (&dyn Progress, &AtomicBool, usize),
 ) -> Result<Scored, EvalError> {
     let n_tasks = producer.configs.len();
+    // A shard's tasks are scored when the plan is finalised, not here.
+    let scores = !producer.opts.mode.is_shard();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<TaskWork, EvalError>>(1);
     let producer = std::thread::Builder::new()
         .name("prepare".into())
@@ -355,6 +369,10 @@ async fn dispatch(
     let mut producer_done = n_tasks == 0;
     let mut first_error: Option<EvalError> = None;
     let score_ready = |scoring: &mut ScoringSet, state: &RunState, work: TaskWork| {
+        if !scores {
+            progress.task_scored(work.index);
+            return Ok(());
+        }
         state
             .results_of(&work)
             .map(|results| scorer.spawn(scoring, work, results))

@@ -30,6 +30,8 @@ pub struct EvalOptions {
     pub format: PromptFormat,
     /// How tasks that run model-written code (humaneval, mbpp) run it.
     pub code_exec: super::code_exec::CodeExecOptions,
+    /// A whole run, one shard of a plan, or a plan finalised from the ledger.
+    pub mode: super::sharding::RunMode,
 }
 
 /// The run's tasks, resolved and checked before a model is contacted: each task's data loaded, its

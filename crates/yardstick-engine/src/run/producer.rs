@@ -3,6 +3,7 @@
 
 use super::plan::{prepare_task, EvalOptions};
 use super::requests::{keys_of, plan_units, Encoder, TaskKeys};
+use super::sharding::{self, RunMode};
 use super::EvalError;
 use crate::schedule::{Answer, Unit};
 use std::collections::{HashMap, HashSet};
@@ -36,6 +37,8 @@ pub(crate) struct Producer {
     pub store: Arc<Store>,
     pub cancel: Arc<AtomicBool>,
     pub rt: tokio::runtime::Handle,
+    /// A shard's run: which shard sends each request of the plan (computed once, when first needed).
+    pub owners: std::sync::OnceLock<HashMap<String, usize>>,
 }
 
 impl Producer {
@@ -62,7 +65,14 @@ impl Producer {
         seen: &mut HashSet<String>,
     ) -> Result<TaskWork, EvalError> {
         let task = prepare_task(cfg, &self.opts)?;
-        let docs = task.all_docs()?;
+        let mut docs = task.all_docs()?;
+        match &self.opts.mode {
+            RunMode::Finalize { plan } => return self.finalising(index, task, docs, plan, seen),
+            RunMode::Shard { plan, shard } => {
+                sharding::shard_docs(plan, *shard, task.name(), &mut docs)?
+            }
+            RunMode::Whole => {}
+        }
         let policy = self.backend.request_policy();
         let fingerprint = self.backend.fingerprint();
         let encoder = Encoder {
@@ -71,7 +81,21 @@ impl Producer {
             fingerprint: &fingerprint,
             rt: &self.rt,
         };
-        let plan = encoder.task(task.name(), &docs)?;
+        let mut plan = encoder.task(task.name(), &docs)?;
+        if let RunMode::Shard {
+            plan: run_plan,
+            shard,
+        } = &self.opts.mode
+        {
+            let owners = self.owners.get_or_init(|| {
+                run_plan
+                    .owners()
+                    .into_iter()
+                    .map(|(k, s)| (k.to_string(), s))
+                    .collect()
+            });
+            sharding::own_requests(run_plan, owners, *shard, task.name(), &docs, &mut plan)?;
+        }
         let stored = {
             let mut uniq = HashSet::new();
             let task_keys: Vec<&str> = plan
@@ -105,6 +129,48 @@ impl Producer {
             units,
             new_keys,
             new_stored,
+        })
+    }
+
+    /// A task finalised from the ledger: its keys from the plan, every response stored, nothing to send.
+    fn finalising(
+        &self,
+        index: usize,
+        task: PreparedTask,
+        docs: Vec<DocRequests>,
+        plan: &sharding::RunPlan,
+        seen: &mut HashSet<String>,
+    ) -> Result<TaskWork, EvalError> {
+        let keys = sharding::planned_keys(plan, task.name(), &docs)?;
+        let mut uniq = HashSet::new();
+        let task_keys: Vec<&str> = keys
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|k| k.as_str())
+            .filter(|k| uniq.insert(*k))
+            .collect();
+        let stored = self.look_up(&task_keys)?;
+        let missing = task_keys.len() - stored.len();
+        if missing > 0 {
+            return Err(EvalError::Plan(format!(
+                "task {}: {missing} of its {} planned responses are not in the store; run the plan's missing \
+                 shards (or merge their stores) before finalising",
+                task.name(),
+                task_keys.len()
+            )));
+        }
+        let new_keys = task_keys.iter().filter(|k| !seen.contains(**k)).count() as u64;
+        seen.extend(task_keys.iter().map(|k| k.to_string()));
+        Ok(TaskWork {
+            index,
+            task,
+            docs,
+            keys,
+            stored,
+            units: Vec::new(),
+            new_keys,
+            new_stored: new_keys,
         })
     }
 

@@ -1,5 +1,8 @@
 pub mod analysis;
 pub mod native;
+pub mod plan;
+pub mod plan_emit;
+pub mod plan_watch;
 pub mod run;
 pub mod runs;
 pub mod store;

@@ -24,13 +24,13 @@ pub struct RunArgs {
     /// Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) — several endpoints of the
     /// same model separated by commas share the run (each request goes to the least-loaded one) — or a
     /// GGUF file evaluated in process by llama.cpp (./model.gguf, hf://ORG/REPO/FILE.gguf)
-    #[arg(long)]
+    #[arg(long, required_unless_present = "plan", default_value = "")]
     pub model: String,
     /// Model id to send (default: the first model the server lists)
     #[arg(long)]
     pub model_name: Option<String>,
     /// Tasks, groups or tags, comma-separated (see `yardstick tasks list`)
-    #[arg(long, value_delimiter = ',', required = true, value_parser = task_name)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "plan", value_parser = task_name)]
     pub tasks: Vec<String>,
     /// Few-shot examples per prompt (default: each task's own; a task that fixes 0 keeps 0)
     #[arg(long, allow_negative_numbers = true, value_parser = super::non_negative)]
@@ -123,6 +123,17 @@ pub struct RunArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub native: super::native::NativeArgs,
+    /// Compute shards of a plan (`yardstick plan`): what to evaluate comes from the plan; this worker's
+    /// --store, --model (another endpoint of the same model), --concurrency and timeouts apply
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// The shard to compute (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX)
+    #[arg(long, requires = "plan", value_name = "I")]
+    pub shard: Option<usize>,
+    /// Take shards from the store one after another until none is left (a shared PostgreSQL store, or
+    /// several workers on one machine); a shard whose worker died is taken over when its lease lapses
+    #[arg(long, requires = "plan", conflicts_with = "shard")]
+    pub claim: bool,
 }
 
 /// Which OpenAI-compatible endpoint `--model` is.
@@ -275,7 +286,7 @@ async fn connect(args: &RunArgs, prepared: &evaluate::PreparedRun) -> anyhow::Re
 
 /// How prompts are rendered as chat: a chat endpoint gets the message list itself (lm-eval's
 /// `JsonChatStr`); a completions endpoint gets the chat template's text when one is asked for.
-fn chat_format(
+pub(crate) fn chat_format(
     args: &RunArgs,
     tokenizer: Option<&Arc<yardstick_backends::Tokenizer>>,
 ) -> anyhow::Result<Option<ChatFormat>> {
@@ -304,7 +315,7 @@ fn task_name(s: &str) -> Result<String, String> {
 
 /// Fail before the first request when `--output DIR` cannot be written: create it and write (and remove)
 /// a probe file there.
-fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn check_output_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let what = || {
         format!(
             "--output {}: the directory for results_*.json and samples_*.jsonl cannot be written",
@@ -336,7 +347,10 @@ static INTERRUPTED_BY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8
 /// run the same way: the requests in flight finish and are stored, the run is marked interrupted and the
 /// resume command printed; exit status 128 + the signal (130, 143, 129). A second signal (a second or more
 /// after the first) exits at once.
-fn install_interrupt_handlers(cancel: Arc<AtomicBool>, resume: String) -> anyhow::Result<()> {
+pub(crate) fn install_interrupt_handlers(
+    cancel: Arc<AtomicBool>,
+    resume: String,
+) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -420,31 +434,37 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    if args.plan.is_some() {
+        return rt.block_on(super::plan::run_planned(args));
+    }
     rt.block_on(run_async(args))
 }
 
-async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
-    // Recorded, written and printed: no credentials (the backend alone uses the real URL).
-    let command_line = yardstick_core::redact_command_line(
+/// The command line as recorded, written and printed: no credentials (the backend alone uses the real URL).
+pub(crate) fn recorded_command_line() -> String {
+    yardstick_core::redact_command_line(
         &std::env::args()
             .map(|a| shell_quote(&a))
             .collect::<Vec<_>>()
             .join(" "),
-    );
-    let limit = args.limit;
+    )
+}
+
+/// The evaluation options `args` ask for.
+pub(crate) fn eval_options(args: &RunArgs, command_line: String) -> EvalOptions {
     let mut data = DataOptions::from_env();
     data.data_dir = args.data_dir.clone();
-    let opts = EvalOptions {
+    EvalOptions {
         tasks: args.tasks.clone(),
         include_paths: args.include_path.clone(),
         data,
         num_fewshot: args.num_fewshot,
-        limit,
+        limit: args.limit,
         fewshot_seed: args.seed,
         concurrency: args.concurrency.max(1),
         output_dir: args.output.clone(),
         bootstrap_iters: args.bootstrap_iters,
-        command_line: command_line.clone(),
+        command_line,
         git_rev: git_rev(),
         format: yardstick_tasks::PromptFormat {
             system_instruction: args.system_instruction.clone(),
@@ -468,15 +488,15 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             args.max_length.unwrap_or(2048),
             args.concurrency
         ),
-    };
-    let silent = args.json || args.quiet;
-    let note = |s: &str| {
-        if !silent {
-            eprintln!("{s}");
-        }
-    };
+        mode: Default::default(),
+    }
+}
 
-    // Everything that can fail without a model fails first: tasks, YAML, data.
+/// Resolve and check every task (YAML, data, templates) before a model is contacted.
+pub(crate) async fn prepare(
+    opts: &EvalOptions,
+    note: impl Fn(&str),
+) -> anyhow::Result<evaluate::PreparedRun> {
     let prep_opts = opts.clone();
     let prepared =
         tokio::task::spawn_blocking(move || evaluate::prepare(&prep_opts).map_err(Box::new))
@@ -489,6 +509,79 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         prepared.estimated_requests(),
         prepared.prepare_seconds
     ));
+    Ok(prepared)
+}
+
+/// The model, connected and probed, and the options it completes (concurrency over its endpoints, the chat
+/// format from its tokenizer).
+pub(crate) struct Session {
+    pub backend: Arc<dyn Backend>,
+    pub servers: Vec<Arc<OpenAiBackend>>,
+    pub pool: Option<Arc<EndpointPool>>,
+    pub probe: yardstick_backends::ProbeReport,
+}
+
+/// Connect `--model`, complete `opts` and probe the model (the probe printed unless `silent`).
+pub(crate) async fn open_session(
+    args: &RunArgs,
+    prepared: &evaluate::PreparedRun,
+    opts: &mut EvalOptions,
+    silent: bool,
+) -> anyhow::Result<Session> {
+    let Connected {
+        backend,
+        servers,
+        pool,
+    } = connect(args, prepared).await?;
+    // --concurrency is per endpoint: the run keeps every endpoint busy.
+    opts.concurrency = args.concurrency.max(1) * servers.len().max(1);
+    opts.format.chat = chat_format(args, backend.tokenizer())?;
+    if let Some(ChatRenderer::Template(t)) = opts.format.chat.as_ref().map(|c| &c.renderer) {
+        if !silent {
+            eprintln!(
+                "chat template: {} (sha256 {})",
+                t.source_name(),
+                &t.sha256()[..12]
+            );
+        }
+    }
+    let probe = backend
+        .probe()
+        .await
+        .with_context(|| format!("probing {}", yardstick_core::redact_url(&args.model)))?;
+    if !silent {
+        eprintln!("{}", probe.render());
+    }
+    Ok(Session {
+        backend,
+        servers,
+        pool,
+        probe,
+    })
+}
+
+/// The progress display of a run (with the HTTP calls of its servers).
+pub(crate) fn run_progress(silent: bool, servers: &[Arc<OpenAiBackend>]) -> RunProgress {
+    let progress = RunProgress::new(progress::choose(silent));
+    if servers.is_empty() {
+        return progress;
+    }
+    let servers = servers.to_vec();
+    progress.with_http_calls(move || servers.iter().map(|s| s.counters().http_calls).sum())
+}
+
+async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let command_line = recorded_command_line();
+    let mut opts = eval_options(&args, command_line.clone());
+    let silent = args.json || args.quiet;
+    let note = |s: &str| {
+        if !silent {
+            eprintln!("{s}");
+        }
+    };
+
+    // Everything that can fail without a model fails first: tasks, YAML, data.
+    let prepared = prepare(&opts, note).await?;
 
     // Then what a run writes: the store (openable, not from a newer Yardstick, writable) and --output.
     let store = Arc::new(
@@ -505,47 +598,30 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cancel = Arc::new(AtomicBool::new(false));
     install_interrupt_handlers(cancel.clone(), command_line.clone())?;
 
-    let Connected {
-        backend,
-        servers,
-        pool,
-    } = connect(&args, &prepared).await?;
-    let mut opts = opts;
-    // --concurrency is per endpoint: the run keeps every endpoint busy.
-    opts.concurrency = args.concurrency.max(1) * servers.len().max(1);
-    opts.format.chat = chat_format(&args, backend.tokenizer())?;
-    if let Some(ChatRenderer::Template(t)) = opts.format.chat.as_ref().map(|c| &c.renderer) {
-        note(&format!(
-            "chat template: {} (sha256 {})",
-            t.source_name(),
-            &t.sha256()[..12]
-        ));
-    }
-    let probe = backend
-        .probe()
-        .await
-        .with_context(|| format!("probing {}", yardstick_core::redact_url(&args.model)))?;
-    if !silent {
-        eprintln!("{}", probe.render());
-    }
-
-    let mut progress = RunProgress::new(progress::choose(silent));
-    if !servers.is_empty() {
-        let servers = servers.clone();
-        progress =
-            progress.with_http_calls(move || servers.iter().map(|s| s.counters().http_calls).sum());
-    }
+    let session = open_session(&args, &prepared, &mut opts, silent).await?;
+    let progress = run_progress(silent, &session.servers);
     let outcome = evaluate::evaluate(
         &opts,
         prepared,
-        backend.clone(),
+        session.backend.clone(),
         store,
         &progress as &dyn Progress,
         cancel,
     )
     .await
     .context("evaluation failed")?;
+    report_outcome(&args, &outcome, &session, &command_line)
+}
 
+/// What a finished or interrupted run prints: the table and headline (or JSON) on stdout, the summary on
+/// stderr; an interrupted run says how to resume and exits 130 (or the signal's code).
+pub(crate) fn report_outcome(
+    args: &RunArgs,
+    outcome: &evaluate::RunOutcome,
+    session: &Session,
+    command_line: &str,
+) -> anyhow::Result<ExitCode> {
+    let silent = args.json || args.quiet;
     let mut out = std::io::stdout().lock();
     if outcome.interrupted {
         eprintln!(
@@ -557,11 +633,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
             outcome.requests_sent,
             command_line
         );
-        let code = match INTERRUPTED_BY.load(Ordering::SeqCst) {
-            0 => 130,
-            c => c,
-        };
-        return Ok(ExitCode::from(code));
+        return Ok(ExitCode::from(interrupted_code()));
     }
     if args.json {
         if let Some(r) = &outcome.results {
@@ -569,7 +641,7 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     } else if let Some(t) = &outcome.table {
         writeln!(out, "{t}")?;
-        let model = backend.model_ref();
+        let model = session.backend.model_ref();
         let short = yardstick_core::short_model_name(&model.name);
         if let Some(line) = outcome
             .results
@@ -580,9 +652,17 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !silent {
-        print_summary(&outcome, &servers, pool.as_deref());
+        print_summary(outcome, &session.servers, session.pool.as_deref());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exit status of a run stopped by a signal: 130 for Ctrl-C, else the signal's.
+pub(crate) fn interrupted_code() -> u8 {
+    match INTERRUPTED_BY.load(Ordering::SeqCst) {
+        0 => 130,
+        c => c,
+    }
 }
 
 /// The run's closing lines on stderr: requests, reuse, rate and tokens; the HTTP calls of an OpenAI-compatible

@@ -2,6 +2,7 @@
 
 use crate::output::{emit_text_or_json, OutputArgs, StoreArgs};
 use clap::Args;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use yardstick_analysis::leaderboard::{Leaderboard, RunsReport};
 
@@ -16,6 +17,15 @@ pub struct RunsArgs {
     /// reuse)
     #[arg(long, value_name = "RUN_ID")]
     pub delete: Option<String>,
+    /// Where a planned run's shards stand (done, running, pending), read from --store and --shard-store
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<PathBuf>,
+    /// With --plan: refresh every 2 s until every shard is done
+    #[arg(long, requires = "plan")]
+    pub watch: bool,
+    /// With --plan: the shards' own stores (one SQLite file per shard), as many as there are
+    #[arg(long, requires = "plan", num_args = 1.., value_name = "STORE")]
+    pub shard_store: Vec<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -37,6 +47,13 @@ pub struct ResultsArgs {
 pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
     if let Some(id) = &args.delete {
         return delete(&args, id);
+    }
+    if let Some(plan) = &args.plan {
+        let mut stores = args.shard_store.clone();
+        if stores.is_empty() || args.store.store.exists() {
+            stores.insert(0, args.store.store.clone());
+        }
+        return super::plan_watch::watch(plan, &stores, args.watch, args.output.json);
     }
     let store = args.store.open_read_only(FILL)?;
     emit_text_or_json(&RunsReport::load(&store)?, args.output)?;
