@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod country;
 pub mod dataset;
 pub mod error;
+pub mod export;
 pub mod gap;
 pub mod groups;
 pub mod import;
@@ -27,6 +28,7 @@ pub mod query;
 pub mod rate;
 pub mod registry;
 pub mod report;
+pub mod samples_parquet;
 pub mod trend;
 
 pub use attribution::AttributionMode;

@@ -273,7 +273,23 @@ fn import_samples(
             ));
             continue;
         }
-        let items = match read_samples(&spath, &sbytes, &ssha, model, &task) {
+        // A Parquet samples file (Yardstick's export, the hub's conversion) is read as the JSON lines it holds.
+        let lines = if spath.extension().is_some_and(|e| e == "parquet") {
+            match crate::samples_parquet::read_samples(&spath) {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|r| Value::Object(r).to_string() + "\n")
+                    .collect::<String>()
+                    .into_bytes(),
+                Err(e) => {
+                    samples_failed.push((spath, e));
+                    continue;
+                }
+            }
+        } else {
+            sbytes
+        };
+        let items = match read_samples(&spath, &lines, &ssha, model, &task) {
             Ok(x) => x,
             Err(e) => {
                 samples_failed.push((spath, e));
@@ -421,7 +437,7 @@ fn samples_files(
     };
     let stamp_re = Regex::new(r"^results_(.+)\.json$")
         .map_err(|e| AnalysisError::invalid("regex", e.to_string()))?;
-    let sample_re = Regex::new(r"^samples_(.+)_(\d{4}-\d{2}-\d{2}T[0-9.:\-]+)\.jsonl$")
+    let sample_re = Regex::new(r"^samples_(.+)_(\d{4}-\d{2}-\d{2}T[0-9.:\-]+)\.(jsonl|parquet)$")
         .map_err(|e| AnalysisError::invalid("regex", e.to_string()))?;
     let name = results_path
         .file_name()

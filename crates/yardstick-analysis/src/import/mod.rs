@@ -370,6 +370,10 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Result<Format> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    // lm-eval samples as Parquet (`yardstick store export`, the hub's conversion of a details dataset)
+    if name.starts_with("samples_") && bytes.starts_with(b"PAR1") {
+        return Ok(Format::LmEvalSamples);
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {

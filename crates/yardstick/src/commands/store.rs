@@ -16,6 +16,27 @@ pub enum StoreCommand {
         #[arg(long, value_name = "SHA256")]
         fingerprint: Option<String>,
     },
+    /// A run's scores and per-sample records in lm-eval's output layout (results_*.json and one
+    /// samples_<task>_*.parquet or .jsonl per task, as the hub's details datasets hold them); `yardstick
+    /// import` reads them back
+    Export {
+        /// The run (see `yardstick runs`)
+        run_id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Directory to write into (a <model> directory is made inside)
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// The samples files' format
+        #[arg(long, value_enum, default_value_t = Format::Parquet)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    Parquet,
+    Jsonl,
 }
 
 /// Keys read back per batch (bounded memory on a large ledger).
@@ -23,6 +44,23 @@ const BATCH: usize = 1_000;
 
 pub fn store(cmd: StoreCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        StoreCommand::Export {
+            run_id,
+            store,
+            out,
+            format,
+        } => {
+            use yardstick_analysis::export::{export_run, SamplesFormat};
+            let s = store.open_read_only("yardstick run …")?;
+            let format = match format {
+                Format::Parquet => SamplesFormat::Parquet,
+                Format::Jsonl => SamplesFormat::Jsonl,
+            };
+            for f in export_run(&s, &run_id, &out, format)? {
+                println!("wrote {}", f.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         StoreCommand::Responses { store, fingerprint } => {
             let s = store.open_read_only("yardstick run …")?;
             let keys = s.response_keys(fingerprint.as_deref())?;
