@@ -1,8 +1,11 @@
 //! The in-process llama.cpp backend (feature `llama-cpp`) on real GGUF files: per-token log-probabilities
-//! against llama-cpp-python's `Llama(logits_all=True)` on the same file, prefix sharing against evaluation
-//! from an empty cache, generation, and bad input refused before any work.
+//! against llama-cpp-python's `Llama(logits_all=True)` on the same file (the tiny Llama, SmolLM2 and the 28
+//! random-weight files of `scripts/make-arch-ggufs`: 7 architectures x F16, Q8_0, Q4_0, Q4_K_M), prefix
+//! sharing against evaluation from an empty cache, generation, and bad input refused before any work.
+//! docs/native-backend.md ("Parity with llama-cpp-python") has the measured table.
 //!
-//! Run: `cargo test -p yardstick-backends --features llama-cpp --test native_llama`.
+//! Run: `cargo test -p yardstick-backends --features llama-cpp --test native_llama` (after
+//! `scripts/setup-peers`, which makes the files and writes `YARDSTICK_ARCH_GGUF_DIR` to its peers.env).
 #![cfg(feature = "llama-cpp")]
 
 use std::path::{Path, PathBuf};
