@@ -62,6 +62,35 @@ pub fn smollm2_gguf() -> Option<PathBuf> {
     found
 }
 
+/// The random-weight GGUFs of several architectures and quantisations that `scripts/make-arch-ggufs` writes
+/// (run by `scripts/setup-peers`): the folder `$YARDSTICK_ARCH_GGUF_DIR`, else `YARDSTICK_ARCH_GGUF_DIR=` in
+/// `~/.cache/yardstick/peers.env`, when it holds a complete set (its `.complete` marker). None (after
+/// [`skip_or_fail`]) otherwise.
+pub fn arch_gguf_dir() -> Option<PathBuf> {
+    let from_env = std::env::var_os("YARDSTICK_ARCH_GGUF_DIR")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
+    let from_file = from_env.is_none().then(|| {
+        let home = PathBuf::from(std::env::var_os("HOME")?);
+        let text = std::fs::read_to_string(home.join(".cache/yardstick/peers.env")).ok()?;
+        ref_server::peers_env_value(&text, "YARDSTICK_ARCH_GGUF_DIR").map(PathBuf::from)
+    });
+    let Some(dir) = from_env.or(from_file.flatten()) else {
+        skip_or_fail(
+            "the generated architecture GGUFs are not set up (YARDSTICK_ARCH_GGUF_DIR); run scripts/setup-peers",
+        );
+        return None;
+    };
+    if !dir.join(".complete").is_file() {
+        skip_or_fail(&format!(
+            "{} is not a complete scripts/make-arch-ggufs output (no .complete); run scripts/setup-peers",
+            dir.display()
+        ));
+        return None;
+    }
+    Some(dir)
+}
+
 /// `../shared/data`, or `$YARDSTICK_SHARED_DATA`.
 pub fn shared_data_dir() -> PathBuf {
     std::env::var_os("YARDSTICK_SHARED_DATA")
