@@ -71,7 +71,9 @@ impl Dataset {
                 ..Default::default()
             });
         }
-        let scores = observations::load_scores(store, None)?;
+        let mut scores = observations::load_scores(store, None)?;
+        // efficiency: each measured model's throughput, a benchmark like any other
+        scores.extend(crate::efficiency::EfficiencyReport::load(store)?.scores());
         Ok(Self::from_rows(registry, rows, scores))
     }
 

@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod catalog;
 pub mod country;
 pub mod dataset;
+pub mod efficiency;
 pub mod error;
 pub mod export;
 pub mod gap;

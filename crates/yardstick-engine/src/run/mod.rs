@@ -110,12 +110,46 @@ pub struct RunOutcome {
     pub wall_seconds: f64,
 }
 
-fn hardware() -> serde_json::Value {
+/// The first `key: value` of `/proc/cpuinfo` or `/proc/meminfo` style text.
+fn proc_field(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Where the run computes, for the efficiency record: this machine (CPU model, cores, memory) and, for an
+/// in-process model, the threads, batch and GPU layers it used (a server's hardware is the server's: only
+/// its address is known here).
+fn hardware(probe: &yardstick_backends::ProbeReport) -> serde_json::Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_gib = proc_field(&meminfo, "MemTotal")
+        .and_then(|v| {
+            v.split_whitespace()
+                .next()
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0);
+    let meta = &probe.model_metadata;
+    let in_process = meta.get("threads").is_some();
+    let compute = if in_process {
+        serde_json::json!({
+            "where": "in process (llama.cpp)", "threads": meta.get("threads"), "batch": meta.get("batch"),
+            "gpu_layers": meta.get("gpu_layers"),
+            "gpu": if meta.get("gpu_layers").and_then(|g| g.as_u64()).unwrap_or(0) > 0 { "cuda" } else { "none" },
+        })
+    } else {
+        serde_json::json!({"where": "server", "server": yardstick_core::redact_url(&probe.base_url)})
+    };
     serde_json::json!({
         "os": std::env::consts::OS,
         "arch": std::env::consts::ARCH,
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "cpu_model": proc_field(&cpuinfo, "model name"),
+        "memory_gib": memory_gib,
         "hostname": std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()),
+        "compute": compute,
     })
 }
 
@@ -144,7 +178,7 @@ fn begin(
         tool_version: yardstick_core::YARDSTICK_VERSION.into(),
         lm_eval_compat: yardstick_core::LM_EVAL_COMPAT_VERSION.into(),
         git_rev: opts.git_rev.clone(),
-        hardware: hardware(),
+        hardware: hardware(probe),
     })?;
     for t in &prepared.tasks {
         store.put_run_task(

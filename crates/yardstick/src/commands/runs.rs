@@ -40,6 +40,9 @@ pub struct ResultsArgs {
     /// Include runs that have not finished (interrupted or running)
     #[arg(long)]
     pub all: bool,
+    /// Efficiency instead: each finished run's tokens, time, tokens per second and hardware
+    #[arg(long)]
+    pub efficiency: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -62,6 +65,11 @@ pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
 
 pub fn results(args: ResultsArgs) -> anyhow::Result<ExitCode> {
     let store = args.store.open_read_only(FILL)?;
+    if args.efficiency {
+        let report = yardstick_analysis::efficiency::EfficiencyReport::load(&store)?;
+        emit_text_or_json(&report, args.output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let board = Leaderboard::load(&store, args.metric.as_deref(), args.all)?;
     emit_text_or_json(&board, args.output)?;
     Ok(ExitCode::SUCCESS)
