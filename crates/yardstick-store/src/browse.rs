@@ -1,8 +1,8 @@
 //! Reading one run in detail, for the web UI's run and sample pages: the run's full record, its tasks
 //! (config, hashes, progress), its aggregates and its samples. Read-only.
 
-use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
 use crate::db::{DbResult, Row, Val};
+use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
 use crate::{vals, Result, Store, StoreError};
 
 /// Everything stored about one run, without its samples.
@@ -295,12 +295,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
-    use crate::Store;
     use serde_json::json;
 
     #[test]
     fn a_run_reads_back_with_tasks_progress_aggregates_and_samples() {
-        let store = Store::open_in_memory().expect("store");
+        let (_dir, store) = crate::test_store();
         let run = RunRecord {
             run_id: "r1".into(),
             command: "yardstick run".into(),

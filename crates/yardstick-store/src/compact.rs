@@ -7,11 +7,11 @@
 //! transaction: a crash leaves the old store as it was).
 
 use crate::codec::{content_hash, pack_text, split_request};
+use crate::db::{Db, DbError, DbResult};
 use crate::ledger::StoredResponse;
+use crate::vals;
 use crate::Migration;
 use crate::{Result, Store};
-use crate::db::{Db, DbError, DbResult};
-use crate::vals;
 use rusqlite::params;
 
 pub(crate) const MIGRATION: Migration = Migration {

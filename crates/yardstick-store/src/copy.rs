@@ -256,7 +256,10 @@ impl Store {
     fn copy_table(&self, dest: &Store, spec: &TableSpec) -> Result<TableCopy> {
         let columns = spec.columns.join(", ");
         let order = spec.key.join(", ");
-        let read = format!("SELECT {columns} FROM {} ORDER BY {order} LIMIT ?1 OFFSET ?2", spec.name);
+        let read = format!(
+            "SELECT {columns} FROM {} ORDER BY {order} LIMIT ?1 OFFSET ?2",
+            spec.name
+        );
         let placeholders: Vec<String> = (1..=spec.columns.len()).map(|i| format!("?{i}")).collect();
         let insert = format!(
             "INSERT INTO {} ({columns}) VALUES ({}) ON CONFLICT DO NOTHING",
@@ -364,9 +367,40 @@ fn describe_key(spec: &TableSpec, key: &[Val]) -> String {
         .join(", ")
 }
 
-/// The names of the tables of a database (not `schema_migrations`), sorted: for checking that [`TABLES`]
-/// covers the schema.
-pub(crate) fn schema_tables(db: &Db) -> DbResult<Vec<String>> {
+impl Store {
+    /// The tables [`Store::copy_into`] copies, in its order.
+    pub fn copied_tables() -> Vec<&'static str> {
+        TABLES.iter().map(|t| t.name).collect()
+    }
+
+    /// The tables this database holds (not `schema_migrations`), sorted by name.
+    pub fn table_names(&self) -> Result<Vec<String>> {
+        schema_tables(&self.conn()).map_err(|e| self.sql_err("list tables", e))
+    }
+
+    /// Every row of `table` (one of [`Store::copied_tables`]), every column as stored, ordered by its key:
+    /// for comparing two stores value for value (bytes for bytes).
+    pub fn table_rows(&self, table: &str) -> Result<Vec<Row>> {
+        let spec = TABLES.iter().find(|t| t.name == table).ok_or_else(|| {
+            self.invalid(format!(
+                "no table {table} among {:?}",
+                Self::copied_tables()
+            ))
+        })?;
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            spec.columns.join(", "),
+            spec.name,
+            spec.key.join(", ")
+        );
+        self.conn()
+            .query(&sql, crate::vals![])
+            .map_err(|e| self.sql_err(&format!("read {table}"), e))
+    }
+}
+
+/// The names of the tables of a database (not `schema_migrations`), sorted.
+fn schema_tables(db: &Db) -> DbResult<Vec<String>> {
     let sql = if db.is_postgres() {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() \
          AND table_name <> 'schema_migrations' ORDER BY table_name"

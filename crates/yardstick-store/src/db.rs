@@ -475,6 +475,10 @@ mod tests {
             let _tx = db.begin(TxKind::Plain).unwrap();
             db.execute("DELETE FROM t", vals![]).unwrap();
         }
-        assert_eq!(db.query("SELECT * FROM t", vals![]).unwrap().len(), 1, "rolled back");
+        assert_eq!(
+            db.query("SELECT * FROM t", vals![]).unwrap().len(),
+            1,
+            "rolled back"
+        );
     }
 }

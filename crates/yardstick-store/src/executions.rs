@@ -62,12 +62,11 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
 
     #[test]
     fn executions_round_trip_and_keep_the_first_result() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::test_store();
         assert!(store.get_executions(&["a"]).unwrap().is_empty());
         store
             .put_executions(&[("a".into(), json!({"result": "passed"}))])

@@ -722,7 +722,7 @@ mod tests {
 
     #[test]
     fn a_rerun_of_a_finished_run_keeps_its_first_counts() {
-        let s = Store::open_in_memory().unwrap();
+        let (_dir, s) = crate::test_store();
         s.begin_run(&run("r1")).unwrap();
         s.end_run(
             "r1",
@@ -752,9 +752,9 @@ mod tests {
     #[test]
     fn responses_round_trip_and_resume() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
+        let path = yardstick_testkit::test_store(dir.path(), "s.db");
         {
-            let s = Store::open(&path).unwrap();
+            let s = Store::open_location(&path).unwrap();
             assert!(!s.begin_run(&run("r1")).unwrap());
             s.put_responses(&[StoredResponse {
                 request_key: "k1".into(),
@@ -769,7 +769,7 @@ mod tests {
             }])
             .unwrap();
         }
-        let s = Store::open(&path).unwrap();
+        let s = Store::open_location(&path).unwrap();
         assert!(
             s.begin_run(&run("r1")).unwrap(),
             "second begin of the same run id is a resume"
@@ -810,7 +810,7 @@ mod tests {
     /// its first statistics; the attempt is recorded beside them.
     #[test]
     fn rerun_of_a_finished_run_keeps_its_results_and_history() {
-        let s = Store::open_in_memory().unwrap();
+        let (_dir, s) = crate::test_store();
         s.begin_run(&run("r1")).unwrap();
         s.put_aggregates(
             "r1",

@@ -203,6 +203,17 @@ impl Store {
     }
 }
 
+/// A fresh store for a unit test: SQLite in a temporary directory, or a new PostgreSQL database when
+/// `YARDSTICK_TEST_PG_URL` is set (see `yardstick_testkit::test_store`).
+#[cfg(test)]
+pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let loc = yardstick_testkit::test_store(dir.path(), "s.db");
+    let store = Store::open_location(&loc).expect("open test store");
+    (dir, store)
+}
+
+/// SQLite-only: these look at the file itself (its permissions, raw SQL on it).
 #[cfg(test)]
 mod read_only_tests {
     use super::*;

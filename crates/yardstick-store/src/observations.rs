@@ -387,7 +387,8 @@ pub fn load_models(store: &Store) -> Result<Vec<ModelRow>> {
 
 /// Stored scores, optionally only those of one benchmark id.
 pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRow>> {
-    let columns = "SELECT source, model, benchmark, snapshot, variant, score, stderr, ci_lower, ci_upper, \
+    let columns =
+        "SELECT source, model, benchmark, snapshot, variant, score, stderr, ci_lower, ci_upper, \
                    n_items, evaluated_at, file_sha256, row_number, column_name FROM obs_scores";
     let order = "ORDER BY source, benchmark, model, snapshot, variant";
     let conn = store.conn();
@@ -575,7 +576,7 @@ mod tests {
     #[test]
     fn concurrent_imports_into_one_store_file_both_succeed() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("yardstick.db");
+        let path = yardstick_testkit::test_store(dir.path(), "yardstick.db");
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
         let handles: Vec<_> = (0..2)
             .map(|t| {
@@ -583,7 +584,8 @@ mod tests {
                 let barrier = barrier.clone();
                 std::thread::spawn(move || -> std::result::Result<(), String> {
                     barrier.wait();
-                    let store = Store::open(&path).map_err(|e| format!("thread {t} open: {e}"))?;
+                    let store =
+                        Store::open_location(&path).map_err(|e| format!("thread {t} open: {e}"))?;
                     for i in 0..30 {
                         let batch = ImportBatch {
                             file: Some(file(&format!("{t}-{i}"))),
@@ -619,7 +621,7 @@ mod tests {
         for r in &results {
             assert!(r.is_ok(), "{results:?}");
         }
-        let store = Store::open(&path).unwrap();
+        let store = Store::open_location(&path).unwrap();
         assert_eq!(list_files(&store).unwrap().len(), 60);
         assert_eq!(load_scores(&store, None).unwrap().len(), 1200);
         assert_eq!(load_models(&store).unwrap().len(), 20);
@@ -627,7 +629,7 @@ mod tests {
 
     #[test]
     fn batch_roundtrip_and_duplicates() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::test_store();
         let model = ModelRow {
             source: "s".into(),
             model: "m".into(),

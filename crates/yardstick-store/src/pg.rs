@@ -270,12 +270,7 @@ pub fn redact(url: &str) -> String {
     } else {
         user.to_string()
     };
-    format!(
-        "{}{}@{}",
-        &url[..scheme_end + 3],
-        shown,
-        &rest[at + 1..]
-    )
+    format!("{}{}@{}", &url[..scheme_end + 3], shown, &rest[at + 1..])
 }
 
 /// Whether `location` names a PostgreSQL database (a `postgres://` or `postgresql://` URL).
