@@ -20,6 +20,12 @@ mod pg;
 pub use browse::{RunDetail, SampleRow, TaskProgress};
 pub use copy::CopyStats;
 pub use db::{Db, DbError, Row, Tx, TxKind, Val};
+pub use pg::is_url as is_postgres_url;
+
+/// `location` as messages show it: a file path as it is, a PostgreSQL URL without its password.
+pub fn display_location(location: &str) -> String {
+    pg::redact(location)
+}
 
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
 use std::path::{Path, PathBuf};
@@ -150,6 +156,23 @@ impl Store {
     /// Where this store lives, as text (a file path, or a URL without its password).
     pub fn location(&self) -> String {
         self.path.display().to_string()
+    }
+
+    /// A value that changes whenever a run, its aggregates or an import is written (for caches of what is
+    /// computed from them: the web server's leaderboard on a PostgreSQL store, which has no file to watch).
+    pub fn change_marker(&self) -> Result<String> {
+        let row = self
+            .conn()
+            .query_one(
+                "SELECT (SELECT count(*) FROM runs), (SELECT max(created_at) FROM runs), \
+                 (SELECT max(finished_at) FROM runs), (SELECT count(*) FROM aggregates), \
+                 (SELECT sum(value) FROM aggregates), (SELECT count(*) FROM samples), \
+                 (SELECT count(*) FROM obs_files), (SELECT count(*) FROM obs_scores), \
+                 (SELECT count(*) FROM obs_models)",
+                vals![],
+            )
+            .map_err(|e| self.sql_err("read the change marker", e))?;
+        Ok(format!("{:?}", row.0))
     }
 
     /// Whether this store is a PostgreSQL database.

@@ -16,7 +16,7 @@ pub mod toy;
 pub use fault_proxy::{FaultConfig, FaultProxy, FaultSummary};
 pub use http_util::{blocking_get, json_response, TestHttpServer};
 pub use mock_lm::{BosMode, EchoMode, MockConfig, MockLm, Scripted};
-pub use pg::{test_store, testing_postgres, PgCluster};
+pub use pg::{test_database, test_store, testing_postgres, PgCluster};
 pub use ref_server::{peer_python, RefServer};
 pub use toy::toy_tokenizer_json;
 

@@ -250,13 +250,21 @@ pub fn with_database(url: &str, db: &str) -> String {
 
 static STORES: AtomicU64 = AtomicU64::new(0);
 
+/// The databases [`test_store`] created in this process, by (dir, name): asked again, it answers the same.
+static CREATED: std::sync::Mutex<Vec<(PathBuf, String, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// The store a test opens, named `name`: `dir/name` (a SQLite file) normally; when `YARDSTICK_TEST_PG_URL`
 /// is set (a PostgreSQL server URL whose user may create databases), the URL of a new, empty database on
-/// that server, unique to this call. Pass it wherever a store location goes (`Store::open_location`,
-/// `--store`).
+/// that server (the same one when this process asks again for the same `dir` and `name`, as the same file
+/// would be). Pass it wherever a store location goes (`Store::open_location`, `--store`).
 pub fn test_store(dir: &Path, name: &str) -> String {
     match std::env::var("YARDSTICK_TEST_PG_URL") {
         Ok(server) if !server.is_empty() => {
+            let mut created = CREATED.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, _, url)) = created.iter().find(|(d, n, _)| d == dir && n == name) {
+                return url.clone();
+            }
             let n = STORES.fetch_add(1, Ordering::SeqCst);
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -274,10 +282,20 @@ pub fn test_store(dir: &Path, name: &str) -> String {
                 .collect();
             let db = format!("ys_{clean}_{}_{n}_{nanos}", std::process::id());
             create_database(&server, &db).unwrap_or_else(|e| panic!("YARDSTICK_TEST_PG_URL: {e}"));
-            with_database(&server, &db)
+            let url = with_database(&server, &db);
+            if dir != Path::new("") {
+                created.push((dir.to_path_buf(), name.to_string(), url.clone()));
+            }
+            url
         }
         _ => dir.join(name).display().to_string(),
     }
+}
+
+/// A new, empty database on the `YARDSTICK_TEST_PG_URL` server when it is set (its URL), else `None`: for
+/// tests that otherwise use an in-memory SQLite store (`Store::open_in_memory`).
+pub fn test_database() -> Option<String> {
+    testing_postgres().then(|| test_store(Path::new(""), "mem"))
 }
 
 /// Whether store-using tests run against PostgreSQL (`YARDSTICK_TEST_PG_URL` is set): tests that inspect

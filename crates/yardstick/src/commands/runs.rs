@@ -59,14 +59,14 @@ fn delete(args: &RunsArgs, run_id: &str) -> anyhow::Result<ExitCode> {
             println!(
                 "deleted run {run_id} ({samples} samples) from {}; the responses it used stay in the ledger, so \
                  running it again sends nothing that was already answered",
-                args.store.store.display()
+                args.store.shown()
             );
             Ok(ExitCode::SUCCESS)
         }
         None => anyhow::bail!(
             "no run {run_id} in {}; `yardstick runs --store {}` lists them",
-            args.store.store.display(),
-            args.store.store.display()
+            args.store.shown(),
+            args.store.shown()
         ),
     }
 }
