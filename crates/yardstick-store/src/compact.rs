@@ -7,7 +7,7 @@
 //! transaction: a crash leaves the old store as it was).
 
 use crate::codec::{content_hash, pack_text, split_request};
-use crate::db::{Db, DbError, DbResult};
+use crate::db::{Db, DbError, DbResult, Val};
 use crate::ledger::StoredResponse;
 use crate::vals;
 use crate::Migration;
@@ -155,46 +155,114 @@ fn insert_response(db: &Db, row: &ResponseRow<'_>) -> DbResult<()> {
 /// Insert one response (its context first, once), ignoring a key already stored. `table` is the compact
 /// table's name: `responses_compact` during the migration, `responses` after it.
 pub(crate) fn insert_response_into(db: &Db, table: &str, row: &ResponseRow<'_>) -> DbResult<()> {
-    let split = split_request(row.request);
-    if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
-        db.execute(
-            "INSERT INTO contexts (hash, tokens) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            vals![hash, tokens],
-        )?;
-    }
-    let raw_hash = match row.raw {
-        None => None,
-        Some(text) => {
-            let hash = content_hash(text.as_bytes());
-            db.execute(
-                "INSERT INTO excerpts (hash, text) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                vals![hash, pack_text(text)],
-            )?;
-            Some(hash)
+    insert_responses_into(db, table, std::slice::from_ref(row))
+}
+
+/// Rows per multi-row `INSERT` (a statement per chunk instead of one per row: on PostgreSQL each statement
+/// is a round trip to the server).
+const CHUNK: usize = 64;
+
+/// `INSERT INTO table (columns) VALUES (…), (…) {tail}` for each chunk of `rows` (`tail`: an `ON CONFLICT`
+/// clause, or nothing).
+pub(crate) fn insert_many(
+    db: &Db,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Val>],
+    tail: &str,
+) -> DbResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..columns.len() {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("?{n}"));
+            }
+            sql.push(')');
         }
-    };
-    let sql = format!(
-        "INSERT INTO {table} (request_key, model_fingerprint, kind, context_hash, request, \
-         response_json, raw_hash, latency_ms, prompt_tokens, completion_tokens, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING"
-    );
-    db.execute(
-        &sql,
-        vals![
-            row.request_key,
-            row.model_fingerprint,
-            row.kind,
-            split.context_hash,
-            pack_text(&split.rest.to_string()),
-            row.response_json,
-            raw_hash,
-            row.latency_ms,
-            row.prompt_tokens,
-            row.completion_tokens,
-            row.created_at,
-        ],
-    )?;
+        sql.push(' ');
+        sql.push_str(tail);
+        let params: Vec<Val> = chunk.iter().flatten().cloned().collect();
+        db.execute(&sql, &params)?;
+    }
     Ok(())
+}
+
+/// Insert responses (each context and raw excerpt once), ignoring keys already stored (and, within
+/// `rows`, a key's later repeats): the same rows as inserting them one by one, in a few statements.
+pub(crate) fn insert_responses_into(
+    db: &Db,
+    table: &str,
+    rows: &[ResponseRow<'_>],
+) -> DbResult<()> {
+    let mut contexts: Vec<Vec<Val>> = Vec::new();
+    let mut excerpts: Vec<Vec<Val>> = Vec::new();
+    let mut responses: Vec<Vec<Val>> = Vec::with_capacity(rows.len());
+    let mut seen = std::collections::HashSet::new();
+    for row in rows {
+        if !seen.insert(("k", row.request_key.as_bytes().to_vec())) {
+            continue;
+        }
+        let split = split_request(row.request);
+        if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
+            if seen.insert(("c", hash.clone())) {
+                contexts.push(vec![Val::Blob(hash.clone()), Val::Blob(tokens.clone())]);
+            }
+        }
+        let raw_hash = row.raw.map(|text| {
+            let hash = content_hash(text.as_bytes());
+            if seen.insert(("e", hash.clone())) {
+                excerpts.push(vec![Val::Blob(hash.clone()), Val::Blob(pack_text(text))]);
+            }
+            hash
+        });
+        responses.push(
+            vals![
+                row.request_key,
+                row.model_fingerprint,
+                row.kind,
+                split.context_hash,
+                pack_text(&split.rest.to_string()),
+                row.response_json,
+                raw_hash,
+                row.latency_ms,
+                row.prompt_tokens,
+                row.completion_tokens,
+                row.created_at,
+            ]
+            .to_vec(),
+        );
+    }
+    const IGNORE: &str = "ON CONFLICT DO NOTHING";
+    insert_many(db, "contexts", &["hash", "tokens"], &contexts, IGNORE)?;
+    insert_many(db, "excerpts", &["hash", "text"], &excerpts, IGNORE)?;
+    insert_many(
+        db,
+        table,
+        &[
+            "request_key",
+            "model_fingerprint",
+            "kind",
+            "context_hash",
+            "request",
+            "response_json",
+            "raw_hash",
+            "latency_ms",
+            "prompt_tokens",
+            "completion_tokens",
+            "created_at",
+        ],
+        &responses,
+        IGNORE,
+    )
 }
 
 impl Store {

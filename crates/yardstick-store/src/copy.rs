@@ -413,3 +413,27 @@ fn schema_tables(db: &Db) -> DbResult<Vec<String>> {
         .map(|r| r.get(0))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table added to the schema without a [`TableSpec`] here would be left behind by `store copy`.
+    #[test]
+    fn every_table_of_the_schema_is_copied() {
+        let (_dir, store) = crate::test_store();
+        let mut copied: Vec<String> = Store::copied_tables()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        copied.sort();
+        assert_eq!(store.table_names().unwrap(), copied);
+        for t in TABLES {
+            for k in t.key.iter().chain(t.volatile) {
+                assert!(t.columns.contains(k), "{}.{k}", t.name);
+            }
+            // every column exists (the query fails otherwise)
+            store.table_rows(t.name).unwrap();
+        }
+    }
+}

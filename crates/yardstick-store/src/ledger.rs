@@ -461,23 +461,25 @@ impl Store {
         // idempotent inserts only: no need to wait for other writers (PostgreSQL lets them run side by side)
         let tx = self.transaction(&conn, TxKind::Plain, "write")?;
         let ts = now();
-        for r in rows {
-            let response = r.response.to_string();
-            let row = crate::compact::ResponseRow {
+        let texts: Vec<String> = rows.iter().map(|r| r.response.to_string()).collect();
+        let batch: Vec<crate::compact::ResponseRow<'_>> = rows
+            .iter()
+            .zip(&texts)
+            .map(|(r, response)| crate::compact::ResponseRow {
                 request_key: &r.request_key,
                 model_fingerprint: &r.model_fingerprint,
                 kind: &r.kind,
                 request: &r.request,
-                response_json: &response,
+                response_json: response,
                 raw: r.raw.as_deref(),
                 latency_ms: r.latency_ms,
                 prompt_tokens: r.prompt_tokens,
                 completion_tokens: r.completion_tokens,
                 created_at: &ts,
-            };
-            crate::compact::insert_response_into(&tx, "responses", &row)
-                .map_err(|e| self.sql_err("insert response", e))?;
-        }
+            })
+            .collect();
+        crate::compact::insert_responses_into(&tx, "responses", &batch)
+            .map_err(|e| self.sql_err("insert responses", e))?;
         tx.commit()
             .map_err(|e| self.sql_err("commit responses", e))?;
         Ok(())
@@ -530,15 +532,13 @@ impl Store {
             vals![run_id, task],
         )
         .map_err(|e| self.sql_err("clear samples", e))?;
+        let mut rows = Vec::with_capacity(samples.len());
         for s in samples {
             let keys = serde_json::to_string(&s.request_keys)
                 .map_err(|e| self.json_err("sample keys", e))?;
             let shots = serde_json::to_string(&s.fewshot_ids)
                 .map_err(|e| self.json_err("sample shots", e))?;
-            tx.execute(
-                "INSERT INTO samples (run_id, task, doc_id, filter, doc_hash, prompt_hash, target_hash,
-                 record, request_keys_json, fewshot_ids_json, metrics_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            rows.push(
                 vals![
                     run_id,
                     s.task,
@@ -551,10 +551,30 @@ impl Store {
                     keys,
                     shots,
                     s.metrics.to_string()
-                ],
-            )
-            .map_err(|e| self.sql_err("insert sample", e))?;
+                ]
+                .to_vec(),
+            );
         }
+        crate::compact::insert_many(
+            &tx,
+            "samples",
+            &[
+                "run_id",
+                "task",
+                "doc_id",
+                "filter",
+                "doc_hash",
+                "prompt_hash",
+                "target_hash",
+                "record",
+                "request_keys_json",
+                "fewshot_ids_json",
+                "metrics_json",
+            ],
+            &rows,
+            "",
+        )
+        .map_err(|e| self.sql_err("insert samples", e))?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
         tx.commit().map_err(|e| self.sql_err("commit scores", e))?;
         Ok(())

@@ -6,6 +6,19 @@
 //! samples, aggregates); [`observations`] holds results imported from other tools and leaderboards
 //! (model × benchmark scores and per-item scores with provenance). Each module contributes named
 //! migrations, applied once, in order, and recorded in `schema_migrations`.
+//!
+//! # Adding a table (or a column) that works on both backends
+//! 1. A [`Migration`] at the end of its module's list (`ledger::MIGRATIONS`, `observations::MIGRATIONS`, or
+//!    a new module's, chained in `open::migrations`): `sql` is SQLite DDL with upper-case types (`TEXT`,
+//!    `INTEGER`, `REAL`, `BLOB`) and `pg: PgSchema::Translate`, which runs the same DDL on PostgreSQL with
+//!    its types translated ([`db::pg_ddl`]). Its name is recorded on both.
+//! 2. Methods on [`Store`] written against [`Db`]: `let conn = self.conn();` then `conn.execute(sql,
+//!    vals![…])`, `conn.query(…)` / `query_opt` / `query_one` (rows read with `row.get::<T>(i)`), or, for
+//!    several statements at once, `let tx = self.write_transaction(&conn, "what")?; …; tx.commit()`. SQL in
+//!    the shared dialect ([`db`]): `?N` placeholders, `ON CONFLICT` instead of `INSERT OR …`, no
+//!    SQLite-only functions.
+//! 3. A `TableSpec` in [`copy`]'s list, so `store copy` (and a merge built on it) carries the new table; a
+//!    test fails until it is there.
 
 mod browse;
 mod codec;
