@@ -97,7 +97,9 @@ fn responses_and_samples_read_back_exactly_with_the_context_stored_once() {
     let rs = responses();
     store.put_responses(&rs).unwrap();
     store.put_responses(&rs[..1]).unwrap(); // a key stored twice is kept once
-    store.put_responses(&[rs[1].clone(), rs[1].clone()]).unwrap(); // twice in one batch too
+    store
+        .put_responses(&[rs[1].clone(), rs[1].clone()])
+        .unwrap(); // twice in one batch too
     let keys: Vec<String> = rs.iter().map(|r| r.request_key.clone()).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     assert_same(&store.get_response_records(&keys).unwrap(), &rs);
