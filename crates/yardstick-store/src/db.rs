@@ -178,12 +178,20 @@ impl Row {
 pub enum DbError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// (Described in full here — the server's message, detail and hint — and not chained as a source,
+    /// whose own text is only "db error".)
     #[error("{}", crate::pg::describe(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
     #[error("unexpected value: {0}")]
     Type(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> Self {
+        DbError::Postgres(e)
+    }
 }
 
 impl DbError {
