@@ -10,7 +10,7 @@ use yardstick_store::Store;
 fn import_one(dir: &Path, name: &str, content: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
-    let store = Store::open(dir.join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir, "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     match import_paths(&store, &reg, &[path]) {
         Ok(r) => panic!("expected an error, got {r:?}"),
@@ -110,7 +110,7 @@ fn bad_lm_eval_samples_line() {
         "{\"doc_id\": 0, \"doc_hash\": \"a\", \"filter\": \"strict-match\", \"metrics\": [\"exact_match\"], \"exact_match\": 1.0}\n{\"doc_id\": 1, \"filter\": \"strict-match\", \"metrics\": [\"exact_match\"], \"exact_match\": 0.0}\n",
     )
     .unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     // Inside a directory the bad samples file is skipped with its reason (issue 8); the results file is
     // imported and listed.
@@ -133,7 +133,7 @@ fn bad_lm_eval_samples_line() {
         "{\"doc_id\": 1, \"filter\": \"strict-match\", \"metrics\": [\"exact_match\"], \"exact_match\": 0.0}\n",
     )
     .unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let e = import_paths(
         &store,
         &reg,

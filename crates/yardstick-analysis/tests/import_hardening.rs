@@ -10,7 +10,7 @@ use yardstick_store::Store;
 const EPOCH_HEADER: &str = "Model version,mean_score,Best score (across scorers),Release date,Organization,Country,Training compute (FLOP),Training compute notes,stderr,Log viewer,Logs,Started at,id\n";
 
 fn import(dir: &Path, paths: &[PathBuf]) -> Result<ImportReport, String> {
-    let store = Store::open(dir.join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir, "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     import_paths(&store, &reg, paths).map_err(|e| e.to_string())
 }
@@ -172,7 +172,7 @@ fn a_decimal_comma_is_refused_naming_the_cell() {
     );
     let r = import(dir.path(), &[p]).expect("thousands separators");
     assert_eq!(r.files[0].scores_added, 1);
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let s = load_scores(&store, None).unwrap();
     assert!(s.iter().any(|s| s.score == 1200.0), "{s:?}");
 }
@@ -207,7 +207,7 @@ fn lm_eval_results_with_nan_are_imported() {
         "{:?}",
         f.notes
     );
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let s = load_scores(&store, None).unwrap();
     assert!(
         s.iter().all(|s| s.stderr.is_none_or(f64::is_finite)),
@@ -257,7 +257,7 @@ fn out_of_range_values_are_refused() {
             "{name}: {e}"
         );
     }
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     assert!(load_scores(&store, None).unwrap().is_empty());
     // an lm-eval score of 1e300 as well
     let body = br#"{"results": {"arc_challenge": {"acc,none": 1e300}}, "versions": {"arc_challenge": 1}, "model_name": "m"}"#;

@@ -55,7 +55,7 @@ fn options(estimand: Estimand) -> GapOptions {
 #[test]
 fn paired_gap_matches_hand_computation() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     let report = import_paths(&store, &reg, &[fixture()]).unwrap();
     // 4 results files + 4 samples files, all attributed (Qwen, deepseek-ai, meta-llama, google).
@@ -136,7 +136,7 @@ fn paired_gap_matches_hand_computation() {
 #[test]
 fn swapping_groups_flips_the_sign() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     import_paths(&store, &reg, &[fixture()]).unwrap();
     let data = Dataset::load(&store, &reg).unwrap();

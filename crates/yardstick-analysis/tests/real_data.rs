@@ -35,7 +35,7 @@ fn epoch_eci_trend_reports_lag_gap_and_verdict() {
     };
     let hub = data_dir.join("leaderboards/epoch/benchmark_hub_2026-04-19");
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     let report = import_paths(&store, &reg, std::slice::from_ref(&hub)).unwrap();
     // Every per-benchmark CSV (own runs and _external) plus the ECI file; README and the ECI side tables are
@@ -182,7 +182,7 @@ fn oll_v2_gap_per_benchmark_official_and_base_attribution() {
     let file =
         data_dir.join("leaderboards/open_llm_leaderboard/fboulnois_huggingface_v2_2025-03-21.csv");
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     let rep = import_paths(&store, &reg, std::slice::from_ref(&file)).unwrap();
     assert_eq!(rep.files[0].rows_read, 4576);
@@ -258,7 +258,7 @@ fn arena_snapshots_best_cn_vs_best_us() {
     };
     let hist = data_dir.join("leaderboards/lmarena/lmsys_history");
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     let reg = Registry::builtin().unwrap();
     let rep = import_paths(&store, &reg, std::slice::from_ref(&hist)).unwrap();
     assert_eq!(rep.files.len(), 88);

@@ -65,7 +65,7 @@ fn run(store: &Store, run_id: &str, model: &str, acc_norm: &[f64], status: &str)
 #[test]
 fn paired_gap_on_yardstick_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("y.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "y.db")).unwrap();
     run(
         &store,
         "r1",

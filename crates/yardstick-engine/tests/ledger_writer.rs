@@ -23,9 +23,9 @@ fn row(key: &str) -> StoredResponse {
 #[test]
 fn a_store_that_refuses_writes_is_reported_with_its_reason_and_path() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ro.db");
-    drop(Store::open(&path).unwrap());
-    let store = Arc::new(Store::open_read_only(&path).unwrap());
+    let path = yardstick_testkit::test_store(dir.path(), "ro.db");
+    drop(Store::open_location(&path).unwrap());
+    let store = Arc::new(Store::open_location_read_only(&path).unwrap());
     let mut writer = LedgerWriter::start(store).unwrap();
     // The first batch is queued; the writer thread fails on it and stops. Whichever call notices first
     // (a later send, or finish) must carry the store's error.
@@ -45,13 +45,19 @@ fn a_store_that_refuses_writes_is_reported_with_its_reason_and_path() {
     };
     assert!(matches!(error, LedgerError::Store(_)), "{error:?}");
     let msg = error.to_string();
-    assert!(msg.contains("readonly"), "the SQLite reason: {msg}");
-    assert!(msg.contains("ro.db"), "the store's path: {msg}");
+    assert!(
+        msg.contains("readonly") || msg.contains("read-only transaction"),
+        "the database's reason: {msg}"
+    );
+    assert!(
+        msg.contains(&yardstick_store::display_location(&path)),
+        "the store's location: {msg}"
+    );
 }
 
 #[test]
 fn responses_are_persisted_and_counted() {
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let mut writer = LedgerWriter::start(store.clone()).unwrap();
     for i in 0..10 {
         writer
@@ -60,4 +66,12 @@ fn responses_are_persisted_and_counted() {
     }
     assert_eq!(writer.finish().unwrap(), 20);
     assert_eq!(store.count_responses("fp").unwrap(), 20);
+}
+
+/// A fresh store: in memory, or a new PostgreSQL database when `YARDSTICK_TEST_PG_URL` is set.
+fn fresh_store() -> Store {
+    match yardstick_testkit::test_database() {
+        Some(url) => Store::open_location(&url).unwrap(),
+        None => Store::open_in_memory().unwrap(),
+    }
 }

@@ -244,14 +244,14 @@ fn samples(store: &Store, run_id: &str) -> HashMap<(String, i64), (String, Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grouped_scoring_matches_the_oracle_and_per_choice_requests() {
     let fx = Fixture::new();
-    let grouped_store = Arc::new(Store::open_in_memory().unwrap());
+    let grouped_store = Arc::new(fresh_store());
     let (grouped, grouped_calls) = fx.run_plain(&["toy_mc"], &grouped_store, true).await;
     assert_eq!(grouped.requests_total, (N_DOCS * 4) as u64);
     assert_eq!(grouped.requests_sent, (N_DOCS * 4) as u64);
     let acc = metric(&grouped, "toy_mc", "acc");
     assert_eq!(acc, fx.oracle_acc(), "acc against the logits oracle");
 
-    let single_store = Arc::new(Store::open_in_memory().unwrap());
+    let single_store = Arc::new(fresh_store());
     let (single, single_calls) = fx.run_plain(&["toy_mc"], &single_store, false).await;
     assert_eq!(
         single_calls,
@@ -274,7 +274,7 @@ async fn grouped_scoring_matches_the_oracle_and_per_choice_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_prompts_are_sent_once_and_a_rerun_sends_nothing() {
     let fx = Fixture::new();
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let (first, calls) = fx
         .run_plain(&["toy_mc", "toy_mc_copy"], &store, false)
         .await;
@@ -332,7 +332,7 @@ impl Progress for CancelAfter {
 async fn an_interrupted_run_resumes_sending_only_what_is_missing() {
     let fx = Fixture::new();
     fx.mock.set_latency(Duration::from_millis(5));
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let cancel = Arc::new(AtomicBool::new(false));
     let stop = CancelAfter {
         after: 10,
@@ -363,11 +363,19 @@ async fn an_interrupted_run_resumes_sending_only_what_is_missing() {
     assert_eq!(store.list_runs().unwrap()[0].status, RunStatus::Finished);
 
     // identical to a run that was never interrupted
-    let clean_store = Arc::new(Store::open_in_memory().unwrap());
+    let clean_store = Arc::new(fresh_store());
     let (clean, _) = fx.run_plain(&["toy_mc"], &clean_store, false).await;
     assert_eq!(
         samples(&store, &resumed.run_id),
         samples(&clean_store, &clean.run_id)
     );
     assert_eq!(resumed.table, clean.table);
+}
+
+/// A fresh store: in memory, or a new PostgreSQL database when `YARDSTICK_TEST_PG_URL` is set.
+fn fresh_store() -> Store {
+    match yardstick_testkit::test_database() {
+        Some(url) => Store::open_location(&url).unwrap(),
+        None => Store::open_in_memory().unwrap(),
+    }
 }

@@ -215,7 +215,7 @@ async fn filters_score_the_generations_and_a_rerun_sends_nothing() {
     write_task(dir.path(), &targets);
     let o = opts(dir.path());
     let backend = completions_backend(&mock, &tok).await;
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     backend.probe().await.expect("probe");
     let before = mock.completions();
     let outcome = run(&o, backend.clone(), &store).await;
@@ -344,7 +344,7 @@ metadata:
             .await
             .unwrap(),
         );
-        let store = Arc::new(Store::open_in_memory().unwrap());
+        let store = Arc::new(fresh_store());
         let outcome = run(&o, backend, &store).await;
         results.push(value(&outcome, "exact_match,answer"));
         let sent = mock.stats.bodies.lock().unwrap().back().cloned().unwrap();
@@ -406,7 +406,7 @@ async fn a_chat_endpoint_refuses_loglikelihood_tasks_up_front() {
             .unwrap(),
     );
     let prepared = prepare(&o).expect("prepare");
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let before = mock.stats.bodies.lock().unwrap().len();
     let outcome = evaluate(
         &o,
@@ -460,7 +460,7 @@ async fn pass_at_k_over_the_repeats() {
     );
     std::fs::write(&path, yaml).unwrap();
     let backend = completions_backend(&mock, &tok).await;
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let outcome = run(&opts(dir.path()), backend, &store).await;
     assert_eq!(value(&outcome, "pass@1,all"), 0.5);
     assert_eq!(value(&outcome, "pass@3,all"), 0.5);
@@ -507,7 +507,7 @@ async fn ifeval_scores_through_the_run_engine() {
             .await
             .unwrap(),
     );
-    let store = Arc::new(Store::open_in_memory().unwrap());
+    let store = Arc::new(fresh_store());
     let outcome = run(&o, backend, &store).await;
     let results = outcome.results.as_ref().expect("results");
     let r = results
@@ -540,4 +540,12 @@ async fn ifeval_scores_through_the_run_engine() {
     assert_eq!(records[0]["prompt_level_strict_acc"], json!(true));
     assert_eq!(records[1]["inst_level_loose_acc"], json!([false, false]));
     assert_eq!(records[2]["prompt_level_loose_acc"], json!(false));
+}
+
+/// A fresh store: in memory, or a new PostgreSQL database when `YARDSTICK_TEST_PG_URL` is set.
+fn fresh_store() -> Store {
+    match yardstick_testkit::test_database() {
+        Some(url) => Store::open_location(&url).unwrap(),
+        None => Store::open_in_memory().unwrap(),
+    }
 }

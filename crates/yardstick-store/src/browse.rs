@@ -1,9 +1,9 @@
 //! Reading one run in detail, for the web UI's run and sample pages: the run's full record, its tasks
 //! (config, hashes, progress), its aggregates and its samples. Read-only.
 
+use crate::db::{DbResult, Row, Val};
 use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
-use crate::{Result, Store, StoreError};
-use rusqlite::{params, OptionalExtension};
+use crate::{vals, Result, Store, StoreError};
 
 /// Everything stored about one run, without its samples.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -49,7 +49,7 @@ struct SampleText {
     metrics: String,
 }
 
-fn sample_text(r: &rusqlite::Row<'_>) -> rusqlite::Result<SampleText> {
+fn sample_text(r: &Row) -> DbResult<SampleText> {
     Ok(SampleText {
         row: SampleRow {
             run_id: r.get(0)?,
@@ -82,7 +82,7 @@ struct RunText {
     stats: Option<String>,
 }
 
-fn run_text(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunText> {
+fn run_text(r: &Row) -> DbResult<RunText> {
     Ok(RunText {
         detail: RunDetail {
             record: RunRecord {
@@ -139,15 +139,14 @@ impl Store {
     pub fn run_detail(&self, run_id: &str) -> Result<Option<RunDetail>> {
         let raw = self
             .conn()
-            .query_row(
+            .query_opt(
                 "SELECT run_id, created_at, finished_at, status, command, model_name, model_location,
                         model_fingerprint, config_json, tool_version, lm_eval_compat, git_rev, hardware_json,
                         stats_json
                  FROM runs WHERE run_id = ?1",
-                [run_id],
-                run_text,
+                vals![run_id],
             )
-            .optional()
+            .and_then(|r| r.as_ref().map(run_text).transpose())
             .map_err(|e| self.sql_err("read run", e))?;
         let Some(t) = raw else {
             return Ok(None);
@@ -179,28 +178,27 @@ impl Store {
     }
 
     fn run_tasks(&self, run_id: &str) -> Result<Vec<TaskProgress>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
+        let rows = self
+            .conn()
+            .query(
                 "SELECT t.task, t.version, t.num_fewshot, t.task_hash, t.dataset_hash, t.n_docs, t.config_json,
                         (SELECT count(DISTINCT s.doc_id) FROM samples s WHERE s.run_id = t.run_id AND s.task = t.task)
                  FROM run_tasks t WHERE t.run_id = ?1 ORDER BY t.task",
+                vals![run_id],
             )
             .map_err(|e| self.sql_err("list run tasks", e))?;
-        let rows = stmt
-            .query_map([run_id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                ))
-            })
-            .map_err(|e| self.sql_err("list run tasks", e))?;
+        let rows = rows.iter().map(|r| -> DbResult<_> {
+            Ok((
+                r.get::<String>(0)?,
+                r.get::<Option<String>>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<String>(3)?,
+                r.get::<String>(4)?,
+                r.get::<i64>(5)?,
+                r.get::<String>(6)?,
+                r.get::<i64>(7)?,
+            ))
+        });
         let mut out = Vec::new();
         for row in rows {
             let (task, version, num_fewshot, task_hash, dataset_hash, n_docs, config, done) =
@@ -238,22 +236,16 @@ impl Store {
             .collect())
     }
 
-    fn query_samples(
-        &self,
-        filter: &str,
-        params: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<SampleRow>> {
-        let conn = self.conn();
+    fn query_samples(&self, filter: &str, params: &[Val]) -> Result<Vec<SampleRow>> {
         let sql = format!("SELECT {SAMPLE_COLUMNS} FROM samples WHERE {filter}");
-        let mut stmt = conn
-            .prepare(&sql)
-            .map_err(|e| self.sql_err("read samples", e))?;
-        let rows = stmt
-            .query_map(params, sample_text)
+        let rows = self
+            .conn()
+            .query(&sql, params)
             .map_err(|e| self.sql_err("read samples", e))?;
         let mut out = Vec::new();
-        for row in rows {
-            out.push(self.sample_from_text(row.map_err(|e| self.sql_err("read sample", e))?)?);
+        for row in &rows {
+            let text = sample_text(row).map_err(|e| self.sql_err("read sample", e))?;
+            out.push(self.sample_from_text(text)?);
         }
         Ok(out)
     }
@@ -269,7 +261,7 @@ impl Store {
         let (limit, offset) = (limit as i64, offset as i64);
         self.query_samples(
             "run_id = ?1 AND task = ?2 ORDER BY doc_id, filter LIMIT ?3 OFFSET ?4",
-            params![run_id, task, limit, offset],
+            vals![run_id, task, limit, offset],
         )
     }
 
@@ -277,8 +269,14 @@ impl Store {
     pub fn samples_of(&self, run_id: &str, task: Option<&str>) -> Result<Vec<SampleRecord>> {
         Ok(self
             .query_samples(
-                "run_id = ?1 AND (?2 IS NULL OR task = ?2) ORDER BY task, doc_id, filter",
-                params![run_id, task],
+                match task {
+                    Some(_) => "run_id = ?1 AND task = ?2 ORDER BY task, doc_id, filter",
+                    None => "run_id = ?1 ORDER BY task, doc_id, filter",
+                },
+                &match task {
+                    Some(t) => vec![Val::Text(run_id.into()), Val::Text(t.into())],
+                    None => vec![Val::Text(run_id.into())],
+                },
             )?
             .into_iter()
             .map(|row| row.sample)
@@ -289,7 +287,7 @@ impl Store {
     pub fn run_sample(&self, run_id: &str, task: &str, doc_id: i64) -> Result<Vec<SampleRow>> {
         self.query_samples(
             "run_id = ?1 AND task = ?2 AND doc_id = ?3 ORDER BY filter",
-            params![run_id, task, doc_id],
+            vals![run_id, task, doc_id],
         )
     }
 }
@@ -297,12 +295,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
-    use crate::Store;
     use serde_json::json;
 
     #[test]
     fn a_run_reads_back_with_tasks_progress_aggregates_and_samples() {
-        let store = Store::open_in_memory().expect("store");
+        let (_dir, store) = crate::test_store();
         let run = RunRecord {
             run_id: "r1".into(),
             command: "yardstick run".into(),

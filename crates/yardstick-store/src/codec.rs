@@ -2,7 +2,8 @@
 //! apart), token ids as LEB128 varints, and the context a multiple-choice question's choices share kept once
 //! in `contexts` (content-addressed) instead of once per choice.
 
-use rusqlite::Connection;
+use crate::db::Db;
+use crate::vals;
 use sha2::{Digest, Sha256};
 
 /// Format byte of a zstd-compressed UTF-8 text.
@@ -161,23 +162,23 @@ pub fn join_request(rest: &str, context: Option<&[u8]>) -> Result<serde_json::Va
 }
 
 /// Content stored once, by its address (`table` is `contexts` or `excerpts`).
-fn stored(conn: &Connection, table: &str, hash: &[u8]) -> Result<Vec<u8>, CodecError> {
+fn stored(conn: &Db, table: &str, hash: &[u8]) -> Result<Vec<u8>, CodecError> {
     let column = if table == "contexts" {
         "tokens"
     } else {
         "text"
     };
-    conn.query_row(
+    conn.query_one(
         &format!("SELECT {column} FROM {table} WHERE hash = ?1"),
-        [hash],
-        |r| r.get(0),
+        vals![hash],
     )
+    .and_then(|r| r.get(0))
     .map_err(|_| CodecError::Missing(table.to_string(), hex::encode(hash)))
 }
 
 /// A stored request, read back whole (its context joined from `contexts`).
 pub fn read_request(
-    conn: &Connection,
+    conn: &Db,
     request: &[u8],
     context_hash: Option<&[u8]>,
 ) -> Result<serde_json::Value, CodecError> {
@@ -189,7 +190,7 @@ pub fn read_request(
 }
 
 /// A stored raw excerpt, by its address.
-pub fn read_excerpt(conn: &Connection, hash: &[u8]) -> Result<String, CodecError> {
+pub fn read_excerpt(conn: &Db, hash: &[u8]) -> Result<String, CodecError> {
     unpack_text(&stored(conn, "excerpts", hash)?)
 }
 

@@ -7,10 +7,12 @@
 //! transaction: a crash leaves the old store as it was).
 
 use crate::codec::{content_hash, pack_text, split_request};
+use crate::db::{Db, DbError, DbResult, Val};
 use crate::ledger::StoredResponse;
+use crate::vals;
 use crate::Migration;
 use crate::{Result, Store};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::params;
 
 pub(crate) const MIGRATION: Migration = Migration {
     name: "ledger_0003_compact",
@@ -51,6 +53,7 @@ CREATE TABLE samples_compact (
     PRIMARY KEY (run_id, task, doc_id, filter)
 );
 "#,
+    pg: crate::PgSchema::Covered,
     convert: Some(convert),
 };
 
@@ -68,8 +71,12 @@ fn codec_err(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Err
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
-/// Move every response and sample into the compact tables, then put those in the old tables' place.
-fn convert(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+/// Move every response and sample into the compact tables, then put those in the old tables' place (SQLite
+/// only: PostgreSQL stores are created compact).
+fn convert(db: &Db) -> DbResult<()> {
+    let tx = db
+        .sqlite()
+        .ok_or_else(|| DbError::Other("the compact conversion is for SQLite stores".into()))?;
     {
         let mut read = tx.prepare(
             "SELECT request_key, model_fingerprint, kind, request_json, response_json, raw_json, latency_ms, \
@@ -81,7 +88,7 @@ fn convert(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             let request: serde_json::Value = serde_json::from_str(&request).map_err(codec_err)?;
             let raw: Option<String> = r.get(5)?;
             insert_response(
-                tx,
+                db,
                 &ResponseRow {
                     request_key: &r.get::<_, String>(0)?,
                     model_fingerprint: &r.get::<_, String>(1)?,
@@ -123,7 +130,7 @@ fn convert(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             ])?;
         }
     }
-    tx.execute_batch(FINISH)
+    Ok(tx.execute_batch(FINISH)?)
 }
 
 /// One response as it is written.
@@ -141,50 +148,121 @@ pub(crate) struct ResponseRow<'a> {
 }
 
 /// Insert one response during the migration.
-fn insert_response(tx: &Transaction<'_>, row: &ResponseRow<'_>) -> rusqlite::Result<()> {
-    insert_response_into(tx, "responses_compact", row)
+fn insert_response(db: &Db, row: &ResponseRow<'_>) -> DbResult<()> {
+    insert_response_into(db, "responses_compact", row)
 }
 
 /// Insert one response (its context first, once), ignoring a key already stored. `table` is the compact
 /// table's name: `responses_compact` during the migration, `responses` after it.
-pub(crate) fn insert_response_into(
-    tx: &Transaction<'_>,
+pub(crate) fn insert_response_into(db: &Db, table: &str, row: &ResponseRow<'_>) -> DbResult<()> {
+    insert_responses_into(db, table, std::slice::from_ref(row))
+}
+
+/// Rows per multi-row `INSERT` (a statement per chunk instead of one per row: on PostgreSQL each statement
+/// is a round trip to the server).
+const CHUNK: usize = 64;
+
+/// `INSERT INTO table (columns) VALUES (…), (…) {tail}` for each chunk of `rows` (`tail`: an `ON CONFLICT`
+/// clause, or nothing).
+pub(crate) fn insert_many(
+    db: &Db,
     table: &str,
-    row: &ResponseRow<'_>,
-) -> rusqlite::Result<()> {
-    let split = split_request(row.request);
-    if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
-        tx.prepare_cached("INSERT OR IGNORE INTO contexts (hash, tokens) VALUES (?1, ?2)")?
-            .execute(params![hash, tokens])?;
-    }
-    let raw_hash = match row.raw {
-        None => None,
-        Some(text) => {
-            let hash = content_hash(text.as_bytes());
-            tx.prepare_cached("INSERT OR IGNORE INTO excerpts (hash, text) VALUES (?1, ?2)")?
-                .execute(params![hash, pack_text(text)])?;
-            Some(hash)
+    columns: &[&str],
+    rows: &[Vec<Val>],
+    tail: &str,
+) -> DbResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (i, _) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for c in 0..columns.len() {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("?{n}"));
+            }
+            sql.push(')');
         }
-    };
-    let sql = format!(
-        "INSERT OR IGNORE INTO {table} (request_key, model_fingerprint, kind, context_hash, request, \
-         response_json, raw_hash, latency_ms, prompt_tokens, completion_tokens, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-    );
-    tx.prepare_cached(&sql)?.execute(params![
-        row.request_key,
-        row.model_fingerprint,
-        row.kind,
-        split.context_hash,
-        pack_text(&split.rest.to_string()),
-        row.response_json,
-        raw_hash,
-        row.latency_ms,
-        row.prompt_tokens,
-        row.completion_tokens,
-        row.created_at,
-    ])?;
+        sql.push(' ');
+        sql.push_str(tail);
+        let params: Vec<Val> = chunk.iter().flatten().cloned().collect();
+        db.execute(&sql, &params)?;
+    }
     Ok(())
+}
+
+/// Insert responses (each context and raw excerpt once), ignoring keys already stored (and, within
+/// `rows`, a key's later repeats): the same rows as inserting them one by one, in a few statements.
+pub(crate) fn insert_responses_into(
+    db: &Db,
+    table: &str,
+    rows: &[ResponseRow<'_>],
+) -> DbResult<()> {
+    let mut contexts: Vec<Vec<Val>> = Vec::new();
+    let mut excerpts: Vec<Vec<Val>> = Vec::new();
+    let mut responses: Vec<Vec<Val>> = Vec::with_capacity(rows.len());
+    let mut seen = std::collections::HashSet::new();
+    for row in rows {
+        if !seen.insert(("k", row.request_key.as_bytes().to_vec())) {
+            continue;
+        }
+        let split = split_request(row.request);
+        if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
+            if seen.insert(("c", hash.clone())) {
+                contexts.push(vec![Val::Blob(hash.clone()), Val::Blob(tokens.clone())]);
+            }
+        }
+        let raw_hash = row.raw.map(|text| {
+            let hash = content_hash(text.as_bytes());
+            if seen.insert(("e", hash.clone())) {
+                excerpts.push(vec![Val::Blob(hash.clone()), Val::Blob(pack_text(text))]);
+            }
+            hash
+        });
+        responses.push(
+            vals![
+                row.request_key,
+                row.model_fingerprint,
+                row.kind,
+                split.context_hash,
+                pack_text(&split.rest.to_string()),
+                row.response_json,
+                raw_hash,
+                row.latency_ms,
+                row.prompt_tokens,
+                row.completion_tokens,
+                row.created_at,
+            ]
+            .to_vec(),
+        );
+    }
+    const IGNORE: &str = "ON CONFLICT DO NOTHING";
+    insert_many(db, "contexts", &["hash", "tokens"], &contexts, IGNORE)?;
+    insert_many(db, "excerpts", &["hash", "text"], &excerpts, IGNORE)?;
+    insert_many(
+        db,
+        table,
+        &[
+            "request_key",
+            "model_fingerprint",
+            "kind",
+            "context_hash",
+            "request",
+            "response_json",
+            "raw_hash",
+            "latency_ms",
+            "prompt_tokens",
+            "completion_tokens",
+            "created_at",
+        ],
+        &responses,
+        IGNORE,
+    )
 }
 
 impl Store {
@@ -192,42 +270,31 @@ impl Store {
     /// parsed response and the raw excerpt. Absent keys are missing from the result.
     pub fn get_response_records(&self, keys: &[&str]) -> Result<Vec<StoredResponse>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT model_fingerprint, kind, context_hash, request, response_json, raw_hash, latency_ms, \
-                 prompt_tokens, completion_tokens FROM responses WHERE request_key = ?1",
-            )
-            .map_err(|e| self.sql_err("prepare response read", e))?;
         let mut out = Vec::with_capacity(keys.len());
         for k in keys {
-            type Row = (
-                String,
-                String,
-                Option<Vec<u8>>,
-                Vec<u8>,
-                String,
-                Option<Vec<u8>>,
-            );
-            type Counts = (Option<f64>, Option<i64>, Option<i64>);
-            let row: Option<(Row, Counts)> = stmt
-                .query_row([k], |r| {
-                    Ok((
-                        (
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                        ),
-                        (r.get(6)?, r.get(7)?, r.get(8)?),
-                    ))
-                })
-                .optional()
+            let row = conn
+                .query_opt(
+                    "SELECT model_fingerprint, kind, context_hash, request, response_json, raw_hash, latency_ms, \
+                     prompt_tokens, completion_tokens FROM responses WHERE request_key = ?1",
+                    vals![k],
+                )
                 .map_err(|e| self.sql_err("read response", e))?;
-            let Some(((fingerprint, kind, ctx, request, response, raw), counts)) = row else {
+            let Some(r) = row else {
                 continue;
             };
+            let read = || -> DbResult<_> {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<Option<Vec<u8>>>(2)?,
+                    r.get::<Vec<u8>>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<Option<Vec<u8>>>(5)?,
+                    (r.get(6)?, r.get(7)?, r.get(8)?),
+                ))
+            };
+            let (fingerprint, kind, ctx, request, response, raw, counts) =
+                read().map_err(|e| self.sql_err("read response", e))?;
             let decode = |e: crate::codec::CodecError| self.invalid(format!("response {k}: {e}"));
             out.push(StoredResponse {
                 request_key: (*k).to_string(),
@@ -251,17 +318,16 @@ impl Store {
 
     /// The keys of every stored response (of one model fingerprint, or all), in key order.
     pub fn response_keys(&self, model_fingerprint: Option<&str>) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT request_key FROM responses WHERE ?1 IS NULL OR model_fingerprint = ?1 \
-                 ORDER BY request_key",
-            )
-            .map_err(|e| self.sql_err("prepare response keys", e))?;
-        let rows = stmt
-            .query_map([model_fingerprint], |r| r.get::<_, String>(0))
-            .map_err(|e| self.sql_err("list response keys", e))?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| self.sql_err("read response key", e))
+        let (sql, params) = match model_fingerprint {
+            Some(fp) => (
+                "SELECT request_key FROM responses WHERE model_fingerprint = ?1 ORDER BY request_key",
+                vec![crate::Val::Text(fp.to_string())],
+            ),
+            None => ("SELECT request_key FROM responses ORDER BY request_key", vec![]),
+        };
+        self.conn()
+            .query(sql, &params)
+            .and_then(|rows| rows.iter().map(|r| r.get(0)).collect())
+            .map_err(|e| self.sql_err("list response keys", e))
     }
 }

@@ -2,8 +2,8 @@
 //! program, its tests, the harness, the interpreter and the limits — so a rerun or another run re-executes
 //! nothing it has already run.
 
-use crate::{Migration, Result, Store};
-use rusqlite::{params, OptionalExtension};
+use crate::db::TxKind;
+use crate::{vals, Migration, Result, Store};
 use std::collections::HashMap;
 
 pub(crate) const MIGRATION: Migration = Migration {
@@ -15,6 +15,7 @@ CREATE TABLE executions (
     created_at TEXT NOT NULL
 );
 "#,
+    pg: crate::PgSchema::Translate,
     convert: None,
 };
 
@@ -23,13 +24,13 @@ impl Store {
     pub fn get_executions(&self, keys: &[&str]) -> Result<HashMap<String, serde_json::Value>> {
         let mut out = HashMap::with_capacity(keys.len());
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT result_json FROM executions WHERE exec_key = ?1")
-            .map_err(|e| self.sql_err("prepare execution lookup", e))?;
         for k in keys {
-            let v: Option<String> = stmt
-                .query_row([k], |r| r.get(0))
-                .optional()
+            let v: Option<String> = conn
+                .query_opt(
+                    "SELECT result_json FROM executions WHERE exec_key = ?1",
+                    vals![k],
+                )
+                .and_then(|r| r.map(|r| r.get(0)).transpose())
                 .map_err(|e| self.sql_err("look up execution", e))?;
             if let Some(v) = v {
                 let parsed = serde_json::from_str(&v)
@@ -43,18 +44,15 @@ impl Store {
     /// Keep execution results (one transaction; a key already stored keeps its first result).
     pub fn put_executions(&self, rows: &[(String, serde_json::Value)]) -> Result<()> {
         let conn = self.conn();
-        let tx = self.write_transaction(&conn, "write")?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO executions (exec_key, result_json, created_at) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(|e| self.sql_err("prepare execution insert", e))?;
-            let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            for (k, v) in rows {
-                stmt.execute(params![k, v.to_string(), ts])
-                    .map_err(|e| self.sql_err("insert execution", e))?;
-            }
+        let tx = self.transaction(&conn, TxKind::Plain, "write")?;
+        let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        for (k, v) in rows {
+            tx.execute(
+                "INSERT INTO executions (exec_key, result_json, created_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
+                vals![k, v.to_string(), ts],
+            )
+            .map_err(|e| self.sql_err("insert execution", e))?;
         }
         tx.commit()
             .map_err(|e| self.sql_err("commit executions", e))?;
@@ -64,12 +62,11 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use serde_json::json;
 
     #[test]
     fn executions_round_trip_and_keep_the_first_result() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::test_store();
         assert!(store.get_executions(&["a"]).unwrap().is_empty());
         store
             .put_executions(&[("a".into(), json!({"result": "passed"}))])

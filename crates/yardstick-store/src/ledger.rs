@@ -1,87 +1,11 @@
 //! Yardstick's own runs: the request-key → response map (so nothing is computed twice), per-sample records
 //! (exact prompt, token ids sent, raw response, metric values, few-shot ids) and aggregates.
 
-use crate::Migration;
+mod schema;
+pub use schema::MIGRATIONS;
 
-pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        name: "ledger_0001_init",
-        sql: r#"
-CREATE TABLE runs (
-    run_id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL,              -- running | finished | interrupted | failed
-    command TEXT NOT NULL,             -- the command line, for resuming
-    model_name TEXT NOT NULL,
-    model_location TEXT NOT NULL,
-    model_fingerprint TEXT NOT NULL,
-    config_json TEXT NOT NULL,         -- fully resolved configuration
-    tool_version TEXT NOT NULL,
-    lm_eval_compat TEXT NOT NULL,
-    git_rev TEXT,
-    hardware_json TEXT NOT NULL,
-    stats_json TEXT                    -- requests sent / reused, wall time, tokens
-);
-CREATE TABLE run_tasks (
-    run_id TEXT NOT NULL REFERENCES runs(run_id),
-    task TEXT NOT NULL,
-    version TEXT,
-    num_fewshot INTEGER NOT NULL,
-    task_hash TEXT NOT NULL,           -- hash of the resolved task config
-    dataset_hash TEXT NOT NULL,        -- hash of the docs evaluated
-    n_docs INTEGER NOT NULL,
-    config_json TEXT NOT NULL,
-    PRIMARY KEY (run_id, task)
-);
-CREATE TABLE responses (
-    request_key TEXT PRIMARY KEY,
-    model_fingerprint TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    request_json TEXT NOT NULL,        -- exactly what was sent (token ids or text, parameters)
-    response_json TEXT NOT NULL,       -- parsed result (logprob, is_greedy | text)
-    raw_json TEXT,                     -- excerpt of the raw server response
-    latency_ms REAL,
-    prompt_tokens INTEGER,
-    completion_tokens INTEGER,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE samples (
-    run_id TEXT NOT NULL REFERENCES runs(run_id),
-    task TEXT NOT NULL,
-    doc_id INTEGER NOT NULL,
-    filter TEXT NOT NULL,
-    doc_hash TEXT NOT NULL,
-    prompt_hash TEXT NOT NULL,
-    target_hash TEXT NOT NULL,
-    record_json TEXT NOT NULL,         -- the lm-eval-compatible sample record
-    request_keys_json TEXT NOT NULL,   -- ledger keys of the requests behind this sample
-    fewshot_ids_json TEXT NOT NULL,
-    metrics_json TEXT NOT NULL,        -- {metric: value}
-    PRIMARY KEY (run_id, task, doc_id, filter)
-);
-CREATE INDEX samples_by_doc ON samples(task, doc_hash);
-CREATE TABLE aggregates (
-    run_id TEXT NOT NULL REFERENCES runs(run_id),
-    task TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    filter TEXT NOT NULL,
-    value REAL,
-    stderr REAL,
-    n INTEGER NOT NULL,
-    is_group INTEGER NOT NULL,
-    PRIMARY KEY (run_id, task, metric, filter)
-);
-"#,
-        convert: None,
-    },
-    crate::executions::MIGRATION,
-    crate::compact::MIGRATION,
-    crate::shards::MIGRATION,
-];
-
-use crate::{Result, Store, StoreError};
-use rusqlite::{params, OptionalExtension};
+use crate::db::{Db, TxKind};
+use crate::{vals, Result, Store, StoreError};
 use std::collections::HashMap;
 
 /// What a run is, recorded when it starts.
@@ -232,15 +156,15 @@ fn now() -> String {
 impl Store {
     /// Start (or restart, when the same run id exists: a resumed run) a run.
     pub fn begin_run(&self, run: &RunRecord) -> Result<bool> {
-        // read then write: one immediate transaction (two shards starting the same run at once)
+        // read then write: one write transaction (two shards starting the same run at once)
         let conn = self.conn();
         let tx = self.write_transaction(&conn, "run start")?;
         let existed: bool = tx
-            .query_row(
+            .query_one(
                 "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
-                [&run.run_id],
-                |r| r.get(0),
+                vals![run.run_id],
             )
+            .and_then(|r| r.get(0))
             .map_err(|e| self.sql_err("look up run", e))?;
         let config =
             serde_json::to_string(&run.config).map_err(|e| self.json_err("run config", e))?;
@@ -251,7 +175,7 @@ impl Store {
                     "UPDATE runs SET status = CASE status WHEN 'finished' THEN 'finished' ELSE 'running' END,
                      finished_at = CASE status WHEN 'finished' THEN finished_at ELSE NULL END,
                      command = ?2, tool_version = ?3, git_rev = ?4, hardware_json = ?5 WHERE run_id = ?1",
-                    params![run.run_id, run.command, run.tool_version, run.git_rev, hardware],
+                    vals![run.run_id, run.command, run.tool_version, run.git_rev, hardware],
                 )
                 .map_err(|e| self.sql_err("restart run", e))?;
         } else {
@@ -259,7 +183,7 @@ impl Store {
                     "INSERT INTO runs (run_id, created_at, status, command, model_name, model_location,
                      model_fingerprint, config_json, tool_version, lm_eval_compat, git_rev, hardware_json)
                      VALUES (?1, ?2, 'running', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
+                    vals![
                         run.run_id,
                         now(),
                         run.command,
@@ -290,16 +214,15 @@ impl Store {
         status: RunStatus,
         stats: &serde_json::Value,
     ) -> Result<()> {
-        // read then write: one immediate transaction
+        // read then write: one write transaction
         let conn = self.conn();
         let tx = self.write_transaction(&conn, "run end")?;
         let previous: Option<(String, Option<String>)> = tx
-            .query_row(
+            .query_opt(
                 "SELECT status, stats_json FROM runs WHERE run_id = ?1",
-                [run_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                vals![run_id],
             )
-            .optional()
+            .and_then(|r| r.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose())
             .map_err(|e| self.sql_err("look up run", e))?;
         let Some((previous, previous_stats)) = previous else {
             return Err(StoreError::Invalid {
@@ -323,7 +246,7 @@ impl Store {
             let kept = serde_json::to_string(&kept).map_err(|e| self.json_err("run stats", e))?;
             tx.execute(
                 "UPDATE runs SET stats_json = ?2 WHERE run_id = ?1",
-                params![run_id, kept],
+                vals![run_id, kept],
             )
             .map_err(|e| self.sql_err("end run", e))?;
             return tx.commit().map_err(|e| self.sql_err("commit run end", e));
@@ -331,7 +254,7 @@ impl Store {
         let stats = serde_json::to_string(stats).map_err(|e| self.json_err("run stats", e))?;
         tx.execute(
             "UPDATE runs SET status = ?2, finished_at = ?3, stats_json = ?4 WHERE run_id = ?1",
-            params![run_id, status.as_str(), now(), stats],
+            vals![run_id, status.as_str(), now(), stats],
         )
         .map_err(|e| self.sql_err("end run", e))?;
         tx.commit().map_err(|e| self.sql_err("commit run end", e))
@@ -343,9 +266,13 @@ impl Store {
             serde_json::to_string(&t.config).map_err(|e| self.json_err("task config", e))?;
         self.conn()
             .execute(
-                "INSERT OR REPLACE INTO run_tasks (run_id, task, version, num_fewshot, task_hash, dataset_hash,
-                 n_docs, config_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![run_id, t.task, t.version, t.num_fewshot, t.task_hash, t.dataset_hash, t.n_docs, config],
+                "INSERT INTO run_tasks (run_id, task, version, num_fewshot, task_hash, dataset_hash,
+                 n_docs, config_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (run_id, task) DO UPDATE SET version = excluded.version,
+                 num_fewshot = excluded.num_fewshot, task_hash = excluded.task_hash,
+                 dataset_hash = excluded.dataset_hash, n_docs = excluded.n_docs,
+                 config_json = excluded.config_json",
+                vals![run_id, t.task, t.version, t.num_fewshot, t.task_hash, t.dataset_hash, t.n_docs, config],
             )
             .map_err(|e| self.sql_err("insert run task", e))?;
         Ok(())
@@ -355,13 +282,13 @@ impl Store {
     pub fn get_responses(&self, keys: &[&str]) -> Result<HashMap<String, serde_json::Value>> {
         let mut out = HashMap::with_capacity(keys.len());
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare_cached("SELECT response_json FROM responses WHERE request_key = ?1")
-            .map_err(|e| self.sql_err("prepare response lookup", e))?;
         for k in keys {
-            let v: Option<String> = stmt
-                .query_row([k], |r| r.get(0))
-                .optional()
+            let v: Option<String> = conn
+                .query_opt(
+                    "SELECT response_json FROM responses WHERE request_key = ?1",
+                    vals![k],
+                )
+                .and_then(|r| r.map(|r| r.get(0)).transpose())
                 .map_err(|e| self.sql_err("look up response", e))?;
             if let Some(v) = v {
                 let parsed = serde_json::from_str(&v)
@@ -372,28 +299,32 @@ impl Store {
         Ok(out)
     }
 
-    /// Persist responses in one transaction (called as they arrive; each batch is durable on return).
+    /// Persist responses in one transaction (called as they arrive; each batch is durable on return). A key
+    /// already stored keeps its first response.
     pub fn put_responses(&self, rows: &[StoredResponse]) -> Result<()> {
         let conn = self.conn();
-        let tx = self.write_transaction(&conn, "write")?;
+        // idempotent inserts only: no need to wait for other writers (PostgreSQL lets them run side by side)
+        let tx = self.transaction(&conn, TxKind::Plain, "write")?;
         let ts = now();
-        for r in rows {
-            let response = r.response.to_string();
-            let row = crate::compact::ResponseRow {
+        let texts: Vec<String> = rows.iter().map(|r| r.response.to_string()).collect();
+        let batch: Vec<crate::compact::ResponseRow<'_>> = rows
+            .iter()
+            .zip(&texts)
+            .map(|(r, response)| crate::compact::ResponseRow {
                 request_key: &r.request_key,
                 model_fingerprint: &r.model_fingerprint,
                 kind: &r.kind,
                 request: &r.request,
-                response_json: &response,
+                response_json: response,
                 raw: r.raw.as_deref(),
                 latency_ms: r.latency_ms,
                 prompt_tokens: r.prompt_tokens,
                 completion_tokens: r.completion_tokens,
                 created_at: &ts,
-            };
-            crate::compact::insert_response_into(&tx, "responses", &row)
-                .map_err(|e| self.sql_err("insert response", e))?;
-        }
+            })
+            .collect();
+        crate::compact::insert_responses_into(&tx, "responses", &batch)
+            .map_err(|e| self.sql_err("insert responses", e))?;
         tx.commit()
             .map_err(|e| self.sql_err("commit responses", e))?;
         Ok(())
@@ -406,25 +337,28 @@ impl Store {
         let conn = self.conn();
         let tx = self.write_transaction(&conn, "delete run")?;
         let exists: bool = tx
-            .query_row(
+            .query_one(
                 "SELECT EXISTS(SELECT 1 FROM runs WHERE run_id = ?1)",
-                [run_id],
-                |r| r.get(0),
+                vals![run_id],
             )
+            .and_then(|r| r.get(0))
             .map_err(|e| self.sql_err("look up run", e))?;
         if !exists {
             return Ok(None);
         }
         let samples = tx
-            .execute("DELETE FROM samples WHERE run_id = ?1", [run_id])
+            .execute("DELETE FROM samples WHERE run_id = ?1", vals![run_id])
             .map_err(|e| self.sql_err("delete samples", e))?;
         for table in ["aggregates", "run_tasks", "runs"] {
-            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run_id])
-                .map_err(|e| self.sql_err(&format!("delete from {table}"), e))?;
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE run_id = ?1"),
+                vals![run_id],
+            )
+            .map_err(|e| self.sql_err(&format!("delete from {table}"), e))?;
         }
         tx.commit()
             .map_err(|e| self.sql_err("commit run deletion", e))?;
-        Ok(Some(samples as u64))
+        Ok(Some(samples))
     }
 
     /// Replace the samples and aggregates of one task in a run (scoring is deterministic, so a resumed run
@@ -440,23 +374,17 @@ impl Store {
         let tx = self.write_transaction(&conn, "write")?;
         tx.execute(
             "DELETE FROM samples WHERE run_id = ?1 AND task = ?2",
-            params![run_id, task],
+            vals![run_id, task],
         )
         .map_err(|e| self.sql_err("clear samples", e))?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO samples (run_id, task, doc_id, filter, doc_hash, prompt_hash, target_hash,
-                     record, request_keys_json, fewshot_ids_json, metrics_json)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                )
-                .map_err(|e| self.sql_err("prepare sample insert", e))?;
-            for s in samples {
-                let keys = serde_json::to_string(&s.request_keys)
-                    .map_err(|e| self.json_err("sample keys", e))?;
-                let shots = serde_json::to_string(&s.fewshot_ids)
-                    .map_err(|e| self.json_err("sample shots", e))?;
-                stmt.execute(params![
+        let mut rows = Vec::with_capacity(samples.len());
+        for s in samples {
+            let keys = serde_json::to_string(&s.request_keys)
+                .map_err(|e| self.json_err("sample keys", e))?;
+            let shots = serde_json::to_string(&s.fewshot_ids)
+                .map_err(|e| self.json_err("sample shots", e))?;
+            rows.push(
+                vals![
                     run_id,
                     s.task,
                     s.doc_id,
@@ -468,10 +396,30 @@ impl Store {
                     keys,
                     shots,
                     s.metrics.to_string()
-                ])
-                .map_err(|e| self.sql_err("insert sample", e))?;
-            }
+                ]
+                .to_vec(),
+            );
         }
+        crate::compact::insert_many(
+            &tx,
+            "samples",
+            &[
+                "run_id",
+                "task",
+                "doc_id",
+                "filter",
+                "doc_hash",
+                "prompt_hash",
+                "target_hash",
+                "record",
+                "request_keys_json",
+                "fewshot_ids_json",
+                "metrics_json",
+            ],
+            &rows,
+            "",
+        )
+        .map_err(|e| self.sql_err("insert samples", e))?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
         tx.commit().map_err(|e| self.sql_err("commit scores", e))?;
         Ok(())
@@ -487,22 +435,15 @@ impl Store {
         Ok(())
     }
 
-    fn put_aggregates_tx(
-        &self,
-        tx: &rusqlite::Transaction<'_>,
-        run_id: &str,
-        aggs: &[AggregateRecord],
-    ) -> Result<()> {
-        let mut stmt = tx
-            .prepare_cached(
-                "INSERT OR REPLACE INTO aggregates (run_id, task, metric, filter, value, stderr, n, is_group)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .map_err(|e| self.sql_err("prepare aggregate insert", e))?;
+    fn put_aggregates_tx(&self, tx: &Db, run_id: &str, aggs: &[AggregateRecord]) -> Result<()> {
         for a in aggs {
-            stmt.execute(params![
-                run_id, a.task, a.metric, a.filter, a.value, a.stderr, a.n, a.is_group
-            ])
+            tx.execute(
+                "INSERT INTO aggregates (run_id, task, metric, filter, value, stderr, n, is_group)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (run_id, task, metric, filter) DO UPDATE SET value = excluded.value,
+                 stderr = excluded.stderr, n = excluded.n, is_group = excluded.is_group",
+                vals![run_id, a.task, a.metric, a.filter, a.value, a.stderr, a.n, a.is_group],
+            )
             .map_err(|e| self.sql_err("insert aggregate", e))?;
         }
         Ok(())
@@ -511,33 +452,36 @@ impl Store {
     /// All runs, newest first.
     pub fn list_runs(&self) -> Result<Vec<RunSummary>> {
         let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT r.run_id, r.created_at, r.finished_at, r.status, r.model_name, r.model_location,
-                        r.stats_json, r.command,
-                        (SELECT group_concat(task, ',') FROM (SELECT task FROM run_tasks t WHERE t.run_id = r.run_id ORDER BY task)),
-                        (SELECT count(*) FROM samples s WHERE s.run_id = r.run_id)
-                 FROM runs r ORDER BY r.created_at DESC",
-            )
-            .map_err(|e| self.sql_err("list runs", e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, i64>(9)?,
-                ))
-            })
+        let tasks = if conn.is_postgres() {
+            "(SELECT string_agg(task, ',' ORDER BY task) FROM run_tasks t WHERE t.run_id = r.run_id)"
+        } else {
+            "(SELECT group_concat(task, ',') FROM (SELECT task FROM run_tasks t WHERE t.run_id = r.run_id ORDER BY task))"
+        };
+        let sql = format!(
+            "SELECT r.run_id, r.created_at, r.finished_at, r.status, r.model_name, r.model_location,
+                    r.stats_json, r.command, {tasks},
+                    (SELECT count(*) FROM samples s WHERE s.run_id = r.run_id)
+             FROM runs r ORDER BY r.created_at DESC"
+        );
+        let rows = conn
+            .query(&sql, vals![])
             .map_err(|e| self.sql_err("list runs", e))?;
         let mut out = Vec::new();
         for row in rows {
+            let read = || -> crate::db::DbResult<_> {
+                Ok((
+                    row.get::<String>(0)?,
+                    row.get::<String>(1)?,
+                    row.get::<Option<String>>(2)?,
+                    row.get::<String>(3)?,
+                    row.get::<String>(4)?,
+                    row.get::<String>(5)?,
+                    row.get::<Option<String>>(6)?,
+                    row.get::<String>(7)?,
+                    row.get::<Option<String>>(8)?,
+                    row.get::<i64>(9)?,
+                ))
+            };
             let (
                 run_id,
                 created_at,
@@ -549,7 +493,7 @@ impl Store {
                 command,
                 tasks,
                 n,
-            ) = row.map_err(|e| self.sql_err("read run", e))?;
+            ) = read().map_err(|e| self.sql_err("read run", e))?;
             let stats = match stats {
                 Some(s) => Some(
                     serde_json::from_str(&s).map_err(|e| self.json_err("runs.stats_json", e))?,
@@ -587,12 +531,12 @@ impl Store {
              FROM aggregates a JOIN runs r ON r.run_id = a.run_id {} ORDER BY r.model_name, a.task, a.metric",
             if include_unfinished { "" } else { "WHERE r.status = 'finished'" }
         );
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(&sql)
+        let rows = self
+            .conn()
+            .query(&sql, vals![])
             .map_err(|e| self.sql_err("list results", e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        rows.iter()
+            .map(|r| {
                 Ok(ResultRow {
                     run_id: r.get(0)?,
                     model_name: r.get(1)?,
@@ -606,19 +550,18 @@ impl Store {
                     is_group: r.get(9)?,
                 })
             })
-            .map_err(|e| self.sql_err("list results", e))?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .collect::<crate::db::DbResult<Vec<_>>>()
             .map_err(|e| self.sql_err("read result", e))
     }
 
     /// Number of stored responses for a model fingerprint.
     pub fn count_responses(&self, model_fingerprint: &str) -> Result<i64> {
         self.conn()
-            .query_row(
+            .query_one(
                 "SELECT count(*) FROM responses WHERE model_fingerprint = ?1",
-                [model_fingerprint],
-                |r| r.get(0),
+                vals![model_fingerprint],
             )
+            .and_then(|r| r.get(0))
             .map_err(|e| self.sql_err("count responses", e))
     }
 }
@@ -644,7 +587,7 @@ mod tests {
 
     #[test]
     fn a_rerun_of_a_finished_run_keeps_its_first_counts() {
-        let s = Store::open_in_memory().unwrap();
+        let (_dir, s) = crate::test_store();
         s.begin_run(&run("r1")).unwrap();
         s.end_run(
             "r1",
@@ -674,9 +617,9 @@ mod tests {
     #[test]
     fn responses_round_trip_and_resume() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
+        let path = yardstick_testkit::test_store(dir.path(), "s.db");
         {
-            let s = Store::open(&path).unwrap();
+            let s = Store::open_location(&path).unwrap();
             assert!(!s.begin_run(&run("r1")).unwrap());
             s.put_responses(&[StoredResponse {
                 request_key: "k1".into(),
@@ -691,7 +634,7 @@ mod tests {
             }])
             .unwrap();
         }
-        let s = Store::open(&path).unwrap();
+        let s = Store::open_location(&path).unwrap();
         assert!(
             s.begin_run(&run("r1")).unwrap(),
             "second begin of the same run id is a resume"
@@ -732,7 +675,7 @@ mod tests {
     /// its first statistics; the attempt is recorded beside them.
     #[test]
     fn rerun_of_a_finished_run_keeps_its_results_and_history() {
-        let s = Store::open_in_memory().unwrap();
+        let (_dir, s) = crate::test_store();
         s.begin_run(&run("r1")).unwrap();
         s.put_aggregates(
             "r1",

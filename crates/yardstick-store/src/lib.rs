@@ -1,43 +1,71 @@
 //! The ledger: every run, request, response, sample and score Yardstick has seen, plus results imported from
-//! elsewhere. Embedded SQLite (WAL) by default.
+//! elsewhere. Embedded SQLite (WAL) by default, or a PostgreSQL database ([`Store::open_location`] with a
+//! `postgres://` URL): the same tables, the same semantics ([`db`] is the layer that makes them one).
 //!
 //! Modules own their tables: [`ledger`] holds Yardstick's own runs (runs, responses keyed by request key,
 //! samples, aggregates); [`observations`] holds results imported from other tools and leaderboards
 //! (model × benchmark scores and per-item scores with provenance). Each module contributes named
 //! migrations, applied once, in order, and recorded in `schema_migrations`.
+//!
+//! # Adding a table (or a column) that works on both backends
+//! 1. A [`Migration`] at the end of its module's list (`ledger::MIGRATIONS`, `observations::MIGRATIONS`, or
+//!    a new module's, chained in `open::migrations`): `sql` is SQLite DDL with upper-case types (`TEXT`,
+//!    `INTEGER`, `REAL`, `BLOB`) and `pg: PgSchema::Translate`, which runs the same DDL on PostgreSQL with
+//!    its types translated ([`db::pg_ddl`]). Its name is recorded on both.
+//! 2. Methods on [`Store`] written against [`Db`]: `let conn = self.conn();` then `conn.execute(sql,
+//!    vals![…])`, `conn.query(…)` / `query_opt` / `query_one` (rows read with `row.get::<T>(i)`), or, for
+//!    several statements at once, `let tx = self.write_transaction(&conn, "what")?; …; tx.commit()`. SQL in
+//!    the shared dialect ([`db`]): `?N` placeholders, `ON CONFLICT` instead of `INSERT OR …`, no
+//!    SQLite-only functions.
+//! 3. A `TableSpec` in [`copy`]'s list, so `store copy` (and a merge built on it) carries the new table; a
+//!    test fails until it is there.
 
 mod browse;
 mod codec;
 mod compact;
+pub mod copy;
+pub mod db;
 mod executions;
 pub mod ledger;
 pub mod observations;
+mod open;
+mod pg;
 pub mod shards;
 pub use browse::{RunDetail, SampleRow, TaskProgress};
+pub use copy::CopyStats;
+pub use db::{Db, DbError, Row, Tx, TxKind, Val};
+pub use pg::is_url as is_postgres_url;
+
+/// `location` as messages show it: a file path as it is, a PostgreSQL URL without its password.
+pub fn display_location(location: &str) -> String {
+    pg::redact(location)
+}
 
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
-use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
-/// Errors from the store. Each says which database file and what to do.
+/// Errors from the store. Each says which store (a file, or a PostgreSQL URL without its password) and what
+/// to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open store {}: {source}. Check that the directory exists and is writable, or pass --store PATH", path.display())]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: DbError },
+    #[error(
+        "cannot connect to {location}: {source}; is the server running, and does the database exist \
+         (`createdb NAME`)? Check the URL's host, port, user and password, or pass another --store"
+    )]
+    Connect { location: String, source: DbError },
     #[error("store {}: migration '{name}' failed: {source}", path.display())]
     Migration {
         path: PathBuf,
         name: String,
-        source: rusqlite::Error,
+        source: DbError,
     },
     #[error("store {}: {context}: {source}", path.display())]
     Sql {
         path: PathBuf,
         context: String,
-        source: rusqlite::Error,
+        source: DbError,
     },
     #[error("store {}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
@@ -63,13 +91,25 @@ pub enum StoreError {
         context: String,
         source: serde_json::Error,
     },
+    #[error(
+        "copying {from} into {to}: {table} row {key} differs between the two stores ({column}); nothing of \
+         that table's later rows was copied. Keep one of them (delete the run with `yardstick runs --delete`) \
+         or copy into another store"
+    )]
+    CopyConflict {
+        from: String,
+        to: String,
+        table: String,
+        key: String,
+        column: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// `context`, plus what to do when `source` says the disk is full.
-fn with_disk_full_hint(context: &str, source: &rusqlite::Error) -> String {
-    if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+fn with_disk_full_hint(context: &str, source: &DbError) -> String {
+    if source.is_disk_full() {
         format!(
             "{context} (the disk holding the store is full: free space there, then rerun the same command; \
              everything stored so far is kept and reused)"
@@ -79,287 +119,104 @@ fn with_disk_full_hint(context: &str, source: &rusqlite::Error) -> String {
     }
 }
 
-/// How long a writer waits for another process's write to finish.
+/// How long a writer waits for another process's write to finish (SQLite).
 pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A named schema change. Applied at most once per database.
-pub struct Migration {
-    pub name: &'static str,
-    pub sql: &'static str,
-    /// Rows to convert after `sql` ran (in the same transaction), where SQL alone cannot.
-    pub convert: Option<fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>>,
+/// How a migration is applied to a PostgreSQL store.
+pub enum PgSchema {
+    /// `sql` with its column types translated ([`db::pg_ddl`]): for DDL both accept once translated.
+    Translate,
+    /// This DDL instead, written like `sql` for SQLite and translated the same way ([`db::pg_ddl`]).
+    Sql(&'static str),
+    /// Nothing: an earlier migration's PostgreSQL DDL already created this one's result (PostgreSQL stores
+    /// start at the current schema; the name is still recorded, so versions compare alike).
+    Covered,
 }
 
-/// An open store: one SQLite connection behind a re-entrant lock, so one `Store` (in an `Arc`) serves every
-/// thread of a run — the preparing thread's look-ups, the ledger writer, scoring — whether it is a file or
-/// in memory. Each method takes the lock for its own statements (a transaction holds it until it ends).
+/// A named schema change. Applied at most once per database, and recorded in `schema_migrations` under its
+/// name on both backends.
+pub struct Migration {
+    pub name: &'static str,
+    /// SQLite DDL.
+    pub sql: &'static str,
+    /// PostgreSQL DDL.
+    pub pg: PgSchema,
+    /// Rows to convert after `sql` ran (in the same transaction), where SQL alone cannot (SQLite only: a
+    /// PostgreSQL store never held an older layout).
+    pub convert: Option<fn(&Db) -> db::DbResult<()>>,
+}
+
+/// An open store: one database connection (SQLite or PostgreSQL) behind a re-entrant lock, so one `Store`
+/// (in an `Arc`) serves every thread of a run — the preparing thread's look-ups, the ledger writer, scoring
+/// — whether it is a file, in memory or a server. Each method takes the lock for its own statements (a
+/// transaction holds it until it ends).
 pub struct Store {
-    conn: ReentrantMutex<Connection>,
+    conn: ReentrantMutex<Db>,
+    /// The file, or the PostgreSQL URL without its password (what messages name).
     path: PathBuf,
 }
 
 impl Store {
-    /// Open (creating if needed) the SQLite store at `path`, switch it to WAL and apply pending migrations.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        Self::init(conn, path)
-    }
-
-    /// Open an existing store for reading only (the reporting commands: `runs`, `results`, `gap`, `trend`,
-    /// …): nothing is created, and the database is never written — it may sit on a read-only filesystem or
-    /// be shared with a run in progress. A store whose schema lacks migrations of this version (written by
-    /// an older Yardstick) is upgraded first through a short writable connection, as [`Store::open`] would.
-    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self> {
-        use rusqlite::OpenFlags;
-        let path = path.as_ref().to_path_buf();
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let open = || {
-            Connection::open_with_flags(&path, flags).map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })
-        };
-        let store = Store {
-            conn: ReentrantMutex::new(open()?),
-            path: path.clone(),
-        };
-        store
-            .conn()
-            .busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(|e| store.sql_err("busy_timeout", e))?;
-        store.check_not_newer()?;
-        if store.pending_migrations()? == 0 {
-            return Ok(store);
-        }
-        drop(store);
-        drop(Self::open(&path)?);
-        Ok(Store {
-            conn: ReentrantMutex::new(open()?),
-            path,
-        })
-    }
-
-    /// Names of every migration this version knows, in order.
-    pub fn known_migrations() -> impl Iterator<Item = &'static str> {
-        ledger::MIGRATIONS
-            .iter()
-            .chain(observations::MIGRATIONS.iter())
-            .map(|m| m.name)
-    }
-
-    /// The schema version: the applied migrations this version knows (a store is refused when it holds
-    /// one this version does not know: written by a newer Yardstick).
-    pub fn schema_version() -> usize {
-        Self::known_migrations().count()
-    }
-
-    /// Refuse a store written by a newer Yardstick: one whose `schema_migrations` names a migration this
-    /// version does not know. Its tables may have changed meaning, so neither reading nor writing is safe.
-    fn check_not_newer(&self) -> Result<()> {
-        let conn = self.conn();
-        let has_table: bool = conn
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql_err("read the schema", e))?;
-        if !has_table {
-            return Ok(());
-        }
-        let mut stmt = conn
-            .prepare("SELECT name FROM schema_migrations ORDER BY rowid")
-            .map_err(|e| self.sql_err("read schema_migrations", e))?;
-        let names = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
-            .map_err(|e| self.sql_err("read schema_migrations", e))?;
-        let known: Vec<&str> = Self::known_migrations().collect();
-        let unknown: Vec<String> = names
-            .into_iter()
-            .filter(|n| !known.contains(&n.as_str()))
-            .collect();
-        if unknown.is_empty() {
-            Ok(())
-        } else {
-            Err(StoreError::NewerSchema {
-                path: self.path.clone(),
-                version: env!("CARGO_PKG_VERSION"),
-                unknown,
-            })
-        }
-    }
-
-    /// Refuse a store that cannot be written (a read-only file or filesystem) before anything is sent.
-    fn check_writable(&self) -> Result<()> {
-        let conn = self.conn();
-        if conn
-            .is_readonly(rusqlite::DatabaseName::Main)
-            .unwrap_or(false)
-        {
-            return Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-                reason: "the file or its filesystem does not allow writing".into(),
-            });
-        }
-        // A write lock taken and released: fails now on a directory where the journal cannot be created.
-        conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
-            .map_err(|e| StoreError::ReadOnly {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })
-    }
-
-    /// How many of this version's migrations the database has not had yet.
-    fn pending_migrations(&self) -> Result<usize> {
-        let has_table: bool = self
-            .conn()
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.sql_err("read the schema", e))?;
-        if !has_table {
-            return Err(StoreError::Invalid {
-                path: self.path.clone(),
-                message:
-                    "not a Yardstick store (it has no schema_migrations table); pass the store \
-                          `yardstick run` or `yardstick import` wrote with --store PATH"
-                        .into(),
-            });
-        }
-        let mut pending = 0;
-        for m in ledger::MIGRATIONS
-            .iter()
-            .chain(observations::MIGRATIONS.iter())
-        {
-            let done: bool = self
-                .conn()
-                .query_row(
-                    "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
-                    [m.name],
-                    |r| r.get(0),
-                )
-                .map_err(|e| self.sql_err("read schema_migrations", e))?;
-            pending += usize::from(!done);
-        }
-        Ok(pending)
-    }
-
-    /// An in-memory store (tests, dry runs).
-    pub fn open_in_memory() -> Result<Self> {
-        let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        Self::init(conn, path)
-    }
-
-    fn init(conn: Connection, path: PathBuf) -> Result<Self> {
-        let sql_err = |context: &str, source| StoreError::Sql {
-            path: path.clone(),
-            context: with_disk_full_hint(context, &source),
-            source,
-        };
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| sql_err("busy_timeout", e))?;
-        // WAL lets readers (e.g. `yardstick runs` while a run is going) proceed alongside the writer, and
-        // synchronous=NORMAL keeps every committed response durable across a process crash.
-        set_wal(&conn).map_err(|e| sql_err("journal_mode=WAL", e))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| sql_err("synchronous", e))?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(|e| sql_err("foreign_keys", e))?;
-        let store = Store {
-            conn: ReentrantMutex::new(conn),
-            path,
-        };
-        store.check_not_newer()?;
-        store.check_writable()?;
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&self) -> Result<()> {
-        let conn = self.conn();
-        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .map_err(|e| self.sql_err("create schema_migrations", e))?;
-        for m in ledger::MIGRATIONS
-            .iter()
-            .chain(observations::MIGRATIONS.iter())
-        {
-            // Checked inside the write transaction: another process opening the same new store at the same
-            // time applies each migration once, and this one then sees it done.
-            let tx = self.write_transaction(&conn, "migration")?;
-            let done: bool = tx
-                .query_row(
-                    "SELECT EXISTS(SELECT 1 FROM schema_migrations WHERE name = ?1)",
-                    [m.name],
-                    |r| r.get(0),
-                )
-                .map_err(|e| self.sql_err("read schema_migrations", e))?;
-            if done {
-                continue;
-            }
-            let migration_err = |source| StoreError::Migration {
-                path: self.path.clone(),
-                name: m.name.into(),
-                source,
-            };
-            tx.execute_batch(m.sql).map_err(migration_err)?;
-            if let Some(convert) = m.convert {
-                convert(&tx).map_err(migration_err)?;
-            }
-            tx.execute(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, datetime('now'))",
-                [m.name],
-            )
-            .map_err(|e| self.sql_err("record migration", e))?;
-            tx.commit()
-                .map_err(|e| self.sql_err("commit migration", e))?;
-        }
-        Ok(())
-    }
-
-    /// A transaction that takes the database's write lock when it begins (`BEGIN IMMEDIATE`), waiting up to
-    /// the busy timeout for another writer. Every transaction that reads before it writes must be one: a
-    /// deferred transaction that has read cannot wait for the lock, and fails at once with "database is
-    /// locked" when another process (a second `import`, a shard) writes at the same time.
-    pub(crate) fn write_transaction<'c>(
-        &self,
-        conn: &'c Connection,
-        what: &str,
-    ) -> Result<rusqlite::Transaction<'c>> {
-        rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| {
-                self.sql_err(
-                    &format!(
-                        "begin {what} (waited {} s for another process writing to this store; let it \
-                         finish, or use another --store)",
-                        BUSY_TIMEOUT.as_secs()
-                    ),
-                    e,
-                )
-            })
-    }
-
     /// The underlying connection, locked for the caller (for modules of this crate and tests).
-    pub fn conn(&self) -> ReentrantMutexGuard<'_, Connection> {
+    pub fn conn(&self) -> ReentrantMutexGuard<'_, Db> {
         self.conn.lock()
     }
 
-    /// Where this store lives.
+    /// Where this store lives: its file (SQLite), or its URL without the password (PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(crate) fn sql_err(&self, context: &str, source: rusqlite::Error) -> StoreError {
+    /// Where this store lives, as text (a file path, or a URL without its password).
+    pub fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// A value that changes whenever a run, its aggregates or an import is written (for caches of what is
+    /// computed from them: the web server's leaderboard on a PostgreSQL store, which has no file to watch).
+    pub fn change_marker(&self) -> Result<String> {
+        let row = self
+            .conn()
+            .query_one(
+                "SELECT (SELECT count(*) FROM runs), (SELECT max(created_at) FROM runs), \
+                 (SELECT max(finished_at) FROM runs), (SELECT count(*) FROM aggregates), \
+                 (SELECT sum(value) FROM aggregates), (SELECT count(*) FROM samples), \
+                 (SELECT count(*) FROM obs_files), (SELECT count(*) FROM obs_scores), \
+                 (SELECT count(*) FROM obs_models)",
+                vals![],
+            )
+            .map_err(|e| self.sql_err("read the change marker", e))?;
+        Ok(format!("{:?}", row.0))
+    }
+
+    /// Whether this store is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.conn().is_postgres()
+    }
+
+    /// A transaction that takes the database's write lock when it begins (SQLite `BEGIN IMMEDIATE`, waiting
+    /// up to the busy timeout for another writer; PostgreSQL: an advisory lock). Every transaction that
+    /// reads before it writes must be one: a deferred SQLite transaction that has read cannot wait for the
+    /// lock, and fails at once with "database is locked" when another process (a second `import`, a shard)
+    /// writes at the same time.
+    pub(crate) fn write_transaction<'c>(&self, conn: &'c Db, what: &str) -> Result<Tx<'c>> {
+        self.transaction(conn, TxKind::Write, what)
+    }
+
+    pub(crate) fn transaction<'c>(&self, conn: &'c Db, kind: TxKind, what: &str) -> Result<Tx<'c>> {
+        conn.begin(kind).map_err(|e| {
+            self.sql_err(
+                &format!(
+                    "begin {what} (waited {} s for another process writing to this store; let it \
+                     finish, or use another --store)",
+                    BUSY_TIMEOUT.as_secs()
+                ),
+                e,
+            )
+        })
+    }
+
+    pub(crate) fn sql_err(&self, context: &str, source: DbError) -> StoreError {
         StoreError::Sql {
             path: self.path.clone(),
             context: with_disk_full_hint(context, &source),
@@ -383,25 +240,17 @@ impl Store {
     }
 }
 
-/// `PRAGMA journal_mode=WAL`, retried while another connection holds the lock it needs: SQLite does not call
-/// the busy handler for this pragma, so two processes opening the same new store at once would otherwise fail
-/// with "database is locked" instead of waiting.
-fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
-    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-    loop {
-        match conn.pragma_update(None, "journal_mode", "WAL") {
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            other => return other,
-        }
-    }
+/// A fresh store for a unit test: SQLite in a temporary directory, or a new PostgreSQL database when
+/// `YARDSTICK_TEST_PG_URL` is set (see `yardstick_testkit::test_store`).
+#[cfg(test)]
+pub(crate) fn test_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let loc = yardstick_testkit::test_store(dir.path(), "s.db");
+    let store = Store::open_location(&loc).expect("open test store");
+    (dir, store)
 }
+
+/// SQLite-only: these look at the file itself (its permissions, raw SQL on it).
 #[cfg(test)]
 mod read_only_tests {
     use super::*;
@@ -412,7 +261,7 @@ mod read_only_tests {
         let path = dir.path().join("s.db");
         drop(Store::open(&path).expect("create"));
         {
-            let conn = Connection::open(&path).expect("raw open");
+            let conn = rusqlite::Connection::open(&path).expect("raw open");
             conn.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future', datetime('now'))",
                 [],
@@ -462,7 +311,7 @@ mod read_only_tests {
         let ro = Store::open_read_only(&path).expect("open read-only");
         let err = ro
             .conn()
-            .execute_batch("CREATE TABLE t (x INTEGER)")
+            .batch("CREATE TABLE t (x INTEGER)")
             .expect_err("a read-only store refuses writes");
         assert!(err.to_string().contains("readonly"), "{err}");
 

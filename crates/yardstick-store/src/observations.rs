@@ -14,8 +14,8 @@
 //! This module also reads Yardstick's own per-sample ledger ([`load_ledger_items`]) so the analysis layer
 //! needs no SQL of its own.
 
-use crate::{Migration, Result, Store};
-use rusqlite::{params, OptionalExtension};
+use crate::db::{DbResult, Row};
+use crate::{vals, Migration, Result, Store};
 
 pub const MIGRATIONS: &[Migration] = &[Migration {
     name: "observations_0001_init",
@@ -82,6 +82,7 @@ CREATE TABLE obs_items (
 );
 CREATE INDEX obs_items_by_task ON obs_items(task, source);
 "#,
+    pg: crate::PgSchema::Translate,
     convert: None,
 }];
 
@@ -179,43 +180,39 @@ pub struct InsertSummary {
 pub fn find_file(store: &Store, sha256: &str) -> Result<Option<FileRecord>> {
     store
         .conn()
-        .query_row(
+        .query_opt(
             "SELECT sha256, path, format, source, snapshot_date, rows_read, scores, items, unattributed, imported_at \
              FROM obs_files WHERE sha256 = ?1",
-            [sha256],
-            file_from_row,
+            vals![sha256],
         )
-        .optional()
+        .and_then(|r| r.as_ref().map(file_from_row).transpose())
         .map_err(|e| store.sql_err("read obs_files", e))
 }
 
 /// All imported files, oldest first.
 pub fn list_files(store: &Store) -> Result<Vec<FileRecord>> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare(
+    store
+        .conn()
+        .query(
             "SELECT sha256, path, format, source, snapshot_date, rows_read, scores, items, unattributed, imported_at \
              FROM obs_files ORDER BY imported_at, path",
+            vals![],
         )
-        .map_err(|e| store.sql_err("read obs_files", e))?;
-    let rows = stmt
-        .query_map([], file_from_row)
-        .map_err(|e| store.sql_err("read obs_files", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .and_then(|rows| rows.iter().map(file_from_row).collect())
         .map_err(|e| store.sql_err("read obs_files", e))
 }
 
-fn file_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
+fn file_from_row(r: &Row) -> DbResult<FileRecord> {
     Ok(FileRecord {
         sha256: r.get(0)?,
         path: r.get(1)?,
         format: r.get(2)?,
         source: r.get(3)?,
         snapshot_date: r.get(4)?,
-        rows_read: r.get::<_, i64>(5)? as u64,
-        scores: r.get::<_, i64>(6)? as u64,
-        items: r.get::<_, i64>(7)? as u64,
-        unattributed: r.get::<_, i64>(8)? as u64,
+        rows_read: r.get::<i64>(5)? as u64,
+        scores: r.get::<i64>(6)? as u64,
+        items: r.get::<i64>(7)? as u64,
+        unattributed: r.get::<i64>(8)? as u64,
         imported_at: r.get(9)?,
     })
 }
@@ -229,67 +226,61 @@ pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary>
     let conn = store.conn();
     let tx = store.write_transaction(&conn, "import")?;
     let mut summary = InsertSummary::default();
-    {
-        let mut insert_model = tx
-            .prepare(
-                "INSERT INTO obs_models (source, model, organization, country, release_date, params_b, active_params_b, \
-                 open_weights, license, base_model, official, extra_json, file_sha256, row_number) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-                 ON CONFLICT(source, model) DO UPDATE SET \
-                 organization = COALESCE(obs_models.organization, excluded.organization), \
-                 country = COALESCE(obs_models.country, excluded.country), \
-                 release_date = COALESCE(obs_models.release_date, excluded.release_date), \
-                 params_b = COALESCE(obs_models.params_b, excluded.params_b), \
-                 active_params_b = COALESCE(obs_models.active_params_b, excluded.active_params_b), \
-                 open_weights = COALESCE(obs_models.open_weights, excluded.open_weights), \
-                 license = COALESCE(obs_models.license, excluded.license), \
-                 base_model = COALESCE(obs_models.base_model, excluded.base_model), \
-                 official = COALESCE(obs_models.official, excluded.official)",
+    for m in &batch.models {
+        let existed: bool = tx
+            .query_one(
+                "SELECT EXISTS(SELECT 1 FROM obs_models WHERE source = ?1 AND model = ?2)",
+                vals![m.source, m.model],
             )
-            .map_err(|e| store.sql_err("prepare obs_models insert", e))?;
-        let mut exists_model = tx
-            .prepare("SELECT EXISTS(SELECT 1 FROM obs_models WHERE source = ?1 AND model = ?2)")
-            .map_err(|e| store.sql_err("prepare obs_models lookup", e))?;
-        for m in &batch.models {
-            let existed: bool = exists_model
-                .query_row(params![m.source, m.model], |r| r.get(0))
-                .map_err(|e| store.sql_err("read obs_models", e))?;
-            insert_model
-                .execute(params![
-                    m.source,
-                    m.model,
-                    m.organization,
-                    m.country,
-                    m.release_date,
-                    m.params_b,
-                    m.active_params_b,
-                    m.open_weights,
-                    m.license,
-                    m.base_model,
-                    m.official,
-                    if m.extra_json.is_empty() {
-                        "{}"
-                    } else {
-                        m.extra_json.as_str()
-                    },
-                    m.file_sha256,
-                    m.row_number as i64,
-                ])
-                .map_err(|e| store.sql_err("insert obs_models", e))?;
-            if !existed {
-                summary.new_models += 1;
-            }
+            .and_then(|r| r.get(0))
+            .map_err(|e| store.sql_err("read obs_models", e))?;
+        tx.execute(
+            "INSERT INTO obs_models (source, model, organization, country, release_date, params_b, active_params_b, \
+             open_weights, license, base_model, official, extra_json, file_sha256, row_number) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT(source, model) DO UPDATE SET \
+             organization = COALESCE(obs_models.organization, excluded.organization), \
+             country = COALESCE(obs_models.country, excluded.country), \
+             release_date = COALESCE(obs_models.release_date, excluded.release_date), \
+             params_b = COALESCE(obs_models.params_b, excluded.params_b), \
+             active_params_b = COALESCE(obs_models.active_params_b, excluded.active_params_b), \
+             open_weights = COALESCE(obs_models.open_weights, excluded.open_weights), \
+             license = COALESCE(obs_models.license, excluded.license), \
+             base_model = COALESCE(obs_models.base_model, excluded.base_model), \
+             official = COALESCE(obs_models.official, excluded.official)",
+            vals![
+                m.source,
+                m.model,
+                m.organization,
+                m.country,
+                m.release_date,
+                m.params_b,
+                m.active_params_b,
+                m.open_weights,
+                m.license,
+                m.base_model,
+                m.official,
+                if m.extra_json.is_empty() {
+                    "{}"
+                } else {
+                    m.extra_json.as_str()
+                },
+                m.file_sha256,
+                m.row_number as i64,
+            ],
+        )
+        .map_err(|e| store.sql_err("insert obs_models", e))?;
+        if !existed {
+            summary.new_models += 1;
         }
-        let mut insert_score = tx
-            .prepare(
-                "INSERT OR IGNORE INTO obs_scores (source, model, benchmark, snapshot, variant, score, stderr, ci_lower, \
+    }
+    for s in &batch.scores {
+        let n = tx
+            .execute(
+                "INSERT INTO obs_scores (source, model, benchmark, snapshot, variant, score, stderr, ci_lower, \
                  ci_upper, n_items, evaluated_at, file_sha256, row_number, column_name) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )
-            .map_err(|e| store.sql_err("prepare obs_scores insert", e))?;
-        for s in &batch.scores {
-            let n = insert_score
-                .execute(params![
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING",
+                vals![
                     s.source,
                     s.model,
                     s.benchmark,
@@ -304,23 +295,21 @@ pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary>
                     s.file_sha256,
                     s.row_number as i64,
                     s.column_name,
-                ])
-                .map_err(|e| store.sql_err("insert obs_scores", e))?;
-            if n == 1 {
-                summary.new_scores += 1;
-            } else {
-                summary.duplicate_scores += 1;
-            }
-        }
-        let mut insert_item = tx
-            .prepare(
-                "INSERT OR IGNORE INTO obs_items (source, model, task, filter, metric, doc_id, doc_hash, value, \
-                 file_sha256, line_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                ],
             )
-            .map_err(|e| store.sql_err("prepare obs_items insert", e))?;
-        for it in &batch.items {
-            let n = insert_item
-                .execute(params![
+            .map_err(|e| store.sql_err("insert obs_scores", e))?;
+        if n == 1 {
+            summary.new_scores += 1;
+        } else {
+            summary.duplicate_scores += 1;
+        }
+    }
+    for it in &batch.items {
+        let n = tx
+            .execute(
+                "INSERT INTO obs_items (source, model, task, filter, metric, doc_id, doc_hash, value, \
+                 file_sha256, line_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+                vals![
                     it.source,
                     it.model,
                     it.task,
@@ -331,33 +320,33 @@ pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary>
                     it.value,
                     it.file_sha256,
                     it.line_number as i64,
-                ])
-                .map_err(|e| store.sql_err("insert obs_items", e))?;
-            if n == 1 {
-                summary.new_items += 1;
-            } else {
-                summary.duplicate_items += 1;
-            }
-        }
-        if let Some(f) = &batch.file {
-            tx.execute(
-                "INSERT OR IGNORE INTO obs_files (sha256, path, format, source, snapshot_date, rows_read, scores, items, \
-                 unattributed, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    f.sha256,
-                    f.path,
-                    f.format,
-                    f.source,
-                    f.snapshot_date,
-                    f.rows_read as i64,
-                    f.scores as i64,
-                    f.items as i64,
-                    f.unattributed as i64,
-                    f.imported_at,
                 ],
             )
-            .map_err(|e| store.sql_err("insert obs_files", e))?;
+            .map_err(|e| store.sql_err("insert obs_items", e))?;
+        if n == 1 {
+            summary.new_items += 1;
+        } else {
+            summary.duplicate_items += 1;
         }
+    }
+    if let Some(f) = &batch.file {
+        tx.execute(
+            "INSERT INTO obs_files (sha256, path, format, source, snapshot_date, rows_read, scores, items, \
+             unattributed, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
+            vals![
+                f.sha256,
+                f.path,
+                f.format,
+                f.source,
+                f.snapshot_date,
+                f.rows_read as i64,
+                f.scores as i64,
+                f.items as i64,
+                f.unattributed as i64,
+                f.imported_at,
+            ],
+        )
+        .map_err(|e| store.sql_err("insert obs_files", e))?;
     }
     tx.commit().map_err(|e| store.sql_err("commit import", e))?;
     Ok(summary)
@@ -365,15 +354,16 @@ pub fn insert_batch(store: &Store, batch: &ImportBatch) -> Result<InsertSummary>
 
 /// Every stored model description.
 pub fn load_models(store: &Store) -> Result<Vec<ModelRow>> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare(
+    let rows = store
+        .conn()
+        .query(
             "SELECT source, model, organization, country, release_date, params_b, active_params_b, open_weights, \
              license, base_model, official, extra_json, file_sha256, row_number FROM obs_models ORDER BY source, model",
+            vals![],
         )
         .map_err(|e| store.sql_err("read obs_models", e))?;
-    let rows = stmt
-        .query_map([], |r| {
+    rows.iter()
+        .map(|r| {
             Ok(ModelRow {
                 source: r.get(0)?,
                 model: r.get(1)?,
@@ -388,25 +378,27 @@ pub fn load_models(store: &Store) -> Result<Vec<ModelRow>> {
                 official: r.get(10)?,
                 extra_json: r.get(11)?,
                 file_sha256: r.get(12)?,
-                row_number: r.get::<_, i64>(13)? as u64,
+                row_number: r.get::<i64>(13)? as u64,
             })
         })
-        .map_err(|e| store.sql_err("read obs_models", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(|e| store.sql_err("read obs_models", e))
 }
 
 /// Stored scores, optionally only those of one benchmark id.
 pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRow>> {
-    let sql = "SELECT source, model, benchmark, snapshot, variant, score, stderr, ci_lower, ci_upper, n_items, \
-               evaluated_at, file_sha256, row_number, column_name FROM obs_scores \
-               WHERE (?1 IS NULL OR benchmark = ?1) ORDER BY source, benchmark, model, snapshot, variant";
+    let columns =
+        "SELECT source, model, benchmark, snapshot, variant, score, stderr, ci_lower, ci_upper, \
+                   n_items, evaluated_at, file_sha256, row_number, column_name FROM obs_scores";
+    let order = "ORDER BY source, benchmark, model, snapshot, variant";
     let conn = store.conn();
-    let mut stmt = conn
-        .prepare(sql)
-        .map_err(|e| store.sql_err("read obs_scores", e))?;
-    let rows = stmt
-        .query_map([benchmark], |r| {
+    let rows = match benchmark {
+        Some(b) => conn.query(&format!("{columns} WHERE benchmark = ?1 {order}"), vals![b]),
+        None => conn.query(&format!("{columns} {order}"), vals![]),
+    }
+    .map_err(|e| store.sql_err("read obs_scores", e))?;
+    rows.iter()
+        .map(|r| {
             Ok(ScoreRow {
                 source: r.get(0)?,
                 model: r.get(1)?,
@@ -417,75 +409,73 @@ pub fn load_scores(store: &Store, benchmark: Option<&str>) -> Result<Vec<ScoreRo
                 stderr: r.get(6)?,
                 ci_lower: r.get(7)?,
                 ci_upper: r.get(8)?,
-                n_items: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
+                n_items: r.get::<Option<i64>>(9)?.map(|v| v as u64),
                 evaluated_at: r.get(10)?,
                 file_sha256: r.get(11)?,
-                row_number: r.get::<_, i64>(12)? as u64,
+                row_number: r.get::<i64>(12)? as u64,
                 column_name: r.get(13)?,
             })
         })
-        .map_err(|e| store.sql_err("read obs_scores", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .collect::<DbResult<Vec<_>>>()
         .map_err(|e| store.sql_err("read obs_scores", e))
 }
 
 /// Distinct (source, task) pairs with per-item data, and how many models each has.
 pub fn item_tasks(store: &Store) -> Result<Vec<(String, String, u64)>> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare("SELECT source, task, COUNT(DISTINCT model) FROM obs_items GROUP BY source, task ORDER BY source, task")
-        .map_err(|e| store.sql_err("read obs_items", e))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+    store
+        .conn()
+        .query(
+            "SELECT source, task, COUNT(DISTINCT model) FROM obs_items GROUP BY source, task ORDER BY source, task",
+            vals![],
+        )
+        .and_then(|rows| {
+            rows.iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?, r.get::<i64>(2)? as u64)))
+                .collect()
         })
-        .map_err(|e| store.sql_err("read obs_items", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| store.sql_err("read obs_items", e))
 }
 
 /// Imported per-item scores of one source and task.
 pub fn load_items(store: &Store, source: &str, task: &str) -> Result<Vec<ItemRow>> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare(
+    store
+        .conn()
+        .query(
             "SELECT source, model, task, filter, metric, doc_id, doc_hash, value, file_sha256, line_number \
              FROM obs_items WHERE source = ?1 AND task = ?2 ORDER BY model, doc_id",
+            vals![source, task],
         )
-        .map_err(|e| store.sql_err("read obs_items", e))?;
-    let rows = stmt
-        .query_map(params![source, task], |r| {
-            Ok(ItemRow {
-                source: r.get(0)?,
-                model: r.get(1)?,
-                task: r.get(2)?,
-                filter: r.get(3)?,
-                metric: r.get(4)?,
-                doc_id: r.get(5)?,
-                doc_hash: r.get(6)?,
-                value: r.get(7)?,
-                file_sha256: r.get(8)?,
-                line_number: r.get::<_, i64>(9)? as u64,
-            })
+        .and_then(|rows| {
+            rows.iter()
+                .map(|r| {
+                    Ok(ItemRow {
+                        source: r.get(0)?,
+                        model: r.get(1)?,
+                        task: r.get(2)?,
+                        filter: r.get(3)?,
+                        metric: r.get(4)?,
+                        doc_id: r.get(5)?,
+                        doc_hash: r.get(6)?,
+                        value: r.get(7)?,
+                        file_sha256: r.get(8)?,
+                        line_number: r.get::<i64>(9)? as u64,
+                    })
+                })
+                .collect()
         })
-        .map_err(|e| store.sql_err("read obs_items", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| store.sql_err("read obs_items", e))
 }
 
 /// Models of Yardstick's finished runs that have per-sample records.
 pub fn ledger_models(store: &Store) -> Result<Vec<String>> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare(
+    store
+        .conn()
+        .query(
             "SELECT DISTINCT r.model_name FROM runs r WHERE r.status = 'finished' \
              AND EXISTS (SELECT 1 FROM samples s WHERE s.run_id = r.run_id) ORDER BY r.model_name",
+            vals![],
         )
-        .map_err(|e| store.sql_err("read ledger runs", e))?;
-    let rows = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(|e| store.sql_err("read ledger runs", e))?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .and_then(|rows| rows.iter().map(|r| r.get(0)).collect())
         .map_err(|e| store.sql_err("read ledger runs", e))
 }
 
@@ -506,29 +496,30 @@ pub struct LedgerItem {
 /// Per-sample records of Yardstick's own finished runs, oldest run first. A sample whose `metrics_json` is not
 /// a JSON object is reported as an error naming the run, task and doc.
 pub fn load_ledger_items(store: &Store) -> Result<Vec<LedgerItem>> {
-    let conn = store.conn();
-    let mut stmt = conn
-        .prepare(
+    let raw = store
+        .conn()
+        .query(
             "SELECT r.run_id, r.model_name, r.created_at, s.task, s.doc_id, s.filter, s.doc_hash, s.metrics_json \
              FROM samples s JOIN runs r ON r.run_id = s.run_id WHERE r.status = 'finished' \
              ORDER BY r.created_at, r.run_id, s.task, s.doc_id",
+            vals![],
         )
-        .map_err(|e| store.sql_err("read ledger samples", e))?;
-    let raw = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-            ))
+        .and_then(|rows| {
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.get::<String>(0)?,
+                        r.get::<String>(1)?,
+                        r.get::<String>(2)?,
+                        r.get::<String>(3)?,
+                        r.get::<i64>(4)?,
+                        r.get::<String>(5)?,
+                        r.get::<String>(6)?,
+                        r.get::<String>(7)?,
+                    ))
+                })
+                .collect::<DbResult<Vec<_>>>()
         })
-        .map_err(|e| store.sql_err("read ledger samples", e))?
-        .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(|e| store.sql_err("read ledger samples", e))?;
     let mut out = Vec::with_capacity(raw.len());
     for (run_id, model_name, created_at, task, doc_id, filter, doc_hash, metrics_json) in raw {
@@ -585,7 +576,7 @@ mod tests {
     #[test]
     fn concurrent_imports_into_one_store_file_both_succeed() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("yardstick.db");
+        let path = yardstick_testkit::test_store(dir.path(), "yardstick.db");
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
         let handles: Vec<_> = (0..2)
             .map(|t| {
@@ -593,7 +584,8 @@ mod tests {
                 let barrier = barrier.clone();
                 std::thread::spawn(move || -> std::result::Result<(), String> {
                     barrier.wait();
-                    let store = Store::open(&path).map_err(|e| format!("thread {t} open: {e}"))?;
+                    let store =
+                        Store::open_location(&path).map_err(|e| format!("thread {t} open: {e}"))?;
                     for i in 0..30 {
                         let batch = ImportBatch {
                             file: Some(file(&format!("{t}-{i}"))),
@@ -629,7 +621,7 @@ mod tests {
         for r in &results {
             assert!(r.is_ok(), "{results:?}");
         }
-        let store = Store::open(&path).unwrap();
+        let store = Store::open_location(&path).unwrap();
         assert_eq!(list_files(&store).unwrap().len(), 60);
         assert_eq!(load_scores(&store, None).unwrap().len(), 1200);
         assert_eq!(load_models(&store).unwrap().len(), 20);
@@ -637,7 +629,7 @@ mod tests {
 
     #[test]
     fn batch_roundtrip_and_duplicates() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::test_store();
         let model = ModelRow {
             source: "s".into(),
             model: "m".into(),

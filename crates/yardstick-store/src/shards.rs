@@ -6,8 +6,8 @@
 //! writes nothing new); this table only tells `yardstick runs --watch` and claiming workers where the plan
 //! stands.
 
-use crate::{Migration, Result, Store};
-use rusqlite::{params, OptionalExtension};
+use crate::db::TxKind;
+use crate::{vals, Migration, Result, Store};
 
 pub(crate) const MIGRATION: Migration = Migration {
     name: "ledger_0004_plan_shards",
@@ -27,6 +27,7 @@ CREATE TABLE plan_shards (
     PRIMARY KEY (plan_id, shard)
 );
 "#,
+    pg: crate::PgSchema::Translate,
     convert: None,
 };
 
@@ -77,7 +78,7 @@ impl Store {
              ON CONFLICT (plan_id, shard) DO UPDATE SET status = 'running', worker = excluded.worker, \
              attempts = plan_shards.attempts + 1, started_at = excluded.started_at, \
              updated_at = excluded.updated_at, lease_until = excluded.lease_until",
-            params![plan_id, shard as i64, n_shards as i64, worker, now, now + lease_seconds],
+            vals![plan_id, shard as i64, n_shards as i64, worker, now, now + lease_seconds],
         )
         .map_err(|e| self.sql_err("record shard start", e))?;
         Ok(())
@@ -93,20 +94,15 @@ impl Store {
         lease_seconds: f64,
     ) -> Result<Option<usize>> {
         let conn = self.conn();
-        let tx = self.write_transaction(&conn, "claim a shard")?;
+        let tx = self.transaction(&conn, TxKind::Write, "claim a shard")?;
         let now = now_unix();
-        let taken: std::collections::HashSet<i64> = {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT shard FROM plan_shards WHERE plan_id = ?1 AND (status = 'done' OR lease_until > ?2)",
-                )
-                .map_err(|e| self.sql_err("read shards", e))?;
-            let rows = stmt
-                .query_map(params![plan_id, now], |r| r.get::<_, i64>(0))
-                .and_then(|rows| rows.collect::<std::result::Result<_, _>>())
-                .map_err(|e| self.sql_err("read shards", e))?;
-            rows
-        };
+        let taken: std::collections::HashSet<i64> = tx
+            .query(
+                "SELECT shard FROM plan_shards WHERE plan_id = ?1 AND (status = 'done' OR lease_until > ?2)",
+                vals![plan_id, now],
+            )
+            .and_then(|rows| rows.iter().map(|r| r.get::<i64>(0)).collect())
+            .map_err(|e| self.sql_err("read shards", e))?;
         let Some(shard) = (0..n_shards as i64).find(|s| !taken.contains(s)) else {
             return Ok(None);
         };
@@ -116,7 +112,7 @@ impl Store {
              ON CONFLICT (plan_id, shard) DO UPDATE SET status = 'running', worker = excluded.worker, \
              attempts = plan_shards.attempts + 1, started_at = excluded.started_at, \
              updated_at = excluded.updated_at, lease_until = excluded.lease_until",
-            params![plan_id, shard, n_shards as i64, worker, now, now + lease_seconds],
+            vals![plan_id, shard, n_shards as i64, worker, now, now + lease_seconds],
         )
         .map_err(|e| self.sql_err("claim shard", e))?;
         tx.commit().map_err(|e| self.sql_err("commit claim", e))?;
@@ -138,7 +134,7 @@ impl Store {
             .execute(
                 "UPDATE plan_shards SET lease_until = ?1, updated_at = ?2 \
                  WHERE plan_id = ?3 AND shard = ?4 AND worker = ?5 AND status = 'running'",
-                params![now + lease_seconds, now, plan_id, shard as i64, worker],
+                vals![now + lease_seconds, now, plan_id, shard as i64, worker],
             )
             .map_err(|e| self.sql_err("renew shard lease", e))?;
         Ok(n == 1)
@@ -158,7 +154,7 @@ impl Store {
             .execute(
                 "UPDATE plan_shards SET status = 'done', worker = ?1, requests = ?2, sent = ?3, \
                  updated_at = ?4, lease_until = ?4 WHERE plan_id = ?5 AND shard = ?6",
-                params![
+                vals![
                     worker,
                     requests as i64,
                     sent as i64,
@@ -173,30 +169,32 @@ impl Store {
 
     /// Every recorded shard of `plan_id`, by shard number.
     pub fn shards_of(&self, plan_id: &str) -> Result<Vec<ShardRow>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare(
+        let rows = self
+            .conn()
+            .query(
                 "SELECT plan_id, shard, n_shards, status, worker, attempts, requests, sent, started_at, \
                  updated_at, lease_until FROM plan_shards WHERE plan_id = ?1 ORDER BY shard",
+                vals![plan_id],
             )
-            .map_err(|e| self.sql_err("read shards", e))?;
-        let rows = stmt
-            .query_map([plan_id], |r| {
-                Ok(ShardRow {
-                    plan_id: r.get(0)?,
-                    shard: r.get(1)?,
-                    n_shards: r.get(2)?,
-                    status: r.get(3)?,
-                    worker: r.get(4)?,
-                    attempts: r.get(5)?,
-                    requests: r.get(6)?,
-                    sent: r.get(7)?,
-                    started_at: r.get(8)?,
-                    updated_at: r.get(9)?,
-                    lease_until: r.get(10)?,
-                })
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        Ok(ShardRow {
+                            plan_id: r.get(0)?,
+                            shard: r.get(1)?,
+                            n_shards: r.get(2)?,
+                            status: r.get(3)?,
+                            worker: r.get(4)?,
+                            attempts: r.get(5)?,
+                            requests: r.get(6)?,
+                            sent: r.get(7)?,
+                            started_at: r.get(8)?,
+                            updated_at: r.get(9)?,
+                            lease_until: r.get(10)?,
+                        })
+                    })
+                    .collect()
             })
-            .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
             .map_err(|e| self.sql_err("read shards", e))?;
         Ok(rows)
     }
@@ -204,12 +202,10 @@ impl Store {
     /// Whether the store has a shard record of `plan_id` (used by `store merge` to tell shards apart).
     pub fn has_plan(&self, plan_id: &str) -> Result<bool> {
         self.conn()
-            .query_row(
+            .query_opt(
                 "SELECT 1 FROM plan_shards WHERE plan_id = ?1 LIMIT 1",
-                [plan_id],
-                |_| Ok(()),
+                vals![plan_id],
             )
-            .optional()
             .map(|o| o.is_some())
             .map_err(|e| self.sql_err("read shards", e))
     }
@@ -221,7 +217,7 @@ mod tests {
 
     #[test]
     fn claims_never_hand_out_a_held_or_done_shard_and_a_lapsed_lease_is_taken_over() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::test_store();
         assert_eq!(store.claim_shard("p", 3, "a", 60.0).unwrap(), Some(0));
         assert_eq!(store.claim_shard("p", 3, "b", 60.0).unwrap(), Some(1));
         store.shard_done("p", 1, "b", 10, 10).unwrap();
@@ -230,7 +226,10 @@ mod tests {
         // a's lease lapses (it died): the next claim takes shard 0 over, and a can no longer renew it
         store
             .conn()
-            .execute("UPDATE plan_shards SET lease_until = 0 WHERE shard = 0", [])
+            .execute(
+                "UPDATE plan_shards SET lease_until = 0 WHERE shard = 0",
+                vals![],
+            )
             .unwrap();
         assert_eq!(store.claim_shard("p", 3, "c", 60.0).unwrap(), Some(0));
         assert!(!store.renew_shard_lease("p", 0, "a", 60.0).unwrap());

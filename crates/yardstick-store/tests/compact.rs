@@ -93,27 +93,32 @@ fn assert_same(got: &[StoredResponse], want: &[StoredResponse]) {
 #[test]
 fn responses_and_samples_read_back_exactly_with_the_context_stored_once() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("s.db")).unwrap();
+    let store = Store::open_location(&yardstick_testkit::test_store(dir.path(), "s.db")).unwrap();
     let rs = responses();
     store.put_responses(&rs).unwrap();
     store.put_responses(&rs[..1]).unwrap(); // a key stored twice is kept once
+    store
+        .put_responses(&[rs[1].clone(), rs[1].clone()])
+        .unwrap(); // twice in one batch too
     let keys: Vec<String> = rs.iter().map(|r| r.request_key.clone()).collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     assert_same(&store.get_response_records(&keys).unwrap(), &rs);
     assert_eq!(store.get_responses(&keys).unwrap().len(), rs.len());
 
-    let conn = Connection::open(dir.path().join("s.db")).unwrap();
-    let contexts: i64 = conn
-        .query_row("SELECT count(*) FROM contexts", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(contexts, 1, "four choices, one context");
-    let request_bytes: i64 = conn
-        .query_row(
-            "SELECT sum(length(request)) FROM responses WHERE kind = 'loglikelihood'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let count = |sql: &str| -> i64 {
+        store
+            .conn()
+            .query_one(sql, yardstick_store::vals![])
+            .and_then(|r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM contexts"),
+        1,
+        "four choices, one context"
+    );
+    let request_bytes =
+        count("SELECT sum(length(request)) FROM responses WHERE kind = 'loglikelihood'");
     assert!(
         request_bytes < 4 * 80,
         "the choices' own requests are small: {request_bytes} bytes"
@@ -137,7 +142,8 @@ fn responses_and_samples_read_back_exactly_with_the_context_stored_once() {
     assert!(store.samples_of("r1", Some("other")).unwrap().is_empty());
 }
 
-/// Apply the migrations a store had before the compact layout, as an older Yardstick did.
+/// Apply the migrations a store had before the compact layout, as an older Yardstick did (SQLite only: a
+/// PostgreSQL store never had the old layout).
 fn old_store(path: &std::path::Path) -> Connection {
     let conn = Connection::open(path).unwrap();
     conn.execute_batch(

@@ -2,11 +2,13 @@
 //! Test support shared by the crates' integration tests: locating `../shared/data`, skip-or-fail for
 //! tests that need peers (CI always has them), a reference model server launcher ([`RefServer`]), a
 //! fault-injecting HTTP proxy ([`FaultProxy`]), a deterministic in-process completions server
-//! ([`MockLm`]) and a generic in-process HTTP server ([`TestHttpServer`]).
+//! ([`MockLm`]), a generic in-process HTTP server ([`TestHttpServer`]), and PostgreSQL clusters
+//! ([`PgCluster`]) with [`test_store`], the store location every store-using test opens.
 
 pub mod fault_proxy;
 pub mod http_util;
 pub mod mock_lm;
+pub mod pg;
 pub mod python;
 pub mod ref_server;
 pub mod slurm;
@@ -15,6 +17,7 @@ pub mod toy;
 pub use fault_proxy::{FaultConfig, FaultProxy, FaultSummary};
 pub use http_util::{blocking_get, json_response, TestHttpServer};
 pub use mock_lm::{BosMode, EchoMode, MockConfig, MockLm, Scripted};
+pub use pg::{test_database, test_store, testing_postgres, PgCluster};
 pub use ref_server::{peer_python, RefServer};
 pub use toy::toy_tokenizer_json;
 

@@ -111,7 +111,7 @@ fn main() {
         let store = Store::open(&db).expect("store");
         ImportSummary::run(&store, &registry, &[PathBuf::from(&v1)], false).expect("import v1");
     }
-    let state = AppState::open(&db, registry).expect("state");
+    let state = AppState::open(&db.display().to_string(), registry).expect("state");
     let server = tokio::runtime::Runtime::new().expect("server runtime");
     let listener = server
         .block_on(yardstick_web::bind("127.0.0.1:0".parse().expect("addr")))

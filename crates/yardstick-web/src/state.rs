@@ -30,10 +30,22 @@ struct Responses {
     bodies: HashMap<String, Arc<str>>,
 }
 
-/// Size and modification time of the store and its write-ahead log: any commit changes one of them.
-type Stamp = Vec<Option<(u64, SystemTime)>>;
+/// What changes when the store does: the size and modification time of a SQLite store and its write-ahead
+/// log (any commit changes one of them), or a PostgreSQL store's change marker.
+#[derive(PartialEq)]
+enum Stamp {
+    Files(Vec<Option<(u64, SystemTime)>>),
+    Marker(String),
+}
 
-fn stamp(store: &Path) -> Stamp {
+fn stamp(store: &Store) -> Result<Stamp> {
+    if store.is_postgres() {
+        return Ok(Stamp::Marker(store.change_marker()?));
+    }
+    Ok(Stamp::Files(file_stamp(store.path())))
+}
+
+fn file_stamp(store: &Path) -> Vec<Option<(u64, SystemTime)>> {
     let wal = PathBuf::from(format!("{}-wal", store.display()));
     [store.to_path_buf(), wal]
         .iter()
@@ -47,9 +59,10 @@ fn stamp(store: &Path) -> Stamp {
 
 impl AppState {
     /// Open `store` read-only (the server never writes to it).
-    pub fn open(store: &Path, registry: Registry) -> Result<AppState> {
+    /// `store` is a SQLite file or a PostgreSQL URL.
+    pub fn open(store: &str, registry: Registry) -> Result<AppState> {
         Ok(AppState {
-            store: Store::open_read_only(store)?,
+            store: Store::open_location_read_only(store)?,
             registry,
             templates: crate::templates::environment(),
             cached: Mutex::new(None),
@@ -59,7 +72,7 @@ impl AppState {
 
     /// The leaderboard table, rebuilt when the store has changed since it was last built.
     pub fn table(&self) -> Result<Arc<Table>> {
-        let now = stamp(self.store.path());
+        let now = stamp(&self.store)?;
         // A poisoned lock only means another request panicked while holding it; its value is still whole.
         let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((s, t)) = cached.as_ref() {

@@ -15,8 +15,8 @@
 use std::process::Command;
 use std::time::Duration;
 use yardstick_testkit::fault_proxy::{FaultConfig, FaultProxy};
-use yardstick_testkit::{MockConfig, MockLm};
 use yardstick_testkit::require_shared_data;
+use yardstick_testkit::{MockConfig, MockLm};
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();

@@ -16,31 +16,41 @@ use yardstick_analysis::registry::Registry;
 use yardstick_analysis::{Report, MAX_REPLICATES};
 use yardstick_store::Store;
 
-/// `--store`: the SQLite file every command reads or writes.
+/// `--store`: the store every command reads or writes — a SQLite file, or a PostgreSQL database.
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
-    /// The store (SQLite file)
+    /// The store: a SQLite file, or a PostgreSQL database as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
     #[arg(long, env = "YARDSTICK_STORE", default_value = "yardstick.db")]
-    pub store: PathBuf,
+    pub store: String,
 }
 
 impl StoreArgs {
     /// Open the store for reading only; `fill` says which command fills a store, for the message when
     /// there is none.
     pub fn open_read_only(&self, fill: &str) -> anyhow::Result<Store> {
-        if !self.store.exists() {
+        if !self.exists() {
             bail!(
                 "no store at {} — run `{fill}` first, or pass --store PATH (env YARDSTICK_STORE)",
-                self.store.display()
+                self.shown()
             );
         }
-        // Every store error names the file.
-        Ok(Store::open_read_only(&self.store)?)
+        // Every store error names the file (or the server, without the password).
+        Ok(Store::open_location_read_only(&self.store)?)
     }
 
     /// Open (creating if needed) the store for writing.
     pub fn open_for_writing(&self) -> anyhow::Result<Store> {
-        Store::open(&self.store).with_context(|| format!("opening store {}", self.store.display()))
+        Store::open_location(&self.store).with_context(|| format!("opening store {}", self.shown()))
+    }
+
+    /// Whether the store may exist: a SQLite file that exists, or any PostgreSQL URL (opening it tells).
+    pub fn exists(&self) -> bool {
+        yardstick_store::is_postgres_url(&self.store) || std::path::Path::new(&self.store).exists()
+    }
+
+    /// The store as messages show it (a URL without its password).
+    pub fn shown(&self) -> String {
+        yardstick_store::display_location(&self.store)
     }
 }
 

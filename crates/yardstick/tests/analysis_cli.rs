@@ -1,6 +1,6 @@
 //! End-to-end tests of `yardstick import | models | gap | trend | rate`, driving the built binary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn bin() -> Command {
@@ -41,14 +41,14 @@ fn shared_data() -> Option<PathBuf> {
     yardstick_testkit::require_shared_data_with("leaderboards")
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+fn s<P: AsRef<std::ffi::OsStr> + ?Sized>(p: &P) -> &str {
+    p.as_ref().to_str().expect("utf-8 path")
 }
 
 #[test]
 fn import_is_idempotent_and_paired_gap_matches_hand_computation() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("y.db");
+    let db = yardstick_testkit::test_store(dir.path(), "y.db");
     let fx = fixtures().join("lm_eval");
     let out = ok(&run(&["import", s(&fx), "--store", s(&db)]));
     assert!(
@@ -115,7 +115,7 @@ fn import_is_idempotent_and_paired_gap_matches_hand_computation() {
 #[test]
 fn bad_input_is_reported_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("y.db");
+    let db = yardstick_testkit::test_store(dir.path(), "y.db");
     ok(&run(&[
         "import",
         s(&fixtures().join("lm_eval")),
@@ -277,7 +277,7 @@ fn models_and_rate() {
 fn epoch_eci_trend_from_a_fresh_store() {
     let Some(data) = shared_data() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("y.db");
+    let db = yardstick_testkit::test_store(dir.path(), "y.db");
     let hub = data.join("leaderboards/epoch/benchmark_hub_2026-04-19");
     let out = ok(&run(&["import", s(&hub), "--store", s(&db)]));
     assert!(out.contains("Unattributed rows"), "{out}");

@@ -49,7 +49,7 @@ fn free_port() -> u16 {
 #[test]
 fn unknown_task_suggests_close_names() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let store = tmp.path().join("s.db");
+    let store = yardstick_testkit::test_store(tmp.path(), "s.db");
     let o = run(&[
         "run",
         "--model",
@@ -57,10 +57,13 @@ fn unknown_task_suggests_close_names() {
         "--tasks",
         "mmlu_anatomi",
         "--store",
-        store.to_str().unwrap(),
+        store.as_str(),
     ]);
     assert_fails_with(&o, &["mmlu_anatomi", "mmlu_anatomy"]);
-    assert!(!store.exists() || std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0) < 1_000_000);
+    assert!(
+        !std::path::Path::new(&store).exists()
+            || std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0) < 1_000_000
+    );
 }
 
 #[test]
@@ -149,7 +152,10 @@ fn unreachable_server_is_named() {
         ])
         .arg(shared.join("benchmarks"))
         .arg("--store")
-        .arg(tempfile::tempdir().expect("tempdir").path().join("s.db"))
+        .arg(yardstick_testkit::test_store(
+            tempfile::tempdir().expect("tempdir").path(),
+            "s.db",
+        ))
         .output()
         .expect("run");
     assert_fails_with(&o, &[&format!("127.0.0.1:{port}")]);
@@ -243,7 +249,7 @@ fn server_without_prompt_logprobs_is_refused_with_the_reason() {
         .arg("--data-dir")
         .arg(shared.join("benchmarks"))
         .arg("--store")
-        .arg(tmp.path().join("s.db"))
+        .arg(yardstick_testkit::test_store(tmp.path(), "s.db"))
         .output()
         .expect("run");
     assert_fails_with(&o, &["mmlu_anatomy", "echo"]);
@@ -282,7 +288,7 @@ fn tokenizer_that_disagrees_with_the_server_is_caught_by_the_probe() {
         .arg("--data-dir")
         .arg(shared.join("benchmarks"))
         .arg("--store")
-        .arg(tmp.path().join("s.db"))
+        .arg(yardstick_testkit::test_store(tmp.path(), "s.db"))
         .output()
         .expect("run");
     assert_fails_with(&o, &["tokeniz"]);
@@ -292,11 +298,12 @@ fn tokenizer_that_disagrees_with_the_server_is_caught_by_the_probe() {
         "{err}"
     );
     // Nothing was scored with the misaligned tokenizer.
-    let conn = rusqlite::Connection::open(tmp.path().join("s.db"));
-    if let Ok(conn) = conn {
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
-            .unwrap_or(0);
+    let store = yardstick_store::Store::open_location_read_only(&yardstick_testkit::test_store(
+        tmp.path(),
+        "s.db",
+    ));
+    if let Ok(store) = store {
+        let n = store.response_keys(None).map_or(0, |k| k.len());
         assert_eq!(n, 0, "responses were stored despite the tokenizer mismatch");
     }
 }
@@ -370,7 +377,7 @@ fn unwritable_output_is_refused_before_any_request() {
         ])
         .arg(tmp.path())
         .arg("--store")
-        .arg(tmp.path().join("s.db"))
+        .arg(yardstick_testkit::test_store(tmp.path(), "s.db"))
         .arg("--output")
         .arg(&not_a_dir)
         .output()
@@ -383,13 +390,14 @@ fn unwritable_output_is_refused_before_any_request() {
 fn store_from_a_newer_yardstick_is_refused_before_any_request() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let task = local_task(tmp.path());
-    let db = tmp.path().join("s.db");
+    let db = yardstick_testkit::test_store(tmp.path(), "s.db");
     {
-        let store = yardstick_store::Store::open(&db).expect("store");
+        let store = yardstick_store::Store::open_location(&db).expect("store");
         store
             .conn()
-            .execute_batch(
-                "INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', datetime('now'))",
+            .execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', '2100-01-01 00:00:00')",
+                yardstick_store::vals![],
             )
             .expect("insert");
     }
@@ -450,8 +458,8 @@ fn a_store_in_a_missing_directory_is_refused_before_any_request() {
 #[test]
 fn negative_few_shot_counts_are_refused_with_the_range() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let store = tmp.path().join("s.db");
-    let store = store.to_str().unwrap();
+    let store = yardstick_testkit::test_store(tmp.path(), "s.db");
+    let store = store.as_str();
     let run_args = [
         "run",
         "--model",
@@ -553,7 +561,7 @@ fn an_unreachable_server_names_a_start_command_that_exists() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("s.db");
+    let store = yardstick_testkit::test_store(dir.path(), "s.db");
     let benchmarks = data.join("benchmarks");
     let o = run(&[
         "run",
@@ -566,7 +574,7 @@ fn an_unreachable_server_names_a_start_command_that_exists() {
         "--data-dir",
         benchmarks.to_str().unwrap(),
         "--store",
-        store.to_str().unwrap(),
+        store.as_str(),
     ]);
     assert_fails_with(
         &o,

@@ -17,9 +17,9 @@ fn yardstick(args: &[&str]) -> std::process::Output {
 #[test]
 fn a_run_is_deleted_and_its_responses_stay() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("y.db");
+    let db = yardstick_testkit::test_store(dir.path(), "y.db");
     {
-        let store = Store::open(&db).unwrap();
+        let store = Store::open_location(&db).unwrap();
         store
             .begin_run(&RunRecord {
                 run_id: "run-a".into(),
@@ -66,7 +66,7 @@ fn a_run_is_deleted_and_its_responses_stay() {
             .end_run("run-a", RunStatus::Finished, &json!({}))
             .unwrap();
     }
-    let db_s = db.to_str().unwrap();
+    let db_s = db.as_str();
     let o = yardstick(&["runs", "--store", db_s, "--delete", "run-a"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -77,7 +77,7 @@ fn a_run_is_deleted_and_its_responses_stay() {
     assert!(out.contains("deleted run run-a (1 samples)"), "{out}");
     let o = yardstick(&["runs", "--store", db_s]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("holds no runs"));
-    let store = Store::open(&db).unwrap();
+    let store = Store::open_location(&db).unwrap();
     assert_eq!(
         store.get_responses(&["k1"]).unwrap().len(),
         1,

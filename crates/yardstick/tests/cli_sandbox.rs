@@ -23,7 +23,7 @@ fn a_code_task_without_a_sandbox_stops_before_the_model() {
         .arg("--data-dir")
         .arg(data.join("benchmarks"))
         .arg("--store")
-        .arg(dir.path().join("s.db"))
+        .arg(yardstick_testkit::test_store(dir.path(), "s.db"))
         // no bubblewrap on this PATH, and none named by YARDSTICK_BWRAP
         .env("PATH", dir.path())
         .env_remove("YARDSTICK_BWRAP")

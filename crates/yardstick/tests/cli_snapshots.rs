@@ -8,7 +8,7 @@
 //!
 //! Tests that need `../shared/data` print a SKIP line when it is absent, and fail when `CI` is set.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 #[path = "support/mock_model.rs"]
@@ -27,8 +27,8 @@ fn bin() -> Command {
     c
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+fn s<P: AsRef<std::ffi::OsStr> + ?Sized>(p: &P) -> &str {
+    p.as_ref().to_str().expect("utf-8 path")
 }
 
 fn fixtures() -> PathBuf {
@@ -51,6 +51,8 @@ fn literal(text: &str) -> String {
 struct Session {
     dir: tempfile::TempDir,
     data: Option<PathBuf>,
+    /// Stores handed out by [`Session::store`]: (location, file name), for the filters.
+    stores: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl Session {
@@ -58,6 +60,7 @@ impl Session {
         Session {
             dir: tempfile::tempdir().expect("tempdir"),
             data: None,
+            stores: Default::default(),
         }
     }
 
@@ -72,6 +75,16 @@ impl Session {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// The store `name` of this session: `[TMP]/name` (SQLite), or a PostgreSQL database under
+    /// `YARDSTICK_TEST_PG_URL`, which the transcripts show as that same file.
+    fn store(&self, name: &str) -> String {
+        let loc = yardstick_testkit::test_store(self.dir.path(), name);
+        self.stores
+            .borrow_mut()
+            .push((loc.clone(), name.to_string()));
+        loc
     }
 
     fn data(&self, rel: &str) -> PathBuf {
@@ -91,6 +104,20 @@ impl Session {
         let mut st = insta::Settings::clone_current();
         st.set_prepend_module_to_snapshot(false);
         st.set_omit_expression(true);
+        for (loc, name) in self.stores.borrow().iter() {
+            if yardstick_store::is_postgres_url(loc) {
+                st.add_filter(&literal(loc), format!("[TMP]/{name}"));
+                // as stored in a run's command line (user names removed from URLs)
+                if let Some((scheme, rest)) = loc.split_once("://") {
+                    if let Some((_, host)) = rest.split_once('@') {
+                        st.add_filter(
+                            &literal(&format!("{scheme}://{host}")),
+                            format!("[TMP]/{name}"),
+                        );
+                    }
+                }
+            }
+        }
         let mut paths = vec![(self.dir.path().to_path_buf(), "[TMP]")];
         if let Ok(canon) = self.dir.path().canonicalize() {
             paths.push((canon, "[TMP]"));
@@ -257,14 +284,14 @@ fn models_and_rate() {
 #[test]
 fn small_store_import_runs_results_gap() {
     let t = Session::new();
-    let db = t.path("y.db");
+    let db = t.store("y.db");
     let fx = fixtures().join("lm_eval");
     assert_ok(&t.snap("import_lm_eval", &["import", s(&fx), "--store", s(&db)]));
     assert_ok(&t.snap(
         "import_lm_eval_again",
         &["import", s(&fx), "--store", s(&db)],
     ));
-    let db2 = t.path("y2.db");
+    let db2 = t.store("y2.db");
     assert_ok(&t.snap(
         "import_lm_eval_json",
         &["import", s(&fx), "--store", s(&db2), "--json"],
@@ -315,7 +342,7 @@ fn small_store_import_runs_results_gap() {
 #[test]
 fn errors() {
     let t = Session::new();
-    let db = t.path("y.db");
+    let db = t.store("y.db");
     assert_ok(&t.run(&["import", s(&fixtures().join("lm_eval")), "--store", s(&db)]));
     t.snap(
         "error_unknown_field",
@@ -420,7 +447,7 @@ fn run_against_mock_server_then_runs_and_results() {
     assert_ok(&t.run(&["tokenizer", "export", s(&gguf), "-o", s(&tok_dir)]));
     let mock = mock_model::mock_for_tokenizer(&tok_dir);
     let url = mock.url();
-    let db = t.path("run.db");
+    let db = t.store("run.db");
     let data = t.data("benchmarks");
     let run = |extra: &[&str]| -> Vec<String> {
         [
@@ -478,7 +505,7 @@ fn epoch_hub_import_gap_trend() {
     let Some(t) = Session::with_data() else {
         return;
     };
-    let db = t.path("epoch.db");
+    let db = t.store("epoch.db");
     let hub = t.data("leaderboards/epoch/benchmark_hub_2026-04-19");
     assert_ok(&t.snap("import_epoch_hub", &["import", s(&hub), "--store", s(&db)]));
     // A store holding only imports: `runs` and `results` say so and name the commands that show them.
@@ -541,7 +568,7 @@ fn open_llm_leaderboard_import_and_gap() {
     let Some(t) = Session::with_data() else {
         return;
     };
-    let db = t.path("oll.db");
+    let db = t.store("oll.db");
     let csv = t.data("leaderboards/open_llm_leaderboard/fboulnois_huggingface_v2_2025-03-21.csv");
     assert_ok(&t.snap("import_oll_v2", &["import", s(&csv), "--store", s(&db)]));
     let gap = [
@@ -567,7 +594,7 @@ fn lmarena_import_and_arena_trend() {
     let Some(t) = Session::with_data() else {
         return;
     };
-    let db = t.path("arena.db");
+    let db = t.store("arena.db");
     let hist = t.data("leaderboards/lmarena/lmsys_history");
     assert_ok(&t.snap(
         "import_lmarena_history",
@@ -598,7 +625,7 @@ fn lmarena_import_and_arena_trend() {
 #[test]
 fn overlapping_groups_are_named_as_the_cause() {
     let t = Session::new();
-    let db = t.path("y.db");
+    let db = t.store("y.db");
     assert_ok(&t.run(&["import", s(&fixtures().join("lm_eval")), "--store", s(&db)]));
     for (name, and) in [
         ("error_gap_same_group", "country=US"),
@@ -673,7 +700,7 @@ fn rate_ridge_option_exists_and_is_advised() {
 #[test]
 fn replicates_are_bounded() {
     let t = Session::new();
-    let db = t.path("y.db");
+    let db = t.store("y.db");
     assert_ok(&t.run(&["import", s(&fixtures().join("lm_eval")), "--store", s(&db)]));
     for (name, n) in [
         ("error_gap_replicates_4e9", "4000000000"),
@@ -765,6 +792,10 @@ fn plot_refuses_to_overwrite_without_force() {
 /// one nor change a store (here: one in rollback-journal mode, which a writable open switched to WAL).
 #[test]
 fn reporting_commands_open_the_store_read_only() {
+    if yardstick_testkit::testing_postgres() {
+        eprintln!("SKIP: SQLite only (a file that is not a store, journal modes)");
+        return;
+    }
     let t = Session::new();
     let empty = t.path("empty.db");
     std::fs::write(&empty, b"").expect("write");

@@ -23,7 +23,7 @@ fn a_gguf_file_is_evaluated_in_process_and_a_rerun_reuses_the_store() {
             .arg("--data-dir")
             .arg(shared.join("benchmarks"))
             .arg("--store")
-            .arg(tmp.path().join("s.db"))
+            .arg(yardstick_testkit::test_store(tmp.path(), "s.db"))
             .output()
             .unwrap()
     };
@@ -55,7 +55,7 @@ fn a_file_that_is_not_gguf_is_refused_before_any_work() {
         .args(["run", "--model"])
         .arg(&page)
         .args(["--tasks", "mmlu_anatomy", "--limit", "1", "--store"])
-        .arg(tmp.path().join("s.db"))
+        .arg(yardstick_testkit::test_store(tmp.path(), "s.db"))
         .arg("--data-dir")
         .arg(shared.join("benchmarks"))
         .output()

@@ -18,7 +18,7 @@ fn yardstick() -> Command {
     Command::new(env!("CARGO_BIN_EXE_yardstick"))
 }
 
-fn run_args(url: &str, tok: &Path, data: &Path, store: &Path, out: &Path) -> Vec<String> {
+fn run_args(url: &str, tok: &Path, data: &Path, store: &str, out: &Path) -> Vec<String> {
     [
         "run",
         "--model",
@@ -48,7 +48,7 @@ fn run_args(url: &str, tok: &Path, data: &Path, store: &Path, out: &Path) -> Vec
         "--data-dir".into(),
         data.display().to_string(),
         "--store".into(),
-        store.display().to_string(),
+        store.to_string(),
         "--output".into(),
         out.display().to_string(),
         "--json".into(),
@@ -128,14 +128,10 @@ fn assert_same_samples(
     }
 }
 
-fn stored_responses(store: &Path) -> i64 {
-    let Ok(conn) =
-        rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-    else {
-        return 0;
-    };
-    conn.query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
-        .unwrap_or(0)
+fn stored_responses(store: &str) -> i64 {
+    yardstick_store::Store::open_location_read_only(store)
+        .and_then(|s| s.response_keys(None))
+        .map_or(0, |k| k.len() as i64)
 }
 
 #[test]
@@ -161,7 +157,10 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     let url = server.url();
 
     // A: uninterrupted.
-    let (store_a, out_a) = (tmp.path().join("a.db"), tmp.path().join("out_a"));
+    let (store_a, out_a) = (
+        yardstick_testkit::test_store(tmp.path(), "a.db"),
+        tmp.path().join("out_a"),
+    );
     let res_a = run_ok(&run_args(&url, &tok, &data, &store_a, &out_a));
     let total = res_a["yardstick"]["requests_total"]
         .as_i64()
@@ -174,7 +173,10 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     assert_eq!(samples_a.len(), 3, "one samples file per task");
 
     // B: kill -9 part way, then the same command through a counting proxy.
-    let (store_b, out_b) = (tmp.path().join("b.db"), tmp.path().join("out_b"));
+    let (store_b, out_b) = (
+        yardstick_testkit::test_store(tmp.path(), "b.db"),
+        tmp.path().join("out_b"),
+    );
     let mut child = yardstick()
         .args(run_args(&url, &tok, &data, &store_b, &out_b))
         .stdout(Stdio::null())
@@ -257,7 +259,10 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
         },
     )
     .expect("fault proxy");
-    let (store_c, out_c) = (tmp.path().join("c.db"), tmp.path().join("out_c"));
+    let (store_c, out_c) = (
+        yardstick_testkit::test_store(tmp.path(), "c.db"),
+        tmp.path().join("out_c"),
+    );
     let res_c = run_ok(&run_args(
         &format!("{}/v1", faulty.url()),
         &tok,
@@ -280,7 +285,10 @@ fn kill_9_resume_and_faults_leave_results_unchanged() {
     // D: `--tokenizer server` (every string through the server's /tokenize, from the thread that prepares
     // tasks) scores the same token ids: the same samples and results as A. (Its model fingerprint names the
     // tokenizer source, so it has a store of its own.)
-    let (store_d, out_d) = (tmp.path().join("d.db"), tmp.path().join("out_d"));
+    let (store_d, out_d) = (
+        yardstick_testkit::test_store(tmp.path(), "d.db"),
+        tmp.path().join("out_d"),
+    );
     let mut args_d = run_args(&url, &tok, &data, &store_d, &out_d);
     let at = args_d
         .iter()
@@ -322,7 +330,7 @@ fn ctrl_c_stops_cleanly_and_prints_the_resume_command() {
         st.map(|s| s.success()).unwrap_or(false),
         "tokenizer export failed"
     );
-    let store = tmp.path().join("s.db");
+    let store = yardstick_testkit::test_store(tmp.path(), "s.db");
     let mut args = run_args(
         &server.url(),
         &tok,
@@ -362,14 +370,11 @@ fn ctrl_c_stops_cleanly_and_prints_the_resume_command() {
         err.contains("--tasks"),
         "the resume command should be the full command line:\n{err}"
     );
-    let conn = rusqlite::Connection::open(&store).expect("open store");
-    let status: String = conn
-        .query_row("SELECT status FROM runs", [], |r| r.get(0))
-        .expect("run row");
-    assert_eq!(status, "interrupted");
-    let stored: i64 = conn
-        .query_row("SELECT count(*) FROM responses", [], |r| r.get(0))
-        .expect("count");
+    let conn = yardstick_store::Store::open_location_read_only(&store).expect("open store");
+    let runs = conn.list_runs().expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status.as_str(), "interrupted");
+    let stored = conn.response_keys(None).expect("count").len();
     assert!(
         stored >= 8,
         "responses received before Ctrl-C were kept ({stored})"

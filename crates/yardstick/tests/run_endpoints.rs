@@ -10,7 +10,7 @@ use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
 use yardstick_testkit::{require_shared_data, skip_or_fail};
 
 /// A run writing its results file under `out` (stdout and stderr stay those of a person's run).
-fn command(model: &str, data: &Path, store: &Path, out: &Path) -> Command {
+fn command(model: &str, data: &Path, store: &str, out: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_yardstick"));
     c.args([
         "run",
@@ -59,10 +59,10 @@ fn scores(out: &Path) -> Value {
     panic!("no results file under {}", out.display())
 }
 
-fn stored(store: &Path) -> i64 {
-    rusqlite::Connection::open(store)
-        .and_then(|c| c.query_row("SELECT count(*) FROM responses", [], |r| r.get(0)))
-        .unwrap_or(0)
+fn stored(store: &str) -> i64 {
+    yardstick_store::Store::open_location_read_only(store)
+        .and_then(|s| s.response_keys(None))
+        .map_or(0, |k| k.len() as i64)
 }
 
 /// `endpoint URL: N answered in M HTTP calls, F failures` lines of the summary.
@@ -107,7 +107,7 @@ fn several_endpoints_share_a_run_and_survive_one_stopping() {
     let one = command(
         &urls[0],
         &data,
-        &tmp.path().join("one.db"),
+        &yardstick_testkit::test_store(tmp.path(), "one.db"),
         &tmp.path().join("one"),
     )
     .output()
@@ -123,7 +123,7 @@ fn several_endpoints_share_a_run_and_survive_one_stopping() {
     let three = command(
         &all,
         &data,
-        &tmp.path().join("three.db"),
+        &yardstick_testkit::test_store(tmp.path(), "three.db"),
         &tmp.path().join("three"),
     )
     .output()
@@ -145,7 +145,7 @@ fn several_endpoints_share_a_run_and_survive_one_stopping() {
     );
 
     // One endpoint stopped mid-run: the run ends well, with the same scores.
-    let store = tmp.path().join("stopped.db");
+    let store = yardstick_testkit::test_store(tmp.path(), "stopped.db");
     let mut child = command(&all, &data, &store, &tmp.path().join("stopped"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -14,7 +14,7 @@ struct Ran {
     stderr: String,
 }
 
-fn run(url: &str, data: &Path, store: &Path, tasks: &str, extra: &[&str]) -> Ran {
+fn run(url: &str, data: &Path, store: &str, tasks: &str, extra: &[&str]) -> Ran {
     let out = Command::new(env!("CARGO_BIN_EXE_yardstick"))
         .args(["run", "--model", url, "--tasks", tasks, "--limit", "1"])
         .args(["--bootstrap-iters", "100", "--data-dir"])
@@ -52,7 +52,7 @@ fn run_output_says_what_it_does() {
     let gguf = server.model.clone();
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = shared.join("benchmarks");
-    let store = tmp.path().join("s.db");
+    let store = yardstick_testkit::test_store(tmp.path(), "s.db");
     let tasks = "mmlu_humanities,arc_easy,gsm8k";
     let first = run(&server.url(), &data, &store, tasks, &[]);
     let err = &first.stderr;
@@ -134,7 +134,7 @@ fn run_output_says_what_it_does() {
     let ungrouped = run(
         &server.url(),
         &data,
-        &tmp.path().join("u.db"),
+        &yardstick_testkit::test_store(tmp.path(), "u.db"),
         "mmlu_anatomy",
         &["--no-grouping"],
     );

@@ -32,8 +32,8 @@ fn bin() -> Command {
     c
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+fn s<P: AsRef<std::ffi::OsStr> + ?Sized>(p: &P) -> &str {
+    p.as_ref().to_str().expect("utf-8 path")
 }
 
 fn run_ok(args: &[&str]) -> String {
@@ -86,7 +86,7 @@ fn write_payload_csv(v2: &Path, out: &Path) {
 }
 
 /// A real measured run: `yardstick run` against the in-process mock completions server.
-fn measured_run(data: &Path, dir: &Path, db: &Path) {
+fn measured_run(data: &Path, dir: &Path, db: &str) {
     let gguf = data.join("models/llama-2-tiny-random-gguf/llama-2-tiny-random.gguf");
     let tok_dir = dir.join("tok");
     run_ok(&["tokenizer", "export", s(&gguf), "-o", s(&tok_dir)]);
@@ -117,8 +117,8 @@ fn measured_run(data: &Path, dir: &Path, db: &Path) {
 
 /// A second run on the same items whose stored samples carry the payloads (written through the store's
 /// own API, as a run writes them). Its id and number of samples.
-fn payload_run(db: &Path) -> (String, usize) {
-    let store = yardstick_store::Store::open(db).expect("open store");
+fn payload_run(db: &str) -> (String, usize) {
+    let store = yardstick_store::Store::open_location(db).expect("open store");
     let measured = store.list_runs().expect("runs");
     let first = &measured.first().expect("the measured run").run_id;
     let detail = store.run_detail(first).expect("detail").expect("run");
@@ -195,7 +195,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(db: &Path) -> Server {
+    fn start(db: &str) -> Server {
         let mut child = bin()
             .args(["serve", "--store", s(db), "--bind", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -493,7 +493,7 @@ async fn check_leaderboard_and_model(b: &Browser, origin: &str, shots: &Path) {
 }
 
 /// A gap view: the same numbers as `yardstick gap --json` with the same options (returned).
-async fn check_gap(b: &Browser, origin: &str, shots: &Path, db: &Path) -> Value {
+async fn check_gap(b: &Browser, origin: &str, shots: &Path, db: &str) -> Value {
     let origin = origin.to_string();
     // A gap view: the same numbers as `yardstick gap --json` with the same options.
     let q =
@@ -660,7 +660,7 @@ async fn check_xss(b: &Browser, origin: &str, xss_run: &str, n_payload: usize) {
 }
 
 /// The shareable report: one file, no script, the gap's numbers and chart inline.
-fn check_report(dir: &Path, db: &Path, cli: &Value) {
+fn check_report(dir: &Path, db: &str, cli: &Value) {
     // The shareable report: one file, no script, the gap's numbers and chart inline.
     let report = dir.join("report.html");
     run_ok(&[
@@ -701,7 +701,7 @@ async fn web_ui_in_a_real_browser() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("web.db");
+    let db = yardstick_testkit::test_store(dir.path(), "web.db");
     let oll = data.join("leaderboards/open_llm_leaderboard");
     let v1 = oll.join("fboulnois_huggingface_v1_2024-07-13.csv");
     let v2 = oll.join("fboulnois_huggingface_v2_2025-03-21.csv");
@@ -739,8 +739,8 @@ async fn web_ui_in_a_real_browser() {
 #[test]
 fn serve_binds_loopback_unless_told_otherwise() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("empty.db");
-    yardstick_store::Store::open(&db).expect("create store");
+    let db = yardstick_testkit::test_store(dir.path(), "empty.db");
+    yardstick_store::Store::open_location(&db).expect("create store");
     let o = bin()
         .args(["serve", "--store", s(&db), "--bind", "0.0.0.0:0"])
         .output()

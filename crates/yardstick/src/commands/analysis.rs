@@ -221,7 +221,7 @@ pub fn models(cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
         }
         ModelsCommand::Show(a) => {
             let reg = a.registry.load()?;
-            let store = match a.store.store.exists() {
+            let store = match a.store.exists() {
                 true => Some(a.store.open_read_only(FILL)?),
                 false => None,
             };

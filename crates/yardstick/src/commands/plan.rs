@@ -257,10 +257,12 @@ pub async fn run_planned(worker: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let silent = args.json || args.quiet;
-    let store = Arc::new(
-        Store::open(&args.store)
-            .with_context(|| format!("opening the store {}", args.store.display()))?,
-    );
+    let store = Arc::new(Store::open_location(&args.store).with_context(|| {
+        format!(
+            "opening the store {}",
+            yardstick_store::display_location(&args.store)
+        )
+    })?);
     let command_line = run::recorded_command_line();
     let cancel = Arc::new(AtomicBool::new(false));
     run::install_interrupt_handlers(cancel.clone(), command_line.clone())?;
@@ -407,11 +409,11 @@ async fn finalize_async(fa: FinalizeArgs) -> anyhow::Result<ExitCode> {
              (`yardstick run --plan {} --shard I`) or merge their stores (`yardstick store merge … --into {} \
              --plan {}`), then finalise again",
             plan.short_id(),
-            args.store.display(),
+            yardstick_store::display_location(&args.store),
             plan.requests,
             shards.join(", "),
             fa.plan.display(),
-            args.store.display(),
+            yardstick_store::display_location(&args.store),
             fa.plan.display()
         );
     }

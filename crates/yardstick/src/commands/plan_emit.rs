@@ -30,9 +30,8 @@ fn sh(s: &str) -> String {
     }
 }
 
-fn is_url(store: &Path) -> bool {
-    let s = store.to_string_lossy();
-    s.starts_with("postgres://") || s.starts_with("postgresql://")
+fn is_url(store: &str) -> bool {
+    yardstick_store::is_postgres_url(store)
 }
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
@@ -86,7 +85,7 @@ fn slurm(
     let work = sh(&dir.join(stem).to_string_lossy());
     let shared = is_url(&run.store);
     let (shard_store, final_store, merge) = if shared {
-        let url = sh(&run.store.to_string_lossy());
+        let url = sh(&run.store);
         (url.clone(), url, String::new())
     } else {
         (
@@ -153,7 +152,7 @@ fn k8s(plan: &RunPlan, plan_path: &Path, stem: &str, run: &RunArgs, image: &str)
     let plan_in = format!("/work/{plan_file}");
     let shared = is_url(&run.store);
     let (shard_store, final_store) = if shared {
-        let url = run.store.to_string_lossy().into_owned();
+        let url = run.store.clone();
         (url.clone(), url)
     } else {
         (

@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use yardstick_engine::run::RunPlan;
 use yardstick_store::shards::ShardRow;
@@ -33,14 +33,18 @@ fn now_unix() -> f64 {
 }
 
 /// Every shard record of the plan in `stores`, the latest record of each shard kept.
-fn read(plan: &RunPlan, stores: &[PathBuf]) -> anyhow::Result<Vec<ShardRow>> {
+fn read(plan: &RunPlan, stores: &[String]) -> anyhow::Result<Vec<ShardRow>> {
     let mut latest: BTreeMap<i64, ShardRow> = BTreeMap::new();
-    for path in stores {
-        if !path.exists() {
+    for loc in stores {
+        if !exists(loc) {
             continue;
         }
-        let store = Store::open_read_only(path)
-            .with_context(|| format!("reading shard records from {}", path.display()))?;
+        let store = Store::open_location_read_only(loc).with_context(|| {
+            format!(
+                "reading shard records from {}",
+                yardstick_store::display_location(loc)
+            )
+        })?;
         for row in store.shards_of(&plan.plan_id)? {
             let newer = latest.get(&row.shard).is_none_or(|old| {
                 (row.status == "done", row.updated_at) > (old.status == "done", old.updated_at)
@@ -129,19 +133,24 @@ fn render(s: &Standing, now: f64) -> String {
     out
 }
 
+/// Whether a store is there to read: a PostgreSQL URL always (connecting says otherwise), a file if it exists.
+pub fn exists(loc: &str) -> bool {
+    yardstick_store::is_postgres_url(loc) || Path::new(loc).exists()
+}
+
 pub fn watch(
     plan_path: &Path,
-    stores: &[PathBuf],
+    stores: &[String],
     watch: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let plan = RunPlan::load(plan_path)?;
-    if stores.iter().all(|p| !p.exists()) {
+    if stores.iter().all(|p| !exists(p)) {
         bail!(
             "none of the stores exists ({}): pass the shards' stores with --store or --shard-store",
             stores
                 .iter()
-                .map(|p| p.display().to_string())
+                .map(|p| yardstick_store::display_location(p))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -41,9 +41,10 @@ pub struct RunArgs {
     /// Requests in flight at once (per endpoint)
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
-    /// The store (SQLite file) holding every request, response and score
+    /// The store holding every request, response and score: a SQLite file, or a PostgreSQL database as
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE
     #[arg(long, env = "YARDSTICK_STORE", default_value = "yardstick.db")]
-    pub store: PathBuf,
+    pub store: String,
     /// Write lm-eval-compatible results_*.json and samples_*.jsonl under this directory
     #[arg(long)]
     pub output: Option<PathBuf>,
@@ -584,10 +585,12 @@ async fn run_async(args: RunArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare(&opts, note).await?;
 
     // Then what a run writes: the store (openable, not from a newer Yardstick, writable) and --output.
-    let store = Arc::new(
-        Store::open(&args.store)
-            .with_context(|| format!("opening the store {}", args.store.display()))?,
-    );
+    let store = Arc::new(Store::open_location(&args.store).with_context(|| {
+        format!(
+            "opening the store {}",
+            yardstick_store::display_location(&args.store)
+        )
+    })?);
     if let Some(dir) = &args.output {
         check_output_dir(dir)?;
     }

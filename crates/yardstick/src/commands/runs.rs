@@ -25,7 +25,7 @@ pub struct RunsArgs {
     pub watch: bool,
     /// With --plan: the shards' own stores (one SQLite file per shard), as many as there are
     #[arg(long, requires = "plan", num_args = 1.., value_name = "STORE")]
-    pub shard_store: Vec<PathBuf>,
+    pub shard_store: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -53,7 +53,7 @@ pub fn runs(args: RunsArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(plan) = &args.plan {
         let mut stores = args.shard_store.clone();
-        if stores.is_empty() || args.store.store.exists() {
+        if stores.is_empty() || super::plan_watch::exists(&args.store.store) {
             stores.insert(0, args.store.store.clone());
         }
         return super::plan_watch::watch(plan, &stores, args.watch, args.output.json);
@@ -84,14 +84,14 @@ fn delete(args: &RunsArgs, run_id: &str) -> anyhow::Result<ExitCode> {
             println!(
                 "deleted run {run_id} ({samples} samples) from {}; the responses it used stay in the ledger, so \
                  running it again sends nothing that was already answered",
-                args.store.store.display()
+                args.store.shown()
             );
             Ok(ExitCode::SUCCESS)
         }
         None => anyhow::bail!(
             "no run {run_id} in {}; `yardstick runs --store {}` lists them",
-            args.store.store.display(),
-            args.store.store.display()
+            args.store.shown(),
+            args.store.shown()
         ),
     }
 }

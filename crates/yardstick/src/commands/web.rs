@@ -77,7 +77,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "serving {} at http://{}/ (read-only; Ctrl-C stops)",
-            a.store.store.display(),
+            a.store.shown(),
             listener.addr
         )?;
         out.flush()?;
