@@ -8,6 +8,10 @@ use postgres::types::{IsNull, ToSql, Type};
 use std::collections::HashMap;
 use std::sync::mpsc;
 
+/// How long a connection attempt waits for a server that does not answer, unless the URL says
+/// (`?connect_timeout=SECONDS`).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 enum Op {
     Execute,
     Query,
@@ -36,9 +40,13 @@ pub struct PgConn {
 impl PgConn {
     /// Connect to `url` (`postgres://user:password@host:port/database?options`, TLS off).
     pub fn connect(url: &str) -> DbResult<PgConn> {
-        let config: postgres::Config = url
+        let mut config: postgres::Config = url
             .parse()
             .map_err(|e: postgres::Error| DbError::Other(format!("invalid URL: {e}")))?;
+        // an unreachable host answers nothing: give up after a while (the URL's connect_timeout wins)
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let (cmd_tx, cmd_rx) = mpsc::channel::<Cmd>();
         let (reply_tx, reply_rx) = mpsc::channel::<DbResult<Reply>>();
         let (ready_tx, ready_rx) = mpsc::channel::<DbResult<()>>();
