@@ -87,6 +87,8 @@ pub struct EndpointPool {
     endpoints: Vec<Endpoint>,
     /// Attempts of one request across endpoints.
     attempts: u32,
+    /// Endpoints that could not be connected at the start (URL, why).
+    left_out: Vec<(String, String)>,
 }
 
 /// Whether an error says the endpoint (not the request) is at fault: worth another endpoint.
@@ -124,9 +126,22 @@ impl EndpointPool {
         )
         .await;
         let mut endpoints = Vec::with_capacity(urls.len());
+        let mut left_out = Vec::new();
+        let mut first_error = None;
         for (url, b) in urls.iter().zip(connected) {
+            // An endpoint down when the run starts (a stopped server, a proxy answering 502) is left out of
+            // this run with a warning, as long as another one answers: a worker started while one of the
+            // fleet is down still runs.
+            let b = match b {
+                Ok(b) => b,
+                Err(e) => {
+                    left_out.push((redact_url(url), e.to_string()));
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
             endpoints.push(Endpoint {
-                backend: Arc::new(b?),
+                backend: Arc::new(b),
                 url: redact_url(url),
                 in_flight: AtomicUsize::new(0),
                 answered: AtomicU64::new(0),
@@ -134,7 +149,10 @@ impl EndpointPool {
                 health: Mutex::new(Health::default()),
             });
         }
-        let first = &endpoints[0];
+        let Some(first) = endpoints.first() else {
+            return Err(first_error
+                .unwrap_or_else(|| BackendError::Config("no endpoint could be connected".into())));
+        };
         for other in &endpoints[1..] {
             if other.backend.fingerprint() != first.backend.fingerprint() {
                 return Err(BackendError::Config(format!(
@@ -150,7 +168,13 @@ impl EndpointPool {
         Ok(EndpointPool {
             endpoints,
             attempts,
+            left_out,
         })
+    }
+
+    /// Endpoints that could not be connected when the run started (URL, why): left out of this run.
+    pub fn left_out(&self) -> &[(String, String)] {
+        &self.left_out
     }
 
     /// The endpoints' backends, first to last (the first probes, tokenizes and names the model).

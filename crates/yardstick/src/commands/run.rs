@@ -263,6 +263,9 @@ async fn connect(args: &RunArgs, prepared: &evaluate::PreparedRun) -> anyhow::Re
                     .await
                     .with_context(connecting)?,
             );
+            for (url, why) in pool.left_out() {
+                eprintln!("warning: endpoint {url} is left out of this run (it could not be connected: {why})");
+            }
             Connected {
                 backend: pool.clone(),
                 servers: pool.backends().cloned().collect(),
