@@ -160,3 +160,25 @@ pub fn require_peer_python() -> Option<PathBuf> {
         }
     }
 }
+
+/// Files under `dir` (recursively) whose names start with `prefix`, sorted (e.g. the `results_*.json` and
+/// `samples_*.jsonl` a run writes under its `--output` directory).
+pub fn files_under(dir: &std::path::Path, prefix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -69,6 +69,16 @@ pub fn start_tiny_server() -> Option<RefServer> {
     RefServer::start(&gguf)
 }
 
+/// `n` reference servers on the tiny small-vocabulary GGUF, each on its own port (a fleet of endpoints of one
+/// model), as `Some` so that a test can stop one by taking it; None after saying why (see [`start_tiny_server`]).
+pub fn start_tiny_servers(n: usize) -> Option<Vec<Option<RefServer>>> {
+    let mut servers = Vec::with_capacity(n);
+    for _ in 0..n {
+        servers.push(Some(start_tiny_server()?));
+    }
+    Some(servers)
+}
+
 /// `ref_server.py`: `$YARDSTICK_SHARED/tools/ref_server.py`, else `<workspace>/../shared/tools/ref_server.py`.
 pub fn ref_server_script() -> PathBuf {
     shared_dir().join("tools/ref_server.py")

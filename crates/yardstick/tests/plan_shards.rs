@@ -7,13 +7,13 @@
 //! Real parts: three reference servers on the tiny GGUF, the real binary, SQLite stores per shard.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use yardstick_testkit::fault_proxy::{FaultConfig, FaultProxy};
 use yardstick_testkit::pg::PgCluster;
-use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
-use yardstick_testkit::{require_shared_data, skip_or_fail};
+use yardstick_testkit::ref_server::start_tiny_servers;
+use yardstick_testkit::{files_under, require_shared_data};
 
 const CONCURRENCY: usize = 2;
 
@@ -29,26 +29,6 @@ fn ok(mut c: Command) -> Output {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    out
-}
-
-fn files_under(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
     out
 }
 
@@ -136,17 +116,9 @@ fn shards_reproduce_a_plain_run_through_a_killed_worker_and_a_stopped_endpoint()
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
-        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+    let Some(mut servers) = start_tiny_servers(3) else {
         return;
     };
-    let mut servers: Vec<Option<RefServer>> = Vec::new();
-    for _ in 0..3 {
-        let Some(s) = RefServer::start(&gguf) else {
-            return;
-        };
-        servers.push(Some(s));
-    }
     let proxies: Vec<FaultProxy> = servers
         .iter()
         .flatten()

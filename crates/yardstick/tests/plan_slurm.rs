@@ -8,29 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 use yardstick_testkit::ref_server::start_tiny_server;
 use yardstick_testkit::slurm::{self, SlurmCluster};
-use yardstick_testkit::{require_shared_data, skip_or_fail};
+use yardstick_testkit::{files_under, require_shared_data, skip_or_fail};
 
 const TASKS: &str = "mmlu_anatomy,mmlu_astronomy";
-
-fn files_under(dir: &Path, prefix: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// `samples_TASK_*.jsonl` under `dir`, by task, contents.
 fn samples(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -6,8 +6,8 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use yardstick_testkit::ref_server::{tiny_small_vocab_gguf, RefServer};
-use yardstick_testkit::{require_shared_data, skip_or_fail};
+use yardstick_testkit::ref_server::{start_tiny_servers, RefServer};
+use yardstick_testkit::require_shared_data;
 
 /// A run writing its results file under `out` (stdout and stderr stay those of a person's run).
 fn command(model: &str, data: &Path, store: &str, out: &Path) -> Command {
@@ -88,17 +88,9 @@ fn several_endpoints_share_a_run_and_survive_one_stopping() {
     let Some(shared) = require_shared_data() else {
         return;
     };
-    let Some(gguf) = tiny_small_vocab_gguf().filter(|p| p.is_file()) else {
-        skip_or_fail("the tiny small-vocab GGUF is missing: run scripts/setup-peers");
+    let Some(mut servers) = start_tiny_servers(3) else {
         return;
     };
-    let mut servers: Vec<Option<RefServer>> = Vec::new();
-    for _ in 0..3 {
-        let Some(s) = RefServer::start(&gguf) else {
-            return;
-        };
-        servers.push(Some(s));
-    }
     let urls: Vec<String> = servers.iter().flatten().map(RefServer::url).collect();
     let all = urls.join(",");
     let data = shared.join("benchmarks");

@@ -130,6 +130,13 @@ pub fn fill(store: &Store, run_id: &str) {
     store
         .end_run(run_id, RunStatus::Finished, &json!({"requests_sent": 5}))
         .unwrap();
+    // a shard of a plan, claimed and finished
+    let plan = format!("{run_id}-plan");
+    assert_eq!(
+        store.claim_shard(&plan, 2, "host:1", 60.0).unwrap(),
+        Some(0)
+    );
+    store.shard_done(&plan, 0, "host:1", 5, 5).unwrap();
     let sha = format!("{run_id}-sha");
     insert_batch(
         store,
