@@ -187,16 +187,16 @@ impl RunPlan {
     }
 
     /// Planned requests missing from `store`, counted per owning shard (empty when the plan is complete).
+    /// Reads the store's keys of the plan's model only, not the responses.
     pub fn missing(&self, store: &Store) -> Result<BTreeMap<usize, u64>, EvalError> {
-        let owners = self.owners();
-        let keys: Vec<&str> = owners.keys().copied().collect();
+        let stored: std::collections::HashSet<String> = store
+            .response_keys(Some(&self.fingerprint))?
+            .into_iter()
+            .collect();
         let mut missing = BTreeMap::new();
-        for chunk in keys.chunks(4096) {
-            let found = store.get_responses(chunk)?;
-            for k in chunk {
-                if !found.contains_key(*k) {
-                    *missing.entry(owners[k]).or_insert(0) += 1;
-                }
+        for (k, shard) in self.owners() {
+            if !stored.contains(k) {
+                *missing.entry(shard).or_insert(0) += 1;
             }
         }
         Ok(missing)
