@@ -1,7 +1,7 @@
 //! Reading one run in detail, for the web UI's run and sample pages: the run's full record, its tasks
 //! (config, hashes, progress), its aggregates and its samples. Read-only.
 
-use crate::db::{DbResult, Row, Val};
+use crate::db::{Db, DbResult, Row, Val};
 use crate::ledger::{AggregateRecord, RunRecord, RunStatus, RunTaskRecord, SampleRecord};
 use crate::{vals, Result, Store, StoreError};
 
@@ -116,8 +116,13 @@ impl Store {
         serde_json::from_str(text).map_err(|e| self.json_err(what, e))
     }
 
-    fn sample_from_text(&self, t: SampleText) -> Result<SampleRow> {
-        let record = crate::codec::unpack_text(&t.record).map_err(|e| {
+    fn sample_from_text(
+        &self,
+        conn: &Db,
+        dicts: &mut crate::delta::Dicts,
+        t: SampleText,
+    ) -> Result<SampleRow> {
+        let record = dicts.unpack(conn, &t.record).map_err(|e| {
             self.invalid(format!(
                 "sample {} doc {} of run {}: {e}",
                 t.row.sample.task, t.row.sample.doc_id, t.row.run_id
@@ -238,14 +243,15 @@ impl Store {
 
     fn query_samples(&self, filter: &str, params: &[Val]) -> Result<Vec<SampleRow>> {
         let sql = format!("SELECT {SAMPLE_COLUMNS} FROM samples WHERE {filter}");
-        let rows = self
-            .conn()
+        let conn = self.conn();
+        let rows = conn
             .query(&sql, params)
             .map_err(|e| self.sql_err("read samples", e))?;
         let mut out = Vec::new();
+        let mut dicts = crate::delta::Dicts::default();
         for row in &rows {
             let text = sample_text(row).map_err(|e| self.sql_err("read sample", e))?;
-            out.push(self.sample_from_text(text)?);
+            out.push(self.sample_from_text(&conn, &mut dicts, text)?);
         }
         Ok(out)
     }

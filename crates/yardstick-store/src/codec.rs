@@ -12,7 +12,7 @@ const ZSTD_TEXT: u8 = 1;
 const LEVEL: i32 = 3;
 /// Bytes of the sha256 that address a stored context or excerpt (2^64 of them before a collision is
 /// likely).
-const CONTENT_HASH_BYTES: usize = 16;
+pub(crate) const CONTENT_HASH_BYTES: usize = 16;
 
 /// The address of content stored once (`contexts`, `excerpts`).
 pub fn content_hash(bytes: &[u8]) -> Vec<u8> {
@@ -36,6 +36,8 @@ pub enum CodecError {
     Json(#[from] serde_json::Error),
     #[error("{1} is missing from the store's {0}")]
     Missing(String, String),
+    #[error("context {0}: its chain of stored prefixes is broken or too long")]
+    Chain(String),
 }
 
 /// `text` compressed, with its format byte.
@@ -111,7 +113,8 @@ pub fn unpack_tokens(bytes: &[u8]) -> Result<Vec<u32>, CodecError> {
 /// rest of the request with `prompt` cut to the tokens after the context.
 pub struct SplitRequest {
     pub context_hash: Option<Vec<u8>>,
-    pub context_tokens: Option<Vec<u8>>,
+    /// The context's token ids.
+    pub context_tokens: Option<Vec<u32>>,
     pub rest: serde_json::Value,
 }
 
@@ -139,41 +142,34 @@ pub fn split_request(request: &serde_json::Value) -> SplitRequest {
     if ctxlen == 0 || ctxlen > prompt.len() {
         return whole();
     }
-    let packed = pack_tokens(&prompt[..ctxlen]);
-    let hash = content_hash(&packed);
+    let hash = content_hash(&pack_tokens(&prompt[..ctxlen]));
     let mut rest = request.clone();
     rest["prompt"] = serde_json::json!(prompt[ctxlen..]);
     SplitRequest {
         context_hash: Some(hash),
-        context_tokens: Some(packed),
+        context_tokens: Some(prompt[..ctxlen].to_vec()),
         rest,
     }
 }
 
 /// The stored request back: the context's tokens put before `prompt` again.
-pub fn join_request(rest: &str, context: Option<&[u8]>) -> Result<serde_json::Value, CodecError> {
+pub fn join_request(
+    rest: &str,
+    context: Option<Vec<u32>>,
+) -> Result<serde_json::Value, CodecError> {
     let mut v: serde_json::Value = serde_json::from_str(rest)?;
-    if let Some(ctx) = context {
-        let mut ids = unpack_tokens(ctx)?;
+    if let Some(mut ids) = context {
         ids.extend(v.get("prompt").and_then(token_ids).unwrap_or_default());
         v["prompt"] = serde_json::json!(ids);
     }
     Ok(v)
 }
 
-/// Content stored once, by its address (`table` is `contexts` or `excerpts`).
-fn stored(conn: &Db, table: &str, hash: &[u8]) -> Result<Vec<u8>, CodecError> {
-    let column = if table == "contexts" {
-        "tokens"
-    } else {
-        "text"
-    };
-    conn.query_one(
-        &format!("SELECT {column} FROM {table} WHERE hash = ?1"),
-        vals![hash],
-    )
-    .and_then(|r| r.get(0))
-    .map_err(|_| CodecError::Missing(table.to_string(), hex::encode(hash)))
+/// An excerpt stored once, by its address.
+fn stored_excerpt(conn: &Db, hash: &[u8]) -> Result<Vec<u8>, CodecError> {
+    conn.query_one("SELECT text FROM excerpts WHERE hash = ?1", vals![hash])
+        .and_then(|r| r.get(0))
+        .map_err(|_| CodecError::Missing("excerpts".to_string(), hex::encode(hash)))
 }
 
 /// A stored request, read back whole (its context joined from `contexts`).
@@ -184,14 +180,14 @@ pub fn read_request(
 ) -> Result<serde_json::Value, CodecError> {
     let rest = unpack_text(request)?;
     let context = context_hash
-        .map(|h| stored(conn, "contexts", h))
+        .map(|h| crate::delta::read_context(conn, h))
         .transpose()?;
-    join_request(&rest, context.as_deref())
+    join_request(&rest, context)
 }
 
 /// A stored raw excerpt, by its address.
 pub fn read_excerpt(conn: &Db, hash: &[u8]) -> Result<String, CodecError> {
-    unpack_text(&stored(conn, "excerpts", hash)?)
+    unpack_text(&stored_excerpt(conn, hash)?)
 }
 
 #[cfg(test)]
@@ -246,7 +242,7 @@ mod tests {
         let req = serde_json::json!({"prompt": [5, 6, 7, 300, 9], "ctxlen": 3, "path": "grouped"});
         let s = split_request(&req);
         assert_eq!(s.rest["prompt"], serde_json::json!([300, 9]));
-        let back = join_request(&s.rest.to_string(), s.context_tokens.as_deref()).unwrap();
+        let back = join_request(&s.rest.to_string(), s.context_tokens.clone()).unwrap();
         assert_eq!(back, req);
         // The same context, another choice: the same address.
         let other = split_request(&serde_json::json!({"prompt": [5, 6, 7, 8], "ctxlen": 3}));

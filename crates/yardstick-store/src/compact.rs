@@ -8,11 +8,13 @@
 
 use crate::codec::{content_hash, pack_text, split_request};
 use crate::db::{Db, DbError, DbResult, Val};
+use crate::delta::{context_row, Base, Bases};
 use crate::ledger::StoredResponse;
 use crate::vals;
 use crate::Migration;
 use crate::{Result, Store};
 use rusqlite::params;
+use std::sync::Arc;
 
 pub(crate) const MIGRATION: Migration = Migration {
     name: "ledger_0003_compact",
@@ -149,13 +151,14 @@ pub(crate) struct ResponseRow<'a> {
 
 /// Insert one response during the migration.
 fn insert_response(db: &Db, row: &ResponseRow<'_>) -> DbResult<()> {
-    insert_response_into(db, "responses_compact", row)
-}
-
-/// Insert one response (its context first, once), ignoring a key already stored. `table` is the compact
-/// table's name: `responses_compact` during the migration, `responses` after it.
-pub(crate) fn insert_response_into(db: &Db, table: &str, row: &ResponseRow<'_>) -> DbResult<()> {
-    insert_responses_into(db, table, std::slice::from_ref(row))
+    // (every context whole: `ledger_0005_shared_prefixes`, which runs next, converts them)
+    insert_responses_into(
+        db,
+        "responses_compact",
+        std::slice::from_ref(row),
+        &Default::default(),
+    )
+    .map(drop)
 }
 
 /// Rows per multi-row `INSERT` (a statement per chunk instead of one per row: on PostgreSQL each statement
@@ -197,13 +200,18 @@ pub(crate) fn insert_many(
 }
 
 /// Insert responses (each context and raw excerpt once), ignoring keys already stored (and, within
-/// `rows`, a key's later repeats): the same rows as inserting them one by one, in a few statements.
+/// `rows`, a key's later repeats): the same rows as inserting them one by one, in a few statements. A
+/// context sharing a prefix with one of `bases` (or with one stored whole earlier in `rows`) is stored as a
+/// delta on it ([`crate::delta`]). Returns the contexts stored whole, candidate bases once committed.
 pub(crate) fn insert_responses_into(
     db: &Db,
     table: &str,
     rows: &[ResponseRow<'_>],
-) -> DbResult<()> {
+    bases: &Bases,
+) -> DbResult<Vec<Base>> {
     let mut contexts: Vec<Vec<Val>> = Vec::new();
+    let mut whole: Vec<Base> = Vec::new();
+    let mut batch_bases = Bases::default();
     let mut excerpts: Vec<Vec<Val>> = Vec::new();
     let mut responses: Vec<Vec<Val>> = Vec::with_capacity(rows.len());
     let mut seen = std::collections::HashSet::new();
@@ -214,7 +222,18 @@ pub(crate) fn insert_responses_into(
         let split = split_request(row.request);
         if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
             if seen.insert(("c", hash.clone())) {
-                contexts.push(vec![Val::Blob(hash.clone()), Val::Blob(tokens.clone())]);
+                let in_batch = batch_bases.best_len(tokens);
+                let row = if in_batch > bases.best_len(tokens) {
+                    context_row(hash, tokens, &batch_bases)
+                } else {
+                    context_row(hash, tokens, bases)
+                };
+                if row.whole {
+                    let t: Arc<[u32]> = Arc::from(tokens.as_slice());
+                    batch_bases.add(hash.clone(), t.clone());
+                    whole.push((hash.clone(), t));
+                }
+                contexts.push(row.values);
             }
         }
         let raw_hash = row.raw.map(|text| {
@@ -242,7 +261,26 @@ pub(crate) fn insert_responses_into(
         );
     }
     const IGNORE: &str = "ON CONFLICT DO NOTHING";
-    insert_many(db, "contexts", &["hash", "tokens"], &contexts, IGNORE)?;
+    if table == "responses_compact" {
+        // during `ledger_0003_compact`, before `ledger_0005_shared_prefixes` added the delta columns (every
+        // context is whole here: one row per call, no bases)
+        let contexts: Vec<Vec<Val>> = contexts
+            .into_iter()
+            .map(|mut c| {
+                c.truncate(2);
+                c
+            })
+            .collect();
+        insert_many(db, "contexts", &["hash", "tokens"], &contexts, IGNORE)?;
+    } else {
+        insert_many(
+            db,
+            "contexts",
+            &["hash", "tokens", "base", "shared"],
+            &contexts,
+            IGNORE,
+        )?;
+    }
     insert_many(db, "excerpts", &["hash", "text"], &excerpts, IGNORE)?;
     insert_many(
         db,
@@ -262,7 +300,8 @@ pub(crate) fn insert_responses_into(
         ],
         &responses,
         IGNORE,
-    )
+    )?;
+    Ok(whole)
 }
 
 impl Store {

@@ -56,7 +56,14 @@ pub(crate) const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "contexts",
         key: &["hash"],
-        columns: &["hash", "tokens"],
+        columns: &["hash", "tokens", "base", "shared"],
+        // the address is the whole context's: one store may hold it whole, another as a delta on a base
+        volatile: &["tokens", "base", "shared"],
+    },
+    TableSpec {
+        name: "dicts",
+        key: &["hash"],
+        columns: &["hash", "text"],
         volatile: &[],
     },
     TableSpec {

@@ -323,10 +323,15 @@ impl Store {
                 created_at: &ts,
             })
             .collect();
-        crate::compact::insert_responses_into(&tx, "responses", &batch)
-            .map_err(|e| self.sql_err("insert responses", e))?;
+        let whole = {
+            let bases = self.bases.lock();
+            crate::compact::insert_responses_into(&tx, "responses", &batch, &bases)
+                .map_err(|e| self.sql_err("insert responses", e))?
+        };
         tx.commit()
             .map_err(|e| self.sql_err("commit responses", e))?;
+        // candidate bases only once they are in the store for good
+        self.bases.lock().extend(whole);
         Ok(())
     }
 
@@ -378,6 +383,18 @@ impl Store {
         )
         .map_err(|e| self.sql_err("clear samples", e))?;
         let mut rows = Vec::with_capacity(samples.len());
+        // the task's records compressed against its first (they share the prompt template and few-shot
+        // examples): [`crate::delta`]
+        let dict = samples
+            .first()
+            .map(|s| crate::delta::Dict::new(s.record.to_string()));
+        if let Some(d) = &dict {
+            tx.execute(
+                "INSERT INTO dicts (hash, text) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                &d.row(),
+            )
+            .map_err(|e| self.sql_err("insert sample dictionary", e))?;
+        }
         for s in samples {
             let keys = serde_json::to_string(&s.request_keys)
                 .map_err(|e| self.json_err("sample keys", e))?;
@@ -392,7 +409,10 @@ impl Store {
                     s.doc_hash,
                     s.prompt_hash,
                     s.target_hash,
-                    crate::codec::pack_text(&s.record.to_string()),
+                    match &dict {
+                        Some(d) => d.pack(&s.record.to_string()),
+                        None => crate::codec::pack_text(&s.record.to_string()),
+                    },
                     keys,
                     shots,
                     s.metrics.to_string()

@@ -25,6 +25,7 @@ mod codec;
 mod compact;
 pub mod copy;
 pub mod db;
+mod delta;
 mod executions;
 pub mod ledger;
 pub mod observations;
@@ -152,6 +153,8 @@ pub struct Migration {
 /// transaction holds it until it ends).
 pub struct Store {
     conn: ReentrantMutex<Db>,
+    /// Contexts this process stored whole (committed): what a new context may be stored as a delta on.
+    bases: parking_lot::Mutex<delta::Bases>,
     /// The file, or the PostgreSQL URL without its password (what messages name).
     path: PathBuf,
 }

@@ -54,6 +54,7 @@ impl Store {
                 })?;
             let store = Store {
                 conn: ReentrantMutex::new(Db::Sqlite(conn)),
+                bases: Default::default(),
                 path: path.clone(),
             };
             if let Some(c) = store.conn().sqlite() {
@@ -90,6 +91,7 @@ impl Store {
         })?;
         Ok(Store {
             conn: ReentrantMutex::new(Db::Postgres(conn)),
+            bases: Default::default(),
             path: PathBuf::from(shown),
         })
     }
@@ -227,6 +229,7 @@ impl Store {
             .map_err(|e| sql_err("foreign_keys", e))?;
         let store = Store {
             conn: ReentrantMutex::new(Db::Sqlite(conn)),
+            bases: Default::default(),
             path,
         };
         store.check_not_newer()?;
@@ -276,6 +279,12 @@ impl Store {
                     PgSchema::Covered => Ok(()),
                 }
                 .map_err(migration_err)?;
+                // rows in an older layout: only where the layout changed on PostgreSQL too
+                if !matches!(m.pg, PgSchema::Covered) {
+                    if let Some(convert) = m.convert {
+                        convert(&tx).map_err(migration_err)?;
+                    }
+                }
             } else {
                 tx.batch(m.sql).map_err(migration_err)?;
                 if let Some(convert) = m.convert {

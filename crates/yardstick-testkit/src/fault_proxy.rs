@@ -20,7 +20,8 @@ pub struct FaultConfig {
     /// Drop the connection: half of these before forwarding (the request is lost), half after
     /// forwarding with the response body cut off mid-way.
     pub p_drop: f64,
-    /// Delay the (forwarded) response by `slow`.
+    /// Hold the (forwarded) response until `slow` after the request began (its slot taken): at least `slow`
+    /// per request, however long the upstream took.
     pub p_slow: f64,
     pub slow: Duration,
     pub seed: u64,
@@ -153,6 +154,7 @@ async fn proxy(
     counts: &FaultCounts,
     rng: &Mutex<rand::rngs::StdRng>,
 ) -> HandlerResult {
+    let began = tokio::time::Instant::now();
     counts.requests.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = read_body(req).await.map_err(std::io::Error::other)?;
     let fault = {
@@ -255,7 +257,9 @@ async fn proxy(
     match fault {
         Fault::Slow => {
             counts.slowed.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(config.slow).await;
+            // held until `slow` after it began (its slot taken): a server that takes `slow` per request,
+            // however long the upstream took (so endpoints sharing one upstream keep their own capacity)
+            tokio::time::sleep_until(began + config.slow).await;
         }
         Fault::DropMid => {
             counts.dropped_mid_response.fetch_add(1, Ordering::Relaxed);

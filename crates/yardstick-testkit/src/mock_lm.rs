@@ -249,13 +249,22 @@ async fn handle(
 /// vocabulary entry → uniform in [-6, 6) as f32). Token 3 gets +4 after any prefix ending in token 3,
 /// so some continuations are greedy.
 pub fn logits(prefix: &[u32], vocab: usize) -> Vec<f32> {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &t in prefix {
-        for b in t.to_le_bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
+    logits_after(prefix.iter().fold(FNV_START, |h, &t| fnv_step(h, t)), vocab)
+}
+
+const FNV_START: u64 = 0xcbf29ce484222325;
+
+/// The prefix hash of [`logits`] extended by one token (so a prompt's positions are hashed in one pass).
+fn fnv_step(mut h: u64, t: u32) -> u64 {
+    for b in t.to_le_bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
     }
+    h
+}
+
+/// [`logits`] from the prefix's hash.
+fn logits_after(h: u64, vocab: usize) -> Vec<f32> {
     (0..vocab as u64)
         .map(|i| {
             let mut z = h ^ i.wrapping_mul(0x9E3779B97F4A7C15);
@@ -424,8 +433,12 @@ fn complete(body: &Value, c: &MockConfig) -> Result<Value, (u16, String)> {
                 let mut offs = Vec::new();
                 let mut tstr = Vec::new();
                 let mut off = 0usize;
+                // the hash of all[..pos], advanced one token per position
+                let mut h = all[..start].iter().fold(FNV_START, |h, &t| fnv_step(h, t));
                 for (j, &t) in shown.iter().enumerate() {
                     let pos = start + j;
+                    let prefix_hash = h;
+                    h = fnv_step(h, t);
                     tstr.push(c.pieces[t as usize].clone());
                     offs.push(off);
                     off += c.pieces[t as usize].chars().count();
@@ -434,15 +447,21 @@ fn complete(body: &Value, c: &MockConfig) -> Result<Value, (u16, String)> {
                         tops.push(Value::Null);
                         continue;
                     }
-                    let row = boosted(logits(&all[..pos], c.pieces.len()), &c.boost);
+                    let row = boosted(logits_after(prefix_hash, c.pieces.len()), &c.boost);
                     let (_, lps) = log_softmax_row(&row);
-                    let mut idx: Vec<usize> = (0..lps.len()).collect();
-                    idx.sort_by(|&a, &b| {
+                    // the k highest (ties by id): selected, then only those sorted
+                    let by_logit = |&a: &usize, &b: &usize| {
                         row[b]
                             .partial_cmp(&row[a])
                             .unwrap_or(std::cmp::Ordering::Equal)
                             .then(a.cmp(&b))
-                    });
+                    };
+                    let mut idx: Vec<usize> = (0..lps.len()).collect();
+                    if k < idx.len() {
+                        idx.select_nth_unstable_by(k, by_logit);
+                        idx.truncate(k);
+                    }
+                    idx.sort_by(by_logit);
                     let mut d = serde_json::Map::new();
                     for &x in idx.iter().take(k) {
                         d.insert(c.pieces[x].clone(), json!(lps[x]));
@@ -467,6 +486,18 @@ fn complete(body: &Value, c: &MockConfig) -> Result<Value, (u16, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logits_from_an_incremental_hash_equal_those_of_the_whole_prefix() {
+        let ids = [5u32, 300, 7, 0, 65_000];
+        let mut h = FNV_START;
+        for n in 0..=ids.len() {
+            assert_eq!(logits_after(h, 64), logits(&ids[..n], 64), "prefix of {n}");
+            if let Some(&t) = ids.get(n) {
+                h = fnv_step(h, t);
+            }
+        }
+    }
 
     #[test]
     fn logits_are_deterministic_and_prefix_dependent() {

@@ -3,14 +3,16 @@
 //!
 //! On a 2-core machine, model servers that compute cannot each have their own CPU, so the endpoints here are
 //! latency-bound, as remote GPU servers are seen from the client: each is a proxy that holds every request for
-//! a fixed time and serves at most `--slots` at once (a server's batch), in front of one in-process fake model
+//! a fixed time from when its slot is taken (however long the shared upstream took, so the endpoints do not
+//! slow each other down through it) and serves at most `--slots` at once (a server's batch), in front of one
+//! in-process fake model
 //! (testkit's `MockLm`: real response shapes, logits a pure function of the tokens, microseconds per request;
 //! the reference server, one Python thread, would itself be the bottleneck). An endpoint's raw capacity is
 //! measured alone — a run through that endpoint only, with more requests in flight than it has slots — and the
 //! pool's throughput with the same run over all of them at once. Requests are sent one per choice
 //! (`--no-grouping`) so that every request is one HTTP call.
 //!
-//! `cargo bench -p yardstick --bench endpoints -- [--delay-ms 100] [--slots 4] [--repeats 3]`
+//! `cargo bench -p yardstick --bench endpoints -- [--delay-ms 100] [--slots 4] [--repeats 3] [--show-runs]`
 
 use std::process::Command;
 use std::time::Duration;
@@ -63,6 +65,14 @@ fn rate(urls: &[String], concurrency: usize, data: &std::path::Path, tokenizer: 
         .expect("run yardstick");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
+    if std::env::args().any(|a| a == "--show-runs") {
+        // the run's closing lines: rate, HTTP calls per endpoint, timings
+        for l in err.lines().filter(|l| {
+            l.starts_with("run ") || l.starts_with("endpoint ") || l.contains("seconds")
+        }) {
+            println!("    {l}");
+        }
+    }
     let line = err
         .lines()
         .find(|l| l.starts_with("run ") && l.contains(" sent ("))

@@ -158,4 +158,5 @@ CREATE TABLE aggregates (
     crate::executions::MIGRATION,
     crate::compact::MIGRATION,
     crate::shards::MIGRATION,
+    crate::delta::MIGRATION,
 ];
