@@ -35,10 +35,6 @@ pub struct SampleRow {
     pub sample: SampleRecord,
 }
 
-const SAMPLE_COLUMNS: &str =
-    "run_id, task, doc_id, filter, doc_hash, prompt_hash, target_hash, record, \
-     request_keys_json, fewshot_ids_json, metrics_json";
-
 /// A sample row as read, its JSON columns still text.
 struct SampleText {
     row: SampleRow,
@@ -242,7 +238,10 @@ impl Store {
     }
 
     fn query_samples(&self, filter: &str, params: &[Val]) -> Result<Vec<SampleRow>> {
-        let sql = format!("SELECT {SAMPLE_COLUMNS} FROM samples WHERE {filter}");
+        let sql = format!(
+            "SELECT {} FROM samples WHERE {filter}",
+            crate::ledger::SAMPLE_COLUMNS.join(", ")
+        );
         let conn = self.conn();
         let rows = conn
             .query(&sql, params)

@@ -152,14 +152,23 @@ pub(crate) struct ResponseRow<'a> {
 /// Insert one response during the migration.
 fn insert_response(db: &Db, row: &ResponseRow<'_>) -> DbResult<()> {
     // (every context whole: `ledger_0005_shared_prefixes`, which runs next, converts them)
-    insert_responses_into(
-        db,
-        "responses_compact",
-        std::slice::from_ref(row),
-        &Default::default(),
-    )
-    .map(drop)
+    insert_responses_into(db, "responses_compact", std::slice::from_ref(row), None).map(drop)
 }
+
+/// The compact `responses` table's columns, in order (what an insert writes and `store copy` copies).
+pub(crate) const RESPONSE_COLUMNS: &[&str] = &[
+    "request_key",
+    "model_fingerprint",
+    "kind",
+    "context_hash",
+    "request",
+    "response_json",
+    "raw_hash",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "created_at",
+];
 
 /// Rows per multi-row `INSERT` (a statement per chunk instead of one per row: on PostgreSQL each statement
 /// is a round trip to the server).
@@ -202,12 +211,14 @@ pub(crate) fn insert_many(
 /// Insert responses (each context and raw excerpt once), ignoring keys already stored (and, within
 /// `rows`, a key's later repeats): the same rows as inserting them one by one, in a few statements. A
 /// context sharing a prefix with one of `bases` (or with one stored whole earlier in `rows`) is stored as a
-/// delta on it ([`crate::delta`]). Returns the contexts stored whole, candidate bases once committed.
+/// delta on it ([`crate::delta`]); `bases` is `None` for the layout before `ledger_0005_shared_prefixes`
+/// (every context whole, no delta columns). Returns the contexts stored whole, candidate bases once
+/// committed.
 pub(crate) fn insert_responses_into(
     db: &Db,
     table: &str,
     rows: &[ResponseRow<'_>],
-    bases: &Bases,
+    bases: Option<&Bases>,
 ) -> DbResult<Vec<Base>> {
     let mut contexts: Vec<Vec<Val>> = Vec::new();
     let mut whole: Vec<Base> = Vec::new();
@@ -222,11 +233,14 @@ pub(crate) fn insert_responses_into(
         let split = split_request(row.request);
         if let (Some(hash), Some(tokens)) = (&split.context_hash, &split.context_tokens) {
             if seen.insert(("c", hash.clone())) {
-                let in_batch = batch_bases.best_len(tokens);
-                let row = if in_batch > bases.best_len(tokens) {
-                    context_row(hash, tokens, &batch_bases)
-                } else {
-                    context_row(hash, tokens, bases)
+                let row = match bases {
+                    Some(bases) => context_row(hash, tokens, &[bases, &batch_bases]),
+                    // the layout before `ledger_0005_shared_prefixes`: every context whole, two columns
+                    None => {
+                        let mut row = context_row(hash, tokens, &[]);
+                        row.values.truncate(2);
+                        row
+                    }
                 };
                 if row.whole {
                     let t: Arc<[u32]> = Arc::from(tokens.as_slice());
@@ -261,46 +275,13 @@ pub(crate) fn insert_responses_into(
         );
     }
     const IGNORE: &str = "ON CONFLICT DO NOTHING";
-    if table == "responses_compact" {
-        // during `ledger_0003_compact`, before `ledger_0005_shared_prefixes` added the delta columns (every
-        // context is whole here: one row per call, no bases)
-        let contexts: Vec<Vec<Val>> = contexts
-            .into_iter()
-            .map(|mut c| {
-                c.truncate(2);
-                c
-            })
-            .collect();
-        insert_many(db, "contexts", &["hash", "tokens"], &contexts, IGNORE)?;
-    } else {
-        insert_many(
-            db,
-            "contexts",
-            &["hash", "tokens", "base", "shared"],
-            &contexts,
-            IGNORE,
-        )?;
-    }
+    let context_columns: &[&str] = match bases {
+        Some(_) => &["hash", "tokens", "base", "shared"],
+        None => &["hash", "tokens"],
+    };
+    insert_many(db, "contexts", context_columns, &contexts, IGNORE)?;
     insert_many(db, "excerpts", &["hash", "text"], &excerpts, IGNORE)?;
-    insert_many(
-        db,
-        table,
-        &[
-            "request_key",
-            "model_fingerprint",
-            "kind",
-            "context_hash",
-            "request",
-            "response_json",
-            "raw_hash",
-            "latency_ms",
-            "prompt_tokens",
-            "completion_tokens",
-            "created_at",
-        ],
-        &responses,
-        IGNORE,
-    )?;
+    insert_many(db, table, RESPONSE_COLUMNS, &responses, IGNORE)?;
     Ok(whole)
 }
 

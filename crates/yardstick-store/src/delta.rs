@@ -68,11 +68,6 @@ impl Bases {
             .max_by_key(|&(_, n)| n)
     }
 
-    /// How many tokens the best candidate shares with `tokens` (0 below [`MIN_SHARED`]).
-    pub(crate) fn best_len(&self, tokens: &[u32]) -> usize {
-        self.best(tokens).map_or(0, |(_, n)| n)
-    }
-
     pub(crate) fn add(&mut self, hash: Vec<u8>, tokens: Arc<[u32]>) {
         if self.0.iter().any(|(h, _)| *h == hash) {
             return;
@@ -99,9 +94,13 @@ pub(crate) struct ContextRow {
     pub whole: bool,
 }
 
-/// How a context is stored: as a delta on the best of `bases`, or whole.
-pub(crate) fn context_row(hash: &[u8], tokens: &[u32], bases: &Bases) -> ContextRow {
-    match bases.best(tokens) {
+/// How a context is stored: as a delta on the best candidate of any of `bases`, or whole.
+pub(crate) fn context_row(hash: &[u8], tokens: &[u32], bases: &[&Bases]) -> ContextRow {
+    let best = bases
+        .iter()
+        .filter_map(|b| b.best(tokens))
+        .max_by_key(|&(_, n)| n);
+    match best {
         // a context equal to a base's prefix (or to the base) still needs a row of its own
         Some((base, shared)) => ContextRow {
             values: vals![
@@ -166,16 +165,19 @@ pub(crate) fn read_context(conn: &Db, hash: &[u8]) -> Result<Vec<u32>, CodecErro
     }
 }
 
-/// A dictionary that a task's sample records are compressed against.
+/// A dictionary that a task's sample records are compressed against (loaded into zstd once, for all of
+/// them).
 pub(crate) struct Dict {
     pub hash: Vec<u8>,
     text: String,
+    compressor: Option<zstd::bulk::Compressor<'static>>,
 }
 
 impl Dict {
     pub(crate) fn new(text: String) -> Dict {
         Dict {
             hash: content_hash(text.as_bytes()),
+            compressor: zstd::bulk::Compressor::with_dictionary(LEVEL, text.as_bytes()).ok(),
             text,
         }
     }
@@ -186,29 +188,35 @@ impl Dict {
     }
 
     /// `text` compressed against this dictionary (format 2).
-    pub(crate) fn pack(&self, text: &str) -> Vec<u8> {
-        let frame = zstd::bulk::Compressor::with_dictionary(LEVEL, self.text.as_bytes())
-            .and_then(|mut c| c.compress(text.as_bytes()));
+    pub(crate) fn pack(&mut self, text: &str) -> Vec<u8> {
+        let frame = self
+            .compressor
+            .as_mut()
+            .map(|c| c.compress(text.as_bytes()));
         match frame {
-            Ok(frame) => {
+            Some(Ok(frame)) => {
                 let mut out = Vec::with_capacity(1 + self.hash.len() + frame.len());
                 out.push(ZSTD_DICT_TEXT);
                 out.extend_from_slice(&self.hash);
                 out.extend_from_slice(&frame);
                 out
             }
-            // (compressing into a Vec cannot run out of space; fall back to the plain format)
-            Err(_) => pack_text(text),
+            // (zstd refusing the dictionary or the text would be its own bug: fall back to the plain format)
+            _ => pack_text(text),
         }
     }
 }
 
-/// Dictionaries read so far (a store's records of one task share one).
+/// Dictionaries read so far, loaded into zstd (a store's records of one task share one).
 #[derive(Default)]
-pub(crate) struct Dicts(HashMap<Vec<u8>, Arc<Vec<u8>>>);
+pub(crate) struct Dicts(HashMap<Vec<u8>, Arc<zstd::dict::DecoderDictionary<'static>>>);
 
 impl Dicts {
-    fn get(&mut self, conn: &Db, hash: &[u8]) -> Result<Arc<Vec<u8>>, CodecError> {
+    fn get(
+        &mut self,
+        conn: &Db,
+        hash: &[u8],
+    ) -> Result<Arc<zstd::dict::DecoderDictionary<'static>>, CodecError> {
         if let Some(d) = self.0.get(hash) {
             return Ok(d.clone());
         }
@@ -219,7 +227,9 @@ impl Dicts {
             .ok_or_else(missing)?
             .get(0)
             .map_err(|_| missing())?;
-        let d = Arc::new(unpack_text(&stored)?.into_bytes());
+        let d = Arc::new(zstd::dict::DecoderDictionary::copy(
+            unpack_text(&stored)?.as_bytes(),
+        ));
         self.0.insert(hash.to_vec(), d.clone());
         Ok(d)
     }
@@ -234,7 +244,8 @@ impl Dicts {
                 }
                 let (hash, frame) = rest.split_at(n);
                 let dict = self.get(conn, hash)?;
-                let mut decoder = zstd::stream::read::Decoder::with_dictionary(frame, &dict)?;
+                let mut decoder =
+                    zstd::stream::read::Decoder::with_prepared_dictionary(frame, &dict)?;
                 let mut out = Vec::with_capacity(frame.len() * 8);
                 std::io::Read::read_to_end(&mut decoder, &mut out)?;
                 Ok(String::from_utf8(out)?)
@@ -261,15 +272,13 @@ fn convert(db: &Db) -> DbResult<()> {
     }
     drop(rows);
     contexts.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut base: Option<Base> = None;
+    // (the one candidate: the last context kept whole)
+    let mut base = Bases::default();
     for (hash, tokens) in &contexts {
-        let mut bases = Bases::default();
-        if let Some((h, t)) = &base {
-            bases.add(h.clone(), t.clone());
-        }
-        let row = context_row(hash, tokens, &bases);
+        let row = context_row(hash, tokens, &[&base]);
         if row.whole {
-            base = Some((hash.clone(), Arc::from(tokens.as_slice())));
+            base = Bases::default();
+            base.add(hash.clone(), Arc::from(tokens.as_slice()));
         } else {
             let v = row.values;
             db.execute(
@@ -345,23 +354,23 @@ mod tests {
         let other: Vec<u32> = (0..30).collect();
         let mut bases = Bases::default();
         let h1 = content_hash(&pack_tokens(&q1));
-        let r1 = context_row(&h1, &q1, &bases);
+        let r1 = context_row(&h1, &q1, &[&bases]);
         assert!(r1.whole, "nothing to share with yet");
         insert(&db, &r1);
         bases.add(h1.clone(), Arc::from(q1.as_slice()));
         let h2 = content_hash(&pack_tokens(&q2));
-        let r2 = context_row(&h2, &q2, &bases);
+        let r2 = context_row(&h2, &q2, &[&bases]);
         assert!(!r2.whole);
         assert_eq!(r2.values[3], Val::Int(600));
         insert(&db, &r2);
         let ho = content_hash(&pack_tokens(&other));
-        let ro = context_row(&ho, &other, &bases);
+        let ro = context_row(&ho, &other, &[&bases]);
         assert!(ro.whole, "no prefix of {MIN_SHARED} tokens shared");
         insert(&db, &ro);
         // a context that is a prefix of its base
         let prefix = &q1[..100];
         let hp = content_hash(&pack_tokens(prefix));
-        let rp = context_row(&hp, prefix, &bases);
+        let rp = context_row(&hp, prefix, &[&bases]);
         insert(&db, &rp);
         assert_eq!(read_context(&db, &h1).unwrap(), q1);
         assert_eq!(read_context(&db, &h2).unwrap(), q2);
@@ -372,7 +381,7 @@ mod tests {
         let h3 = content_hash(&pack_tokens(&q3));
         let mut only_q2 = Bases::default();
         only_q2.add(h2.clone(), Arc::from(q2.as_slice()));
-        let r3 = context_row(&h3, &q3, &only_q2);
+        let r3 = context_row(&h3, &q3, &[&only_q2]);
         assert_eq!(r3.values[3], Val::Int(q2.len() as i64));
         insert(&db, &r3);
         assert_eq!(read_context(&db, &h3).unwrap(), q3);
@@ -391,7 +400,7 @@ mod tests {
                                "resps": [[[-1.5 - i as f64, false]]]})
             .to_string()
         };
-        let dict = Dict::new(record(0));
+        let mut dict = Dict::new(record(0));
         db.execute(
             "INSERT INTO dicts (hash, text) VALUES (?1, ?2)",
             &dict.row(),

@@ -149,6 +149,21 @@ impl std::fmt::Display for RunStatus {
     }
 }
 
+/// The `samples` table's columns, in order (what `put_scores` writes and `store copy` copies).
+pub(crate) const SAMPLE_COLUMNS: &[&str] = &[
+    "run_id",
+    "task",
+    "doc_id",
+    "filter",
+    "doc_hash",
+    "prompt_hash",
+    "target_hash",
+    "record",
+    "request_keys_json",
+    "fewshot_ids_json",
+    "metrics_json",
+];
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -325,7 +340,7 @@ impl Store {
             .collect();
         let whole = {
             let bases = self.bases.lock();
-            crate::compact::insert_responses_into(&tx, "responses", &batch, &bases)
+            crate::compact::insert_responses_into(&tx, "responses", &batch, Some(&bases))
                 .map_err(|e| self.sql_err("insert responses", e))?
         };
         tx.commit()
@@ -385,7 +400,7 @@ impl Store {
         let mut rows = Vec::with_capacity(samples.len());
         // the task's records compressed against its first (they share the prompt template and few-shot
         // examples): [`crate::delta`]
-        let dict = samples
+        let mut dict = samples
             .first()
             .map(|s| crate::delta::Dict::new(s.record.to_string()));
         if let Some(d) = &dict {
@@ -409,7 +424,7 @@ impl Store {
                     s.doc_hash,
                     s.prompt_hash,
                     s.target_hash,
-                    match &dict {
+                    match &mut dict {
                         Some(d) => d.pack(&s.record.to_string()),
                         None => crate::codec::pack_text(&s.record.to_string()),
                     },
@@ -420,26 +435,8 @@ impl Store {
                 .to_vec(),
             );
         }
-        crate::compact::insert_many(
-            &tx,
-            "samples",
-            &[
-                "run_id",
-                "task",
-                "doc_id",
-                "filter",
-                "doc_hash",
-                "prompt_hash",
-                "target_hash",
-                "record",
-                "request_keys_json",
-                "fewshot_ids_json",
-                "metrics_json",
-            ],
-            &rows,
-            "",
-        )
-        .map_err(|e| self.sql_err("insert samples", e))?;
+        crate::compact::insert_many(&tx, "samples", SAMPLE_COLUMNS, &rows, "")
+            .map_err(|e| self.sql_err("insert samples", e))?;
         self.put_aggregates_tx(&tx, run_id, aggs)?;
         tx.commit().map_err(|e| self.sql_err("commit scores", e))?;
         Ok(())
