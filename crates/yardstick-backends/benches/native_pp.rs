@@ -1,6 +1,7 @@
 //! Prompt processing of the in-process llama.cpp backend, comparable with `llama-bench -p N -n 0`: a
 //! context of N tokens scored with a one-token continuation (so the log-softmax is taken once), from an
-//! empty cache each time; and prefix sharing on a few-shot-shaped workload (shared vs from scratch).
+//! empty cache each time; and prefix sharing on a few-shot-shaped workload (shared vs from scratch, both
+//! split as sharing splits and as whole prompts the way a server evaluates them).
 //!
 //!   cargo bench -p yardstick-backends --features llama-cpp --bench native_pp -- MODEL.gguf [THREADS] [N] [REPS] [QUESTIONS]
 //!
@@ -8,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
-use yardstick_backends::native::{NativeBackend, NativeOptions};
+use yardstick_backends::native::{Layout, NativeBackend, NativeOptions};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -43,7 +44,7 @@ async fn main() {
     let mut rates = Vec::new();
     for _ in 0..reps + 1 {
         let t = Instant::now();
-        b.continuation_logprobs(&ids[..n - 1], &[vec![ids[n - 1]]], false)
+        b.continuation_logprobs(&ids[..n - 1], &[vec![ids[n - 1]]], Layout::Split)
             .await
             .expect("score");
         rates.push(n as f64 / t.elapsed().as_secs_f64());
@@ -64,16 +65,17 @@ async fn main() {
             (ctx, conts)
         })
         .collect();
-    for sharing in [true, false] {
+    for layout in [Layout::Shared, Layout::Split, Layout::Whole] {
         let t = Instant::now();
         for (ctx, conts) in &questions {
-            b.continuation_logprobs(ctx, conts, sharing)
+            b.continuation_logprobs(ctx, conts, layout)
                 .await
                 .expect("score");
         }
         let s = t.elapsed().as_secs_f64();
         println!(
-            "few-shot {n_questions} questions x 4 choices, sharing {sharing}: {s:.2}s ({:.2} questions/s)",
+            "few-shot {n_questions} questions x 4 choices, layout {}: {s:.2}s ({:.2} questions/s)",
+            layout.name(),
             n_questions as f64 / s
         );
     }

@@ -3,7 +3,7 @@
 
 use super::preflight::{preflight, KvEstimate};
 use super::worker::{self, Job, Loaded, Reply, Scored};
-use super::NativeOptions;
+use super::{Layout, NativeOptions};
 use crate::backend::{
     Backend, BoxFuture, CallStats, GenPrompt, GenerationOutcome, LoglikelihoodOutcome,
     RequestPolicy, ScoringPath,
@@ -90,6 +90,18 @@ fn file_fingerprint(
     Ok(yardstick_core::sha256_hex(&buf))
 }
 
+/// The identity part of every request key: the file's, and, where they are not the defaults, the layout
+/// and batch size, which change the numbers llama.cpp computes (so a run in another layout is a run of its
+/// own, never answered from another layout's responses). The defaults keep the file's identity alone, as
+/// before layouts existed, so earlier stores stay valid.
+fn computation_fingerprint(file: String, opts: &NativeOptions) -> String {
+    let batch = opts.batch_or_default();
+    if opts.layout == Layout::Shared && batch == super::DEFAULT_BATCH {
+        return file;
+    }
+    yardstick_core::sha256_hex(format!("{file} layout={:?} batch={batch}", opts.layout).as_bytes())
+}
+
 fn gone() -> BackendError {
     BackendError::Native(format!(
         "the llama.cpp thread has stopped; its last log lines: {}",
@@ -115,8 +127,10 @@ impl NativeBackend {
         .await
         .map_err(|e| BackendError::Native(format!("loading the model panicked: {e}")))??;
         let tokenizer = Arc::new(tokenizer_of(&layout.file)?);
-        let fingerprint =
-            file_fingerprint(path, layout.data_start, &tokenizer.info().content_hash)?;
+        let fingerprint = computation_fingerprint(
+            file_fingerprint(path, layout.data_start, &tokenizer.info().content_hash)?,
+            &opts,
+        );
         let arch = layout
             .file
             .get_str("general.architecture")
@@ -150,6 +164,7 @@ impl NativeBackend {
                 "context_cells": loaded.n_ctx,
                 "threads": loaded.threads,
                 "batch": loaded.batch,
+                "layout": opts.layout.name(),
                 "gpu_layers": opts.gpu_layers,
             }),
             warnings: Vec::new(),
@@ -176,13 +191,14 @@ impl NativeBackend {
     /// What llama.cpp loaded (vocabulary, context, threads, batch).
     pub fn describe(&self) -> String {
         format!(
-            "{} in process (llama.cpp): {} parameters, {} tokens of context ({} MiB of KV cache), {} threads, batch {}",
+            "{} in process (llama.cpp): {} parameters, {} tokens of context ({} MiB of KV cache), {} threads, batch {}, {}",
             self.path.display(),
             self.loaded.n_params,
             self.loaded.n_ctx,
             self.kv.kv_bytes >> 20,
             self.loaded.threads,
-            self.loaded.batch
+            self.loaded.batch,
+            self.opts.layout.describe()
         )
     }
 
@@ -245,12 +261,12 @@ impl NativeBackend {
     }
 
     /// Per-token log-probabilities of each continuation after `context`, with lm-eval's truncation to
-    /// `max_length − 1` tokens; `sharing` false evaluates each pair from an empty cache.
+    /// `max_length − 1` tokens, laid out in llama.cpp's batches as `layout` says.
     pub async fn continuation_logprobs(
         &self,
         context: &[u32],
         continuations: &[Vec<u32>],
-        sharing: bool,
+        layout: Layout,
     ) -> Result<Vec<(Vec<u32>, usize, Scored)>, BackendError> {
         let max_length = self.opts.max_length_or_default();
         let inputs = continuations
@@ -276,7 +292,7 @@ impl NativeBackend {
                 .ask(|reply| Job::Score {
                     context: ctx,
                     continuations: conts,
-                    sharing,
+                    layout,
                     reply,
                 })
                 .await?;
@@ -298,7 +314,7 @@ impl NativeBackend {
     ) -> Result<Vec<LoglikelihoodOutcome>, BackendError> {
         let start = Instant::now();
         let scored = self
-            .continuation_logprobs(context, continuations, self.opts.prefix_sharing)
+            .continuation_logprobs(context, continuations, self.opts.layout)
             .await?;
         let latency = start.elapsed();
         let shared_by = scored.len() as u32;

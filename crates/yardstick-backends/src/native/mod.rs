@@ -31,6 +31,55 @@ pub use preflight::{KvEstimate, PreflightError};
 #[cfg(feature = "llama-cpp")]
 pub use worker::Scored;
 
+/// How a log-likelihood request's tokens are laid out in llama.cpp's batches.
+///
+/// On quantised weights llama.cpp's result for a token depends a little on the batch it was decoded in
+/// (measured on SmolLM2 Q4_1: up to tenths of a nat between splits of the same tokens), so "from scratch"
+/// has no single value: [`Layout::Whole`] reproduces what a server computes, [`Layout::Split`] what
+/// [`Layout::Shared`] computes without sharing anything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// A question's context is evaluated once and each choice continues from a copy of its cache; the
+    /// context prefix common to consecutive questions (a task's few-shot examples) stays in the cache.
+    #[default]
+    Shared,
+    /// Each (context, continuation) from an empty cache, split as [`Layout::Shared`] splits it (the
+    /// context but its last token in one decode, then the choice): equal to `Shared` exactly, so it tests
+    /// the sharing itself.
+    Split,
+    /// Each (context, continuation) from an empty cache as one prompt, in batches of the batch size, with
+    /// logits at every position: what llama-cpp-python's `Llama.eval` (`logits_all=True`), and so the
+    /// reference server, computes. On the same llama.cpp build it gives the server's numbers exactly.
+    Whole,
+}
+
+impl Layout {
+    /// Its name in the run's recorded settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Shared => "shared",
+            Layout::Split => "split",
+            Layout::Whole => "whole",
+        }
+    }
+
+    /// A phrase for the backend's one-line description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::Shared => "contexts shared among choices and questions",
+            Layout::Split => {
+                "each pair from an empty cache, context and continuation decoded apart"
+            }
+            Layout::Whole => {
+                "each pair from an empty cache as one prompt, as a server evaluates it"
+            }
+        }
+    }
+}
+
+/// llama.cpp's own default batch size.
+pub const DEFAULT_BATCH: usize = 512;
+
 /// Options of the native backend.
 #[derive(Clone, Debug)]
 pub struct NativeOptions {
@@ -42,9 +91,8 @@ pub struct NativeOptions {
     pub gpu_layers: u32,
     /// lm-eval's `max_length` (requests are left-truncated to `max_length − 1` tokens); default 2048.
     pub max_length: Option<usize>,
-    /// Share a question's context among its choices and keep the prefix common to consecutive questions
-    /// (default). Off: every (context, continuation) is evaluated from an empty cache, as a server does.
-    pub prefix_sharing: bool,
+    /// How log-likelihood requests are laid out in llama.cpp's batches (default: shared).
+    pub layout: Layout,
     /// The `seed` of generation requests (lm-eval's API default 1234).
     pub seed: u64,
     /// Reasoning models: drop generated text up to the last occurrence of this token.
@@ -58,7 +106,7 @@ impl Default for NativeOptions {
             batch_size: None,
             gpu_layers: 0,
             max_length: None,
-            prefix_sharing: true,
+            layout: Layout::Shared,
             seed: crate::openai::LM_EVAL_DEFAULT_SEED,
             think_end_token: None,
         }
@@ -75,7 +123,7 @@ impl NativeOptions {
 
     /// Batch size to use.
     pub fn batch_or_default(&self) -> usize {
-        self.batch_size.unwrap_or(512).max(1)
+        self.batch_size.unwrap_or(DEFAULT_BATCH).max(1)
     }
 
     /// lm-eval's `max_length`.

@@ -10,10 +10,12 @@
 //!   positions whose next-token distributions score the continuation;
 //! * the log-softmax is computed only for those rows, and only at the continuation's token.
 //!
-//! Without sharing, each (context, continuation) is evaluated from an empty cache as one sequence.
+//! Without sharing ([`Layout::Split`]), each (context, continuation) is evaluated from an empty cache, split
+//! the same way. [`Layout::Whole`] evaluates each pair from an empty cache as one prompt with logits at
+//! every position, exactly as llama-cpp-python's `Llama.eval` drives llama.cpp for the reference server.
 
 use super::logs;
-use super::NativeOptions;
+use super::{Layout, NativeOptions};
 use crate::error::BackendError;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -82,7 +84,7 @@ pub(crate) enum Job {
         /// The evaluated context (BOS already added where the model wants it); at least one token.
         context: Vec<u32>,
         continuations: Vec<Vec<u32>>,
-        sharing: bool,
+        layout: Layout,
         reply: Reply<Vec<Scored>>,
     },
     Generate {
@@ -195,10 +197,10 @@ fn serve(
             Job::Score {
                 context,
                 continuations,
-                sharing,
+                layout,
                 reply,
             } => {
-                let _ = reply.send(engine.score(&context, &continuations, sharing));
+                let _ = reply.send(engine.score(&context, &continuations, layout));
             }
             Job::Generate {
                 prompt,
@@ -237,6 +239,8 @@ struct Entry {
     token: u32,
     pos: usize,
     seq: i32,
+    /// Whether llama.cpp computes this row's logits (always where a readout is).
+    output: bool,
     readout: Option<Readout>,
 }
 
@@ -298,7 +302,7 @@ impl<'m> Engine<'m> {
         &mut self,
         context: &[u32],
         continuations: &[Vec<u32>],
-        sharing: bool,
+        layout: Layout,
     ) -> Result<Vec<Scored>, BackendError> {
         if context.is_empty() {
             return Err(BackendError::InvalidRequest(
@@ -309,7 +313,10 @@ impl<'m> Engine<'m> {
         for c in continuations {
             self.check_tokens(c)?;
         }
-        let need = context.len() - 1 + continuations.iter().map(Vec::len).max().unwrap_or(0);
+        // A whole prompt holds the continuation's last token too (its logits are computed, not read).
+        let extra = usize::from(layout == Layout::Whole);
+        let need =
+            context.len() - 1 + extra + continuations.iter().map(Vec::len).max().unwrap_or(0);
         if need > self.loaded.n_ctx {
             return Err(BackendError::InvalidRequest(format!(
                 "context + continuation of {need} tokens exceed the llama.cpp context of {} tokens",
@@ -328,6 +335,13 @@ impl<'m> Engine<'m> {
         let pending: Vec<usize> = (0..continuations.len())
             .filter(|&i| out[i].is_none())
             .collect();
+        if layout == Layout::Whole {
+            for i in pending {
+                out[i] = Some(self.score_whole(context, &continuations[i])?);
+            }
+            return Ok(out.into_iter().map(Option::unwrap_or_default).collect());
+        }
+        let sharing = layout == Layout::Shared;
         for round in self.rounds(context.len(), continuations, &pending, sharing) {
             let conts: Vec<&[u32]> = round.iter().map(|&i| &continuations[i][..]).collect();
             let scored = self.run_round(context, &conts, sharing)?;
@@ -399,6 +413,7 @@ impl<'m> Engine<'m> {
                 token: context[p],
                 pos: p,
                 seq: 0,
+                output: false,
                 readout: None,
             })
             .collect();
@@ -429,6 +444,7 @@ impl<'m> Engine<'m> {
                     token,
                     pos: n - 1 + j,
                     seq,
+                    output: true,
                     readout: Some(Readout {
                         slot,
                         target: cont[j],
@@ -447,6 +463,40 @@ impl<'m> Engine<'m> {
         result.map(|()| scored)
     }
 
+    /// One (context, continuation) from an empty cache as one prompt: every token, the continuation's last
+    /// included, in batches of the batch size, each row's logits computed; the continuation's rows read.
+    /// The batches llama-cpp-python's `Llama.eval` makes with `logits_all=True` (the reference server's),
+    /// so on the same llama.cpp build the numbers are the server's exactly.
+    fn score_whole(&mut self, context: &[u32], cont: &[u32]) -> Result<Scored, BackendError> {
+        self.reset();
+        let n = context.len();
+        let tokens: Vec<u32> = context.iter().chain(cont).copied().collect();
+        let entries: Vec<Entry> = tokens
+            .iter()
+            .enumerate()
+            .map(|(p, &token)| Entry {
+                token,
+                pos: p,
+                seq: 0,
+                output: true,
+                readout: (p + 1 >= n && p + 1 < tokens.len()).then(|| Readout {
+                    slot: 0,
+                    target: tokens[p + 1],
+                }),
+            })
+            .collect();
+        let mut scored = [Scored {
+            logprobs: Vec::with_capacity(cont.len()),
+            greedy: true,
+        }];
+        let result = self.decode_entries(&entries, &mut scored);
+        self.reset();
+        result.map(|()| {
+            let [s] = scored;
+            s
+        })
+    }
+
     /// Feed `entries` in batches of the context's batch size and read each batch's requested rows.
     fn decode_entries(
         &mut self,
@@ -459,12 +509,7 @@ impl<'m> Engine<'m> {
             batch.clear();
             for e in chunk {
                 batch
-                    .add(
-                        LlamaToken(e.token as i32),
-                        e.pos as i32,
-                        &[e.seq],
-                        e.readout.is_some(),
-                    )
+                    .add(LlamaToken(e.token as i32), e.pos as i32, &[e.seq], e.output)
                     .map_err(|err| BackendError::Native(format!("batch: {err}")))?;
             }
             logs::clear();

@@ -19,8 +19,10 @@ pub struct NativeArgs {
     /// GGUF in process: layers offloaded to the GPU (a build with `--features cuda`)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub gpu_layers: u32,
-    /// GGUF in process: evaluate every (context, continuation) from an empty cache instead of sharing a
-    /// question's context among its choices and the few-shot prefix among questions
+    /// GGUF in process: evaluate every (context, continuation) from an empty cache as one prompt, as a
+    /// server does, instead of sharing a question's context among its choices and the few-shot prefix
+    /// among questions (slower; on the same llama.cpp build it gives the reference server's numbers
+    /// exactly, where sharing differs by llama.cpp's batch-to-batch noise on quantised weights)
     #[arg(long)]
     pub no_prefix_sharing: bool,
 }
@@ -74,7 +76,7 @@ pub async fn connect(
     prepared: &PreparedRun,
 ) -> anyhow::Result<Option<Arc<dyn Backend>>> {
     use anyhow::Context;
-    use yardstick_backends::native::{NativeBackend, NativeOptions};
+    use yardstick_backends::native::{Layout, NativeBackend, NativeOptions};
     if !is_model_file(&args.model) {
         return Ok(None);
     }
@@ -90,7 +92,11 @@ pub async fn connect(
         batch_size: args.native.batch_size,
         gpu_layers: args.native.gpu_layers,
         max_length: args.max_length,
-        prefix_sharing: !args.native.no_prefix_sharing,
+        layout: if args.native.no_prefix_sharing {
+            Layout::Whole
+        } else {
+            Layout::Shared
+        },
         think_end_token: args.think_end_token.clone(),
         ..NativeOptions::default()
     };
