@@ -329,10 +329,13 @@ async fn per_token_logprobs_equal_llama_cpp_python_on_the_same_file() {
             .enumerate()
             .map(|(i, c)| {
                 let (seqs, o) = (&jobs[i].1, &ours[i]);
-                let n = seqs.len();
-                serde_json::json!({"file": c.path, "arch": c.arch, "quant": c.quant, "seqs": seqs,
-                                   "ours": &o[..n], "ours_shared": &o[n..2 * n], "ours_whole": &o[2 * n..],
-                                   "python": theirs[i], "python_same_build": same_build.as_ref().map(|s| &s[i])})
+                let mut row = serde_json::json!({"file": c.path, "arch": c.arch, "quant": c.quant, "seqs": seqs,
+                                   "python": theirs[i], "python_same_build": same_build.as_ref().map(|s| &s[i])});
+                // ours_split, ours_shared, ours_whole: `ours[i]` in the order of `LAYOUTS`
+                for (layout, lps) in LAYOUTS.iter().zip(o.chunks(seqs.len())) {
+                    row[format!("ours_{}", layout.name())] = serde_json::json!(lps);
+                }
+                row
             })
             .collect();
         std::fs::write(&dump, serde_json::to_string(&rows).unwrap()).unwrap();

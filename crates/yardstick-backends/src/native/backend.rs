@@ -99,7 +99,10 @@ fn computation_fingerprint(file: String, opts: &NativeOptions) -> String {
     if opts.layout == Layout::Shared && batch == super::DEFAULT_BATCH {
         return file;
     }
-    yardstick_core::sha256_hex(format!("{file} layout={:?} batch={batch}", opts.layout).as_bytes())
+    yardstick_core::sha256_hex(format!(
+        "{file} layout={} batch={batch}",
+        opts.layout.name()
+    ))
 }
 
 fn gone() -> BackendError {
